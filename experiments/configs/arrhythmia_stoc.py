@@ -1,0 +1,21 @@
+"""STOC + GOAD on ODDS Arrhythmia (paper settings: M = 256, 2^16 steps).
+
+  python experiments/run.py --config=experiments/configs/arrhythmia_stoc.py \
+      --config.data_dir=../shared/data/tabular --config.anomaly_ratio=0.1 --workdir=/tmp/arrhythmia
+
+CPU-sized variant: --config=experiments/configs/arrhythmia_stoc.py:cpu (train_steps=2048,
+learning_rate=0.1). Expected (paper): F1 54.8 on clean data.
+"""
+
+from experiments.configs import tabular_base
+
+
+def get_config(variant=""):
+  c = tabular_base.get_config()
+  c.dataset = "arrhythmia"
+  c.goad.num_transforms = 256
+  c.train_steps = 2**16
+  if variant == "cpu":
+    c.train_steps = 2048
+    c.goad.learning_rate = 0.1
+  return c

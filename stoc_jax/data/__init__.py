@@ -1,0 +1,1 @@
+"""Data loading: tabular benchmark sets and user tables (`tabular`), the contamination split (`split`)."""

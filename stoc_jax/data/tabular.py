@@ -1,0 +1,238 @@
+"""Loaders for tabular anomaly-detection data. Every loader returns (X float32, y int 0/1 or None).
+
+Benchmark sets are read from a local folder (`data_dir`) in their original
+formats; when a file is missing the error names the path tried and where to get it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+SOURCES = {
+    "thyroid": ("thyroid.npz / thyroid.mat",
+                "ODDS https://odds.cs.stonybrook.edu/thyroid-disease-dataset/ "
+                "(or ADBench's 38_thyroid.npz renamed thyroid.npz)"),
+    "arrhythmia": ("arrhythmia.mat", "ODDS https://odds.cs.stonybrook.edu/arrhythmia-dataset/"),
+    "kdd": ("kddcup.data_10_percent.gz",
+            "UCI https://kdd.ics.uci.edu/databases/kddcup99/kddcup.data_10_percent.gz"),
+}
+SOURCES["kddrev"] = SOURCES["kdd"]
+DATASETS = ("breast_cancer", "thyroid", "arrhythmia", "kdd", "kddrev", "csv")
+
+KDD_CATEGORICAL = (1, 2, 3)  # protocol_type, service, flag
+
+
+class DataError(ValueError):
+  """Raised for missing or malformed data, with a message saying how to fix it."""
+
+
+def _find(data_dir, names, dataset):
+  tried = []
+  for name in names:
+    path = Path(os.path.expanduser(str(data_dir or "."))) / name
+    tried.append(str(path))
+    if path.exists():
+      return path
+  files, source = SOURCES[dataset]
+  raise DataError(
+      f"{dataset}: no data file found; tried {', '.join(tried)}. Download {files} from {source} "
+      f"and pass its folder as --config.data_dir=FOLDER.")
+
+
+def _load_odds(path: Path):
+  if path.suffix == ".npz":
+    with np.load(path) as d:
+      return d["X"].astype(np.float32), d["y"].astype(np.int64).ravel()
+  import scipy.io
+  d = scipy.io.loadmat(path)
+  return np.asarray(d["X"], np.float32), np.asarray(d["y"], np.int64).ravel()
+
+
+def load_thyroid(data_dir=None):
+  """ODDS Thyroid: 3772 x 6, 93 anomalies. Accepts thyroid.npz (X, y) or ODDS thyroid.mat."""
+  return _load_odds(_find(data_dir, ("thyroid.npz", "thyroid.mat", "38_thyroid.npz"), "thyroid"))
+
+
+def load_arrhythmia(data_dir=None):
+  """ODDS Arrhythmia: 452 x 274, 66 anomalies (ODDS arrhythmia.mat, or .npz with X, y)."""
+  return _load_odds(_find(data_dir, ("arrhythmia.mat", "arrhythmia.npz"), "arrhythmia"))
+
+
+def _read_kdd_rows(path: Path):
+  opener = gzip.open if path.suffix == ".gz" else open
+  with opener(path, "rt") as f:
+    rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
+  if not rows or len(rows[0]) != 42:
+    raise DataError(f"{path}: expected 42 comma-separated columns (41 features + label) per row.")
+  return np.asarray(rows, dtype=object)
+
+
+def load_kdd(data_dir=None, reverse: bool = False, attack_fraction: float = 0.2, seed: int = 0):
+  """KDD Cup 99 (10 %) as in DAGMM / GOAD / STOC.
+
+  The 3 categorical columns are one-hot encoded and the rest min-max scaled.
+  KDD: `normal.` traffic (the minority) is the anomaly class. KDD-Rev (`reverse`):
+  attacks are the anomalies, sub-sampled (seeded) to `attack_fraction` x the
+  number of normal rows (PROTOCOLS.md interpretation, following DAGMM).
+  """
+  rows = _read_kdd_rows(_find(data_dir, ("kddcup.data_10_percent.gz", "kddcup.data_10_percent",
+                                         "kddcup.data_10_percent_corrected"), "kdd"))
+  is_normal = rows[:, -1] == "normal."
+  blocks = []
+  for col in range(41):
+    if col in KDD_CATEGORICAL:
+      values, inverse = np.unique(rows[:, col], return_inverse=True)
+      blocks.append(np.eye(len(values), dtype=np.float32)[inverse])
+    else:
+      v = rows[:, col].astype(np.float32)
+      span = v.max() - v.min()
+      blocks.append(((v - v.min()) / (span if span > 0 else 1.0))[:, None])
+  x = np.concatenate(blocks, axis=1)
+  if not reverse:
+    return x, is_normal.astype(np.int64)
+  rng = np.random.default_rng(seed)
+  attacks = np.flatnonzero(~is_normal)
+  keep = rng.choice(attacks, size=int(attack_fraction * is_normal.sum()), replace=False)
+  idx = np.sort(np.concatenate([np.flatnonzero(is_normal), keep]))
+  return x[idx], (~is_normal[idx]).astype(np.int64)
+
+
+def load_breast_cancer():
+  """scikit-learn's bundled Wisconsin breast-cancer table; malignant cases are the anomalies.
+
+  Needs no download, so it is the quickstart's default data set.
+  """
+  from sklearn.datasets import load_breast_cancer as sk_load
+  d = sk_load()
+  return d.data.astype(np.float32), (d.target == 0).astype(np.int64)
+
+
+def load_table(path, label_column: str | int | None = None, drop_constant: bool = False):
+  """A user table: CSV (header row; categorical columns one-hot encoded) or .npy / .npz.
+
+  `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index.
+  Errors name what is wrong: a missing file, an empty file, no numeric columns,
+  missing values (rows and columns listed), fewer than 2 rows, constant columns
+  (unless `drop_constant`). Returns (X, y or None, column names).
+  """
+  path = Path(os.path.expanduser(str(path)))
+  if not path.exists():
+    raise DataError(f"no such file: {path}")
+  if path.stat().st_size == 0:
+    raise DataError(f"{path} is empty.")
+  if path.suffix in (".npy", ".npz"):
+    if path.suffix == ".npy":
+      arr = np.load(path, allow_pickle=False)
+    else:
+      with np.load(path, allow_pickle=False) as d:
+        if "X" not in d:
+          raise DataError(f"{path}: an .npz needs an array named X (and optionally y); found {d.files}.")
+        arr = d["X"]
+        if "y" in d and label_column is None:
+          return _check_matrix(arr, path, [f"x{i}" for i in range(arr.shape[1])],
+                               drop_constant) + (np.asarray(d["y"]).astype(np.int64).ravel(),)
+    if arr.ndim != 2:
+      raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}.")
+    y = None
+    names = [f"x{i}" for i in range(arr.shape[1])]
+    if label_column is not None:
+      col = int(label_column)
+      y = _labels(arr[:, col], path, col)
+      arr = np.delete(arr, col, axis=1)
+      del names[col]
+    x, names = _check_matrix(arr, path, names, drop_constant)
+    return x, y, names
+  return _load_csv(path, label_column, drop_constant)
+
+
+def _labels(values, path, column):
+  try:
+    y = np.asarray(values, np.float64)
+  except (TypeError, ValueError):
+    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly).") from None
+  if not np.isin(y, (0, 1)).all():
+    raise DataError(f"{path}: label column {column!r} must hold only 0 (normal) and 1 (anomaly); "
+                    f"found {sorted(set(np.unique(y).tolist()) - {0, 1})[:5]}.")
+  return y.astype(np.int64)
+
+
+def _load_csv(path, label_column, drop_constant):
+  import pandas as pd
+  try:
+    df = pd.read_csv(path)
+  except pd.errors.EmptyDataError:
+    raise DataError(f"{path} is empty: no header and no rows.") from None
+  except (pd.errors.ParserError, UnicodeDecodeError) as e:
+    raise DataError(f"{path} could not be read as CSV: {e}") from None
+  if len(df) == 0:
+    raise DataError(f"{path} has a header but no data rows.")
+  y = None
+  if label_column is not None:
+    if label_column not in df.columns:
+      raise DataError(f"{path}: no label column {label_column!r}; columns are {list(df.columns)}.")
+    y = _labels(df.pop(label_column).to_numpy(), path, label_column)
+  missing = df.isna()
+  if missing.to_numpy().any():
+    cols = [c for c in df.columns if missing[c].any()]
+    rows = np.flatnonzero(missing.to_numpy().any(axis=1))
+    raise DataError(
+        f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
+        f"and columns {cols[:10]}. Impute or drop them first.")
+  categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+  if categorical:
+    df = pd.get_dummies(df, columns=categorical, dtype=np.float32)
+  if df.shape[1] == 0:
+    raise DataError(f"{path}: no feature columns left after removing the label column.")
+  if not categorical and df.select_dtypes("number").shape[1] == 0:
+    raise DataError(f"{path}: no numeric columns.")
+  x, names = _check_matrix(df.to_numpy(np.float64), path, [str(c) for c in df.columns], drop_constant)
+  return x, y, names
+
+
+def _check_matrix(arr, path, names, drop_constant):
+  try:
+    x = np.asarray(arr, np.float64)
+  except (TypeError, ValueError):
+    raise DataError(f"{path}: features must be numeric.") from None
+  if x.shape[0] < 2:
+    raise DataError(f"{path}: {x.shape[0]} row(s); anomaly detection needs at least 2 (in practice hundreds).")
+  if not np.isfinite(x).all():
+    bad = np.argwhere(~np.isfinite(x))
+    raise DataError(f"{path}: NaN or infinite values at (row, column) {bad[:5].tolist()}; "
+                    "impute or drop them first.")
+  const = np.flatnonzero(x.max(axis=0) == x.min(axis=0))
+  if const.size:
+    if not drop_constant:
+      raise DataError(
+          f"{path}: constant columns carry no information: {[names[i] for i in const[:10]]}. "
+          "Remove them, or pass drop_constant=True (--drop-constant on the command line).")
+    keep = np.setdiff1d(np.arange(x.shape[1]), const)
+    x, names = x[:, keep], [names[i] for i in keep]
+    if x.shape[1] == 0:
+      raise DataError(f"{path}: every column is constant.")
+  return x.astype(np.float32), names
+
+
+def load_tabular(name: str, data_dir=None, seed: int = 0, path=None, label_column=None):
+  """Loads a data set by the name used in configs; returns (X, y)."""
+  if name == "breast_cancer":
+    return load_breast_cancer()
+  if name == "thyroid":
+    return load_thyroid(data_dir)
+  if name == "arrhythmia":
+    return load_arrhythmia(data_dir)
+  if name in ("kdd", "kddrev"):
+    return load_kdd(data_dir, reverse=name == "kddrev", seed=seed)
+  if name == "csv":
+    if not path:
+      raise DataError("dataset 'csv' needs a file: --config.data_path=FILE (and --config.label_column=NAME).")
+    x, y, _ = load_table(path, label_column or None, drop_constant=True)
+    if y is None:
+      raise DataError(f"{path}: the benchmark pipeline needs labels to evaluate; set "
+                      "--config.label_column, or use the `stoc-jax detect` command for unlabeled data.")
+    return x, y
+  raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")

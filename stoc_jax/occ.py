@@ -1,0 +1,180 @@
+"""One-class classifiers on feature vectors.
+
+Every scorer returns *anomaly* scores: higher means more anomalous.
+
+* GDE (Gaussian density estimator): a single full-covariance Gaussian, written in
+  jnp so that K of them can be fitted at once under `vmap` (or sharded), with
+  optional per-sample weights. Shrinkage towards a scaled identity keeps the
+  covariance invertible for singular or constant features.
+* KDE with the RBF width rule of Sohn et al. (10 / (dim * Var)).
+* OC-SVM (RBF or linear) through scikit-learn.
+* Otsu's threshold, used to estimate an unknown contamination ratio.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class GDEParams(NamedTuple):
+  mean: jax.Array  # (D,)
+  chol: jax.Array  # (D, D) lower Cholesky factor of the covariance
+  log_det: jax.Array  # () log-determinant of the covariance
+
+
+def gde_fit(features, weights=None, shrinkage: float = 0.0,
+            reg_covar: float = 1e-6) -> GDEParams:
+  """Fits one Gaussian to `features` (N, D), optionally weighted by `weights` (N,).
+
+  The covariance is the (weighted) maximum-likelihood estimate, shrunk as
+  (1 - shrinkage) * S + shrinkage * (tr(S) / D) * I, plus `reg_covar` * I
+  (scikit-learn's GaussianMixture uses the same `reg_covar` default).
+  """
+  x = jnp.asarray(features, jnp.float32)
+  if weights is None:
+    weights = jnp.ones(x.shape[0], x.dtype)
+  w = jnp.asarray(weights, x.dtype)
+  total = jnp.maximum(w.sum(), 1e-12)
+  mean = (w @ x) / total
+  xc = x - mean
+  cov = (xc * w[:, None]).T @ xc / total
+  return _gaussian_from_cov(mean, cov, shrinkage, reg_covar)
+
+
+def _gaussian_from_cov(mean, cov, shrinkage, reg_covar) -> GDEParams:
+  dim = cov.shape[-1]
+  eye = jnp.eye(dim, dtype=cov.dtype)
+  cov = (1.0 - shrinkage) * cov + shrinkage * (jnp.trace(cov) / dim) * eye
+  cov = cov + reg_covar * eye
+  chol = jnp.linalg.cholesky(cov)
+  log_det = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol)))
+  return GDEParams(mean, chol, log_det)
+
+
+def gde_fit_many(features, assignment, num_models: int, shrinkage: float = 0.0,
+                 reg_covar: float = 1e-6, axis_name: str | None = None) -> GDEParams:
+  """Fits `num_models` Gaussians at once, model k on the rows with assignment == k.
+
+  Built from weighted sums over rows, so inside `shard_map` with `axis_name` set
+  the rows may be sharded across devices (the sums are psum-ed). Returns stacked
+  GDEParams with a leading axis of size `num_models`.
+  """
+  x = jnp.asarray(features, jnp.float32)
+  psum = (lambda v: jax.lax.psum(v, axis_name)) if axis_name else (lambda v: v)
+  # Centre on the global mean first so that the uncentred second moment below
+  # stays accurate in float32.
+  centre = psum(x.sum(axis=0)) / psum(jnp.asarray(x.shape[0], x.dtype))
+  x = x - centre
+  onehot = jax.nn.one_hot(assignment, num_models, dtype=x.dtype)  # (N, K)
+  counts = jnp.maximum(psum(onehot.sum(axis=0)), 1.0)  # (K,)
+  means = psum(onehot.T @ x) / counts[:, None]  # (K, D)
+  # One (D, D) product per model, in sequence: an einsum over all K at once would
+  # materialise an (N, K, D) intermediate.
+  second = psum(jax.lax.map(lambda w: (x * w[:, None]).T @ x, onehot.T))
+  covs = second / counts[:, None, None] - means[:, :, None] * means[:, None, :]
+  params = jax.vmap(lambda m, c: _gaussian_from_cov(m, c, shrinkage, reg_covar))(means, covs)
+  return params._replace(mean=params.mean + centre)
+
+
+def gde_score(params: GDEParams, features) -> jax.Array:
+  """Negative log-likelihood of `features` (N, D) under the Gaussian (anomaly score)."""
+  x = jnp.asarray(features, jnp.float32) - params.mean
+  # Solve L y = x^T; a vmapped triangular solve on fake CPU devices can hang, so
+  # sharded callers wrap this in shard_map (see refine.py).
+  y = jax.scipy.linalg.solve_triangular(params.chol, x.T, lower=True)
+  maha = jnp.sum(y * y, axis=0)
+  dim = x.shape[-1]
+  return 0.5 * (maha + params.log_det + dim * jnp.log(2.0 * jnp.pi))
+
+
+gde_fit_jit = jax.jit(gde_fit, static_argnames=("shrinkage", "reg_covar"))
+gde_score_jit = jax.jit(gde_score)
+
+
+# ---------------------------------------------------------------- KDE, OC-SVM
+
+def rbf_gamma(features) -> float:
+  """RBF kernel width of Sohn et al.: 10 / (dim * Var(f)), 10x scikit-learn's 'scale'."""
+  features = np.asarray(features)
+  var = float(features.var())
+  if var <= 0:
+    var = 1.0
+  return 10.0 / (features.shape[1] * var)
+
+
+class KDEParams(NamedTuple):
+  support: jax.Array  # (M, D)
+  gamma: float
+
+
+def kde_fit(features, gamma: float | None = None) -> KDEParams:
+  x = jnp.asarray(features, jnp.float32)
+  return KDEParams(x, rbf_gamma(features) if gamma is None else float(gamma))
+
+
+@jax.jit
+def _kde_score(support, gamma, features):
+  d2 = (jnp.sum(features**2, 1)[:, None] + jnp.sum(support**2, 1)[None, :]
+        - 2.0 * features @ support.T)
+  log_k = -gamma * jnp.maximum(d2, 0.0)
+  return -(jax.nn.logsumexp(log_k, axis=1) - jnp.log(support.shape[0]))
+
+
+def kde_score(params: KDEParams, features, batch_size: int = 4096) -> np.ndarray:
+  """Negative log kernel density (up to a constant), scored in batches to bound memory."""
+  features = jnp.asarray(features, jnp.float32)
+  out = [_kde_score(params.support, params.gamma, features[i:i + batch_size])
+         for i in range(0, features.shape[0], batch_size)]
+  return np.asarray(jnp.concatenate(out))
+
+
+def ocsvm_fit(features, kernel: str = "rbf", nu: float = 0.5, gamma: float | None = None):
+  """scikit-learn OneClassSVM with the papers' kernel width rule."""
+  from sklearn.svm import OneClassSVM
+  if kernel not in ("rbf", "linear"):
+    raise ValueError(f"OC-SVM kernel must be 'rbf' or 'linear', got {kernel!r}.")
+  features = np.asarray(features, np.float64)
+  kwargs = {"gamma": rbf_gamma(features) if gamma is None else gamma} if kernel == "rbf" else {}
+  return OneClassSVM(kernel=kernel, nu=nu, **kwargs).fit(features)
+
+
+def ocsvm_score(model, features) -> np.ndarray:
+  return -model.decision_function(np.asarray(features, np.float64))
+
+
+# ---------------------------------------------------------------- Otsu
+
+def otsu_threshold(scores, num_bins: int = 256) -> float:
+  """Otsu's threshold: the cut minimising the weighted within-class variance.
+
+  Computed on a histogram of the scores (as in image thresholding); returns the
+  score value eta* separating the two classes.
+  """
+  scores = np.asarray(scores, np.float64).ravel()
+  if scores.size < 2 or not np.isfinite(scores).all():
+    raise ValueError("Otsu's threshold needs at least two finite scores.")
+  lo, hi = scores.min(), scores.max()
+  if hi <= lo:
+    return float(hi)
+  counts, edges = np.histogram(scores, bins=num_bins, range=(lo, hi))
+  centres = 0.5 * (edges[:-1] + edges[1:])
+  w0 = np.cumsum(counts)
+  w1 = w0[-1] - w0
+  s0 = np.cumsum(counts * centres)
+  s1 = s0[-1] - s0
+  valid = (w0 > 0) & (w1 > 0)
+  mu0 = np.where(valid, s0 / np.maximum(w0, 1), 0.0)
+  mu1 = np.where(valid, s1 / np.maximum(w1, 1), 0.0)
+  # Minimising within-class variance == maximising between-class variance.
+  between = np.where(valid, w0 * w1 * (mu0 - mu1) ** 2, -1.0)
+  return float(edges[np.argmax(between) + 1])
+
+
+def otsu_ratio(scores, num_bins: int = 256) -> float:
+  """Fraction of samples at or above Otsu's threshold: an anomaly-ratio estimate."""
+  scores = np.asarray(scores, np.float64).ravel()
+  return float(np.mean(scores >= otsu_threshold(scores, num_bins)))

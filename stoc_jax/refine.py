@@ -1,0 +1,160 @@
+"""Data refinement by an ensemble of one-class classifiers (STOC Eq. 1-2).
+
+`refine_data` splits the N training samples into K disjoint random subsets, fits
+one OCC per subset, scores all N samples with every OCC, thresholds OCC k at
+eta_k = the largest eta with (1/N) #{i : f_k(x_i) >= eta} >= gamma (Eq. 2), and
+keeps a sample only if every OCC scores it below its threshold (Eq. 1).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import PartitionSpec as P
+
+from stoc_jax import occ
+
+
+def resolve_gamma(gamma, anomaly_ratio: float | None = None):
+  """Turns a config value for gamma into a float in (0, 1) or the string 'otsu'.
+
+  'auto' means twice the anomaly ratio (the papers' choice); for a ratio of 0 it
+  means 0.005 (PROTOCOLS.md reads the papers' "gamma = 0.5" as 0.5 %).
+  """
+  if isinstance(gamma, str):
+    key = gamma.strip().lower()
+    if key == "otsu":
+      return "otsu"
+    if key == "auto":
+      if anomaly_ratio is None:
+        raise ValueError("gamma='auto' needs the anomaly ratio; pass a number or 'otsu'.")
+      return 2.0 * anomaly_ratio if anomaly_ratio > 0 else 0.005
+    try:
+      gamma = float(key)
+    except ValueError:
+      raise ValueError(f"gamma must be a fraction in (0, 1), 'auto' or 'otsu'; got {gamma!r}.") from None
+  gamma = float(gamma)
+  if not 0.0 < gamma < 1.0:
+    raise ValueError(
+        f"gamma must lie in (0, 1): it is the fraction of samples each OCC rejects; got {gamma}. "
+        "Use e.g. 0.1 for 10 %, twice the expected anomaly ratio, or 'otsu' to estimate it.")
+  return gamma
+
+
+def random_partition(key, num_samples: int, num_models: int) -> jax.Array:
+  """Assignment of each sample to one of K disjoint subsets of (almost) equal size."""
+  perm = jax.random.permutation(key, num_samples)
+  return jnp.zeros(num_samples, jnp.int32).at[perm].set(jnp.arange(num_samples, dtype=jnp.int32) % num_models)
+
+
+def thresholds_at_gamma(scores, gamma: float) -> np.ndarray:
+  """Eq. 2 for each row of `scores` (K, N): the ceil(gamma*N)-th largest score."""
+  scores = np.asarray(scores)
+  n = scores.shape[1]
+  num_reject = int(math.ceil(gamma * n - 1e-9))
+  if num_reject <= 0:
+    return np.full(scores.shape[0], np.inf)
+  return -np.partition(-scores, num_reject - 1, axis=1)[:, num_reject - 1]
+
+
+def _check_inputs(features, num_models: int):
+  n = features.shape[0]
+  if int(num_models) != num_models or num_models < 1:
+    raise ValueError(f"num_models (K) must be a positive integer, got {num_models!r}.")
+  if n < 2 * num_models:
+    raise ValueError(
+        f"num_models (K={num_models}) is too large for {n} samples: each of the K disjoint subsets "
+        f"needs at least 2 samples. Use K <= {max(n // 2, 1)}.")
+  if isinstance(features, np.ndarray) and not np.isfinite(features).all():
+    bad = np.argwhere(~np.isfinite(features.reshape(n, -1)).all(axis=1)).ravel()
+    raise ValueError(
+        f"features contain NaN or infinite values in {bad.size} rows (first: {bad[:5].tolist()}). "
+        "Impute or drop them before refinement.")
+
+
+def _gde_ensemble_scores(features, assignment, num_models, shrinkage, reg_covar, axis_name=None):
+  params = occ.gde_fit_many(features, assignment, num_models, shrinkage, reg_covar, axis_name)
+  # Sequential over models: no vmapped triangular solve (it can hang when sharded).
+  return jax.lax.map(lambda p: occ.gde_score(p, features), params)
+
+
+def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float = 0.0,
+                        reg_covar: float = 1e-6, mesh: jax.sharding.Mesh | None = None):
+  """Scores (K, N) of K GDEs, GDE k fitted on rows with assignment == k.
+
+  With `mesh`, rows are sharded along its "data" axis and the whole fit-and-score
+  runs under shard_map (sums are psum-ed; each device scores its own rows).
+  """
+  fn = lambda x, a: _gde_ensemble_scores(x, a, num_models, shrinkage, reg_covar,
+                                         axis_name="data" if mesh is not None else None)
+  if mesh is None:
+    return jax.jit(fn)(features, assignment)
+  sharded = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"), P("data")),
+                          out_specs=P(None, "data"), check_vma=False)
+  return jax.jit(sharded)(features, assignment)
+
+
+def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
+                occ_fit: Callable[[Any], Any] | None = None,
+                occ_score: Callable[[Any, Any], Any] | None = None,
+                shrinkage: float = 0.0, reg_covar: float = 1e-6,
+                otsu_multiplier: float = 2.0, max_gamma: float = 0.5,
+                mesh: jax.sharding.Mesh | None = None):
+  """Refines an unlabeled training set: returns (mask, info).
+
+  Args:
+    key: PRNG key for the random disjoint split.
+    features: (N, ...) array of features, one row per training sample (numpy or
+      a jax.Array, possibly sharded along N over `mesh`).
+    num_models: K, the number of OCCs (and disjoint subsets).
+    gamma: fraction in (0, 1) each OCC rejects, or "otsu" to estimate it as
+      `otsu_multiplier` x the fraction above Otsu's threshold on the ensemble's
+      mean score (SRR A.5), capped at `max_gamma`.
+    occ_fit, occ_score: a custom OCC as fit(features_subset) -> model and
+      score(model, features) -> (N,) anomaly scores. Default: GDE, fitted for all
+      K models in one jitted pass.
+    mesh: a mesh with a "data" axis when features are sharded over devices.
+
+  Returns:
+    mask: (N,) bool numpy array, True for samples kept as normal.
+    info: dict with `scores` (K, N), `thresholds` (K,), `assignment` (N,),
+      `gamma` (the value used) and `rejected_by` (N,) count of OCCs rejecting.
+  """
+  _check_inputs(features, num_models)
+  gamma = resolve_gamma(gamma)
+  n = features.shape[0]
+  assignment = random_partition(key, n, num_models)
+  if occ_fit is None:
+    if occ_score is not None:
+      raise ValueError("Pass occ_fit together with occ_score.")
+    flat = features.reshape(n, -1)
+    if mesh is not None:
+      assignment = jax.device_put(assignment, jax.sharding.NamedSharding(mesh, P("data")))
+    scores = gde_ensemble_scores(flat, assignment, num_models, shrinkage, reg_covar, mesh)
+  else:
+    if occ_score is None:
+      raise ValueError("Pass occ_score together with occ_fit.")
+    assign_np = np.asarray(assignment)
+    scores = []
+    for k in range(num_models):
+      model = occ_fit(features[np.flatnonzero(assign_np == k)])
+      scores.append(np.asarray(occ_score(model, features)))
+    scores = np.stack(scores)
+  scores = np.asarray(scores, np.float64)
+  if not np.isfinite(scores).all():
+    raise FloatingPointError(
+        "Refinement produced non-finite OCC scores; the features may hold huge values "
+        "(standardise them) or NaN.")
+  if gamma == "otsu":
+    estimate = occ.otsu_ratio(scores.mean(axis=0))
+    gamma = float(min(max(otsu_multiplier * estimate, 1.0 / n), max_gamma))
+  thresholds = thresholds_at_gamma(scores, gamma)
+  rejected = scores >= thresholds[:, None]
+  mask = ~rejected.any(axis=0)
+  info = {"scores": scores, "thresholds": thresholds, "assignment": np.asarray(assignment),
+          "gamma": gamma, "rejected_by": rejected.sum(axis=0)}
+  return mask, info

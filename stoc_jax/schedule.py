@@ -1,0 +1,29 @@
+"""When to refine during representation learning.
+
+The papers refine at epochs 1, 2, 5, 10, 20, 50, 100, 500 and then every 500
+epochs; runs shorter than an epoch-scale schedule can give it in steps instead.
+"""
+
+from __future__ import annotations
+
+
+def refinement_steps(total_steps: int, steps_per_epoch: int, epochs=(1, 2, 5, 10, 20, 50, 100, 500),
+                     every_epochs: int = 500, steps=None) -> list[int]:
+  """Steps (strictly inside (0, total_steps)) after which the training set is refined.
+
+  `steps`, when given, is used as is (a list of step numbers); otherwise the
+  epoch schedule is converted with `steps_per_epoch`.
+  """
+  if steps:
+    points = {int(s) for s in steps}
+  else:
+    if steps_per_epoch < 1:
+      raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}.")
+    points = {int(e) * steps_per_epoch for e in epochs}
+    if every_epochs:
+      last = max(epochs) if epochs else 0
+      e = last + every_epochs
+      while e * steps_per_epoch < total_steps:
+        points.add(e * steps_per_epoch)
+        e += every_epochs
+  return sorted(p for p in points if 0 < p < total_steps)

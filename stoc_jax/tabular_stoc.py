@@ -1,0 +1,205 @@
+"""STOC on tables: load, split, (learn GOAD,) refine on a schedule, fit the final OCC, evaluate.
+
+`train_and_evaluate(config, workdir)` is the whole experiment; experiments/run.py
+only parses flags and calls it. Two representations:
+
+* "raw": refinement on fixed (standardised) raw features, then the final OCC.
+* "goad": GOAD training interleaved with refinement (refine, retrain on the
+  refined rows, repeat on the schedule), a last refinement, then per-projection
+  GDEs fitted on the refined rows as the final OCC.
+
+With `refine.enabled=False` the same pipeline runs without refinement (the baseline).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from stoc_jax import goad, metrics, occ, refine, schedule
+from stoc_jax.data import split as split_lib
+from stoc_jax.data import tabular
+from stoc_jax.workdir import Workdir
+
+FINAL_OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
+
+
+def standardize(x_train, *others):
+  """Scales every set by the (unlabeled) training set's mean and std; constant columns keep std 1."""
+  mean = x_train.mean(axis=0)
+  std = x_train.std(axis=0)
+  std = np.where(std > 0, std, 1.0)
+  return [((x - mean) / std).astype(np.float32) for x in (x_train,) + others]
+
+
+def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict:
+  """Kept count and, with known labels, the fractions of true anomalies / normals removed."""
+  record = {"round": round_index, "step": int(step), "kept": int(mask.sum()),
+            "gamma": float(gamma)}
+  if y_train is not None:
+    anomalies, normals = y_train == 1, y_train == 0
+    record["anomalies_removed"] = float((~mask[anomalies]).mean()) if anomalies.any() else None
+    record["normals_removed"] = float((~mask[normals]).mean()) if normals.any() else None
+  return record
+
+
+def fit_final_occ(kind: str, features):
+  """Fits the final OCC on (refined) raw features; returns a scoring function."""
+  if kind == "gde":
+    params = occ.gde_fit_jit(features)
+    return lambda f: np.asarray(occ.gde_score_jit(params, f))
+  if kind == "kde":
+    params = occ.kde_fit(features)
+    return lambda f: occ.kde_score(params, f)
+  if kind in ("ocsvm", "ocsvm_linear"):
+    model = occ.ocsvm_fit(features, kernel="rbf" if kind == "ocsvm" else "linear")
+    return lambda f: occ.ocsvm_score(model, f)
+  raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {kind!r}.")
+
+
+def load_split(config):
+  """The data set, contaminated as configured and standardised: a Split."""
+  x, y = tabular.load_tabular(config.dataset, config.data_dir, seed=config.split.seed,
+                              path=config.get("data_path"), label_column=config.get("label_column"))
+  s = split_lib.contamination_split(
+      x, y, config.anomaly_ratio, seed=config.split.seed,
+      train_normal_fraction=config.split.train_normal_fraction,
+      max_anomaly_ratio=config.split.max_anomaly_ratio)
+  x_train, x_test = standardize(s.x_train, s.x_test)
+  return split_lib.Split(x_train, s.y_train, x_test, s.y_test)
+
+
+def _check_config(config):
+  if config.representation not in ("raw", "goad"):
+    raise ValueError(f"representation must be 'raw' or 'goad', got {config.representation!r}.")
+  if config.representation == "raw" and config.final_occ not in FINAL_OCCS:
+    raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {config.final_occ!r}.")
+  if config.representation == "goad" and config.goad.score_aggregate not in goad.AGGREGATES:
+    raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
+  if config.train_steps < 1:
+    raise ValueError(f"train_steps must be >= 1, got {config.train_steps}.")
+
+
+def train_and_evaluate(config, workdir) -> dict:
+  """Runs one tabular experiment; writes config.json, metrics.jsonl and results.json to workdir."""
+  _check_config(config)
+  start = time.time()
+  wd = Workdir(workdir)
+  wd.write_config(config)
+  data = load_split(config)
+  gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
+  key = jax.random.key(config.seed)
+  refine_key = jax.random.fold_in(key, 1)
+  logging.info("%s: %d training rows (%d anomalies), %d test rows, %d features; gamma=%s",
+               config.dataset, len(data.x_train), int(data.y_train.sum()), len(data.x_test),
+               data.x_train.shape[1], gamma)
+
+  def refine_rows(round_index, feats, occ_fit=None, occ_score=None):
+    return refine.refine_data(jax.random.fold_in(refine_key, round_index), feats,
+                              config.refine.num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
+                              otsu_multiplier=config.refine.otsu_multiplier)
+
+  if config.representation == "raw":
+    rounds = []
+    mask = np.ones(len(data.x_train), bool)
+    used_gamma = gamma
+    if config.refine.enabled:
+      mask, info = refine_rows(0, data.x_train)
+      used_gamma = info["gamma"]
+      rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
+    score = fit_final_occ(config.final_occ, data.x_train[mask])
+    test_scores, train_scores = score(data.x_test), score(data.x_train)
+  else:
+    test_scores, train_scores, rounds, used_gamma = _goad_stoc(config, wd, data, key, refine_rows, gamma)
+
+  results = metrics.evaluate(data.y_test, test_scores, train_scores=train_scores,
+                             contamination=used_gamma if used_gamma != "otsu" else None,
+                             minority_positive=config.get("minority_positive", False))
+  results.update({"refinement": rounds, "dataset": config.dataset,
+                  "anomaly_ratio": config.anomaly_ratio, "gamma": used_gamma,
+                  "refine_enabled": bool(config.refine.enabled),
+                  "representation": config.representation, "seed": config.seed,
+                  "split_seed": config.split.seed, "num_train": len(data.x_train),
+                  "num_test": len(data.x_test), "seconds": time.time() - start})
+  wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1", "f1_oracle")}})
+  wd.write_results(results)
+  wd.close()
+  logging.info("results: AUC %.1f  AP %.1f  F1 %.1f  F1(oracle) %.1f", results["auc"], results["ap"],
+               results["f1"], results["f1_oracle"])
+  return results
+
+
+def _goad_stoc(config, wd: Workdir, data, key, refine_rows, gamma):
+  """GOAD training with refinement on the schedule; resumes from the latest checkpoint."""
+  g = config.goad
+  tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay)
+  graphdef, projections, state = goad.init(jax.random.fold_in(key, 0), data.x_train.shape[1], g, tx)
+  n = len(data.x_train)
+  total = int(config.train_steps)
+  steps_per_epoch = max(1, math.ceil(n / g.batch_size))
+  refine_points = []
+  if config.refine.enabled and config.refine.update_representation:
+    refine_points = schedule.refinement_steps(
+        total, steps_per_epoch, tuple(config.refine.schedule_epochs), config.refine.every_epochs,
+        tuple(config.refine.schedule_steps) or None)
+  ckpt_every = int(config.checkpoint_every_steps) or total
+  stops = sorted(set(refine_points) | set(range(ckpt_every, total, ckpt_every)) | {total})
+
+  mask = np.ones(n, bool)
+  rounds: list[dict] = []
+  used_gamma = gamma
+  target = {"train": state, "mask": mask}
+  latest = wd.latest_step()
+  if latest is not None:
+    restored, meta = wd.restore(latest, target)
+    state, mask = restored["train"], np.asarray(restored["mask"], bool)
+    rounds, used_gamma = meta["rounds"], meta["gamma"]
+    logging.info("resumed from step %d of %s", latest, wd.path)
+
+  x_dev = jnp.asarray(data.x_train)
+  batch_key = jax.random.fold_in(key, 2)
+  gde_fit = lambda f: goad.gde_fit_per_transform(jnp.asarray(f))
+  gde_score = lambda p, f: goad.gde_score_per_transform(p, f, g.score_aggregate)
+  round_index = len(rounds)
+  step = int(state.step)
+  bar = tqdm(total=total, initial=step, desc="GOAD", unit="step", disable=None)
+  while step < total:
+    stop = next(s for s in stops if s > step)
+    kept_idx = jnp.asarray(np.argsort(~mask, kind="stable"))
+    while step < stop:
+      chunk = min(config.steps_per_jit, stop - step)
+      state, m = goad.train_steps(graphdef, tx, projections, state, x_dev, kept_idx,
+                                  int(mask.sum()), batch_key, num_steps=chunk, batch_size=g.batch_size)
+      step += chunk
+      m = jax.device_get(m)
+      if not np.isfinite(m["loss"]):
+        raise FloatingPointError(
+            f"GOAD loss became {m['loss']} at step {step}; lower --config.goad.learning_rate "
+            f"(now {g.learning_rate}) or check the features for huge values.")
+      wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
+      bar.update(chunk)
+    if step in refine_points:
+      feats = goad.features(graphdef, state.params, projections, data.x_train)
+      mask, info = refine_rows(round_index, feats, gde_fit, gde_score)
+      used_gamma = info["gamma"]
+      rounds.append(refinement_record(round_index, step, mask, data.y_train, used_gamma))
+      wd.log_metrics({"event": "refine", **rounds[-1]})
+      round_index += 1
+    wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
+  bar.close()
+
+  feats = goad.features(graphdef, state.params, projections, data.x_train)
+  if config.refine.enabled:
+    mask, info = refine_rows(round_index, feats, gde_fit, gde_score)
+    used_gamma = info["gamma"]
+    rounds.append(refinement_record(round_index, step, mask, data.y_train, used_gamma))
+    wd.log_metrics({"event": "refine", **rounds[-1]})
+  params = gde_fit(feats[mask])
+  test_feats = goad.features(graphdef, state.params, projections, data.x_test)
+  return gde_score(params, test_feats), gde_score(params, feats), rounds, used_gamma

@@ -1,0 +1,82 @@
+"""What a run writes to its workdir: config.json, metrics.jsonl, results.json, checkpoints.
+
+Files are written by process 0 only, atomically (write to a temporary file,
+then rename), so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+
+def is_main_process() -> bool:
+  return jax.process_index() == 0
+
+
+def _jsonable(value):
+  if isinstance(value, dict):
+    return {str(k): _jsonable(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_jsonable(v) for v in value]
+  if isinstance(value, (np.generic, jax.Array)):
+    value = np.asarray(value).item() if np.ndim(value) == 0 else np.asarray(value).tolist()
+  if isinstance(value, float) and not math.isfinite(value):
+    return None
+  return value
+
+
+def write_json_atomic(path, obj) -> None:
+  path = Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+  tmp.write_text(json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n")
+  os.replace(tmp, path)
+
+
+class Workdir:
+  """The run's folder: JSON outputs from process 0 and an Orbax CheckpointManager."""
+
+  def __init__(self, path, max_to_keep: int = 2):
+    self.path = Path(os.path.abspath(os.path.expanduser(str(path))))
+    self.path.mkdir(parents=True, exist_ok=True)
+    self._checkpoints = ocp.CheckpointManager(
+        self.path / "checkpoints",
+        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+
+  def write_config(self, config) -> None:
+    if is_main_process():
+      write_json_atomic(self.path / "config.json", config.to_dict())
+
+  def log_metrics(self, record: dict) -> None:
+    if is_main_process():
+      with open(self.path / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(_jsonable(record), sort_keys=True) + "\n")
+
+  def write_results(self, results: dict) -> None:
+    if is_main_process():
+      write_json_atomic(self.path / "results.json", results)
+
+  # -- checkpoints: a pytree of arrays plus a JSON dict of progress
+
+  def latest_step(self):
+    return self._checkpoints.latest_step()
+
+  def save(self, step: int, state, meta: dict) -> None:
+    self._checkpoints.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(_jsonable(meta))))
+    self._checkpoints.wait_until_finished()
+
+  def restore(self, step: int, target_state):
+    restored = self._checkpoints.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(target_state), meta=ocp.args.JsonRestore()))
+    return restored["state"], restored["meta"]
+
+  def close(self) -> None:
+    self._checkpoints.close()

@@ -1,0 +1,20 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # experiments/ configs import each other as a package
+
+# The shared data folder beside the checkout (../shared/data), or $STOC_SHARED_DATA.
+SHARED_DATA = Path(os.environ.get("STOC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+TABULAR = SHARED_DATA / "tabular"
+
+
+def need_shared(relpath: str) -> Path:
+  """Path of a shared data file; skips the test, saying which file, when it is absent."""
+  path = SHARED_DATA / relpath
+  if not path.exists():
+    pytest.skip(f"shared data file {path} is absent (see ../shared/data/README.md)")
+  return path

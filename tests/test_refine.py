@@ -1,0 +1,137 @@
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+from stoc_jax import refine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def planted(n_normal=950, n_anomaly=50, dim=4, seed=0):
+  rng = np.random.default_rng(seed)
+  x = np.concatenate([rng.normal(size=(n_normal, dim)), rng.normal(4.0, 1.0, size=(n_anomaly, dim))])
+  y = np.r_[np.zeros(n_normal, int), np.ones(n_anomaly, int)]
+  return x.astype(np.float32), y
+
+
+def numpy_reference(x, assignment, num_models, gamma):
+  """Eq. 1-2 written plainly: fit a Gaussian per subset, threshold each at its gamma-quantile."""
+  n = len(x)
+  keep = np.ones(n, bool)
+  for k in range(num_models):
+    sub = x[assignment == k].astype(np.float64)
+    mean = sub.mean(0)
+    cov = np.cov(sub, rowvar=False, bias=True) + 1e-6 * np.eye(x.shape[1])
+    diff = x - mean
+    nll = 0.5 * (np.einsum("nd,de,ne->n", diff, np.linalg.inv(cov), diff) + np.linalg.slogdet(cov)[1]
+                 + x.shape[1] * np.log(2 * np.pi))
+    # eta_k = max eta such that (1/N) #{nll >= eta} >= gamma
+    eta = np.sort(nll)[::-1][math.ceil(gamma * n) - 1]
+    assert np.mean(nll >= eta) >= gamma
+    keep &= nll < eta
+  return keep
+
+
+def test_refine_data_matches_numpy_reference_and_removes_planted_anomalies():
+  x, y = planted()
+  mask, info = refine.refine_data(jax.random.key(0), x, num_models=5, gamma=0.1)
+  assert mask.dtype == bool and mask.shape == (1000,)
+  # Same subsets -> same decisions as the plain reference.
+  ref = numpy_reference(x, info["assignment"], 5, 0.1)
+  assert (mask != ref).sum() <= 2  # float32 vs float64 ties at the threshold
+  assert (~mask[y == 1]).mean() > 0.95  # planted anomalies removed
+  assert (~mask[y == 0]).mean() < 0.15
+  # Each OCC rejects exactly ceil(gamma N) samples (no ties here).
+  assert (info["scores"] >= info["thresholds"][:, None]).sum(1).tolist() == [100] * 5
+
+
+def test_subsets_are_disjoint_random_and_balanced():
+  x, _ = planted()
+  _, a = refine.refine_data(jax.random.key(0), x, 5, 0.1)
+  _, b = refine.refine_data(jax.random.key(1), x, 5, 0.1)
+  counts = np.bincount(a["assignment"], minlength=5)
+  assert counts.tolist() == [200] * 5  # every sample in exactly one subset
+  assert (a["assignment"] != b["assignment"]).mean() > 0.5
+
+
+def test_same_key_same_mask():
+  x, _ = planted()
+  m1, _ = refine.refine_data(jax.random.key(3), x, 5, 0.1)
+  m2, _ = refine.refine_data(jax.random.key(3), x, 5, 0.1)
+  np.testing.assert_array_equal(m1, m2)
+
+
+def test_custom_occ_path_agrees_with_default_gde():
+  from stoc_jax import occ
+  x, _ = planted()
+  m_default, _ = refine.refine_data(jax.random.key(0), x, 5, 0.1)
+  m_custom, _ = refine.refine_data(jax.random.key(0), x, 5, 0.1, occ_fit=occ.gde_fit,
+                                   occ_score=occ.gde_score)
+  assert (m_default != m_custom).sum() <= 2
+
+
+def test_otsu_estimates_gamma():
+  x, y = planted()
+  mask, info = refine.refine_data(jax.random.key(0), x, 5, "otsu")
+  assert 0.03 < info["gamma"] < 0.3  # true ratio 0.05, used as 2 x estimate
+  assert (~mask[y == 1]).mean() > 0.9
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.0, -0.1, 1.5, "often"])
+def test_gamma_outside_unit_interval_is_a_clear_error(gamma):
+  x, _ = planted()
+  with pytest.raises(ValueError, match="gamma"):
+    refine.refine_data(jax.random.key(0), x, 5, gamma)
+
+
+def test_resolve_gamma_auto():
+  assert refine.resolve_gamma("auto", 0.05) == pytest.approx(0.1)
+  assert refine.resolve_gamma("auto", 0.0) == pytest.approx(0.005)
+  assert refine.resolve_gamma("0.2") == pytest.approx(0.2)
+  assert refine.resolve_gamma("OTSU") == "otsu"
+
+
+def test_k_larger_than_data_is_a_clear_error():
+  x, _ = planted(n_normal=8, n_anomaly=0)
+  with pytest.raises(ValueError, match="too large for 8 samples"):
+    refine.refine_data(jax.random.key(0), x, 5, 0.1)
+  with pytest.raises(ValueError, match="positive integer"):
+    refine.refine_data(jax.random.key(0), x, 0, 0.1)
+
+
+def test_nan_features_are_a_clear_error():
+  x, _ = planted()
+  x[7, 2] = np.nan
+  with pytest.raises(ValueError, match=r"NaN.*first: \[7\]"):
+    refine.refine_data(jax.random.key(0), x, 5, 0.1)
+
+
+@pytest.mark.timeout(300)
+def test_sharded_refinement_on_8_devices_matches_single_device():
+  """Features sharded over 8 fake CPU devices give the same mask as on one device."""
+  code = textwrap.dedent("""
+      import numpy as np, jax
+      from jax.sharding import NamedSharding, PartitionSpec as P
+      from stoc_jax import refine
+      assert len(jax.devices()) == 8, jax.devices()
+      rng = np.random.default_rng(0)
+      x = np.concatenate([rng.normal(size=(1900, 16)), rng.normal(3, 1, size=(100, 16))]).astype(np.float32)
+      mesh = jax.make_mesh((8,), ("data",))
+      xs = jax.device_put(x, NamedSharding(mesh, P("data")))
+      m1, i1 = refine.refine_data(jax.random.key(0), x, 5, 0.1)
+      m8, i8 = refine.refine_data(jax.random.key(0), xs, 5, 0.1, mesh=mesh)
+      np.testing.assert_allclose(i1["scores"], i8["scores"], rtol=1e-4, atol=1e-3)
+      assert (m1 != m8).sum() <= 1, (m1 != m8).sum()
+      print("SHARDED_OK", int(m8.sum()))
+  """)
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
+             PYTHONPATH=ROOT)
+  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240)
+  assert out.returncode == 0, out.stderr[-3000:]
+  assert "SHARDED_OK" in out.stdout
