@@ -7,6 +7,7 @@ The workdir receives config.json, metrics.jsonl, results.json and checkpoints;
 rerunning with the same workdir resumes where the run stopped.
 """
 
+import logging as logging_lib
 import os
 import sys
 
@@ -38,9 +39,22 @@ def main(argv):
     raise app.UsageError(f"config.pipeline must be 'tabular' or 'image', got {config.pipeline!r}.")
   results = train_and_evaluate(config, _WORKDIR.value)
   keys = [k for k in ("auc", "ap", "f1", "f1_oracle") if k in results]
-  print(" ".join(f"{k}={results[k]:.1f}" for k in keys))
+  rows = [("baseline", results["baseline"])] if "baseline" in results else []
+  rows.append(("STOC" if config.refine.enabled else "no refinement", results))
+  print(f"{'':14s}" + "".join(f"{k:>10s}" for k in keys))
+  for name, r in rows:
+    print(f"{name:14s}" + "".join(f"{r[k]:10.1f}" for k in keys))
+  print(f"results: {os.path.join(os.path.abspath(_WORKDIR.value), 'results.json')}")
+
+
+class _DropLibraryInfo(logging_lib.Filter):
+  """Keeps INFO lines from our code; the checkpoint library logs dozens per save."""
+
+  def filter(self, record):
+    return record.levelno >= logging_lib.WARNING or "orbax" not in record.pathname
 
 
 if __name__ == "__main__":
   logging.set_verbosity(logging.INFO)
+  logging.get_absl_handler().addFilter(_DropLibraryInfo())
   app.run(main)

@@ -25,7 +25,7 @@ def _jsonable(value):
     return {str(k): _jsonable(v) for k, v in value.items()}
   if isinstance(value, (list, tuple)):
     return [_jsonable(v) for v in value]
-  if isinstance(value, (np.generic, jax.Array)):
+  if isinstance(value, (np.generic, np.ndarray, jax.Array)):
     value = np.asarray(value).item() if np.ndim(value) == 0 else np.asarray(value).tolist()
   if isinstance(value, float) and not math.isfinite(value):
     return None

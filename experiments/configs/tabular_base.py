@@ -18,6 +18,7 @@ def get_config():
   c.label_column = ""
   c.anomaly_ratio = 0.0  # anomalies / all training rows
   c.minority_positive = False
+  c.compare_baseline = False  # also run without refinement; results.json gains "baseline"
 
   c.split = ml_collections.ConfigDict()
   c.split.seed = 0

@@ -6,7 +6,7 @@ formats; when a file is missing the error names the path tried and where to get 
 
 from __future__ import annotations
 
-import gzip
+import functools
 import os
 from pathlib import Path
 
@@ -62,13 +62,26 @@ def load_arrhythmia(data_dir=None):
   return _load_odds(_find(data_dir, ("arrhythmia.mat", "arrhythmia.npz"), "arrhythmia"))
 
 
-def _read_kdd_rows(path: Path):
-  opener = gzip.open if path.suffix == ".gz" else open
-  with opener(path, "rt") as f:
-    rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
-  if not rows or len(rows[0]) != 42:
-    raise DataError(f"{path}: expected 42 comma-separated columns (41 features + label) per row.")
-  return np.asarray(rows, dtype=object)
+@functools.lru_cache(maxsize=2)
+def _encode_kdd(path: Path):
+  """(features, is_normal) of the KDD file; cached, since KDD and KDD-Rev parse the same file."""
+  import pandas as pd
+  df = pd.read_csv(path, header=None)
+  if df.shape[1] != 42:
+    raise DataError(f"{path}: expected 42 comma-separated columns (41 features + label), got {df.shape[1]}.")
+  is_normal = (df[41] == "normal.").to_numpy()
+  blocks = []
+  for col in range(41):
+    if col in KDD_CATEGORICAL:
+      blocks.append(pd.get_dummies(df[col]).to_numpy(np.float32))
+    else:
+      v = df[col].to_numpy(np.float32)
+      span = v.max() - v.min()
+      blocks.append(((v - v.min()) / (span if span > 0 else 1.0))[:, None])
+  x = np.concatenate(blocks, axis=1)
+  x.setflags(write=False)
+  is_normal.setflags(write=False)
+  return x, is_normal
 
 
 def load_kdd(data_dir=None, reverse: bool = False, attack_fraction: float = 0.2, seed: int = 0):
@@ -79,21 +92,11 @@ def load_kdd(data_dir=None, reverse: bool = False, attack_fraction: float = 0.2,
   attacks are the anomalies, sub-sampled (seeded) to `attack_fraction` x the
   number of normal rows (PROTOCOLS.md interpretation, following DAGMM).
   """
-  rows = _read_kdd_rows(_find(data_dir, ("kddcup.data_10_percent.gz", "kddcup.data_10_percent",
-                                         "kddcup.data_10_percent_corrected"), "kdd"))
-  is_normal = rows[:, -1] == "normal."
-  blocks = []
-  for col in range(41):
-    if col in KDD_CATEGORICAL:
-      values, inverse = np.unique(rows[:, col], return_inverse=True)
-      blocks.append(np.eye(len(values), dtype=np.float32)[inverse])
-    else:
-      v = rows[:, col].astype(np.float32)
-      span = v.max() - v.min()
-      blocks.append(((v - v.min()) / (span if span > 0 else 1.0))[:, None])
-  x = np.concatenate(blocks, axis=1)
+  path = _find(data_dir, ("kddcup.data_10_percent.gz", "kddcup.data_10_percent",
+                          "kddcup.data_10_percent_corrected"), "kdd")
+  x, is_normal = _encode_kdd(path.resolve())
   if not reverse:
-    return x, is_normal.astype(np.int64)
+    return x.copy(), is_normal.astype(np.int64)
   rng = np.random.default_rng(seed)
   attacks = np.flatnonzero(~is_normal)
   keep = rng.choice(attacks, size=int(attack_fraction * is_normal.sum()), replace=False)

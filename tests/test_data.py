@@ -1,0 +1,157 @@
+import gzip
+
+import numpy as np
+import pytest
+import scipy.io
+
+from conftest import need_shared
+from stoc_jax.data import split as split_lib
+from stoc_jax.data import tabular
+
+
+# ------------------------------------------------------------ shared files
+
+def test_thyroid_shared_file():
+  path = need_shared("tabular/thyroid.npz")
+  x, y = tabular.load_thyroid(path.parent)
+  assert x.shape == (3772, 6) and y.sum() == 93 and x.dtype == np.float32
+
+
+def test_arrhythmia_shared_file():
+  path = need_shared("tabular/arrhythmia.mat")
+  x, y = tabular.load_arrhythmia(path.parent)
+  assert x.shape == (452, 274) and y.sum() == 66
+
+
+@pytest.mark.slow
+def test_kdd_and_kddrev_shared_file():
+  path = need_shared("tabular/kddcup.data_10_percent.gz")
+  x, y = tabular.load_kdd(path.parent)
+  assert x.shape[0] == 494021 and y.sum() == 97278  # `normal.` rows are the anomalies
+  assert x.min() >= 0.0 and x.max() <= 1.0  # one-hot and min-max scaled
+  xr, yr = tabular.load_kdd(path.parent, reverse=True, seed=0)
+  assert (yr == 0).sum() == 97278 and yr.sum() == int(0.2 * 97278)
+
+
+# ------------------------------------------------------------ small files written here
+
+def test_odds_mat_and_npz(tmp_path):
+  rng = np.random.default_rng(0)
+  x, y = rng.normal(size=(30, 3)), (np.arange(30) < 4).astype(float)[:, None]
+  scipy.io.savemat(tmp_path / "arrhythmia.mat", {"X": x, "y": y})
+  scipy.io.savemat(tmp_path / "thyroid.mat", {"X": x, "y": y})
+  xa, ya = tabular.load_arrhythmia(tmp_path)
+  xt, yt = tabular.load_thyroid(tmp_path)  # falls back to the ODDS .mat
+  np.testing.assert_allclose(xa, x, rtol=1e-6)
+  assert ya.tolist() == y.ravel().astype(int).tolist() == yt.tolist()
+  np.savez(tmp_path / "thyroid.npz", X=x, y=y.ravel())
+  assert tabular.load_thyroid(tmp_path)[0].shape == (30, 3)
+
+
+def _kdd_line(label, proto="tcp", service="http", duration=0):
+  nums = [str(duration)] + [proto, service, "SF"] + ["1"] * 37 + [label]
+  return ",".join(nums)
+
+
+def test_kdd_gz_one_hot_and_labels(tmp_path):
+  lines = [_kdd_line("normal.", duration=d) for d in range(6)]
+  lines += [_kdd_line("smurf.", "icmp", "ecr_i", 10 + d) for d in range(20)]
+  with gzip.open(tmp_path / "kddcup.data_10_percent.gz", "wt") as f:
+    f.write("\n".join(lines) + "\n")
+  x, y = tabular.load_kdd(tmp_path)
+  assert y.tolist() == [1] * 6 + [0] * 20  # normal traffic is the anomaly class
+  # 38 numeric columns + one-hot: 2 protocols, 2 services, 1 flag
+  assert x.shape == (26, 38 + 2 + 2 + 1)
+  assert x[:, 0].min() == 0.0 and x[:, 0].max() == 1.0
+  xr, yr = tabular.load_kdd(tmp_path, reverse=True, attack_fraction=0.5)
+  assert (yr == 0).sum() == 6 and yr.sum() == 3
+
+
+def test_missing_file_names_path_and_source(tmp_path):
+  with pytest.raises(tabular.DataError) as e:
+    tabular.load_thyroid(tmp_path)
+  assert str(tmp_path / "thyroid.npz") in str(e.value) and "odds" in str(e.value).lower()
+  with pytest.raises(tabular.DataError, match="kddcup.data_10_percent.gz.*uci"):
+    tabular.load_kdd(tmp_path)
+
+
+def test_unknown_dataset():
+  with pytest.raises(tabular.DataError, match="unknown dataset 'mnist'.*thyroid"):
+    tabular.load_tabular("mnist")
+
+
+def test_breast_cancer_is_embedded():
+  x, y = tabular.load_breast_cancer()
+  assert x.shape == (569, 30) and y.sum() == 212
+
+
+def test_csv_with_label_and_categorical(tmp_path):
+  p = tmp_path / "t.csv"
+  p.write_text("a,b,color,label\n1,2,red,0\n2,3,blue,0\n3,1,red,1\n4,5,green,0\n")
+  x, y, names = tabular.load_table(p, label_column="label")
+  assert y.tolist() == [0, 0, 1, 0]
+  assert x.shape == (4, 5) and "color_red" in names
+
+
+def test_npy_table(tmp_path):
+  arr = np.random.default_rng(0).normal(size=(10, 3))
+  arr[:, 2] = np.arange(10) % 2
+  np.save(tmp_path / "t.npy", arr)
+  x, y, _ = tabular.load_table(tmp_path / "t.npy", label_column=2)
+  assert x.shape == (10, 2) and y.sum() == 5
+
+
+@pytest.mark.parametrize("content,match", [
+    ("", "empty"),
+    ("a,b\n", "no data rows"),
+    ("a,b\n1,\n2,3\n", r"missing values in 1 rows \(first data rows: \[1\]\)"),
+    ("a,b\n1,2\n", "1 row"),
+    ("a,b\n1,2\n1,3\n1,5\n", r"constant columns.*\['a'\]"),
+    ("a,label\n1,0\n2,7\n", "only 0"),
+])
+def test_bad_tables_give_clear_errors(tmp_path, content, match):
+  p = tmp_path / "bad.csv"
+  p.write_text(content)
+  with pytest.raises(tabular.DataError, match=match):
+    tabular.load_table(p, label_column="label" if "label" in content else None)
+
+
+def test_constant_columns_can_be_dropped(tmp_path):
+  p = tmp_path / "c.csv"
+  p.write_text("a,b\n1,2\n1,3\n1,5\n")
+  x, _, names = tabular.load_table(p, drop_constant=True)
+  assert names == ["b"] and x.shape == (3, 1)
+
+
+# ------------------------------------------------------------ the contamination split
+
+@pytest.mark.parametrize("ratio", [0.0, 0.01, 0.025])
+def test_split_counts(ratio):
+  y = np.r_[np.zeros(1000, int), np.ones(100, int)]
+  x = np.arange(1100, dtype=float)[:, None]
+  s = split_lib.contamination_split(x, y, ratio, seed=0, max_anomaly_ratio=0.05)
+  n_anom = split_lib.anomalies_for_ratio(500, ratio)
+  assert (s.y_train == 0).sum() == 500 and s.y_train.sum() == n_anom
+  assert s.y_train.mean() == pytest.approx(ratio, abs=1e-3)
+  # the pool for 5 % (26 anomalies) is held out at every ratio: test set fixed
+  assert (s.y_test == 0).sum() == 500 and s.y_test.sum() == 100 - split_lib.anomalies_for_ratio(500, 0.05)
+  assert not set(s.x_train.ravel()) & set(s.x_test.ravel())  # disjoint
+
+
+def test_split_test_set_same_across_ratios_and_seeded():
+  y = np.r_[np.zeros(300, int), np.ones(40, int)]
+  x = np.arange(340, dtype=float)[:, None]
+  a = split_lib.contamination_split(x, y, 0.0, seed=1)
+  b = split_lib.contamination_split(x, y, 0.05, seed=1)
+  c = split_lib.contamination_split(x, y, 0.05, seed=2)
+  assert sorted(a.x_test.ravel()) == sorted(b.x_test.ravel())
+  assert sorted(b.x_train.ravel()) != sorted(c.x_train.ravel())
+
+
+def test_split_errors():
+  y = np.r_[np.zeros(100, int), np.ones(5, int)]
+  x = np.zeros((105, 1))
+  with pytest.raises(ValueError, match="leaving none to test"):
+    split_lib.contamination_split(x, y, 0.1, seed=0)
+  with pytest.raises(ValueError, match=r"\[0, 1\)"):
+    split_lib.contamination_split(x, y, 1.2, seed=0)

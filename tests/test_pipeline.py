@@ -1,0 +1,133 @@
+"""End-to-end runs of every tabular config at tiny size, determinism, resume, and the runner."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, TABULAR, need_shared
+from stoc_jax import tabular_stoc
+
+CONFIGS = {
+    "thyroid_stoc": "tabular/thyroid.npz",
+    "arrhythmia_stoc": "tabular/arrhythmia.mat",
+    "kdd_stoc": "tabular/kddcup.data_10_percent.gz",
+    "kddrev_stoc": "tabular/kddcup.data_10_percent.gz",
+    "breast_cancer_stoc": None,
+}
+
+
+def tiny(name, variant="", **overrides):
+  module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
+  c = module.get_config(variant)
+  c.data_dir = str(TABULAR)
+  c.goad.num_transforms = 4
+  c.train_steps = 4
+  c.steps_per_jit = 2
+  c.refine.schedule_steps = (2,)
+  c.compare_baseline = False
+  for k, v in overrides.items():
+    node = c
+    *parents, leaf = k.split(".")
+    for p in parents:
+      node = node[p]
+    node[leaf] = v
+  return c
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_config_runs_end_to_end(name, tmp_path):
+  if CONFIGS[name]:
+    need_shared(CONFIGS[name])
+  ratio = 0.02 if name != "kddrev_stoc" else 0.01
+  c = tiny(name, representation="goad", anomaly_ratio=ratio)
+  if name.startswith("kdd"):
+    c.split.train_normal_fraction = 0.02  # a tiny training set keeps this a smoke test
+  res = tabular_stoc.train_and_evaluate(c, tmp_path)
+  saved = json.loads((tmp_path / "results.json").read_text())
+  for k in ("auc", "ap", "f1", "f1_oracle"):
+    assert 0.0 <= saved[k] <= 100.0
+  assert [r["round"] for r in saved["refinement"]] == [0, 1]  # at step 2, and the final one
+  r = saved["refinement"][-1]
+  assert r["kept"] < saved["num_train"]
+  assert 0.0 <= r["anomalies_removed"] <= 1.0 and 0.0 <= r["normals_removed"] <= 1.0
+  assert json.loads((tmp_path / "config.json").read_text())["dataset"] == c.dataset
+  lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+  assert any(json.loads(l).get("event") == "refine" for l in lines)
+  assert res["f1_oracle"] == saved["f1_oracle"]
+
+
+def test_baseline_switch_skips_refinement(tmp_path):
+  res = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.enabled": False}), tmp_path)
+  assert res["refinement"] == [] and res["refine_enabled"] is False
+
+
+@pytest.mark.parametrize("representation", ["raw", "goad"])
+def test_same_seed_same_results(tmp_path, representation):
+  a = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation=representation), tmp_path / "a")
+  b = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation=representation), tmp_path / "b")
+  c = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation=representation, seed=1),
+                                      tmp_path / "c")
+  for k in ("auc", "ap", "f1", "f1_oracle"):
+    assert a[k] == b[k]
+  assert a["refinement"] == b["refinement"]
+  assert (a["auc"], a["refinement"]) != (c["auc"], c["refinement"])
+
+
+def test_interrupted_run_resumes_and_matches(tmp_path, monkeypatch):
+  cfg = lambda: tiny("breast_cancer_stoc", representation="goad", train_steps=8,
+                     checkpoint_every_steps=2, **{"refine.schedule_steps": (3, 6)})
+  full = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "full")
+
+  real = tabular_stoc.refine.refine_data
+  calls = {"n": 0}
+
+  def dies_on_second_refinement(*args, **kwargs):
+    calls["n"] += 1
+    if calls["n"] == 2:
+      raise KeyboardInterrupt("simulated kill")
+    return real(*args, **kwargs)
+
+  monkeypatch.setattr(tabular_stoc.refine, "refine_data", dies_on_second_refinement)
+  with pytest.raises(KeyboardInterrupt):
+    tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")
+  monkeypatch.setattr(tabular_stoc.refine, "refine_data", real)
+  assert (tmp_path / "resumed" / "checkpoints").exists()
+  resumed = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")
+  for k in ("auc", "ap", "f1", "f1_oracle"):
+    assert resumed[k] == full[k]
+  assert resumed["refinement"] == full["refinement"]
+  assert len(full["refinement"]) == 3
+
+
+def test_nan_loss_stops_with_clear_error(tmp_path):
+  c = tiny("breast_cancer_stoc", representation="goad", **{"goad.learning_rate": 1e30})
+  with pytest.raises(FloatingPointError, match="learning_rate"):
+    tabular_stoc.train_and_evaluate(c, tmp_path)
+
+
+def test_bad_config_values_are_clear_errors(tmp_path):
+  with pytest.raises(ValueError, match="gamma must lie in"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.gamma": 1.5}), tmp_path)
+  with pytest.raises(ValueError, match="too large"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.num_models": 500}), tmp_path)
+  with pytest.raises(ValueError, match="representation"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="pca"), tmp_path)
+  with pytest.raises(ValueError, match="unknown dataset"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", dataset="nope"), tmp_path)
+
+
+def test_runner_command_line(tmp_path):
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "run.py"),
+       "--config=" + os.path.join(ROOT, "experiments", "configs", "breast_cancer_stoc.py"),
+       "--config.anomaly_ratio=0.03", f"--workdir={tmp_path}"],
+      capture_output=True, text=True, timeout=300, cwd=tmp_path)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert "baseline" in out.stdout and "STOC" in out.stdout
+  res = json.loads((tmp_path / "results.json").read_text())
+  assert res["anomaly_ratio"] == 0.03 and "baseline" in res
+  assert json.loads((tmp_path / "config.json").read_text())["anomaly_ratio"] == 0.03
