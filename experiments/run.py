@@ -37,7 +37,17 @@ def main(argv):
     from stoc_jax.image_stoc import train_and_evaluate
   else:
     raise app.UsageError(f"config.pipeline must be 'tabular' or 'image', got {config.pipeline!r}.")
+  baseline = None
+  if config.get("compare_baseline") and config.refine.enabled:
+    # The same run without refinement, in workdir/baseline, reported beside STOC.
+    base_config = config.copy_and_resolve_references()
+    base_config.refine.enabled = False
+    baseline = train_and_evaluate(base_config, os.path.join(_WORKDIR.value, "baseline"))
   results = train_and_evaluate(config, _WORKDIR.value)
+  if baseline is not None:
+    from stoc_jax.workdir import write_json_atomic
+    results["baseline"] = {k: baseline[k] for k in ("auc", "ap", "f1", "f1_oracle")}
+    write_json_atomic(os.path.join(_WORKDIR.value, "results.json"), results)
   keys = [k for k in ("auc", "ap", "f1", "f1_oracle") if k in results]
   rows = [("baseline", results["baseline"])] if "baseline" in results else []
   rows.append(("STOC" if config.refine.enabled else "no refinement", results))

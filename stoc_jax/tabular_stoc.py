@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 
 import jax
@@ -88,19 +87,8 @@ def _check_config(config):
 
 
 def train_and_evaluate(config, workdir) -> dict:
-  """Runs one tabular experiment; writes config.json, metrics.jsonl and results.json to workdir.
-
-  With `compare_baseline=True` (and refinement on) the same run without
-  refinement goes to workdir/baseline and its metrics into results["baseline"].
-  """
+  """Runs one tabular experiment; writes config.json, metrics.jsonl and results.json to workdir."""
   _check_config(config)
-  baseline = None
-  if config.get("compare_baseline") and config.refine.enabled:
-    base_config = config.copy_and_resolve_references()
-    with base_config.unlocked():
-      base_config.compare_baseline = False
-      base_config.refine.enabled = False
-    baseline = train_and_evaluate(base_config, os.path.join(str(workdir), "baseline"))
   start = time.time()
   wd = Workdir(workdir)
   wd.write_config(config)
@@ -139,8 +127,6 @@ def train_and_evaluate(config, workdir) -> dict:
                   "representation": config.representation, "seed": config.seed,
                   "split_seed": config.split.seed, "num_train": len(data.x_train),
                   "num_test": len(data.x_test), "seconds": time.time() - start})
-  if baseline is not None:
-    results["baseline"] = {k: baseline[k] for k in ("auc", "ap", "f1", "f1_oracle")}
   wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1", "f1_oracle")}})
   wd.write_results(results)
   wd.close()

@@ -1,0 +1,27 @@
+"""CPU-sized CIFAR-10 STOC: ResNet-18 width 0.25, DA-contrastive, head 2 x 128, 1,000 training images.
+
+  python experiments/run.py --config=experiments/configs/cifar10_cpu.py \
+      --config.data_dir=../shared/data/images --config.normal_class=0 --config.anomaly_ratio=0.1 \
+      --workdir=/tmp/cifar10_cpu
+
+Refinement in steps (schedule_steps). See benchmarks/images/RESULTS.md for
+measured AUC/AP and run time on a 2-core CPU.
+"""
+
+from experiments.configs import cifar10_stoc
+
+
+def get_config():
+  c = cifar10_stoc.get_config()
+  c.model.width = 0.25
+  c.model.head_hidden = 128
+  c.model.head_depth = 2
+  c.max_train_images = 1000
+  c.max_test_images = 2000
+  c.batch_size = 64
+  c.optimizer.learning_rate = 0.1
+  c.train_epochs = 0
+  c.train_steps = 600
+  c.refine.schedule_steps = (100, 200, 400)
+  c.checkpoint_every_steps = 200
+  return c

@@ -1,0 +1,18 @@
+"""STOC with DA-contrastive ResNet-18 on Fashion-MNIST (28x28x1) through TFDS.
+
+  pip install 'stoc-jax[images]'
+  python experiments/run.py --config=experiments/configs/fmnist_stoc.py \
+      --config.anomaly_ratio=0.1 --workdir=/tmp/fmnist
+
+Or with a local .npz (x_train, y_train, x_test, y_test):
+--config.dataset=npz --config.data_dir=fmnist.npz.
+"""
+
+from experiments.configs import image_base
+
+
+def get_config():
+  c = image_base.get_config()
+  c.dataset = "tfds:fashion_mnist"
+  c.data_dir = ""
+  return c

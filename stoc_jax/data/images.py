@@ -1,0 +1,238 @@
+"""Image data for one-vs-rest anomaly detection: folders, tarballs, .npz, TFDS, and bundled digits.
+
+Every loader returns an `ImageData` of uint8 NHWC arrays and integer class labels.
+`one_vs_rest_split` applies the papers' swap contamination protocol.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from stoc_jax.data.tabular import DataError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+class ImageData(NamedTuple):
+  x_train: np.ndarray  # (N, H, W, C) uint8
+  y_train: np.ndarray  # (N,) class index
+  x_test: np.ndarray
+  y_test: np.ndarray
+  class_names: tuple
+
+
+def _decode(data: bytes, name: str):
+  from PIL import Image, UnidentifiedImageError
+  try:
+    img = Image.open(io.BytesIO(data))
+    img = img.convert("RGB") if img.mode not in ("L", "RGB") else img
+    arr = np.asarray(img, np.uint8)
+  except (UnidentifiedImageError, OSError) as e:
+    raise DataError(f"{name}: not a readable image ({e}). Remove or replace the file.") from None
+  return arr[..., None] if arr.ndim == 2 else arr
+
+
+def _stack(images, names, where):
+  shapes = {}
+  for img, name in zip(images, names):
+    shapes.setdefault(img.shape, name)
+  if len(shapes) > 1:
+    listed = "; ".join(f"{s} e.g. {n}" for s, n in list(shapes.items())[:4])
+    raise DataError(f"{where}: images have different sizes ({listed}). Resize them to one size first.")
+  return np.stack(images)
+
+
+def read_image_folder(root, split: str | None = None, class_names=None):
+  """Reads `root/[split/]class/*.jpg|png` (or the same layout inside a .tar / .tar.gz).
+
+  Class index = position of the folder name in sorted order (CIFAR-10's order for
+  its class folder names). Returns (images uint8 NHWC, labels, class names).
+  """
+  root = Path(os.path.expanduser(str(root)))
+  if not root.exists():
+    raise DataError(f"no such image folder or archive: {root}")
+  entries = []  # (class name, file name, bytes)
+  if root.is_file():
+    try:
+      with tarfile.open(root) as tar:
+        for m in tar.getmembers():
+          parts = Path(m.name).parts
+          parts = parts[1:] if parts and parts[0] == "." else parts
+          if not m.isfile() or Path(m.name).suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+          if split is not None:
+            if len(parts) < 3 or parts[-3] != split:
+              continue
+          entries.append((parts[-2], m.name, tar.extractfile(m).read()))
+    except tarfile.TarError as e:
+      raise DataError(f"{root}: not a readable tar archive ({e}).") from None
+  else:
+    base = root / split if split is not None else root
+    if not base.is_dir():
+      raise DataError(f"{root}: expected a folder {base} holding one sub-folder per class.")
+    for cls_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+      for f in sorted(cls_dir.iterdir()):
+        if f.suffix.lower() in IMAGE_SUFFIXES:
+          entries.append((cls_dir.name, str(f), f.read_bytes()))
+  if not entries:
+    raise DataError(f"{root}: no images found under {split + '/' if split else ''}<class>/*.jpg|png.")
+  entries.sort(key=lambda e: (e[0], e[1]))
+  names = tuple(class_names) if class_names else tuple(sorted({e[0] for e in entries}))
+  index = {n: i for i, n in enumerate(names)}
+  images = [_decode(data, name) for _, name, data in entries]
+  x = _stack(images, [e[1] for e in entries], str(root))
+  y = np.array([index[e[0]] for e in entries], np.int64)
+  return x, y, names
+
+
+def _cache_path(source: Path, split: str) -> Path:
+  st = source.stat()
+  tag = hashlib.sha1(f"{source.resolve()}:{st.st_size}:{st.st_mtime}:{split}".encode()).hexdigest()[:16]
+  cache = Path(os.environ.get("STOC_CACHE", Path.home() / ".cache" / "stoc_jax"))
+  return cache / f"{source.stem}-{split}-{tag}.npz"
+
+
+def load_image_folder(root, cache: bool = True) -> ImageData:
+  """train/ and test/ splits of a class-folder tree or archive; decoded arrays are cached as .npz."""
+  root = Path(os.path.expanduser(str(root)))
+  out = {}
+  names = None
+  for split in ("train", "test"):
+    path = _cache_path(root, split) if (cache and root.exists()) else None
+    if path is not None and path.exists():
+      with np.load(path) as d:
+        out[split] = (d["x"], d["y"])
+        names = tuple(d["names"].tolist())
+      continue
+    x, y, names = read_image_folder(root, split, names)
+    out[split] = (x, y)
+    if path is not None:
+      path.parent.mkdir(parents=True, exist_ok=True)
+      tmp = path.with_name(path.name + ".tmp.npz")
+      np.savez(tmp, x=x, y=y, names=np.array(names))
+      os.replace(tmp, path)
+  return ImageData(*out["train"], *out["test"], names)
+
+
+def load_cifar10(data_dir) -> ImageData:
+  """CIFAR-10 from `data_dir`: cifar10-jpeg.tar.gz, a cifar10/ folder tree, or cifar10.npz."""
+  data_dir = Path(os.path.expanduser(str(data_dir)))
+  for name in ("cifar10-jpeg.tar.gz", "cifar10", "cifar10.npz"):
+    p = data_dir / name
+    if p.exists():
+      return load_npz(p) if p.suffix == ".npz" else load_image_folder(p)
+  raise DataError(
+      f"cifar10: tried {data_dir / 'cifar10-jpeg.tar.gz'}, {data_dir / 'cifar10'} and "
+      f"{data_dir / 'cifar10.npz'}. Set --config.data_dir to the folder holding one, or use "
+      "--config.dataset=tfds:cifar10 to read it through TensorFlow Datasets (pip install stoc-jax[images]).")
+
+
+def load_npz(path) -> ImageData:
+  """An .npz with x_train, y_train, x_test, y_test (uint8 NHWC or NHW images)."""
+  path = Path(os.path.expanduser(str(path)))
+  if not path.exists():
+    raise DataError(f"no such file: {path}")
+  with np.load(path) as d:
+    missing = {"x_train", "y_train", "x_test", "y_test"} - set(d.files)
+    if missing:
+      raise DataError(f"{path}: missing arrays {sorted(missing)}; found {d.files}.")
+    arrays = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+  x_tr, y_tr, x_te, y_te = arrays
+  if x_tr.ndim == 3:
+    x_tr, x_te = x_tr[..., None], x_te[..., None]
+  names = tuple(str(i) for i in range(int(max(y_tr.max(), y_te.max())) + 1))
+  return ImageData(x_tr.astype(np.uint8), y_tr.astype(np.int64).ravel(), x_te.astype(np.uint8),
+                   y_te.astype(np.int64).ravel(), names)
+
+
+def load_digits(seed: int = 0) -> ImageData:
+  """scikit-learn's bundled 8x8 digits (1797 images), split in half (seeded): the embedded default."""
+  from sklearn.datasets import load_digits as sk_digits
+  d = sk_digits()
+  x = np.round(d.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
+  order = np.random.default_rng(seed).permutation(len(x))
+  half = len(x) // 2
+  tr, te = order[:half], order[half:]
+  return ImageData(x[tr], d.target[tr], x[te], d.target[te], tuple(str(i) for i in range(10)))
+
+
+def load_tfds(name: str, data_dir=None) -> ImageData:
+  """A TFDS image data set through `tfds.data_source` (random access; needs stoc-jax[images]).
+
+  On a machine with network access TFDS downloads and prepares it on first use.
+  """
+  try:
+    import tensorflow_datasets as tfds
+  except ImportError:
+    raise DataError(f"dataset tfds:{name} needs TensorFlow Datasets: pip install 'stoc-jax[images]'.") from None
+  splits = {}
+  for split in ("train", "test"):
+    source = tfds.data_source(name, split=split, data_dir=data_dir or None)
+    xs, ys = [], []
+    for ex in source:
+      xs.append(np.asarray(ex["image"], np.uint8))
+      ys.append(int(ex["label"]))
+    splits[split] = (_stack(xs, [f"{name}[{i}]" for i in range(len(xs))], f"tfds:{name}"), np.array(ys))
+  return ImageData(*splits["train"], *splits["test"], tuple(str(i) for i in range(max(splits["train"][1]) + 1)))
+
+
+def load_images(dataset: str, data_dir=None, seed: int = 0) -> ImageData:
+  """By config name: 'digits', 'cifar10', 'folder' (data_dir is the tree), 'npz' (data_dir is the file), 'tfds:NAME'."""
+  if dataset == "digits":
+    return load_digits(seed)
+  if dataset == "cifar10":
+    return load_cifar10(data_dir)
+  if dataset == "folder":
+    return load_image_folder(data_dir)
+  if dataset == "npz":
+    return load_npz(data_dir)
+  if dataset.startswith("tfds:"):
+    return load_tfds(dataset[5:], data_dir)
+  raise DataError(f"unknown image dataset {dataset!r}; choose digits, cifar10, folder, npz or tfds:NAME "
+                  "(e.g. tfds:cifar10, tfds:fashion_mnist, tfds:cats_vs_dogs).")
+
+
+def resize_images(x, size: int) -> np.ndarray:
+  """Bilinear resize of uint8 NHWC images to size x size (done once, on the host)."""
+  if x.shape[1] == size and x.shape[2] == size:
+    return x
+  import jax
+  import jax.numpy as jnp
+  out = jax.image.resize(jnp.asarray(x, jnp.float32), (len(x), size, size, x.shape[-1]), "bilinear")
+  return np.asarray(jnp.clip(jnp.round(out), 0, 255)).astype(np.uint8)
+
+
+class OneVsRest(NamedTuple):
+  x_train: np.ndarray
+  y_train: np.ndarray  # 1 where a training image is a swapped-in anomaly (for measuring refinement)
+  x_test: np.ndarray
+  y_test: np.ndarray  # 1 = anomaly (not the normal class)
+
+
+def one_vs_rest_split(data: ImageData, normal_class: int, anomaly_ratio: float, seed: int = 0) -> OneVsRest:
+  """Training = the normal class's training images with a fraction `anomaly_ratio` swapped for
+  images of the other classes (training size unchanged); test = the whole test split."""
+  if not 0.0 <= anomaly_ratio < 1.0:
+    raise ValueError(f"anomaly_ratio must lie in [0, 1), got {anomaly_ratio}.")
+  classes = np.unique(data.y_train)
+  if normal_class not in classes:
+    raise ValueError(f"normal_class {normal_class} not among the classes {classes.tolist()}.")
+  rng = np.random.default_rng(seed)
+  normals = rng.permutation(np.flatnonzero(data.y_train == normal_class))
+  others = np.flatnonzero(data.y_train != normal_class)
+  n_swap = int(round(anomaly_ratio * len(normals)))
+  if n_swap > len(others):
+    raise ValueError(f"anomaly_ratio {anomaly_ratio} needs {n_swap} other-class images; only {len(others)}.")
+  idx = np.concatenate([normals[n_swap:], rng.choice(others, n_swap, replace=False)])
+  labels = np.r_[np.zeros(len(normals) - n_swap, np.int64), np.ones(n_swap, np.int64)]
+  order = rng.permutation(len(idx))
+  return OneVsRest(data.x_train[idx[order]], labels[order], data.x_test,
+                   (data.y_test != normal_class).astype(np.int64))
