@@ -18,3 +18,14 @@ def need_shared(relpath: str) -> Path:
   if not path.exists():
     pytest.skip(f"shared data file {path} is absent (see ../shared/data/README.md)")
   return path
+
+
+def pytest_configure(config):
+  # Many tests build the same jitted steps; a persistent compilation cache (per run) avoids
+  # compiling identical programs again.
+  import tempfile
+
+  import jax
+  jax.config.update("jax_compilation_cache_dir", os.environ.get(
+      "STOC_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "stoc_jax_test_cache")))
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)

@@ -1,0 +1,153 @@
+"""Every image config end to end at tiny size, the resume guarantee, and the sharded step."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from stoc_jax import image_stoc
+
+CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_cpu", "fmnist_stoc",
+           "catsdogs_stoc", "digits_stoc")
+SHAPES = {"fmnist_stoc": (28, 28, 1), "catsdogs_stoc": (64, 64, 3), "digits_stoc": None}
+
+
+@pytest.fixture(scope="module")
+def tiny_npz(tmp_path_factory):
+  """Small .npz data sets with the shapes the configs expect (CIFAR-like, F-MNIST-like, 64x64)."""
+  rng = np.random.default_rng(0)
+  out = {}
+  for shape in ((32, 32, 3), (28, 28, 1), (64, 64, 3)):
+    path = tmp_path_factory.mktemp("npz") / f"{shape[0]}x{shape[2]}.npz"
+    y_tr, y_te = np.arange(60) % 3, np.arange(30) % 3
+    x_tr = rng.integers(0, 255, (60,) + shape, dtype=np.uint8)
+    x_tr[y_tr == 0] //= 4  # the normal class is darker: something to learn
+    np.savez(path, x_train=x_tr, y_train=y_tr, x_test=rng.integers(0, 255, (30,) + shape, dtype=np.uint8),
+             y_test=y_te)
+    out[shape] = str(path)
+  return out
+
+
+def tiny(name, tiny_npz, **overrides):
+  module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
+  c = module.get_config()
+  shape = SHAPES.get(name, (32, 32, 3))
+  if shape is not None:
+    c.dataset, c.data_dir = "npz", tiny_npz[shape]
+  c.model.width = 0.125
+  c.model.head_hidden, c.model.head_depth, c.model.head_out = 16, 2, 8
+  c.batch_size = 8
+  c.eval_batch_size = 64
+  c.train_epochs = 0
+  c.train_steps = 2
+  c.refine.schedule_steps = (1,)
+  c.checkpoint_every_steps = 1
+  c.anomaly_ratio = 0.1
+  c.max_train_images = 0
+  c.max_test_images = 0
+  c.image_size = 0 if shape is not None else 16
+  for k, v in overrides.items():
+    node = c
+    *parents, leaf = k.split(".")
+    for p in parents:
+      node = node[p]
+    node[leaf] = v
+  return c
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_image_config_one_step(name, tiny_npz, tmp_path):
+  c = tiny(name, tiny_npz)
+  res = image_stoc.train_and_evaluate(c, tmp_path)
+  saved = json.loads((tmp_path / "results.json").read_text())
+  assert 0 <= saved["auc"] <= 100 and 0 <= saved["ap"] <= 100
+  assert "recall_at_p70" in saved and "recall_at_p90" in saved
+  if c.refine.enabled:
+    assert [r["round"] for r in saved["refinement"]] == [0, 1]
+    assert saved["refinement"][0]["step"] == 1
+  else:
+    assert saved["refinement"] == []
+  assert res["objective"] == c.objective
+
+
+@pytest.mark.parametrize("objective,final_occ", [("rotnet", "rotnet"), ("dae", "gde"), ("contrastive", "kde")])
+def test_other_objectives_and_occs(objective, final_occ, tiny_npz, tmp_path):
+  c = tiny("cifar10_stoc", tiny_npz, objective=objective, final_occ=final_occ)
+  res = image_stoc.train_and_evaluate(c, tmp_path)
+  assert np.isfinite(res["auc"])
+
+
+def test_ablation_refine_for_occ_only(tiny_npz, tmp_path):
+  c = tiny("cifar10_stoc", tiny_npz, **{"refine.update_representation": False})
+  res = image_stoc.train_and_evaluate(c, tmp_path)
+  assert [r["step"] for r in res["refinement"]] == [2]  # only the final refinement
+
+
+def test_killed_run_resumes_to_the_same_result(tiny_npz, tmp_path, monkeypatch):
+  make = lambda: tiny("cifar10_stoc", tiny_npz, train_steps=4, **{"refine.schedule_steps": (1, 3)})
+  full = image_stoc.train_and_evaluate(make(), tmp_path / "full")
+  real = image_stoc.refine.refine_data
+  calls = {"n": 0}
+
+  def killed_at_second_refinement(*a, **k):
+    calls["n"] += 1
+    if calls["n"] == 2:
+      raise KeyboardInterrupt("simulated kill")
+    return real(*a, **k)
+
+  monkeypatch.setattr(image_stoc.refine, "refine_data", killed_at_second_refinement)
+  with pytest.raises(KeyboardInterrupt):
+    image_stoc.train_and_evaluate(make(), tmp_path / "resumed")
+  monkeypatch.setattr(image_stoc.refine, "refine_data", real)
+  resumed = image_stoc.train_and_evaluate(make(), tmp_path / "resumed")
+  for k in ("auc", "ap", "f1_oracle"):
+    assert resumed[k] == pytest.approx(full[k], abs=1e-6)
+  assert resumed["refinement"] == full["refinement"]
+
+
+def test_bad_image_config_errors(tiny_npz, tmp_path):
+  with pytest.raises(ValueError, match="objective"):
+    image_stoc.train_and_evaluate(tiny("cifar10_stoc", tiny_npz, objective="mae"), tmp_path / "a")
+  with pytest.raises(ValueError, match="rotnet"):
+    image_stoc.train_and_evaluate(tiny("cifar10_stoc", tiny_npz, final_occ="rotnet"), tmp_path / "b")
+  with pytest.raises(ValueError, match="exceeds"):
+    image_stoc.train_and_evaluate(tiny("cifar10_stoc", tiny_npz, batch_size=4096), tmp_path / "c")
+
+
+@pytest.mark.timeout(400)
+def test_sharded_train_step_matches_single_device():
+  """On 8 fake CPU devices the data-parallel step gives the single-device step's result."""
+  code = textwrap.dedent("""
+      import jax, numpy as np
+      from experiments.configs import cifar10_stoc
+      from stoc_jax import image_stoc
+      assert jax.device_count() == 8
+      c = cifar10_stoc.get_config()
+      c.objective = "contrastive"
+      c.model.width, c.model.head_hidden, c.model.head_depth, c.model.head_out = 0.125, 16, 2, 8
+      tx = image_stoc.make_optimizer(c.optimizer, 10)
+      batch = np.random.default_rng(0).integers(0, 255, (16, 16, 16, 3), dtype=np.uint8)
+      outs = []
+      for n in (1, 8):
+        mesh = image_stoc.make_mesh(n)
+        graphdef, state = image_stoc.init_state(c, batch.shape[1:], tx, jax.random.key(0))
+        step = image_stoc.make_train_step(graphdef, tx, c, mesh)
+        b = jax.device_put(batch, jax.sharding.NamedSharding(mesh, jax.P("data")))
+        state, m = step(state, b, jax.random.key(1))
+        outs.append((jax.device_get(state.params), float(m["loss"])))
+      (p1, l1), (p8, l8) = outs
+      assert abs(l1 - l8) < 1e-4, (l1, l8)
+      diffs = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - np.asarray(b)).max()), p1, p8))
+      assert max(diffs) < 1e-4, max(diffs)
+      print("SHARDED_STEP_OK", l1, l8, max(diffs))
+  """)
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
+             PYTHONPATH=str(ROOT))
+  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=380)
+  assert out.returncode == 0, out.stderr[-3000:]
+  assert "SHARDED_STEP_OK" in out.stdout
