@@ -135,7 +135,7 @@ def features(graphdef, params, projections, x, batch_size: int = 2048) -> np.nda
 # ------------------------------------------------------------- per-projection GDEs
 
 @functools.partial(jax.jit, static_argnames=("shrinkage",))
-def gde_fit_per_transform(feats, shrinkage: float = 0.0) -> occ.GDEParams:
+def gde_fit_per_transform(feats, shrinkage: float | str = "ledoit_wolf") -> occ.GDEParams:
   """One GDE per projection on (N, M, H) features: params with a leading M axis."""
   return jax.lax.map(lambda f: occ.gde_fit(f, shrinkage=shrinkage), jnp.swapaxes(feats, 0, 1))
 

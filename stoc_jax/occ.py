@@ -26,23 +26,57 @@ class GDEParams(NamedTuple):
   log_det: jax.Array  # () log-determinant of the covariance
 
 
-def gde_fit(features, weights=None, shrinkage: float = 0.0,
+def gde_fit(features, weights=None, shrinkage: float | str = "ledoit_wolf",
             reg_covar: float = 1e-6) -> GDEParams:
   """Fits one Gaussian to `features` (N, D), optionally weighted by `weights` (N,).
 
-  The covariance is the (weighted) maximum-likelihood estimate, shrunk as
-  (1 - shrinkage) * S + shrinkage * (tr(S) / D) * I, plus `reg_covar` * I
-  (scikit-learn's GaussianMixture uses the same `reg_covar` default).
+  The covariance is the (weighted) maximum-likelihood estimate S, shrunk as
+  (1 - a) * S + a * (tr(S) / D) * I plus `reg_covar` * I. `shrinkage` is a, or
+  "ledoit_wolf" for the Ledoit-Wolf estimate of a from the data (near 0 when
+  N >> D, larger when the covariance is singular, e.g. more features than rows).
+  `shrinkage=0.0` is scikit-learn's GaussianMixture(1, "full").
   """
   x = jnp.asarray(features, jnp.float32)
   if weights is None:
     weights = jnp.ones(x.shape[0], x.dtype)
-  w = jnp.asarray(weights, x.dtype)
-  total = jnp.maximum(w.sum(), 1e-12)
-  mean = (w @ x) / total
-  xc = x - mean
-  cov = (xc * w[:, None]).T @ xc / total
-  return _gaussian_from_cov(mean, cov, shrinkage, reg_covar)
+  return jax.tree.map(lambda v: v[0], _fit_weighted(x, jnp.asarray(weights, x.dtype)[:, None], shrinkage,
+                                                    reg_covar))
+
+
+def _fit_weighted(x, weights, shrinkage, reg_covar, axis_name=None) -> GDEParams:
+  """K Gaussians from one pass of weighted sums; weights (N, K). psum over `axis_name` if sharded."""
+  psum = (lambda v: jax.lax.psum(v, axis_name)) if axis_name else (lambda v: v)
+  # Centre on the global mean first so that the uncentred moments below stay
+  # accurate in float32.
+  centre = psum(x.sum(axis=0)) / psum(jnp.asarray(x.shape[0], x.dtype))
+  x = x - centre
+  totals = jnp.maximum(psum(weights.sum(axis=0)), 1e-12)  # (K,)
+  means = psum(weights.T @ x) / totals[:, None]  # (K, D)
+  # One (D, D) product per model, in sequence: an einsum over all K at once would
+  # materialise an (N, K, D) intermediate.
+  second = psum(jax.lax.map(lambda w: (x * w[:, None]).T @ x, weights.T))
+  covs = second / totals[:, None, None] - means[:, :, None] * means[:, None, :]
+  if shrinkage == "ledoit_wolf":
+    # sum_i w_ik ||x_i - mu_k||^4, the fourth moment Ledoit-Wolf needs.
+    sq = jnp.sum(x * x, 1)[:, None] - 2.0 * x @ means.T + jnp.sum(means * means, 1)[None, :]
+    fourth = psum(jnp.sum(weights * sq * sq, axis=0)) / totals
+    alpha = jax.vmap(_ledoit_wolf_alpha)(covs, fourth, totals)
+  else:
+    if isinstance(shrinkage, str):
+      raise ValueError(f"shrinkage must be a number in [0, 1] or 'ledoit_wolf', got {shrinkage!r}.")
+    alpha = jnp.full(covs.shape[0], float(shrinkage), covs.dtype)
+  params = jax.vmap(lambda m, c, a: _gaussian_from_cov(m, c, a, reg_covar))(means, covs, alpha)
+  return params._replace(mean=params.mean + centre)
+
+
+def _ledoit_wolf_alpha(cov, fourth_moment, n):
+  """Ledoit & Wolf (2004) shrinkage intensity towards (tr(S)/D) I, as scikit-learn computes it."""
+  dim = cov.shape[-1]
+  mu = jnp.trace(cov) / dim
+  delta = (jnp.sum(cov * cov) - 2 * mu * jnp.trace(cov) + dim * mu * mu) / dim  # ||S - mu I||^2 / D
+  beta = (fourth_moment - jnp.sum(cov * cov)) / (dim * n)
+  beta = jnp.minimum(beta, delta)
+  return jnp.where(delta > 0, beta / jnp.maximum(delta, 1e-30), 0.0)
 
 
 def _gaussian_from_cov(mean, cov, shrinkage, reg_covar) -> GDEParams:
@@ -55,7 +89,7 @@ def _gaussian_from_cov(mean, cov, shrinkage, reg_covar) -> GDEParams:
   return GDEParams(mean, chol, log_det)
 
 
-def gde_fit_many(features, assignment, num_models: int, shrinkage: float = 0.0,
+def gde_fit_many(features, assignment, num_models: int, shrinkage: float | str = "ledoit_wolf",
                  reg_covar: float = 1e-6, axis_name: str | None = None) -> GDEParams:
   """Fits `num_models` Gaussians at once, model k on the rows with assignment == k.
 
@@ -64,20 +98,8 @@ def gde_fit_many(features, assignment, num_models: int, shrinkage: float = 0.0,
   GDEParams with a leading axis of size `num_models`.
   """
   x = jnp.asarray(features, jnp.float32)
-  psum = (lambda v: jax.lax.psum(v, axis_name)) if axis_name else (lambda v: v)
-  # Centre on the global mean first so that the uncentred second moment below
-  # stays accurate in float32.
-  centre = psum(x.sum(axis=0)) / psum(jnp.asarray(x.shape[0], x.dtype))
-  x = x - centre
   onehot = jax.nn.one_hot(assignment, num_models, dtype=x.dtype)  # (N, K)
-  counts = jnp.maximum(psum(onehot.sum(axis=0)), 1.0)  # (K,)
-  means = psum(onehot.T @ x) / counts[:, None]  # (K, D)
-  # One (D, D) product per model, in sequence: an einsum over all K at once would
-  # materialise an (N, K, D) intermediate.
-  second = psum(jax.lax.map(lambda w: (x * w[:, None]).T @ x, onehot.T))
-  covs = second / counts[:, None, None] - means[:, :, None] * means[:, None, :]
-  params = jax.vmap(lambda m, c: _gaussian_from_cov(m, c, shrinkage, reg_covar))(means, covs)
-  return params._replace(mean=params.mean + centre)
+  return _fit_weighted(x, onehot, shrinkage, reg_covar, axis_name)
 
 
 def gde_score(params: GDEParams, features) -> jax.Array:

@@ -82,7 +82,7 @@ def _gde_ensemble_scores(features, assignment, num_models, shrinkage, reg_covar,
   return jax.lax.map(lambda p: occ.gde_score(p, features), params)
 
 
-def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float = 0.0,
+def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float | str = "ledoit_wolf",
                         reg_covar: float = 1e-6, mesh: jax.sharding.Mesh | None = None):
   """Scores (K, N) of K GDEs, GDE k fitted on rows with assignment == k.
 
@@ -101,7 +101,7 @@ def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float 
 def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
                 occ_fit: Callable[[Any], Any] | None = None,
                 occ_score: Callable[[Any, Any], Any] | None = None,
-                shrinkage: float = 0.0, reg_covar: float = 1e-6,
+                shrinkage: float | str = "ledoit_wolf", reg_covar: float = 1e-6,
                 otsu_multiplier: float = 2.0, max_gamma: float = 0.5,
                 mesh: jax.sharding.Mesh | None = None):
   """Refines an unlabeled training set: returns (mask, info).

@@ -15,7 +15,7 @@ def _correlated(n=800, d=6, seed=0):
 def test_gde_matches_sklearn_gaussian_mixture():
   x = _correlated()
   held_out = _correlated(seed=1)
-  scores = np.asarray(occ.gde_score(occ.gde_fit(x), held_out))
+  scores = np.asarray(occ.gde_score(occ.gde_fit(x, shrinkage=0.0), held_out))
   gm = GaussianMixture(1, covariance_type="full", reg_covar=1e-6).fit(x)
   np.testing.assert_allclose(scores, -gm.score_samples(held_out), rtol=2e-4, atol=2e-3)
 
@@ -35,22 +35,38 @@ def test_gde_fit_many_matches_separate_fits():
   assignment = np.arange(len(x)) % 3
   many = occ.gde_fit_many(x, assignment, 3)
   for k in range(3):
-    one = occ.gde_fit(x[assignment == k])
+    one = occ.gde_fit(x[assignment == k])  # both Ledoit-Wolf
     np.testing.assert_allclose(many.mean[k], one.mean, atol=1e-4)
     np.testing.assert_allclose(many.log_det[k], one.log_det, atol=1e-2)
+
+
+def test_ledoit_wolf_shrinkage_matches_sklearn():
+  from sklearn.covariance import ledoit_wolf
+  rng = np.random.default_rng(0)
+  for n, d in ((500, 5), (40, 60)):  # N >> D, and more features than rows
+    x = rng.normal(size=(n, d)) @ rng.normal(size=(d, d))
+    p = occ.gde_fit(x, shrinkage="ledoit_wolf", reg_covar=0.0)
+    cov_lw, _ = ledoit_wolf(x)
+    np.testing.assert_allclose(np.asarray(p.chol @ p.chol.T), cov_lw, rtol=2e-3, atol=2e-3 * np.abs(cov_lw).max())
+
+
+def test_more_features_than_rows_gives_finite_scores():
+  x = np.random.default_rng(0).normal(size=(39, 274)).astype(np.float32)
+  s = np.asarray(occ.gde_score(occ.gde_fit(x), x))
+  assert np.isfinite(s).all()
 
 
 def test_gde_handles_constant_and_duplicate_features():
   x = _correlated(d=4)
   x = np.concatenate([x, np.full((len(x), 1), 3.0), x[:, :1]], axis=1)  # constant + duplicate column
-  for shrinkage in (0.0, 0.1):
+  for shrinkage in (0.0, 0.1, "ledoit_wolf"):
     scores = np.asarray(occ.gde_score(occ.gde_fit(x, shrinkage=shrinkage), x))
     assert np.isfinite(scores).all()
 
 
 def test_shrinkage_moves_covariance_towards_identity_scale():
   x = _correlated()
-  plain, shrunk = occ.gde_fit(x), occ.gde_fit(x, shrinkage=1.0)
+  plain, shrunk = occ.gde_fit(x, shrinkage=0.0), occ.gde_fit(x, shrinkage=1.0)
   cov = np.asarray(shrunk.chol @ shrunk.chol.T)
   assert np.allclose(cov - np.diag(np.diag(cov)), 0, atol=1e-4)
   assert not np.allclose(plain.chol, shrunk.chol)

@@ -40,7 +40,7 @@ def numpy_reference(x, assignment, num_models, gamma):
 
 def test_refine_data_matches_numpy_reference_and_removes_planted_anomalies():
   x, y = planted()
-  mask, info = refine.refine_data(jax.random.key(0), x, num_models=5, gamma=0.1)
+  mask, info = refine.refine_data(jax.random.key(0), x, num_models=5, gamma=0.1, shrinkage=0.0)
   assert mask.dtype == bool and mask.shape == (1000,)
   # Same subsets -> same decisions as the plain reference.
   ref = numpy_reference(x, info["assignment"], 5, 0.1)
@@ -71,7 +71,7 @@ def test_custom_occ_path_agrees_with_default_gde():
   from stoc_jax import occ
   x, _ = planted()
   m_default, _ = refine.refine_data(jax.random.key(0), x, 5, 0.1)
-  m_custom, _ = refine.refine_data(jax.random.key(0), x, 5, 0.1, occ_fit=occ.gde_fit,
+  m_custom, _ = refine.refine_data(jax.random.key(0), x, 5, 0.1, occ_fit=occ.gde_fit,  # Ledoit-Wolf too
                                    occ_score=occ.gde_score)
   assert (m_default != m_custom).sum() <= 2
 
