@@ -270,7 +270,7 @@ def train_and_evaluate(config, workdir) -> dict:
 
   def refine_now(round_index, feats):
     return refine.refine_data(jax.random.fold_in(refine_key, round_index), feats, config.refine.num_models,
-                              used_gamma if round_index else gamma,
+                              gamma,  # "otsu" re-estimates each round
                               otsu_multiplier=config.refine.otsu_multiplier)
 
   step = int(state.step)

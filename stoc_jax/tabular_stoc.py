@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -95,28 +96,24 @@ def train_and_evaluate(config, workdir) -> dict:
   data = load_split(config)
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   key = jax.random.key(config.seed)
-  refine_key = jax.random.fold_in(key, 1)
   logging.info("%s: %d training rows (%d anomalies), %d test rows, %d features; gamma=%s",
                config.dataset, len(data.x_train), int(data.y_train.sum()), len(data.x_test),
                data.x_train.shape[1], gamma)
-
-  def refine_rows(round_index, feats, occ_fit=None, occ_score=None):
-    return refine.refine_data(jax.random.fold_in(refine_key, round_index), feats,
-                              config.refine.num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
-                              otsu_multiplier=config.refine.otsu_multiplier)
 
   if config.representation == "raw":
     rounds = []
     mask = np.ones(len(data.x_train), bool)
     used_gamma = gamma
     if config.refine.enabled:
-      mask, info = refine_rows(0, data.x_train)
+      mask, info = refine.refine_data(jax.random.fold_in(key, 1), data.x_train, config.refine.num_models,
+                                      gamma, otsu_multiplier=config.refine.otsu_multiplier)
       used_gamma = info["gamma"]
       rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
     score = fit_final_occ(config.final_occ, data.x_train[mask])
     test_scores, train_scores = score(data.x_test), score(data.x_train)
   else:
-    test_scores, train_scores, rounds, used_gamma = _goad_stoc(config, wd, data, key, refine_rows, gamma)
+    detector, _, rounds, used_gamma = train_goad_stoc(config, data.x_train, data.y_train, key, gamma, wd)
+    test_scores, train_scores = detector.score(data.x_test), detector.score(data.x_train)
 
   results = metrics.evaluate(data.y_test, test_scores, train_scores=train_scores,
                              contamination=used_gamma if used_gamma != "otsu" else None,
@@ -135,12 +132,33 @@ def train_and_evaluate(config, workdir) -> dict:
   return results
 
 
-def _goad_stoc(config, wd: Workdir, data, key, refine_rows, gamma):
-  """GOAD training with refinement on the schedule; resumes from the latest checkpoint."""
+class GOADDetector(NamedTuple):
+  """A trained GOAD representation with per-projection GDEs fitted on the refined rows."""
+  graphdef: Any
+  params: Any
+  projections: jax.Array
+  gdes: Any
+  aggregate: str
+
+  def features(self, x):
+    return goad.features(self.graphdef, self.params, self.projections, x)
+
+  def score(self, x) -> np.ndarray:
+    return goad.gde_score_per_transform(self.gdes, self.features(x), self.aggregate)
+
+
+def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = None):
+  """GOAD training interleaved with refinement on the schedule, a last refinement, the final GDEs.
+
+  `config` needs the `goad`, `refine`, `train_steps`, `steps_per_jit` and
+  `checkpoint_every_steps` fields of tabular_base.py. With a Workdir it
+  checkpoints and resumes from the latest checkpoint; `y_train` (or None) is only
+  used to report refinement efficacy. Returns (GOADDetector, mask, rounds, gamma used).
+  """
   g = config.goad
   tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay)
-  graphdef, projections, state = goad.init(jax.random.fold_in(key, 0), data.x_train.shape[1], g, tx)
-  n = len(data.x_train)
+  graphdef, projections, state = goad.init(jax.random.fold_in(key, 0), x_train.shape[1], g, tx)
+  n = len(x_train)
   total = int(config.train_steps)
   steps_per_epoch = max(1, math.ceil(n / g.batch_size))
   refine_points = []
@@ -154,19 +172,30 @@ def _goad_stoc(config, wd: Workdir, data, key, refine_rows, gamma):
   mask = np.ones(n, bool)
   rounds: list[dict] = []
   used_gamma = gamma
-  target = {"train": state, "mask": mask}
-  latest = wd.latest_step()
+  latest = wd.latest_step() if wd is not None else None
   if latest is not None:
-    restored, meta = wd.restore(latest, target)
+    restored, meta = wd.restore(latest, {"train": state, "mask": mask})
     state, mask = restored["train"], np.asarray(restored["mask"], bool)
     rounds, used_gamma = meta["rounds"], meta["gamma"]
     logging.info("resumed from step %d of %s", latest, wd.path)
 
-  x_dev = jnp.asarray(data.x_train)
+  x_dev = jnp.asarray(x_train)
   batch_key = jax.random.fold_in(key, 2)
+  refine_key = jax.random.fold_in(key, 1)
   gde_fit = lambda f: goad.gde_fit_per_transform(jnp.asarray(f))
   gde_score = lambda p, f: goad.gde_score_per_transform(p, f, g.score_aggregate)
-  round_index = len(rounds)
+
+  def refine_round(feats):
+    nonlocal mask, used_gamma
+    mask, info = refine.refine_data(jax.random.fold_in(refine_key, len(rounds)), feats,
+                                    config.refine.num_models, gamma,  # "otsu" re-estimates each round
+                                    occ_fit=gde_fit, occ_score=gde_score,
+                                    otsu_multiplier=config.refine.otsu_multiplier)
+    used_gamma = info["gamma"]
+    rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
+    if wd is not None:
+      wd.log_metrics({"event": "refine", **rounds[-1]})
+
   step = int(state.step)
   bar = tqdm(total=total, initial=step, desc="GOAD", unit="step", disable=None)
   while step < total:
@@ -182,24 +211,17 @@ def _goad_stoc(config, wd: Workdir, data, key, refine_rows, gamma):
         raise FloatingPointError(
             f"GOAD loss became {m['loss']} at step {step}; lower --config.goad.learning_rate "
             f"(now {g.learning_rate}) or check the features for huge values.")
-      wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
+      if wd is not None:
+        wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
       bar.update(chunk)
     if step in refine_points:
-      feats = goad.features(graphdef, state.params, projections, data.x_train)
-      mask, info = refine_rows(round_index, feats, gde_fit, gde_score)
-      used_gamma = info["gamma"]
-      rounds.append(refinement_record(round_index, step, mask, data.y_train, used_gamma))
-      wd.log_metrics({"event": "refine", **rounds[-1]})
-      round_index += 1
-    wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
+      refine_round(goad.features(graphdef, state.params, projections, x_train))
+    if wd is not None:
+      wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
   bar.close()
 
-  feats = goad.features(graphdef, state.params, projections, data.x_train)
+  feats = goad.features(graphdef, state.params, projections, x_train)
   if config.refine.enabled:
-    mask, info = refine_rows(round_index, feats, gde_fit, gde_score)
-    used_gamma = info["gamma"]
-    rounds.append(refinement_record(round_index, step, mask, data.y_train, used_gamma))
-    wd.log_metrics({"event": "refine", **rounds[-1]})
-  params = gde_fit(feats[mask])
-  test_feats = goad.features(graphdef, state.params, projections, data.x_test)
-  return gde_score(params, test_feats), gde_score(params, feats), rounds, used_gamma
+    refine_round(feats)
+  detector = GOADDetector(graphdef, state.params, projections, gde_fit(feats[mask]), g.score_aggregate)
+  return detector, mask, rounds, used_gamma
