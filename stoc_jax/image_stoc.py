@@ -211,36 +211,31 @@ def _check_config(config, n_train, n_devices):
     raise ValueError(f"batch_size {config.batch_size} exceeds the {n_train} training images.")
 
 
-def train_and_evaluate(config, workdir) -> dict:
-  start = time.time()
-  wd = Workdir(workdir)
-  wd.write_config(config)
-  data = image_data.load_images(config.dataset, config.data_dir, seed=config.seed)
-  if config.get("image_size"):
-    data = data._replace(x_train=image_data.resize_images(data.x_train, config.image_size),
-                         x_test=image_data.resize_images(data.x_test, config.image_size))
-  split = image_data.one_vs_rest_split(data, config.normal_class, config.anomaly_ratio, seed=config.seed)
-  if config.get("max_train_images"):
-    split = split._replace(x_train=split.x_train[:config.max_train_images],
-                           y_train=split.y_train[:config.max_train_images])
-  if config.get("max_test_images"):
-    keep = np.random.default_rng(config.seed).permutation(len(split.x_test))[:config.max_test_images]
-    split = split._replace(x_test=split.x_test[keep], y_test=split.y_test[keep])
-  mesh = make_mesh(config.get("num_devices") or None)
-  n = len(split.x_train)
-  _check_config(config, n, mesh.devices.size)
-  gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
-  logging.info("%s class %s: %d training images (%d swapped in), %d test; %d device(s); gamma=%s",
-               config.dataset, config.normal_class, n, int(split.y_train.sum()), len(split.x_test),
-               mesh.devices.size, gamma)
+class TrainedLearner(NamedTuple):
+  graphdef: Any
+  state: TrainState
+  mask: np.ndarray  # the final refined set (all True without refinement)
+  rounds: list
+  gamma: Any
+  train_features: np.ndarray  # L2-normalised features of the training images
+  total_steps: int
+  images_per_sec: float | None
 
+  def features(self, images, batch_size: int = 256, mesh=None):
+    return features(self.graphdef, self.state, images, batch_size, mesh or make_mesh())
+
+
+def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | None = None) -> TrainedLearner:
+  """Trains the self-supervised learner on the refined set, refining on the schedule, then refines
+  once more (when enabled). `y_train` (or None) only measures refinement. With a Workdir it
+  checkpoints and resumes."""
+  n = len(x_train)
   steps_per_epoch = max(1, n // config.batch_size)
   total = int(config.train_epochs * steps_per_epoch)
   if config.get("train_steps"):
     total = int(config.train_steps)
-  key = jax.random.key(config.seed)
   tx = make_optimizer(config.optimizer, total)
-  graphdef, state = init_state(config, split.x_train.shape[1:], tx, jax.random.fold_in(key, 0))
+  graphdef, state = init_state(config, x_train.shape[1:], tx, jax.random.fold_in(key, 0))
   state = jax.device_put(state, NamedSharding(mesh, P()))
   train_step = make_train_step(graphdef, tx, config, mesh)
 
@@ -255,7 +250,7 @@ def train_and_evaluate(config, workdir) -> dict:
   mask = np.ones(n, bool)
   rounds: list[dict] = []
   used_gamma = gamma
-  latest = wd.latest_step()
+  latest = wd.latest_step() if wd is not None else None
   if latest is not None:
     restored, meta = wd.restore(latest, {"train": state, "mask": mask})
     state = jax.device_put(restored["train"], NamedSharding(mesh, P()))
@@ -280,7 +275,7 @@ def train_and_evaluate(config, workdir) -> dict:
     stop = next(s for s in stops if s > step)
     kept = np.flatnonzero(mask)
     r_idx = len(rounds)
-    host_batches = (jax.device_put(split.x_train[sampler.indices(s, kept, r_idx)], batch_sharding)
+    host_batches = (jax.device_put(x_train[sampler.indices(s, kept, r_idx)], batch_sharding)
                     for s in range(step, stop))
     t0 = time.time()
     sums, count = None, 0
@@ -296,21 +291,58 @@ def train_and_evaluate(config, workdir) -> dict:
     if not np.isfinite(m["loss"]):
       raise FloatingPointError(f"loss became {m['loss']} at step {step}; lower "
                                f"--config.optimizer.learning_rate (now {config.optimizer.learning_rate}).")
-    wd.log_metrics({"step": step, **m, "images_per_sec": count * config.batch_size / (time.time() - t0)})
+    if wd is not None:
+      wd.log_metrics({"step": step, **m, "images_per_sec": count * config.batch_size / (time.time() - t0)})
     if step in refine_points:
-      mask, info = refine_now(len(rounds), features(graphdef, state, split.x_train, eval_bs, mesh))
+      mask, info = refine_now(len(rounds), features(graphdef, state, x_train, eval_bs, mesh))
       used_gamma = info["gamma"]
-      rounds.append(refinement_record(len(rounds), step, mask, split.y_train, used_gamma))
-      wd.log_metrics({"event": "refine", **rounds[-1]})
-    wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
+      rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
+      if wd is not None:
+        wd.log_metrics({"event": "refine", **rounds[-1]})
+    if wd is not None:
+      wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
   bar.close()
 
-  train_feats = features(graphdef, state, split.x_train, eval_bs, mesh)
+  train_feats = features(graphdef, state, x_train, eval_bs, mesh)
   if config.refine.enabled:
     mask, info = refine_now(len(rounds), train_feats)
     used_gamma = info["gamma"]
-    rounds.append(refinement_record(len(rounds), step, mask, split.y_train, used_gamma))
-    wd.log_metrics({"event": "refine", **rounds[-1]})
+    rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
+    if wd is not None:
+      wd.log_metrics({"event": "refine", **rounds[-1]})
+  return TrainedLearner(graphdef, state, mask, rounds, used_gamma, train_feats, total,
+                        images_seen / t_train if t_train else None)
+
+
+def train_and_evaluate(config, workdir) -> dict:
+  start = time.time()
+  wd = Workdir(workdir)
+  wd.write_config(config)
+  data = image_data.load_images(config.dataset, config.data_dir, seed=config.seed)
+  if config.get("image_size"):
+    data = data._replace(x_train=image_data.resize_images(data.x_train, config.image_size),
+                         x_test=image_data.resize_images(data.x_test, config.image_size))
+  split = image_data.one_vs_rest_split(data, config.normal_class, config.anomaly_ratio, seed=config.seed)
+  if config.get("max_train_images"):
+    split = split._replace(x_train=split.x_train[:config.max_train_images],
+                           y_train=split.y_train[:config.max_train_images])
+  if config.get("max_test_images"):
+    keep = np.random.default_rng(config.seed).permutation(len(split.x_test))[:config.max_test_images]
+    split = split._replace(x_test=split.x_test[keep], y_test=split.y_test[keep])
+  mesh = make_mesh(config.get("num_devices") or None)
+  n = len(split.x_train)
+  _check_config(config, n, mesh.devices.size)
+  gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
+  logging.info("%s class %s: %d training images (%d swapped in), %d test; %d device(s); gamma=%s",
+               config.dataset, config.normal_class, n, int(split.y_train.sum()), len(split.x_test),
+               mesh.devices.size, gamma)
+
+  learner = train_image_stoc(config, split.x_train, split.y_train, jax.random.key(config.seed), gamma,
+                             mesh, wd)
+  graphdef, state, mask, rounds, used_gamma = (learner.graphdef, learner.state, learner.mask,
+                                               learner.rounds, learner.gamma)
+  eval_bs = config.eval_batch_size
+  train_feats = learner.train_features
   if config.final_occ == "rotnet":
     test_scores = _batched(_rotnet_scores, state, graphdef, split.x_test, eval_bs, mesh)
     train_scores = _batched(_rotnet_scores, state, graphdef, split.x_train, eval_bs, mesh)
@@ -325,8 +357,8 @@ def train_and_evaluate(config, workdir) -> dict:
                   "refine_enabled": bool(config.refine.enabled),
                   "update_representation": bool(config.refine.update_representation),
                   "objective": config.objective, "seed": config.seed, "num_train": n,
-                  "num_test": len(split.x_test), "train_steps": total,
-                  "train_images_per_sec": images_seen / t_train if t_train else None,
+                  "num_test": len(split.x_test), "train_steps": learner.total_steps,
+                  "train_images_per_sec": learner.images_per_sec,
                   "seconds": time.time() - start})
   wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1_oracle")}})
   wd.write_results(results)

@@ -50,18 +50,31 @@ def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict
   return record
 
 
-def fit_final_occ(kind: str, features):
-  """Fits the final OCC on (refined) raw features; returns a scoring function."""
-  if kind == "gde":
-    params = occ.gde_fit_jit(features)
-    return lambda f: np.asarray(occ.gde_score_jit(params, f))
-  if kind == "kde":
-    params = occ.kde_fit(features)
-    return lambda f: occ.kde_score(params, f)
-  if kind in ("ocsvm", "ocsvm_linear"):
-    model = occ.ocsvm_fit(features, kernel="rbf" if kind == "ocsvm" else "linear")
-    return lambda f: occ.ocsvm_score(model, f)
-  raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {kind!r}.")
+class FinalOCC:
+  """The final one-class classifier on (refined) features; a picklable callable returning anomaly scores."""
+
+  def __init__(self, kind: str, features):
+    if kind not in FINAL_OCCS:
+      raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {kind!r}.")
+    self.kind = kind
+    if kind == "gde":
+      self.model = jax.device_get(occ.gde_fit_jit(features))
+    elif kind == "kde":
+      self.model = occ.kde_fit(features)
+    else:
+      self.model = occ.ocsvm_fit(features, kernel="rbf" if kind == "ocsvm" else "linear")
+
+  def __call__(self, features) -> np.ndarray:
+    if self.kind == "gde":
+      return np.asarray(occ.gde_score_jit(self.model, features))
+    if self.kind == "kde":
+      return occ.kde_score(self.model, features)
+    return occ.ocsvm_score(self.model, features)
+
+
+def fit_final_occ(kind: str, features) -> FinalOCC:
+  """Fits the final OCC on (refined) features; returns a scoring function."""
+  return FinalOCC(kind, features)
 
 
 def load_split(config):
@@ -72,8 +85,10 @@ def load_split(config):
       x, y, config.anomaly_ratio, seed=config.split.seed,
       train_normal_fraction=config.split.train_normal_fraction,
       max_anomaly_ratio=config.split.max_anomaly_ratio)
-  x_train, x_test = standardize(s.x_train, s.x_test)
-  return split_lib.Split(x_train, s.y_train, x_test, s.y_test)
+  x_train, x_test = s.x_train, s.x_test
+  if config.get("standardize", True):
+    x_train, x_test = standardize(x_train, x_test)
+  return split_lib.Split(x_train.astype(np.float32), s.y_train, x_test.astype(np.float32), s.y_test)
 
 
 def _check_config(config):

@@ -1,0 +1,111 @@
+"""Default settings of the two pipelines, as ml_collections ConfigDicts.
+
+The experiment files in experiments/configs/ start from these; the estimator
+(`STOCDetector`) uses them for its learned representations. Every field is
+documented where it is set.
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+
+def tabular_defaults() -> ml_collections.ConfigDict:
+  """Settings of the tabular pipeline (STOC A.3, Table 1 at Thyroid scale)."""
+  c = ml_collections.ConfigDict()
+  c.pipeline = "tabular"
+  c.seed = 0
+  c.dataset = "thyroid"
+  c.data_dir = "data"  # folder holding the data file; the loader names the file it looked for
+  c.data_path = ""  # dataset="csv": the table; label_column names its 0/1 column
+  c.label_column = ""
+  c.anomaly_ratio = 0.0  # anomalies / all training rows
+  c.minority_positive = False
+  c.compare_baseline = False  # also run without refinement; results.json gains "baseline"
+
+  c.split = ml_collections.ConfigDict()
+  c.split.seed = 0
+  c.split.train_normal_fraction = 0.5
+  # Anomalies held out for contamination: enough for this ratio (None: min(data set ratio, 10 %)).
+  c.split.max_anomaly_ratio = config_dict.placeholder(float)
+
+  c.standardize = True  # by the training set's mean / std; KDD is min-max scaled by its loader instead
+  c.representation = "goad"  # "goad" (learned, refined on a schedule) or "raw" (fixed features)
+  c.final_occ = "gde"  # representation="raw": gde, kde, ocsvm or ocsvm_linear
+  c.goad = ml_collections.ConfigDict()
+  c.goad.num_transforms = 256
+  c.goad.proj_dim = 32
+  c.goad.hidden = 8
+  c.goad.depth = 5
+  c.goad.learning_rate = 1e-3
+  c.goad.momentum = 0.9
+  c.goad.weight_decay = 3e-5
+  c.goad.batch_size = 64  # rows per step; each is seen under all M projections
+  c.goad.score_aggregate = "sum"
+  c.train_steps = 2**16
+  c.steps_per_jit = 256
+  c.checkpoint_every_steps = 4096
+
+  c.refine = ml_collections.ConfigDict()
+  c.refine.enabled = True
+  c.refine.update_representation = True  # False: refine once, for the final OCC only
+  c.refine.num_models = 5
+  # A fraction in (0, 1), "auto" (2 x anomaly_ratio; 0.005 at ratio 0) or "otsu".
+  c.refine.gamma = config_dict.FieldReference("auto", field_type=object)
+  c.refine.otsu_multiplier = 2.0
+  c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
+  c.refine.every_epochs = 500
+  c.refine.schedule_steps = ()  # explicit steps instead of the epoch schedule
+  return c
+
+
+def image_defaults() -> ml_collections.ConfigDict:
+  """Settings of the image pipeline at paper scale (Sohn et al. 2021 A.1)."""
+  c = ml_collections.ConfigDict()
+  c.pipeline = "image"
+  c.seed = 0
+  c.dataset = "cifar10"  # digits, cifar10, folder, npz or tfds:NAME
+  c.data_dir = "data"
+  c.normal_class = 0
+  c.anomaly_ratio = 0.0  # fraction of the normal class's training images swapped for other classes
+  c.image_size = 0  # > 0: resize every image to image_size x image_size once, on the host
+  c.compare_baseline = False  # run.py also runs without refinement and reports both
+  c.max_train_images = 0  # 0 = all; CPU-sized runs subsample
+  c.max_test_images = 0
+  c.num_devices = 0  # 0 = all devices on the ("data",) mesh
+
+  c.objective = "da_contrastive"  # contrastive, da_contrastive, rotation, rotnet, dae
+  c.temperature = 0.2
+  c.dae_noise = 0.1
+  c.model = ml_collections.ConfigDict()
+  c.model.width = 1.0
+  c.model.stem = "cifar"
+  c.model.head_hidden = 512
+  c.model.head_depth = 8
+  c.model.head_out = 128
+  c.augment = ml_collections.ConfigDict()
+  c.augment.crop_scale = (0.2, 1.0)
+  c.augment.jitter_strength = 0.5
+  c.augment.blur_kernel = 3
+  c.augment.hflip_distributions = False
+
+  c.optimizer = ml_collections.ConfigDict()
+  c.optimizer.learning_rate = 0.01
+  c.optimizer.momentum = 0.9
+  c.optimizer.weight_decay = 3e-4
+  c.batch_size = 32
+  c.eval_batch_size = 256
+  c.train_epochs = 2048
+  c.train_steps = 0  # > 0 overrides train_epochs
+  c.checkpoint_every_steps = 5000
+
+  c.final_occ = "gde"  # gde, kde, ocsvm, ocsvm_linear; rotnet for objective=rotnet
+  c.refine = ml_collections.ConfigDict()
+  c.refine.enabled = True
+  c.refine.update_representation = True
+  c.refine.num_models = 5
+  c.refine.gamma = config_dict.FieldReference("auto", field_type=object)
+  c.refine.otsu_multiplier = 2.0
+  c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
+  c.refine.every_epochs = 500
+  c.refine.schedule_steps = ()
+  return c

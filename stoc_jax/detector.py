@@ -1,0 +1,274 @@
+"""STOC as a scikit-learn / PyOD-style outlier detector, and refinement as a data-cleaning tool.
+
+    from stoc_jax import STOCDetector
+    det = STOCDetector(contamination="auto").fit(X)      # X: unlabeled, possibly contaminated
+    det.decision_scores_, det.labels_, det.refined_mask_  # on the training rows
+    det.decision_function(X_new)                          # higher = more anomalous
+    det.predict(X_new)                                    # 1 = anomaly, 0 = normal (PyOD convention)
+
+`representation`: None (standardised raw features), "goad" (a GOAD network trained
+with refinement on tables), "contrastive" (a contrastive ResNet-18 trained with
+refinement on images given as (N, H, W, C) arrays), or a callable mapping an
+array to features (e.g. a pretrained embedding).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import jax
+import ml_collections
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from stoc_jax import occ, refine
+
+REPRESENTATIONS = (None, "goad", "contrastive")
+OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
+
+
+def _resolve_contamination(contamination):
+  if isinstance(contamination, str):
+    if contamination != "auto":
+      raise ValueError(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}.")
+    return "auto"
+  if not isinstance(contamination, numbers.Real) or not 0.0 < contamination <= 0.5:
+    raise ValueError(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}.")
+  return float(contamination)
+
+
+def refine_dataset(X, num_models: int = 5, gamma="otsu", random_state: int = 0, standardize: bool = True):
+  """Data cleaning: which rows of an unlabeled table look normal to every one of K OCCs.
+
+  Returns a dict with `keep` (bool per row), `gamma` (the fraction each OCC
+  rejects, estimated by Otsu's method unless given), `scores` (K, N) per-model
+  anomaly scores, `thresholds` (K,), `rejected_by` (how many of the K models
+  flag each row) and `assignment` (the disjoint subset each row helped fit).
+  """
+  X = check_array(X, dtype=np.float64)
+  if standardize:
+    X = _standardize_fit(X)[0]
+  mask, info = refine.refine_data(jax.random.key(random_state), X.astype(np.float32), num_models, gamma)
+  return {"keep": mask, **info}
+
+
+def _standardize_fit(X):
+  mean = X.mean(axis=0)
+  scale = X.std(axis=0)
+  scale = np.where(scale > 0, scale, 1.0)
+  return (X - mean) / scale, mean, scale
+
+
+class STOCDetector(OutlierMixin, BaseEstimator):
+  """Self-trained one-class classifier (STOC / SRR) with the PyOD / scikit-learn interface.
+
+  Parameters
+  ----------
+  representation : None, "goad", "contrastive" or callable
+  occ : final one-class classifier on the refined rows: "gde", "kde", "ocsvm", "ocsvm_linear"
+  num_models : K, the size of the refinement ensemble (each fitted on a disjoint 1/K of the rows)
+  gamma : fraction each ensemble member rejects, "otsu" to estimate it, or None for
+      2 x contamination (Otsu when contamination="auto")
+  contamination : "auto" (estimated by Otsu's method) or the expected anomaly fraction;
+      sets `threshold_` and `labels_`
+  convention : "pyod" (default): `decision_function` is the anomaly score (higher = more
+      anomalous) and `predict` returns 1 for anomalies, 0 for normal rows. "sklearn":
+      scikit-learn's outlier-detector contract, `predict` returns -1 for anomalies and
+      +1 for inliers and `decision_function` is positive for inliers; use it inside
+      scikit-learn tooling. `decision_scores_`, `labels_` (0/1) and `score_samples`
+      (higher = more normal) are the same under both.
+  refine : False turns refinement off (the plain OCC baseline)
+  train_steps, num_transforms, learning_rate : the learned representations' budget
+  random_state : seed; the same seed gives the same result
+  """
+
+  def __init__(self, representation=None, occ="gde", num_models=5, gamma=None, contamination="auto",
+               refine=True, convention="pyod", train_steps=512, num_transforms=32, learning_rate=0.1,
+               image_width=0.25, random_state=0):
+    self.representation = representation
+    self.occ = occ
+    self.num_models = num_models
+    self.gamma = gamma
+    self.contamination = contamination
+    self.refine = refine
+    self.convention = convention
+    self.train_steps = train_steps
+    self.num_transforms = num_transforms
+    self.learning_rate = learning_rate
+    self.image_width = image_width
+    self.random_state = random_state
+
+  # ----------------------------------------------------------------- fitting
+
+  def _validate(self):
+    if not (self.representation in REPRESENTATIONS or callable(self.representation)):
+      raise ValueError(f"representation must be None, 'goad', 'contrastive' or a callable; "
+                       f"got {self.representation!r}.")
+    if self.occ not in OCCS:
+      raise ValueError(f"occ must be one of {OCCS}; got {self.occ!r}.")
+    if self.convention not in ("pyod", "sklearn"):
+      raise ValueError(f"convention must be 'pyod' or 'sklearn'; got {self.convention!r}.")
+    if not isinstance(self.num_models, numbers.Integral) or self.num_models < 1:
+      raise ValueError(f"num_models must be a positive integer; got {self.num_models!r}.")
+    contamination = _resolve_contamination(self.contamination)
+    gamma = self.gamma
+    if gamma is None:
+      gamma = "otsu" if contamination == "auto" else min(2.0 * contamination, 0.99)
+    return contamination, refine.resolve_gamma(gamma)
+
+  def _check_X(self, X, fitting=False):
+    if self.representation == "contrastive":
+      X = np.asarray(X)
+      if X.ndim == 3:
+        X = X[..., None]
+      if X.ndim != 4:
+        raise ValueError(f"representation='contrastive' takes images (N, H, W, C); got shape {X.shape}.")
+      return X
+    if callable(self.representation):
+      return X
+    return validate_data(self, X, dtype=np.float64, reset=fitting)
+
+  def fit(self, X, y=None):
+    """Fits on unlabeled X (y is ignored: STOC never sees labels)."""
+    contamination, gamma = self._validate()
+    X = self._check_X(X, fitting=True)
+    n = len(X)
+    if n < 2 * self.num_models:
+      raise ValueError(f"STOCDetector needs at least 2 x num_models = {2 * self.num_models} samples "
+                       f"(got n_samples = {n}); lower num_models or pass more data.")
+    key = jax.random.key(self.random_state)
+    self.refinement_ = []
+    if self.representation in ("goad", "contrastive"):
+      features = self._fit_learned(X, key, gamma)
+    else:
+      features = self._features(X, fitting=True)
+      self.refined_mask_ = np.ones(n, bool)
+      self.gamma_ = gamma
+      if self.refine:
+        mask, info = refine.refine_data(key, features, self.num_models, gamma)
+        self.refined_mask_, self.gamma_ = mask, info["gamma"]
+        self.refinement_ = [{"round": 0, "kept": int(mask.sum()), "gamma": info["gamma"]}]
+    if self.representation != "goad":
+      self._occ_score = _fit_occ(self.occ, features[self.refined_mask_])
+    self.decision_scores_ = self._score_features(features)
+    if contamination == "auto" and self.refinement_ and self.gamma == None:  # noqa: E711
+      # Refinement rejected gamma = 2 x (Otsu's estimate) per model: reuse that estimate.
+      self.contamination_ = float(self.gamma_) / 2.0
+    elif contamination == "auto":
+      self.contamination_ = float(occ.otsu_ratio(self.decision_scores_))
+    else:
+      self.contamination_ = contamination
+    self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination_))
+    self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
+    self.offset_ = -self.threshold_  # sklearn: decision_function = score_samples - offset_
+    return self
+
+  def _fit_learned(self, X, key, gamma):
+    from stoc_jax import image_stoc, tabular_stoc
+    cfg = _learner_config(self)
+    if self.representation == "goad":
+      Xs, self.mean_, self.scale_ = _standardize_fit(X)
+      det, mask, rounds, used = tabular_stoc.train_goad_stoc(cfg, Xs.astype(np.float32), None, key, gamma)
+      self._goad = det
+      self.refined_mask_, self.refinement_, self.gamma_ = mask, rounds, used
+      return Xs.astype(np.float32)
+    mesh = image_stoc.make_mesh()
+    cfg.batch_size = min(cfg.batch_size, len(X) // mesh.devices.size * mesh.devices.size)
+    learner = image_stoc.train_image_stoc(cfg, np.asarray(X, np.uint8), None, key, gamma, mesh)
+    self._learner = learner
+    self.refined_mask_, self.refinement_, self.gamma_ = learner.mask, learner.rounds, learner.gamma
+    return learner.train_features
+
+  def _features(self, X, fitting=False):
+    if callable(self.representation):
+      feats = np.asarray(self.representation(X), np.float32)
+      if feats.ndim != 2 or not np.isfinite(feats).all():
+        raise ValueError("the representation callable must return finite (N, D) features.")
+      return feats
+    if self.representation == "goad":
+      return ((X - self.mean_) / self.scale_).astype(np.float32)
+    if self.representation == "contrastive":
+      return self._learner.features(np.asarray(X, np.uint8))
+    if fitting:
+      X, self.mean_, self.scale_ = _standardize_fit(X)
+      return X.astype(np.float32)
+    return ((X - self.mean_) / self.scale_).astype(np.float32)
+
+  def _score_features(self, features):
+    if self.representation == "goad":
+      return np.asarray(self._goad.score(features), np.float64)
+    return np.asarray(self._occ_score(features), np.float64)
+
+  # ----------------------------------------------------------------- scoring
+
+  def anomaly_score(self, X):
+    """Anomaly scores of X: higher = more anomalous, under either convention."""
+    check_is_fitted(self, "threshold_")
+    return self._score_features(self._features(self._check_X(X)))
+
+  def decision_function(self, X):
+    """PyOD: the anomaly score (higher = more anomalous). sklearn: threshold - score (< 0 = outlier)."""
+    scores = self.anomaly_score(X)
+    return scores if self.convention == "pyod" else self.threshold_ - scores
+
+  def score_samples(self, X):
+    """Normality (higher = more normal), scikit-learn's convention."""
+    return -self.anomaly_score(X)
+
+  def predict(self, X):
+    """PyOD: 1 anomaly / 0 normal. sklearn: -1 anomaly / +1 inlier. Anomaly = score above threshold_."""
+    return self._labels(self.anomaly_score(X))
+
+  def fit_predict(self, X, y=None):
+    return self._labels(self.fit(X).decision_scores_)
+
+  def _labels(self, scores):
+    outlier = scores > self.threshold_
+    if self.convention == "pyod":
+      return outlier.astype(int)
+    return np.where(outlier, -1, 1)
+
+  def __sklearn_tags__(self):
+    tags = super().__sklearn_tags__()
+    tags.input_tags.allow_nan = False
+    tags.non_deterministic = False
+    return tags
+
+  def __getstate__(self):
+    state = self.__dict__.copy()
+    # The learned representations hold a graph definition that does not pickle; drop it.
+    for key in ("_goad", "_learner"):
+      if key in state:
+        raise TypeError(f"a STOCDetector with representation={self.representation!r} cannot be pickled; "
+                        "keep the fitted object in memory or refit.")
+    return state
+
+
+def _fit_occ(kind, features):
+  from stoc_jax.tabular_stoc import FinalOCC
+  return FinalOCC(kind, features)
+
+
+def _learner_config(det) -> ml_collections.ConfigDict:
+  """The training settings of the learned representations, at the detector's budget."""
+  from stoc_jax import configs
+  if det.representation == "goad":
+    c = configs.tabular_defaults()
+    c.goad.num_transforms = det.num_transforms
+    c.goad.learning_rate = det.learning_rate
+  else:
+    c = configs.image_defaults()
+    c.objective = "contrastive"
+    c.model.width = det.image_width
+    c.model.head_hidden, c.model.head_depth, c.model.head_out = 128, 2, 64
+    c.optimizer.learning_rate = det.learning_rate
+    c.batch_size = 32
+    c.train_epochs = 0
+  c.train_steps = det.train_steps
+  c.refine.enabled = bool(det.refine)
+  c.refine.num_models = det.num_models
+  c.refine.schedule_steps = tuple(s for s in (det.train_steps // 8, det.train_steps // 4, det.train_steps // 2)
+                                  if s > 0)
+  c.checkpoint_every_steps = 0
+  return c
