@@ -185,13 +185,18 @@ def _load_csv(path, label_column, drop_constant):
     raise DataError(
         f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
         f"and columns {cols[:10]}. Impute or drop them first.")
-  categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-  if categorical:
-    df = pd.get_dummies(df, columns=categorical, dtype=np.float32)
   if df.shape[1] == 0:
     raise DataError(f"{path}: no feature columns left after removing the label column.")
-  if not categorical and df.select_dtypes("number").shape[1] == 0:
-    raise DataError(f"{path}: no numeric columns.")
+  categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+  if len(categorical) == df.shape[1]:
+    raise DataError(f"{path}: no numeric columns (all of {list(df.columns)[:10]} hold text). "
+                    "Anomaly detection needs numeric features; convert or add them.")
+  id_like = [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)]
+  if id_like:
+    raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows (identifiers?); "
+                    "one-hot encoding them would add a column per row. Drop them first.")
+  if categorical:
+    df = pd.get_dummies(df, columns=categorical, dtype=np.float32)
   x, names = _check_matrix(df.to_numpy(np.float64), path, [str(c) for c in df.columns], drop_constant)
   return x, y, names
 

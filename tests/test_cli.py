@@ -1,0 +1,116 @@
+"""The `stoc-jax` console script on files the tests write."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from stoc_jax import cli
+
+
+@pytest.fixture
+def table(tmp_path):
+  rng = np.random.default_rng(0)
+  n, k = 300, 20
+  df = pd.DataFrame(rng.normal(size=(n, 4)), columns=list("abcd"))
+  df.loc[: k - 1, ["a", "b", "c", "d"]] += 4.0
+  df["color"] = rng.choice(["red", "blue"], n)
+  df["is_fraud"] = (np.arange(n) < k).astype(int)
+  df = df.sample(frac=1.0, random_state=0).reset_index(drop=True)
+  path = tmp_path / "table.csv"
+  df.to_csv(path, index=False)
+  return path
+
+
+def run_cli(*args, cwd=None):
+  exe = shutil.which("stoc-jax")
+  cmd = [exe] if exe else [sys.executable, "-m", "stoc_jax.cli"]
+  return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+def test_console_script_on_a_csv(table, tmp_path):
+  out = tmp_path / "res" / "scores.csv"
+  r = run_cli("detect", table, "--out", out, "--label-column", "is_fraud", "--contamination", "0.07")
+  assert r.returncode == 0, r.stderr[-2000:]
+  scores = pd.read_csv(out)
+  assert len(scores) == 300 and {"score", "is_anomaly", "kept_in_refined_set", "label"} <= set(scores.columns)
+  assert scores["is_anomaly"].sum() == pytest.approx(21, abs=2)
+  # the flagged rows are mostly the planted anomalies
+  assert scores.loc[scores.is_anomaly == 1, "label"].mean() > 0.8
+  refined = pd.read_csv(tmp_path / "res" / "scores_refined.csv")
+  assert len(refined) == scores["kept_in_refined_set"].sum() and "color" in refined.columns
+  report = tmp_path / "res" / "scores_report"
+  html = (report / "report.html").read_text()
+  for fig in ("score_histogram.png", "refinement.png"):
+    assert (report / fig).stat().st_size > 1000
+    assert fig in html
+  assert "AUC" in html and "refinement recall" in html
+  assert "AUC" in r.stdout
+
+
+def test_unlabeled_table_auto_contamination(table, tmp_path):
+  df = pd.read_csv(table).drop(columns=["is_fraud"])
+  df.to_csv(tmp_path / "plain.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+  s = pd.read_csv(tmp_path / "s.csv")
+  assert "label" not in s.columns and 0 < s["is_anomaly"].sum() < 60
+  assert "AUC" not in (tmp_path / "s_report" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("content,match", [
+    ("", "is empty"),
+    ("a,b\n1,2\n", "1 row"),
+    ("a,b\n1,\n2,3\n4,5\n", "missing values"),
+    ("name\nx\ny\nz\n", "no numeric columns"),
+    ("id,v\n" + "".join(f"u{i},{i % 7}\n" for i in range(30)), r"\['id'\].*identifiers"),
+])
+def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, content, match):
+  p = tmp_path / "bad.csv"
+  p.write_text(content)
+  out = tmp_path / "out" / "scores.csv"
+  assert cli.main(["detect", str(p), "--out", str(out)]) == 2
+  import re
+  assert re.search(match, capsys.readouterr().err)
+  assert not out.exists() and not (tmp_path / "out" / "scores_report").exists()
+
+
+def test_missing_file(tmp_path, capsys):
+  assert cli.main(["detect", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "s.csv")]) == 2
+  assert "no such file" in capsys.readouterr().err
+
+
+def _write_images(root, sizes):
+  rng = np.random.default_rng(0)
+  for i, (sub, s) in enumerate(sizes):
+    d = root / sub
+    d.mkdir(parents=True, exist_ok=True)
+    arr = rng.integers(0, 60 if sub == "normal" else 255, (s, s, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(d / f"{i}.png")
+
+
+def test_images_folder_with_labels(tmp_path):
+  _write_images(tmp_path / "imgs", [("normal", 16)] * 36 + [("anomaly", 16)] * 4)
+  out = tmp_path / "img_scores.csv"
+  code = cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(out), "--representation", "none",
+                   "--contamination", "0.1"])
+  assert code == 0
+  s = pd.read_csv(out)
+  assert len(s) == 40 and s["id"].str.endswith(".png").all() and s["label"].sum() == 4
+  assert (tmp_path / "img_scores_report" / "report.html").exists()
+  assert pd.read_csv(tmp_path / "img_scores_refined.csv")["file"].str.startswith("normal").mean() > 0.8
+
+
+def test_images_of_mixed_sizes_and_unreadable(tmp_path, capsys):
+  _write_images(tmp_path / "mixed", [("a", 16)] * 10 + [("a", 20)])
+  assert cli.main(["detect", "--images", str(tmp_path / "mixed"), "--out", str(tmp_path / "m.csv")]) == 2
+  assert "different sizes" in capsys.readouterr().err
+  _write_images(tmp_path / "broken", [("a", 16)] * 10)
+  (tmp_path / "broken" / "a" / "x.png").write_bytes(b"garbage")
+  assert cli.main(["detect", "--images", str(tmp_path / "broken"), "--out", str(tmp_path / "b.csv")]) == 2
+  assert "x.png: not a readable image" in capsys.readouterr().err
+  assert not (tmp_path / "m.csv").exists() and not (tmp_path / "b.csv").exists()

@@ -1,0 +1,137 @@
+"""STOCDetector and refine_dataset: conventions, scikit-learn compatibility, robustness to contamination."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from stoc_jax import STOCDetector, metrics, refine_dataset
+
+
+def contaminated(n=600, ratio=0.1, dim=5, seed=0):
+  rng = np.random.default_rng(seed)
+  k = int(ratio * n)
+  x = np.concatenate([rng.normal(size=(n - k, dim)), rng.normal(0, 1, size=(k, dim)) + 3.5])
+  y = np.r_[np.zeros(n - k, int), np.ones(k, int)]
+  perm = rng.permutation(n)
+  return x[perm], y[perm]
+
+
+@parametrize_with_checks([STOCDetector(convention="sklearn")])
+def test_sklearn_estimator_checks(estimator, check):
+  check(estimator)
+
+
+def test_pyod_convention_differs_only_in_labels():
+  """Under the PyOD convention only scikit-learn's -1/+1 label checks fail, nothing else."""
+  from sklearn.utils.estimator_checks import check_estimator
+  results = check_estimator(STOCDetector(), on_fail=None)
+  failed = {r["check_name"] for r in results if r["status"] == "failed"}
+  assert failed <= {"check_outliers_fit_predict", "check_outliers_train"}
+  assert failed  # the conventions really differ
+
+
+def test_pyod_attributes_and_scores():
+  x, y = contaminated()
+  det = STOCDetector(contamination=0.1).fit(x)
+  assert det.decision_scores_.shape == (600,) and det.labels_.dtype.kind == "i"
+  assert set(np.unique(det.labels_)) == {0, 1}
+  assert det.labels_.sum() == pytest.approx(60, abs=2)
+  np.testing.assert_allclose(det.decision_function(x), det.decision_scores_, rtol=1e-5)
+  np.testing.assert_array_equal(det.predict(x), det.labels_)
+  np.testing.assert_array_equal(det.fit_predict(x), det.labels_)
+  assert metrics.auc(y, det.decision_function(x)) > 95
+  assert det.refined_mask_.shape == (600,) and det.refined_mask_.sum() < 600
+
+
+def test_refinement_makes_the_detector_robust_to_contamination():
+  x, y = contaminated(ratio=0.15, seed=1)
+  test_x, test_y = contaminated(ratio=0.5, seed=2)
+  plain = STOCDetector(refine=False, contamination=0.15).fit(x)
+  stoc = STOCDetector(contamination=0.15).fit(x)
+  assert metrics.average_precision(test_y, stoc.decision_function(test_x)) > \
+         metrics.average_precision(test_y, plain.decision_function(test_x))
+  # most training anomalies were removed, few normals
+  assert (~stoc.refined_mask_[y == 1]).mean() > 0.8 and (~stoc.refined_mask_[y == 0]).mean() < 0.3
+
+
+def test_automatic_contamination_estimate():
+  x, _ = contaminated(ratio=0.1)
+  det = STOCDetector(contamination="auto").fit(x)
+  assert 0.02 < det.contamination_ < 0.25
+  assert det.gamma_ == pytest.approx(2 * det.contamination_)
+
+
+def test_same_seed_same_result_and_params():
+  x, _ = contaminated()
+  a = STOCDetector(random_state=3).fit(x).decision_scores_
+  b = STOCDetector(random_state=3).fit(x).decision_scores_
+  np.testing.assert_array_equal(a, b)
+  det = STOCDetector(num_models=3)
+  assert det.get_params()["num_models"] == 3
+  assert det.set_params(num_models=4).num_models == 4
+
+
+def test_in_a_pipeline_and_pickled():
+  x, y = contaminated()
+  pipe = make_pipeline(StandardScaler(), STOCDetector(contamination=0.1)).fit(x)
+  assert metrics.auc(y, pipe.decision_function(x)) > 95
+  restored = pickle.loads(pickle.dumps(pipe))
+  np.testing.assert_allclose(restored.decision_function(x), pipe.decision_function(x))
+
+
+@pytest.mark.parametrize("occ", ["kde", "ocsvm"])
+def test_other_final_occs(occ):
+  x, y = contaminated(n=300)
+  assert metrics.auc(y, STOCDetector(occ=occ, contamination=0.1).fit(x).decision_scores_) > 90
+
+
+def test_goad_and_callable_representations():
+  x, y = contaminated(n=400)
+  goad = STOCDetector(representation="goad", train_steps=64, num_transforms=8, contamination=0.1).fit(x)
+  assert metrics.auc(y, goad.decision_scores_) > 85
+  assert goad.refinement_ and goad.decision_function(x[:7]).shape == (7,)
+  feats = STOCDetector(representation=lambda a: np.asarray(a)[:, :3] * 2.0, contamination=0.1).fit(x)
+  assert metrics.auc(y, feats.decision_scores_) > 90
+
+
+def test_contrastive_representation_on_images():
+  from stoc_jax.data.images import load_digits, one_vs_rest_split, resize_images
+  s = one_vs_rest_split(load_digits(), 0, 0.1, seed=0)
+  det = STOCDetector(representation="contrastive", train_steps=4, contamination=0.1)
+  det.fit(resize_images(s.x_train, 16))
+  assert det.decision_scores_.shape == (len(s.x_train),)
+  assert det.decision_function(resize_images(s.x_test[:5], 16)).shape == (5,)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"gamma": 1.5}, "gamma must lie in"),
+    ({"contamination": 0.9}, "contamination"),
+    ({"contamination": "lots"}, "contamination"),
+    ({"num_models": 200}, "at least 2 x num_models"),
+    ({"occ": "lof"}, "occ must be"),
+    ({"representation": "bert"}, "representation must be"),
+])
+def test_bad_parameters(kwargs, match):
+  x, _ = contaminated(n=100)
+  with pytest.raises(ValueError, match=match):
+    STOCDetector(**kwargs).fit(x)
+
+
+def test_nan_input_is_rejected():
+  x, _ = contaminated(n=100)
+  x[3, 1] = np.nan
+  with pytest.raises(ValueError, match="NaN"):
+    STOCDetector().fit(x)
+
+
+def test_refine_dataset_says_why():
+  x, y = contaminated()
+  out = refine_dataset(x, num_models=5, gamma=0.2)
+  assert out["keep"].shape == (600,) and out["scores"].shape == (5, 600)
+  assert ((out["rejected_by"] > 0) == ~out["keep"]).all()
+  assert (out["scores"] >= out["thresholds"][:, None]).any(axis=0).tolist() == (~out["keep"]).tolist()
+  assert (~out["keep"][y == 1]).mean() > 0.9
