@@ -239,23 +239,12 @@ def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | N
   state = jax.device_put(state, NamedSharding(mesh, P()))
   train_step = make_train_step(graphdef, tx, config, mesh)
 
-  refine_points = []
-  if config.refine.enabled and config.refine.update_representation:
-    refine_points = schedule.refinement_steps(total, steps_per_epoch, tuple(config.refine.schedule_epochs),
-                                              config.refine.every_epochs,
-                                              tuple(config.refine.schedule_steps) or None)
-  ckpt_every = int(config.checkpoint_every_steps) or total
-  stops = sorted(set(refine_points) | set(range(ckpt_every, total, ckpt_every)) | {total})
-
-  mask = np.ones(n, bool)
-  rounds: list[dict] = []
-  used_gamma = gamma
-  latest = wd.latest_step() if wd is not None else None
-  if latest is not None:
-    restored, meta = wd.restore(latest, {"train": state, "mask": mask})
-    state = jax.device_put(restored["train"], NamedSharding(mesh, P()))
-    mask, rounds, used_gamma = np.asarray(restored["mask"], bool), meta["rounds"], meta["gamma"]
-    logging.info("resumed from step %d of %s", latest, wd.path)
+  refine_points, stops = schedule.training_stops(config.refine, total, steps_per_epoch,
+                                                 config.checkpoint_every_steps)
+  mask, rounds, used_gamma = np.ones(n, bool), [], gamma
+  if wd is not None:
+    state, mask, rounds, used_gamma = wd.restore_progress(state, n, gamma)
+    state = jax.device_put(state, NamedSharding(mesh, P()))
 
   refine_key = jax.random.fold_in(key, 1)
   step_key = jax.random.fold_in(key, 2)

@@ -27,3 +27,15 @@ def refinement_steps(total_steps: int, steps_per_epoch: int, epochs=(1, 2, 5, 10
         points.add(e * steps_per_epoch)
         e += every_epochs
   return sorted(p for p in points if 0 < p < total_steps)
+
+
+def training_stops(refine_cfg, total_steps: int, steps_per_epoch: int, checkpoint_every: int):
+  """(refine_points, stops): the steps after which to refine, and every step at which the
+  training loop pauses (refinement, checkpoint, end)."""
+  refine_points = []
+  if refine_cfg.enabled and refine_cfg.update_representation:
+    refine_points = refinement_steps(total_steps, steps_per_epoch, tuple(refine_cfg.schedule_epochs),
+                                     refine_cfg.every_epochs, tuple(refine_cfg.schedule_steps) or None)
+  every = int(checkpoint_every) or total_steps
+  stops = sorted(set(refine_points) | set(range(every, total_steps, every)) | {total_steps})
+  return refine_points, stops

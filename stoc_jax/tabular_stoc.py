@@ -176,23 +176,11 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   n = len(x_train)
   total = int(config.train_steps)
   steps_per_epoch = max(1, math.ceil(n / g.batch_size))
-  refine_points = []
-  if config.refine.enabled and config.refine.update_representation:
-    refine_points = schedule.refinement_steps(
-        total, steps_per_epoch, tuple(config.refine.schedule_epochs), config.refine.every_epochs,
-        tuple(config.refine.schedule_steps) or None)
-  ckpt_every = int(config.checkpoint_every_steps) or total
-  stops = sorted(set(refine_points) | set(range(ckpt_every, total, ckpt_every)) | {total})
-
-  mask = np.ones(n, bool)
-  rounds: list[dict] = []
-  used_gamma = gamma
-  latest = wd.latest_step() if wd is not None else None
-  if latest is not None:
-    restored, meta = wd.restore(latest, {"train": state, "mask": mask})
-    state, mask = restored["train"], np.asarray(restored["mask"], bool)
-    rounds, used_gamma = meta["rounds"], meta["gamma"]
-    logging.info("resumed from step %d of %s", latest, wd.path)
+  refine_points, stops = schedule.training_stops(config.refine, total, steps_per_epoch,
+                                                 config.checkpoint_every_steps)
+  mask, rounds, used_gamma = np.ones(n, bool), [], gamma
+  if wd is not None:
+    state, mask, rounds, used_gamma = wd.restore_progress(state, n, gamma)
 
   x_dev = jnp.asarray(x_train)
   batch_key = jax.random.fold_in(key, 2)

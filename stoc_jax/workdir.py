@@ -7,6 +7,7 @@ then rename), so a reader never sees half a file.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from pathlib import Path
@@ -77,6 +78,16 @@ class Workdir:
     restored = self._checkpoints.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(target_state), meta=ocp.args.JsonRestore()))
     return restored["state"], restored["meta"]
+
+  def restore_progress(self, state, num_samples: int, gamma):
+    """(state, mask, rounds, gamma) from the latest checkpoint, or a fresh start's values."""
+    mask = np.ones(num_samples, bool)
+    latest = self.latest_step()
+    if latest is None:
+      return state, mask, [], gamma
+    restored, meta = self.restore(latest, {"train": state, "mask": mask})
+    logging.info("resumed from step %d of %s", latest, self.path)
+    return restored["train"], np.asarray(restored["mask"], bool), meta["rounds"], meta["gamma"]
 
   def close(self) -> None:
     self._checkpoints.close()

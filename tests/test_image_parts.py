@@ -235,3 +235,27 @@ def test_cifar10_shared_tarball_classes():
       if len(names) == 10:
         break
   assert tuple(sorted(names)) == image_data.CIFAR10_CLASSES
+
+
+def test_tfds_data_source_path(monkeypatch):
+  """load_tfds reads both splits through tfds.data_source (a stand-in module here: no network)."""
+  import sys
+  import types
+  calls = []
+
+  def data_source(name, split, data_dir=None):
+    calls.append((name, split))
+    n = 6 if split == "train" else 4
+    return [{"image": np.full((5, 5, 1), i, np.uint8), "label": i % 2} for i in range(n)]
+
+  monkeypatch.setitem(sys.modules, "tensorflow_datasets", types.SimpleNamespace(data_source=data_source))
+  d = image_data.load_images("tfds:fashion_mnist")
+  assert calls == [("fashion_mnist", "train"), ("fashion_mnist", "test")]
+  assert d.x_train.shape == (6, 5, 5, 1) and d.y_test.tolist() == [0, 1, 0, 1]
+
+
+def test_tfds_missing_says_how_to_install(monkeypatch):
+  import sys
+  monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)
+  with pytest.raises(DataError, match=r"stoc-jax\[images\]"):
+    image_data.load_images("tfds:cifar10")
