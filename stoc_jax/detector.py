@@ -152,7 +152,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     if self.representation != "goad":
       self._occ_score = _fit_occ(self.occ, features[self.refined_mask_])
     self.decision_scores_ = self._score_features(features)
-    if contamination == "auto" and self.refinement_ and self.gamma == None:  # noqa: E711
+    if contamination == "auto" and self.refinement_ and self.gamma is None:
       # Refinement rejected gamma = 2 x (Otsu's estimate) per model: reuse that estimate.
       self.contamination_ = float(self.gamma_) / 2.0
     elif contamination == "auto":

@@ -34,7 +34,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from tqdm.auto import tqdm
 
-from stoc_jax import augment, metrics, objectives, occ, refine, resnet, schedule
+from stoc_jax import augment, metrics, objectives, refine, resnet, schedule
 from stoc_jax.data import images as image_data
 from stoc_jax.tabular_stoc import fit_final_occ, refinement_record
 from stoc_jax.workdir import Workdir

@@ -7,7 +7,6 @@ global batch, so negatives come from every device (XLA gathers them).
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import optax
 

@@ -1,6 +1,5 @@
 """The `stoc-jax` console script on files the tests write."""
 
-import os
 import shutil
 import subprocess
 import sys

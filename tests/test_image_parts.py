@@ -1,6 +1,5 @@
 """Objectives, augmentations, the ResNet and the image loaders."""
 
-import io
 import tarfile
 
 import jax
