@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -29,3 +30,23 @@ def pytest_configure(config):
   jax.config.update("jax_compilation_cache_dir", os.environ.get(
       "STOC_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "stoc_jax_test_cache")))
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+@contextlib.contextmanager
+def killed_at_refinement(monkeypatch, n: int):
+  """Within the block, the n-th call of refine_data raises KeyboardInterrupt: a run killed mid-way."""
+  from stoc_jax import refine
+  real = refine.refine_data
+  calls = {"n": 0}
+
+  def dying(*args, **kwargs):
+    calls["n"] += 1
+    if calls["n"] == n:
+      raise KeyboardInterrupt("simulated kill")
+    return real(*args, **kwargs)
+
+  monkeypatch.setattr(refine, "refine_data", dying)
+  try:
+    yield
+  finally:
+    monkeypatch.setattr(refine, "refine_data", real)

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, killed_at_refinement
 from stoc_jax import image_stoc
 
 CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_cpu", "fmnist_stoc",
@@ -91,19 +91,9 @@ def test_ablation_refine_for_occ_only(tiny_npz, tmp_path):
 def test_killed_run_resumes_to_the_same_result(tiny_npz, tmp_path, monkeypatch):
   make = lambda: tiny("cifar10_stoc", tiny_npz, train_steps=4, **{"refine.schedule_steps": (1, 3)})
   full = image_stoc.train_and_evaluate(make(), tmp_path / "full")
-  real = image_stoc.refine.refine_data
-  calls = {"n": 0}
-
-  def killed_at_second_refinement(*a, **k):
-    calls["n"] += 1
-    if calls["n"] == 2:
-      raise KeyboardInterrupt("simulated kill")
-    return real(*a, **k)
-
-  monkeypatch.setattr(image_stoc.refine, "refine_data", killed_at_second_refinement)
-  with pytest.raises(KeyboardInterrupt):
+  with killed_at_refinement(monkeypatch, 2), pytest.raises(KeyboardInterrupt):
     image_stoc.train_and_evaluate(make(), tmp_path / "resumed")
-  monkeypatch.setattr(image_stoc.refine, "refine_data", real)
+  assert (tmp_path / "resumed" / "checkpoints").exists()
   resumed = image_stoc.train_and_evaluate(make(), tmp_path / "resumed")
   for k in ("auc", "ap", "f1_oracle"):
     assert resumed[k] == pytest.approx(full[k], abs=1e-6)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, TABULAR, need_shared
+from conftest import ROOT, TABULAR, killed_at_refinement, need_shared
 from stoc_jax import tabular_stoc
 
 CONFIGS = {
@@ -81,19 +81,8 @@ def test_interrupted_run_resumes_and_matches(tmp_path, monkeypatch):
                      checkpoint_every_steps=2, **{"refine.schedule_steps": (3, 6)})
   full = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "full")
 
-  real = tabular_stoc.refine.refine_data
-  calls = {"n": 0}
-
-  def dies_on_second_refinement(*args, **kwargs):
-    calls["n"] += 1
-    if calls["n"] == 2:
-      raise KeyboardInterrupt("simulated kill")
-    return real(*args, **kwargs)
-
-  monkeypatch.setattr(tabular_stoc.refine, "refine_data", dies_on_second_refinement)
-  with pytest.raises(KeyboardInterrupt):
+  with killed_at_refinement(monkeypatch, 2), pytest.raises(KeyboardInterrupt):
     tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")
-  monkeypatch.setattr(tabular_stoc.refine, "refine_data", real)
   assert (tmp_path / "resumed" / "checkpoints").exists()
   resumed = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")
   for k in ("auc", "ap", "f1", "f1_oracle"):
