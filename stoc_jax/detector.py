@@ -150,7 +150,8 @@ class STOCDetector(OutlierMixin, BaseEstimator):
         self.refined_mask_, self.gamma_ = mask, info["gamma"]
         self.refinement_ = [{"round": 0, "kept": int(mask.sum()), "gamma": info["gamma"]}]
     if self.representation != "goad":
-      self._occ_score = _fit_occ(self.occ, features[self.refined_mask_])
+      from stoc_jax.tabular_stoc import FinalOCC
+      self._occ_score = FinalOCC(self.occ, features[self.refined_mask_])
     self.decision_scores_ = self._score_features(features)
     if contamination == "auto" and self.refinement_ and self.gamma is None:
       # Refinement rejected gamma = 2 x (Otsu's estimate) per model: reuse that estimate.
@@ -237,17 +238,12 @@ class STOCDetector(OutlierMixin, BaseEstimator):
 
   def __getstate__(self):
     state = self.__dict__.copy()
-    # The learned representations hold a graph definition that does not pickle; drop it.
+    # The learned representations hold an NNX graph definition, which we do not pickle.
     for key in ("_goad", "_learner"):
       if key in state:
         raise TypeError(f"a STOCDetector with representation={self.representation!r} cannot be pickled; "
                         "keep the fitted object in memory or refit.")
     return state
-
-
-def _fit_occ(kind, features):
-  from stoc_jax.tabular_stoc import FinalOCC
-  return FinalOCC(kind, features)
 
 
 def _learner_config(det) -> ml_collections.ConfigDict:

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from stoc_jax import augment, metrics, objectives, refine, resnet, schedule
 from stoc_jax.data import images as image_data
-from stoc_jax.tabular_stoc import fit_final_occ, refinement_record
+from stoc_jax.tabular_stoc import FinalOCC, refinement_record
 from stoc_jax.workdir import Workdir
 
 
@@ -336,7 +336,7 @@ def train_and_evaluate(config, workdir) -> dict:
     test_scores = _batched(_rotnet_scores, state, graphdef, split.x_test, eval_bs, mesh)
     train_scores = _batched(_rotnet_scores, state, graphdef, split.x_train, eval_bs, mesh)
   else:
-    score = fit_final_occ(config.final_occ, train_feats[mask])
+    score = FinalOCC(config.final_occ, train_feats[mask])
     test_scores = score(features(graphdef, state, split.x_test, eval_bs, mesh))
     train_scores = score(train_feats)
   results = metrics.evaluate(split.y_test, test_scores, train_scores=train_scores,

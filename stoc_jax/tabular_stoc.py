@@ -72,11 +72,6 @@ class FinalOCC:
     return occ.ocsvm_score(self.model, features)
 
 
-def fit_final_occ(kind: str, features) -> FinalOCC:
-  """Fits the final OCC on (refined) features; returns a scoring function."""
-  return FinalOCC(kind, features)
-
-
 def load_split(config):
   """The data set, contaminated as configured and standardised: a Split."""
   x, y = tabular.load_tabular(config.dataset, config.data_dir, seed=config.split.seed,
@@ -124,7 +119,7 @@ def train_and_evaluate(config, workdir) -> dict:
                                       gamma, otsu_multiplier=config.refine.otsu_multiplier)
       used_gamma = info["gamma"]
       rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
-    score = fit_final_occ(config.final_occ, data.x_train[mask])
+    score = FinalOCC(config.final_occ, data.x_train[mask])
     test_scores, train_scores = score(data.x_test), score(data.x_train)
   else:
     detector, _, rounds, used_gamma = train_goad_stoc(config, data.x_train, data.y_train, key, gamma, wd)

@@ -51,12 +51,7 @@ def tiny(name, tiny_npz, **overrides):
   c.max_train_images = 0
   c.max_test_images = 0
   c.image_size = 0 if shape is not None else 16
-  for k, v in overrides.items():
-    node = c
-    *parents, leaf = k.split(".")
-    for p in parents:
-      node = node[p]
-    node[leaf] = v
+  c.update_from_flattened_dict(overrides)
   return c
 
 

@@ -28,12 +28,7 @@ def tiny(name, variant="", **overrides):
   c.steps_per_jit = 2
   c.refine.schedule_steps = (2,)
   c.compare_baseline = False
-  for k, v in overrides.items():
-    node = c
-    *parents, leaf = k.split(".")
-    for p in parents:
-      node = node[p]
-    node[leaf] = v
+  c.update_from_flattened_dict(overrides)
   return c
 
 

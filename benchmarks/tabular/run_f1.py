@@ -37,6 +37,15 @@ DEEP = ("goad", "stoc", "stoc_otsu")
 SHALLOW = ("raw_gde", "raw_gde_refine", "raw_ocsvm", "iforest", "lof")
 
 
+def parse_override(kv):
+  """'a.b=value' -> ('a.b', value as a Python literal, or the bare string such as otsu)."""
+  key, value = kv.split("=", 1)
+  try:
+    return key, ast.literal_eval(value)
+  except (ValueError, SyntaxError):
+    return key, value
+
+
 def config_for(dataset, variant):
   module = __import__(f"experiments.configs.{dataset}_stoc", fromlist=["get_config"])
   return module.get_config(variant)
@@ -100,16 +109,7 @@ def main():
           config.anomaly_ratio = ratio
           config.seed = seed
           config.split.seed = seed
-          for kv in args.set:
-            key, value = kv.split("=", 1)
-            node = config
-            *parents, leaf = key.split(".")
-            for p in parents:
-              node = node[p]
-            try:
-              node[leaf] = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-              node[leaf] = value  # a bare string such as otsu
+          config.update_from_flattened_dict(dict(parse_override(kv) for kv in args.set))
           t = time.time()
           if method in DEEP:
             config.refine.enabled = method != "goad"
