@@ -36,6 +36,7 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   c.goad.proj_dim = 32
   c.goad.hidden = 8
   c.goad.depth = 5
+  c.goad.optimizer = "sgd"  # "sgd" (paper, with momentum) or "adam"
   c.goad.learning_rate = 1e-3
   c.goad.momentum = 0.9
   c.goad.weight_decay = 3e-5

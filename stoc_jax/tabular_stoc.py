@@ -93,6 +93,8 @@ def _check_config(config):
     raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {config.final_occ!r}.")
   if config.representation == "goad" and config.goad.score_aggregate not in goad.AGGREGATES:
     raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
+  if config.representation == "goad" and config.goad.optimizer not in ("sgd", "adam"):
+    raise ValueError(f"goad.optimizer must be 'sgd' or 'adam', got {config.goad.optimizer!r}.")
   if config.train_steps < 1:
     raise ValueError(f"train_steps must be >= 1, got {config.train_steps}.")
 
@@ -166,7 +168,7 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   used to report refinement efficacy. Returns (GOADDetector, mask, rounds, gamma used).
   """
   g = config.goad
-  tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay)
+  tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay, g.optimizer)
   graphdef, projections, state = goad.init(jax.random.fold_in(key, 0), x_train.shape[1], g, tx)
   n = len(x_train)
   total = int(config.train_steps)

@@ -10,6 +10,7 @@ Uses experiments/configs/cifar10_cpu.py (ResNet-18 width 0.25, 300 steps of 64,
 """
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -29,25 +30,37 @@ def main():
   ap.add_argument("--ratios", default="0.0,0.1")
   ap.add_argument("--methods", default="baseline,stoc")
   ap.add_argument("--seeds", type=int, default=1)
+  ap.add_argument("--set", action="append", default=[],
+                  help="config override key=value (python literal), e.g. objective='rotation'")
+  ap.add_argument("--tag", default="", help="names the setting in the output rows (default: the overrides)")
   ap.add_argument("--out", default="benchmarks/images/cifar10_cpu.jsonl")
   args = ap.parse_args()
   done = set()
   if os.path.exists(args.out):
-    done = {(r["normal_class"], r["anomaly_ratio"], r["method"], r["seed"])
+    done = {(r["normal_class"], r["anomaly_ratio"], r["method"], r["seed"], r.get("tag", ""))
             for r in map(json.loads, open(args.out))}
+  tag = args.tag or ",".join(args.set)
+  overrides = {}
+  for kv in args.set:
+    key, value = kv.split("=", 1)
+    try:
+      overrides[key] = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      overrides[key] = value
   for seed in range(args.seeds):
     for cls in map(int, args.classes.split(",")):
       for ratio in map(float, args.ratios.split(",")):
         for method in args.methods.split(","):
-          if (cls, ratio, method, seed) in done:
+          if (cls, ratio, method, seed, tag) in done:
             continue
           c = cifar10_cpu.get_config()
           c.data_dir, c.normal_class, c.anomaly_ratio, c.seed = args.data_dir, cls, ratio, seed
+          c.update_from_flattened_dict(overrides)
           c.refine.enabled = method == "stoc"
           t = time.time()
           with tempfile.TemporaryDirectory() as wd:
             r = image_stoc.train_and_evaluate(c, wd)
-          row = {"normal_class": cls, "anomaly_ratio": ratio, "method": method, "seed": seed,
+          row = {"normal_class": cls, "anomaly_ratio": ratio, "method": method, "seed": seed, "tag": tag,
                  **{k: r[k] for k in ("auc", "ap", "recall_at_p70", "recall_at_p90", "refinement",
                                        "train_images_per_sec", "num_train", "num_test", "train_steps")},
                  "seconds": time.time() - t}
