@@ -1,4 +1,4 @@
-"""Markdown table of the CIFAR-10 CPU benchmark (run_cifar.py output)."""
+"""Markdown tables of the CIFAR-10 CPU benchmark (run_cifar.py output), one per setting tag."""
 
 import collections
 import json
@@ -11,6 +11,12 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 
 def main(path):
   rows = [json.loads(l) for l in open(path)]
+  for tag in sorted({r.get("tag", "") for r in rows}):
+    print(f"\n### {tag or 'contrastive (cifar10_cpu.py)'}\n")
+    table([r for r in rows if r.get("tag", "") == tag])
+
+
+def table(rows):
   by = collections.defaultdict(list)
   for r in rows:
     by[(r["normal_class"], r["anomaly_ratio"], r["method"])].append(r)

@@ -4,7 +4,8 @@
       --config.data_dir=../shared/data/tabular --config.anomaly_ratio=0.025 --workdir=/tmp/kddrev
 
 Contamination is swept up to 2.5 % as in the paper (split.max_anomaly_ratio).
-`:cpu` raises the learning rate to 0.1. Expected (paper): F1 95.0 clean.
+`:cpu` trains with Adam at lr 3e-3 (as kdd_stoc.py). Expected (paper): F1 95.0
+clean; measured with `:cpu`: 98.7 +- 0.1 over 5 seeds (benchmarks/tabular/RESULTS.md).
 """
 
 from experiments.configs import tabular_base
@@ -15,11 +16,12 @@ def get_config(variant=""):
   c.dataset = "kddrev"
   c.goad.num_transforms = 32
   c.train_steps = 2**10
-  # STOC A.3's "maximum normality" over projections; measured on clean KDD (seed 0):
-  # F1 95.7 vs. 92.7 for the sum of log-likelihoods (benchmarks/tabular/RESULTS.md).
-  c.goad.score_aggregate = "max_normality"
+  # The sum of the M log-likelihoods, not STOC A.3's "maximum normality": on clean
+  # KDD-Rev, 5 seeds, F1 98.7 +- 0.1 vs. 84.4 +- 14.9 (benchmarks/tabular/kdd_settings.jsonl).
+  c.goad.score_aggregate = "sum"
   c.standardize = False  # the loader one-hot encodes and min-max scales, as DAGMM / GOAD do
   c.split.max_anomaly_ratio = 0.025
   if variant == "cpu":
-    c.goad.learning_rate = 0.1
+    c.goad.optimizer = "adam"
+    c.goad.learning_rate = 3e-3
   return c
