@@ -17,7 +17,6 @@ while read -r dataset seeds settings; do
 done <<'SETTINGS'
 kdd 3 goad.optimizer=sgd goad.learning_rate=0.1
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001
-kdd 3 goad.optimizer=adam goad.learning_rate=0.003
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001 train_steps=4096 goad.score_aggregate=max_normality
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001 train_steps=4096 goad.score_aggregate=sum
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001 train_steps=16384 goad.score_aggregate=max_normality
@@ -28,7 +27,7 @@ kdd 3 goad.optimizer=adam goad.learning_rate=0.001 goad.hidden=32 goad.proj_dim=
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001 goad.hidden=32 goad.proj_dim=64 goad.score_aggregate=sum
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001 goad.hidden=32 goad.proj_dim=32 goad.score_aggregate=max_normality
 kdd 3 goad.optimizer=adam goad.learning_rate=0.001 goad.hidden=32 goad.proj_dim=32 goad.score_aggregate=sum
-kdd 5 goad.optimizer=adam goad.learning_rate=0.003 goad.score_aggregate=max_normality
+kdd 5 goad.optimizer=adam goad.learning_rate=0.003
 kdd 5 goad.optimizer=adam goad.learning_rate=0.003 goad.score_aggregate=sum
 kddrev 5 goad.optimizer=adam goad.learning_rate=0.003 goad.score_aggregate=max_normality
 kddrev 5 goad.optimizer=adam goad.learning_rate=0.003 goad.score_aggregate=sum

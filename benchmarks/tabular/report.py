@@ -11,9 +11,11 @@ ORDER = ("goad", "stoc", "stoc_otsu", "raw_gde", "raw_gde_refine", "raw_ocsvm", 
 
 def main(path):
   rows = [json.loads(l) for l in open(path)]
+  # One row per (dataset, ratio, method, seed): a repeated run counts once (the last one).
+  latest = {(r["dataset"], r["anomaly_ratio"], r["method"], r["seed"]): r for r in rows}
   cells = collections.defaultdict(list)
-  for r in rows:
-    cells[(r["dataset"], r["anomaly_ratio"], r["method"])].append(r["f1_oracle"])
+  for (dataset, ratio, method, _), r in latest.items():
+    cells[(dataset, ratio, method)].append(r["f1_oracle"])
   for dataset in dict.fromkeys(r["dataset"] for r in rows):
     methods = [m for m in ORDER if any(k[0] == dataset and k[2] == m for k in cells)]
     ratios = sorted({k[1] for k in cells if k[0] == dataset})
