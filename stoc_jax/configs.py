@@ -5,8 +5,23 @@ The experiment files in experiments/configs/ start from these; the estimator
 documented where it is set.
 """
 
+import ast
+
 import ml_collections
 from ml_collections import config_dict
+
+
+def parse_overrides(pairs) -> dict:
+  """['a.b=value', ...] -> {'a.b': value}, each value a Python literal or else the bare string
+  (such as otsu); for ConfigDict.update_from_flattened_dict in scripts that sweep configs."""
+  out = {}
+  for kv in pairs:
+    key, value = kv.split("=", 1)
+    try:
+      out[key] = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      out[key] = value
+  return out
 
 
 def tabular_defaults() -> ml_collections.ConfigDict:

@@ -48,6 +48,9 @@ class TrainState(NamedTuple):
   step: jax.Array
 
 
+OPTIMIZERS = ("sgd", "adam")
+
+
 def make_optimizer(learning_rate: float = 1e-3, momentum: float = 0.9,
                    weight_decay: float = 3e-5, name: str = "sgd") -> optax.GradientTransformation:
   """L2 weight regularisation, then SGD with momentum (STOC Table 1) or Adam (GOAD's own code).
@@ -60,7 +63,7 @@ def make_optimizer(learning_rate: float = 1e-3, momentum: float = 0.9,
   elif name == "adam":
     step = optax.adam(learning_rate)
   else:
-    raise ValueError(f"goad.optimizer must be 'sgd' or 'adam', got {name!r}.")
+    raise ValueError(f"goad.optimizer must be one of {OPTIMIZERS}, got {name!r}.")
   return optax.chain(optax.add_decayed_weights(weight_decay), step)
 
 

@@ -93,8 +93,8 @@ def _check_config(config):
     raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {config.final_occ!r}.")
   if config.representation == "goad" and config.goad.score_aggregate not in goad.AGGREGATES:
     raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
-  if config.representation == "goad" and config.goad.optimizer not in ("sgd", "adam"):
-    raise ValueError(f"goad.optimizer must be 'sgd' or 'adam', got {config.goad.optimizer!r}.")
+  if config.representation == "goad" and config.goad.optimizer not in goad.OPTIMIZERS:
+    raise ValueError(f"goad.optimizer must be one of {goad.OPTIMIZERS}, got {config.goad.optimizer!r}.")
   if config.train_steps < 1:
     raise ValueError(f"train_steps must be >= 1, got {config.train_steps}.")
 

@@ -90,10 +90,17 @@ def test_adam_trains_goad(tmp_path):
   c = tiny("breast_cancer_stoc", representation="goad", train_steps=64, steps_per_jit=32,
            **{"goad.optimizer": "adam", "goad.learning_rate": 0.01})
   first = tabular_stoc.train_and_evaluate(c, tmp_path / "a")
-  losses = [json.loads(l)["loss"] for l in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()
-            if "loss" in json.loads(l)]
+  lines = map(json.loads, (tmp_path / "a" / "metrics.jsonl").read_text().splitlines())
+  losses = [m["loss"] for m in lines if "loss" in m]
   assert losses[-1] < losses[0]  # the optimizer is applied, not just accepted
   assert tabular_stoc.train_and_evaluate(c, tmp_path / "b")["auc"] == first["auc"]
+
+
+def test_parse_overrides_reads_literals_and_bare_strings():
+  from stoc_jax.configs import parse_overrides
+  assert parse_overrides(["refine.gamma=otsu", "train_steps=8", "refine.schedule_steps=(1, 2)",
+                          "goad.learning_rate=3e-3"]) == {
+      "refine.gamma": "otsu", "train_steps": 8, "refine.schedule_steps": (1, 2), "goad.learning_rate": 3e-3}
 
 
 def test_nan_loss_stops_with_clear_error(tmp_path):
@@ -110,8 +117,8 @@ def test_bad_config_values_are_clear_errors(tmp_path):
   with pytest.raises(ValueError, match="representation"):
     tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="pca"), tmp_path)
   with pytest.raises(ValueError, match="goad.optimizer must be"):
-    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="goad",
-                                                  **{"goad.optimizer": "rmsprop"}), tmp_path)
+    tabular_stoc.train_and_evaluate(
+        tiny("breast_cancer_stoc", representation="goad", **{"goad.optimizer": "rmsprop"}), tmp_path)
   with pytest.raises(ValueError, match="unknown dataset"):
     tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", dataset="nope"), tmp_path)
 

@@ -10,7 +10,6 @@ Uses experiments/configs/cifar10_cpu.py (ResNet-18 width 0.25, 300 steps of 64,
 """
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from experiments.configs import cifar10_cpu  # noqa: E402
 from stoc_jax import image_stoc  # noqa: E402
+from stoc_jax.configs import parse_overrides  # noqa: E402
 
 
 def main():
@@ -40,13 +40,7 @@ def main():
     done = {(r["normal_class"], r["anomaly_ratio"], r["method"], r["seed"], r.get("tag", ""))
             for r in map(json.loads, open(args.out))}
   tag = args.tag or ",".join(args.set)
-  overrides = {}
-  for kv in args.set:
-    key, value = kv.split("=", 1)
-    try:
-      overrides[key] = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-      overrides[key] = value
+  overrides = parse_overrides(args.set)
   for seed in range(args.seeds):
     for cls in map(int, args.classes.split(",")):
       for ratio in map(float, args.ratios.split(",")):

@@ -13,7 +13,6 @@ Seed s uses split seed s and model seed s (one split per seed).
 """
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -25,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 
 from stoc_jax import metrics  # noqa: E402
+from stoc_jax.configs import parse_overrides  # noqa: E402
 from stoc_jax.tabular_stoc import load_split, train_and_evaluate  # noqa: E402
 
 RATIOS = {
@@ -35,15 +35,6 @@ RATIOS = {
 }
 DEEP = ("goad", "stoc", "stoc_otsu")
 SHALLOW = ("raw_gde", "raw_gde_refine", "raw_ocsvm", "iforest", "lof")
-
-
-def parse_override(kv):
-  """'a.b=value' -> ('a.b', value as a Python literal, or the bare string such as otsu)."""
-  key, value = kv.split("=", 1)
-  try:
-    return key, ast.literal_eval(value)
-  except (ValueError, SyntaxError):
-    return key, value
 
 
 def config_for(dataset, variant):
@@ -109,7 +100,7 @@ def main():
           config.anomaly_ratio = ratio
           config.seed = seed
           config.split.seed = seed
-          config.update_from_flattened_dict(dict(parse_override(kv) for kv in args.set))
+          config.update_from_flattened_dict(parse_overrides(args.set))
           t = time.time()
           if method in DEEP:
             config.refine.enabled = method != "goad"
