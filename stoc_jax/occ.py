@@ -83,10 +83,34 @@ def _gaussian_from_cov(mean, cov, shrinkage, reg_covar) -> GDEParams:
   dim = cov.shape[-1]
   eye = jnp.eye(dim, dtype=cov.dtype)
   cov = (1.0 - shrinkage) * cov + shrinkage * (jnp.trace(cov) / dim) * eye
-  cov = cov + reg_covar * eye
-  chol = jnp.linalg.cholesky(cov)
+  chol = _cholesky_with_jitter(cov, reg_covar)
   log_det = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol)))
   return GDEParams(mean, chol, log_det)
+
+
+def _cholesky_with_jitter(cov, reg_covar, max_tries: int = 8):
+  """Cholesky of cov + reg_covar * I, with the jitter raised 10x at a time while it fails.
+
+  In float32 a covariance with exactly dependent columns (one-hot groups, columns
+  constant in a refined subset) can come out slightly indefinite, and rounding
+  errors grow with the scale of the features and the number of rows; a fixed
+  reg_covar then gives a NaN factor. Well-conditioned covariances factor at the
+  first try, so their result is unchanged.
+  """
+  eye = jnp.eye(cov.shape[-1], dtype=cov.dtype)
+  floor = jnp.maximum(reg_covar, 1e-7 * jnp.trace(cov) / cov.shape[-1])
+
+  def factor(state):
+    tries, jitter, _ = state
+    return tries + 1, jitter * 10.0, jnp.linalg.cholesky(cov + jitter * eye)
+
+  def failed(state):
+    tries, _, chol = state
+    return (tries < max_tries) & ~jnp.all(jnp.isfinite(chol))
+
+  first = jnp.linalg.cholesky(cov + reg_covar * eye)
+  _, _, chol = jax.lax.while_loop(failed, factor, (jnp.asarray(0), 10.0 * floor, first))
+  return chol
 
 
 def gde_fit_many(features, assignment, num_models: int, shrinkage: float | str = "ledoit_wolf",
