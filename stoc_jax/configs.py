@@ -43,7 +43,10 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # Anomalies held out for contamination: enough for this ratio (None: min(data set ratio, 10 %)).
   c.split.max_anomaly_ratio = config_dict.placeholder(float)
 
-  c.standardize = True  # by the training set's mean / std; KDD is min-max scaled by its loader instead
+  c.standardize = True  # z-score columns by the (unlabeled) training set's mean / std
+  # False: 0/1 columns (one-hot codes) keep their values and only the others are z-scored, as GOAD
+  # scales KDD; True also z-scores them, which turns a rare category into a huge value.
+  c.standardize_binary = True
   c.representation = "goad"  # "goad" (learned, refined on a schedule) or "raw" (fixed features)
   c.final_occ = "gde"  # representation="raw": gde, kde, ocsvm or ocsvm_linear
   c.goad = ml_collections.ConfigDict()

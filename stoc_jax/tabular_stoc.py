@@ -31,11 +31,18 @@ from stoc_jax.workdir import Workdir
 FINAL_OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
 
 
-def standardize(x_train, *others):
-  """Scales every set by the (unlabeled) training set's mean and std; constant columns keep std 1."""
+def standardize(x_train, *others, binary: bool = True):
+  """Scales every set by the (unlabeled) training set's mean and std; constant columns keep std 1.
+
+  With `binary=False`, columns holding only 0 and 1 in the training set (one-hot
+  codes) are left as they are, as GOAD scales KDD.
+  """
   mean = x_train.mean(axis=0)
   std = x_train.std(axis=0)
   std = np.where(std > 0, std, 1.0)
+  if not binary:
+    keep = np.all((x_train == 0) | (x_train == 1), axis=0)
+    mean, std = np.where(keep, 0.0, mean), np.where(keep, 1.0, std)
   return [((x - mean) / std).astype(np.float32) for x in (x_train,) + others]
 
 
@@ -82,7 +89,7 @@ def load_split(config):
       max_anomaly_ratio=config.split.max_anomaly_ratio)
   x_train, x_test = s.x_train, s.x_test
   if config.get("standardize", True):
-    x_train, x_test = standardize(x_train, x_test)
+    x_train, x_test = standardize(x_train, x_test, binary=config.get("standardize_binary", True))
   return split_lib.Split(x_train.astype(np.float32), s.y_train, x_test.astype(np.float32), s.y_test)
 
 

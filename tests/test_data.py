@@ -155,3 +155,18 @@ def test_split_errors():
     split_lib.contamination_split(x, y, 0.1, seed=0)
   with pytest.raises(ValueError, match=r"\[0, 1\)"):
     split_lib.contamination_split(x, y, 1.2, seed=0)
+
+
+def test_standardize_by_training_set_optionally_keeps_binary_columns():
+  from stoc_jax.tabular_stoc import standardize
+  rng = np.random.default_rng(0)
+  x_train = np.column_stack([rng.normal(5.0, 3.0, 200), rng.integers(0, 2, 200), np.full(200, 7.0)])
+  x_test = np.array([[5.0, 1.0, 7.0]])
+  z_train, z_test = standardize(x_train, x_test)
+  np.testing.assert_allclose(z_train[:, :2].mean(0), 0.0, atol=1e-5)
+  np.testing.assert_allclose(z_train[:, :2].std(0), 1.0, atol=1e-5)
+  assert z_train[0, 2] == 0.0  # a constant column is centred, not divided by 0
+  k_train, k_test = standardize(x_train, x_test, binary=False)
+  np.testing.assert_array_equal(k_train[:, 1], x_train[:, 1])  # the 0/1 column as it was
+  np.testing.assert_allclose(k_train[:, 0], z_train[:, 0], rtol=1e-6)
+  assert k_test[0, 1] == 1.0 and z_test[0, 1] != 1.0

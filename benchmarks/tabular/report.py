@@ -1,4 +1,11 @@
-"""Turns results.jsonl of run_f1.py into a markdown table of F1 (mean +- std over seeds)."""
+"""Turns results.jsonl of run_f1.py into markdown tables of F1 (mean +- std over seeds).
+
+  python benchmarks/tabular/report.py benchmarks/tabular/sweep.jsonl
+  python benchmarks/tabular/report.py --settings benchmarks/tabular/kdd_settings.jsonl
+
+--settings makes one line per (data set, ratio, method, config overrides) instead, for the tables
+of settings tried (kdd_settings.jsonl, gamma_ablation.jsonl).
+"""
 
 import collections
 import json
@@ -30,5 +37,26 @@ def main(path):
       print(f"| {100 * ratio:.1f} % | " + " | ".join(out) + " |")
 
 
+def settings_table(path):
+  """One line per (data set, ratio, method, config overrides), with the last refinement's efficacy."""
+  cells = collections.defaultdict(dict)
+  for r in map(json.loads, open(path)):
+    overrides = " ".join(o for o in r["overrides"] if not o.startswith("split.max_anomaly_ratio"))
+    cells[(r["dataset"], r["anomaly_ratio"], r["method"], overrides)][r["seed"]] = r
+  print("| data set | ratio | method | overrides | F1 per seed | mean ± std | anomalies / normals removed |")
+  print("|---|---|---|---|---|---|---|")
+  for (dataset, ratio, method, overrides), by_seed in cells.items():
+    runs = [by_seed[s] for s in sorted(by_seed)]
+    v = [r["f1_oracle"] for r in runs]
+    last = [r["refinement"][-1] for r in runs if r.get("refinement")]
+    removed = (f"{100 * np.mean([x['anomalies_removed'] for x in last]):.0f} % / "
+               f"{100 * np.mean([x['normals_removed'] for x in last]):.1f} %") if last else "—"
+    print(f"| {dataset} | {100 * ratio:.1f} % | {method} | `{overrides}` | "
+          f"{' / '.join(f'{x:.1f}' for x in v)} | {np.mean(v):.1f} ± {np.std(v):.1f} | {removed} |")
+
+
 if __name__ == "__main__":
-  main(sys.argv[1])
+  if sys.argv[1] == "--settings":
+    settings_table(sys.argv[2])
+  else:
+    main(sys.argv[1])

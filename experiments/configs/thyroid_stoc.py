@@ -6,7 +6,7 @@
 CPU-sized variant (what tests and benchmarks use): append `:cpu` to the config
 path, i.e. --config=experiments/configs/thyroid_stoc.py:cpu, which sets
 train_steps=2048 and learning_rate=0.1 (the paper's 1e-3 barely moves the loss
-within a CPU budget; see benchmarks/tabular/README.md).
+within a CPU budget; see benchmarks/tabular/RESULTS.md).
 Expected (paper): F1 75.1 clean; at 1.5 % GOAD 50.6, STOC 63.9.
 """
 

@@ -87,7 +87,9 @@ def _encode_kdd(path: Path):
 def load_kdd(data_dir=None, reverse: bool = False, attack_fraction: float = 0.2, seed: int = 0):
   """KDD Cup 99 (10 %) as in DAGMM / GOAD / STOC.
 
-  The 3 categorical columns are one-hot encoded and the rest min-max scaled.
+  The 3 categorical columns are one-hot encoded and the rest min-max scaled, as
+  DAGMM does. kdd_stoc.py then z-scores the continuous columns by the training
+  set and leaves the one-hot ones at 0/1, as GOAD does (`standardize_binary`).
   KDD: `normal.` traffic (the minority) is the anomaly class. KDD-Rev (`reverse`):
   attacks are the anomalies, sub-sampled (seeded) to `attack_fraction` x the
   number of normal rows (PROTOCOLS.md interpretation, following DAGMM).
