@@ -151,6 +151,11 @@ def train_and_evaluate(config, workdir) -> dict:
   return results
 
 
+def goad_refinement_key(key, round_index: int):
+  """The key of refinement round `round_index` in train_goad_stoc (also for scripts that redo a round)."""
+  return jax.random.fold_in(jax.random.fold_in(key, 1), round_index)
+
+
 class GOADDetector(NamedTuple):
   """A trained GOAD representation with per-projection GDEs fitted on the refined rows."""
   graphdef: Any
@@ -188,13 +193,12 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
 
   x_dev = jnp.asarray(x_train)
   batch_key = jax.random.fold_in(key, 2)
-  refine_key = jax.random.fold_in(key, 1)
   gde_fit = lambda f: goad.gde_fit_per_transform(jnp.asarray(f))
   gde_score = lambda p, f: goad.gde_score_per_transform(p, f, g.score_aggregate)
 
   def refine_round(feats):
     nonlocal mask, used_gamma
-    mask, info = refine.refine_data(jax.random.fold_in(refine_key, len(rounds)), feats,
+    mask, info = refine.refine_data(goad_refinement_key(key, len(rounds)), feats,
                                     config.refine.num_models, gamma,  # "otsu" re-estimates each round
                                     occ_fit=gde_fit, occ_score=gde_score,
                                     otsu_multiplier=config.refine.otsu_multiplier)

@@ -46,8 +46,8 @@ def main():
     masks = {"all rows (GOAD)": np.ones(len(f_train), bool), "true normals (oracle)": data.y_train == 0}
     for mult in map(float, args.gamma_multipliers.split(",")):
       masks[f"refined, gamma = {mult:g} x ratio"], _ = refine.refine_data(
-          jax.random.fold_in(jax.random.fold_in(key, 1), 0), f_train, c.refine.num_models, mult * args.ratio,
-          occ_fit=fit, occ_score=score)
+          tabular_stoc.goad_refinement_key(key, 0), f_train, c.refine.num_models, mult * args.ratio,
+          occ_fit=fit, occ_score=score)  # STOC's final (and, on KDD, only) round
     for name, mask in masks.items():
       test_scores = score(fit(f_train[mask]), f_test)
       row = {"dataset": args.dataset, "anomaly_ratio": args.ratio, "seed": seed, "final_occ_on": name,

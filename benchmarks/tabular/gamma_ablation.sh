@@ -7,15 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/tabular}
-OUT=benchmarks/tabular/gamma_ablation.jsonl
+TMP=$(mktemp -d)
 while read -r dataset ratio seeds gammas; do
   for g in $gammas; do
     python benchmarks/tabular/run_f1.py --data_dir=$DATA --datasets=$dataset --ratios=$ratio --seeds=$seeds \
-      --methods=stoc --set refine.gamma=$g --out=$OUT.$dataset.$ratio.$g
+      --methods=stoc --set refine.gamma=$g --out=$TMP/$dataset.$ratio.$g.jsonl
   done
 done <<'SETTINGS'
 kdd 0.1 5 0.1 0.15 0.3
 kddrev 0.025 3 0.025 0.0375
 thyroid 0.015 3 0.015 0.0225
 SETTINGS
-cat $OUT.* > $OUT && rm $OUT.*
+cat $TMP/*.jsonl > benchmarks/tabular/gamma_ablation.jsonl
