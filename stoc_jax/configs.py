@@ -43,6 +43,10 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # Anomalies held out for contamination: enough for this ratio (None: min(data set ratio, 10 %)).
   c.split.max_anomaly_ratio = config_dict.placeholder(float)
 
+  # True: keep one copy of rows repeated exactly in the (unlabeled) training set. A single Gaussian
+  # weighs a row by its multiplicity, so hundreds of copies of one anomaly (KDD's smurf attacks)
+  # look normal to every OCC and refinement cannot remove them. The test set is left as it is.
+  c.deduplicate_train = False
   c.standardize = True  # z-score columns by the (unlabeled) training set's mean / std
   # False: 0/1 columns (one-hot codes) keep their values and only the others are z-scored, as GOAD
   # scales KDD; True also z-scores them, which turns a rare category into a huge value.

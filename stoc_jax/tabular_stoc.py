@@ -87,10 +87,20 @@ def load_split(config):
       x, y, config.anomaly_ratio, seed=config.split.seed,
       train_normal_fraction=config.split.train_normal_fraction,
       max_anomaly_ratio=config.split.max_anomaly_ratio)
-  x_train, x_test = s.x_train, s.x_test
+  x_train, y_train, x_test = s.x_train, s.y_train, s.x_test
+  if config.get("deduplicate_train", False):
+    x_train, y_train = drop_duplicate_rows(x_train, y_train)
   if config.get("standardize", True):
     x_train, x_test = standardize(x_train, x_test, binary=config.get("standardize_binary", True))
-  return split_lib.Split(x_train.astype(np.float32), s.y_train, x_test.astype(np.float32), s.y_test)
+  return split_lib.Split(x_train.astype(np.float32), y_train, x_test.astype(np.float32), s.y_test)
+
+
+def drop_duplicate_rows(x, y=None):
+  """Keeps the first copy of every row repeated exactly, in the original order: (x, y)."""
+  _, first = np.unique(x, axis=0, return_index=True)
+  keep = np.sort(first)
+  logging.info("deduplicate_train: kept %d distinct of %d training rows", len(keep), len(x))
+  return x[keep], (None if y is None else y[keep])
 
 
 def _check_config(config):

@@ -170,3 +170,25 @@ def test_standardize_by_training_set_optionally_keeps_binary_columns():
   np.testing.assert_array_equal(k_train[:, 1], x_train[:, 1])  # the 0/1 column as it was
   np.testing.assert_allclose(k_train[:, 0], z_train[:, 0], rtol=1e-6)
   assert k_test[0, 1] == 1.0 and z_test[0, 1] != 1.0
+
+
+def test_deduplicate_train_keeps_one_copy_of_repeated_training_rows(tmp_path):
+  from stoc_jax.configs import tabular_defaults
+  from stoc_jax.tabular_stoc import load_split
+  rng = np.random.default_rng(0)
+  normals = rng.normal(size=(400, 3))
+  # 30 copies of one anomaly, as KDD's smurf attacks: the single Gaussian weighs it 30 times.
+  anomalies = np.vstack([np.repeat([[6.0, 6.0, 6.0]], 30, axis=0), rng.normal(6.0, 1.0, (30, 3))])
+  table = np.column_stack([np.vstack([normals, anomalies]), np.r_[np.zeros(400), np.ones(60)]])
+  np.savetxt(tmp_path / "t.csv", table, delimiter=",", header="a,b,c,label", comments="")
+  c = tabular_defaults()
+  c.dataset, c.data_path, c.label_column, c.anomaly_ratio = "csv", str(tmp_path / "t.csv"), "label", 0.05
+  c.split.max_anomaly_ratio = 0.1  # every anomaly of the pool
+  full = load_split(c)
+  c.deduplicate_train = True
+  dedup = load_split(c)
+  assert len(np.unique(full.x_train, axis=0)) < len(full.x_train)  # the split drew repeated rows
+  assert len(np.unique(dedup.x_train, axis=0)) == len(dedup.x_train)
+  assert len(dedup.x_train) == len(np.unique(full.x_train, axis=0))
+  assert dedup.y_train.sum() < full.y_train.sum() and (dedup.y_train == 0).sum() == (full.y_train == 0).sum()
+  np.testing.assert_array_equal(dedup.y_test, full.y_test)  # the test set is left as it is

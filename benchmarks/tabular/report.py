@@ -41,7 +41,11 @@ def settings_table(path):
   """One line per (data set, ratio, method, config overrides), with the last refinement's efficacy."""
   cells = collections.defaultdict(dict)
   for r in map(json.loads, open(path)):
-    overrides = " ".join(o for o in r["overrides"] if not o.startswith("split.max_anomaly_ratio"))
+    # The N setting (max_anomaly_ratio=0) is named by its table's heading, not on every line.
+    overrides = " ".join(o for o in r["overrides"] if o not in ("split.max_anomaly_ratio=0",
+                                                                 "split.max_anomaly_ratio=0.0"))
+    if r.get("variant", "cpu") != "cpu":
+      overrides = f"paper-scale config {overrides}".strip()
     cells[(r["dataset"], r["anomaly_ratio"], r["method"], overrides)][r["seed"]] = r
   print("| data set | ratio | method | overrides | F1 per seed | mean ± std | anomalies / normals removed |")
   print("|---|---|---|---|---|---|---|")
