@@ -110,6 +110,8 @@ def detect(args) -> dict:
              "contamination (estimated)" if args.contamination == "auto" else "contamination": det.contamination_,
              "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum()),
              "kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_}
+  if not args.images:
+    summary.update(_repeated_rows(x))
   label_metrics = None
   if labels is not None and 0 < labels.sum() < len(labels):
     q = refinement_quality(keep, labels)
@@ -143,6 +145,23 @@ def detect(args) -> dict:
     os.replace(tmp / "report", report_dir)
   return {"summary": summary, "label_metrics": label_metrics, "scores": str(out), "refined": str(refined_path),
           "report": str(report_dir / "report.html")}
+
+
+# A row repeated this often (and at least 1 % of the table) is a dense mode to every one-class
+# model: refinement will keep it even if it is anomalous (KDD-Rev's copied attacks).
+REPEAT_WARNING = 20
+
+
+def _repeated_rows(x) -> dict:
+  """How many rows are exact copies of an earlier row, and the largest group of identical rows."""
+  _, counts = np.unique(x, axis=0, return_counts=True)
+  largest = int(counts.max())
+  if largest >= max(REPEAT_WARNING, 0.01 * len(x)):
+    print(f"stoc-jax: note: {largest} rows are exact copies of one row. Every one-class model takes a row "
+          "repeated that often for normal, so refinement will not remove it; if such repeats are "
+          "suspicious, drop duplicate rows before detection (pandas: df.drop_duplicates()).", file=sys.stderr)
+  return {"rows repeating an earlier row": int(len(x) - len(counts)),
+          "largest group of identical rows": largest}
 
 
 def main(argv=None) -> int:

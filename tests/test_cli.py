@@ -113,3 +113,18 @@ def test_images_of_mixed_sizes_and_unreadable(tmp_path, capsys):
   assert cli.main(["detect", "--images", str(tmp_path / "broken"), "--out", str(tmp_path / "b.csv")]) == 2
   assert "x.png: not a readable image" in capsys.readouterr().err
   assert not (tmp_path / "m.csv").exists() and not (tmp_path / "b.csv").exists()
+
+
+def test_repeated_rows_are_counted_and_a_large_group_is_pointed_out(table, tmp_path, capsys):
+  df = pd.read_csv(table)
+  copies = pd.concat([df.iloc[[0]]] * 40, ignore_index=True)  # 40 copies of one row
+  pd.concat([df, copies], ignore_index=True).to_csv(tmp_path / "rep.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "rep.csv"), "--out", str(tmp_path / "r.csv"),
+                   "--label-column", "is_fraud"]) == 0
+  captured = capsys.readouterr()
+  assert "rows repeating an earlier row: 40" in captured.out
+  assert "largest group of identical rows: 41" in captured.out
+  assert "41 rows are exact copies of one row" in captured.err
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv")]) == 0
+  captured = capsys.readouterr()
+  assert "largest group of identical rows: 1" in captured.out and "exact copies" not in captured.err
