@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
+from run_f1 import benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
 from stoc_jax import refine, tabular_stoc  # noqa: E402
 
 
@@ -29,10 +30,8 @@ def main():
   ap.add_argument("--seeds", default="0")
   ap.add_argument("--group", type=int, default=20, help="a 'group': at least this many identical rows")
   args = ap.parse_args()
-  module = __import__(f"experiments.configs.{args.dataset}_stoc", fromlist=["get_config"])
   for seed in map(int, args.seeds.split(",")):
-    c = module.get_config("cpu")
-    c.data_dir, c.anomaly_ratio, c.seed, c.split.seed = args.data_dir, args.ratio, seed, seed
+    c = benchmark_config(args.dataset, args.data_dir, args.ratio, seed)
     data = tabular_stoc.load_split(c)
     anomalies = data.x_train[data.y_train == 1]
     _, inverse, counts = np.unique(anomalies, axis=0, return_inverse=True, return_counts=True)

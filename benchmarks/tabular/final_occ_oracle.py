@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
+from run_f1 import benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
 from stoc_jax import goad, metrics, refine, tabular_stoc  # noqa: E402
 
 
@@ -32,10 +33,8 @@ def main():
   ap.add_argument("--gamma_multipliers", default="1,1.5,2", help="gamma = multiplier x ratio")
   ap.add_argument("--out", default="benchmarks/tabular/final_occ_oracle.jsonl")
   args = ap.parse_args()
-  module = __import__(f"experiments.configs.{args.dataset}_stoc", fromlist=["get_config"])
   for seed in map(int, args.seeds.split(",")):
-    c = module.get_config("cpu")
-    c.data_dir, c.anomaly_ratio, c.seed, c.split.seed = args.data_dir, args.ratio, seed, seed
+    c = benchmark_config(args.dataset, args.data_dir, args.ratio, seed)
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     key = jax.random.key(seed)

@@ -37,9 +37,12 @@ DEEP = ("goad", "stoc", "stoc_otsu")
 SHALLOW = ("raw_gde", "raw_gde_refine", "raw_ocsvm", "iforest", "lof")
 
 
-def config_for(dataset, variant):
+def benchmark_config(dataset, data_dir, ratio, seed, variant="cpu"):
+  """The experiment config of `dataset` (its `variant`) at one contamination ratio; seed s = split s."""
   module = __import__(f"experiments.configs.{dataset}_stoc", fromlist=["get_config"])
-  return module.get_config(variant)
+  config = module.get_config(variant)
+  config.data_dir, config.anomaly_ratio, config.seed, config.split.seed = data_dir, ratio, seed, seed
+  return config
 
 
 MAX_KERNEL_ROWS = 2000  # OC-SVM and LOF scale quadratically: fit them on at most this many rows
@@ -77,7 +80,8 @@ def main():
   ap.add_argument("--datasets", default="thyroid,arrhythmia,kdd,kddrev")
   ap.add_argument("--methods", default=",".join(DEEP + SHALLOW))
   ap.add_argument("--ratios", default="", help="comma-separated; default: the paper's sweep")
-  ap.add_argument("--seeds", type=int, default=5)
+  ap.add_argument("--seeds", type=int, default=5, help="run seeds first_seed, ..., seeds - 1")
+  ap.add_argument("--first_seed", type=int, default=0, help="to run a range of seeds in parallel jobs")
   ap.add_argument("--variant", default="cpu", help="config variant: 'cpu' or '' (paper scale)")
   ap.add_argument("--set", action="append", default=[], help="config override key=value (python literal)")
   ap.add_argument("--out", default="benchmarks/tabular/results.jsonl")
@@ -91,15 +95,11 @@ def main():
   for dataset in args.datasets.split(","):
     ratios = [float(r) for r in args.ratios.split(",")] if args.ratios else RATIOS[dataset]
     for ratio in ratios:
-      for seed in range(args.seeds):
+      for seed in range(args.first_seed, args.seeds):
         for method in args.methods.split(","):
           if (dataset, ratio, method, seed) in done:
             continue
-          config = config_for(dataset, args.variant)
-          config.data_dir = args.data_dir
-          config.anomaly_ratio = ratio
-          config.seed = seed
-          config.split.seed = seed
+          config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant)
           config.update_from_flattened_dict(parse_overrides(args.set))
           t = time.time()
           if method in DEEP:
