@@ -6,9 +6,9 @@
 CPU-sized variant (what tests and benchmarks use): append `:cpu` to the config
 path, i.e. --config=experiments/configs/thyroid_stoc.py:cpu, which sets
 train_steps=2048 and learning_rate=0.1 (about 1 min a run on 2 CPU cores; the
-paper setting takes about 30 min). Measured at 1.5 %, seeds 0-1 (F1): paper
-setting GOAD 44.7 / 51.1, STOC the same; `:cpu` GOAD 40.4 / 44.7, STOC 51.1 /
-48.9 (benchmarks/tabular/RESULTS.md).
+paper setting takes 30-40 min). Measured at 1.5 %, seeds 0-2 (F1): paper
+setting GOAD 44.7 / 51.1 / 31.9, STOC 44.7 / 51.1 / 36.2; `:cpu` GOAD 40.4 /
+44.7 / 34.0, STOC 51.1 / 48.9 / 38.3 (benchmarks/tabular/RESULTS.md).
 Expected (paper): F1 75.1 clean; at 1.5 % GOAD 50.6, STOC 63.9.
 """
 
