@@ -5,6 +5,8 @@
 
 --settings makes one line per (data set, ratio, method, config overrides) instead, for the tables
 of settings tried (kdd_settings.jsonl, gamma_ablation.jsonl).
+--paired compares STOC with GOAD run by run (same split, same model seed), for the papers' grid of
+5 splits x 5 model seeds (`run_f1.py --model_seeds=5`).
 """
 
 import collections
@@ -18,10 +20,11 @@ ORDER = ("goad", "stoc", "stoc_otsu", "raw_gde", "raw_gde_refine", "raw_ocsvm", 
 
 def main(path):
   rows = [json.loads(l) for l in open(path)]
-  # One row per (dataset, ratio, method, seed): a repeated run counts once (the last one).
-  latest = {(r["dataset"], r["anomaly_ratio"], r["method"], r["seed"]): r for r in rows}
+  # One row per (dataset, ratio, method, split, model seed): a repeated run counts once (the last one).
+  latest = {(r["dataset"], r["anomaly_ratio"], r["method"], r["seed"], r.get("model_seed", r["seed"])): r
+            for r in rows}
   cells = collections.defaultdict(list)
-  for (dataset, ratio, method, _), r in latest.items():
+  for (dataset, ratio, method, _, _), r in latest.items():
     cells[(dataset, ratio, method)].append(r["f1_oracle"])
   for dataset in dict.fromkeys(r["dataset"] for r in rows):
     methods = [m for m in ORDER if any(k[0] == dataset and k[2] == m for k in cells)]
@@ -59,8 +62,38 @@ def settings_table(path):
           f"{' / '.join(f'{x:.1f}' for x in v)} | {np.mean(v):.1f} ± {np.std(v):.1f} | {removed} |")
 
 
+def paired_table(path):
+  """STOC against GOAD, pairing the runs of one split and one model seed."""
+  from scipy.stats import binomtest
+  runs = collections.defaultdict(dict)
+  for r in map(json.loads, open(path)):
+    cell = (r["dataset"], r["anomaly_ratio"], " ".join(r["overrides"]))
+    runs[cell][(r["method"], r["seed"], r.get("model_seed", r["seed"]))] = r["f1_oracle"]
+  print("| data set | ratio | runs | GOAD | STOC | STOC - GOAD (± s.e.) | STOC wins / losses / ties "
+        "| sign test p | splits where STOC's mean is higher |")
+  print("|---|---|---|---|---|---|---|---|---|")
+  for (dataset, ratio, overrides), f1 in runs.items():
+    pairs = sorted(k[1:] for k in f1 if k[0] == "goad" and ("stoc",) + k[1:] in f1)
+    if not pairs:
+      continue
+    goad = np.array([f1[("goad",) + k] for k in pairs])
+    stoc = np.array([f1[("stoc",) + k] for k in pairs])
+    diff = stoc - goad
+    wins, losses = int((diff > 1e-9).sum()), int((diff < -1e-9).sum())
+    p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+    splits = sorted({k[0] for k in pairs})
+    split_wins = sum(diff[[k[0] == s for k in pairs]].mean() > 0 for s in splits)
+    name = f"{dataset} {overrides}".strip()
+    print(f"| {name} | {100 * ratio:.1f} % | {len(pairs)} ({len(splits)} splits) "
+          f"| {goad.mean():.1f} ± {goad.std():.1f} | {stoc.mean():.1f} ± {stoc.std():.1f} "
+          f"| {diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0:.1f} "
+          f"| {wins} / {losses} / {len(diff) - wins - losses} | {p:.3f} | {split_wins} of {len(splits)} |")
+
+
 if __name__ == "__main__":
   if sys.argv[1] == "--settings":
     settings_table(sys.argv[2])
+  elif sys.argv[1] == "--paired":
+    paired_table(sys.argv[2])
   else:
     main(sys.argv[1])

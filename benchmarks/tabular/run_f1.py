@@ -9,7 +9,9 @@ Otsu's gamma, and raw-feature baselines: GDE, GDE + refinement, OC-SVM, and
 scikit-learn's IsolationForest and LOF (OC-SVM and LOF fitted on a seeded sample of
 at most 2,000 training rows: they scale quadratically, and KDD has 198,000). Each (dataset, ratio, method, seed) is
 one line of JSON; finished lines are skipped on rerun, so the sweep resumes.
-Seed s uses split seed s and model seed s (one split per seed).
+Seed s uses split seed s and model seed s (one split per seed). `--model_seeds=5` runs the
+papers' grid instead: each split s with model seeds 0, ..., 4 (5 splits x 5 seeds = 25 runs a cell);
+its (s, s) runs are the one-split-per-seed runs.
 """
 
 import argparse
@@ -37,11 +39,13 @@ DEEP = ("goad", "stoc", "stoc_otsu")
 SHALLOW = ("raw_gde", "raw_gde_refine", "raw_ocsvm", "iforest", "lof")
 
 
-def benchmark_config(dataset, data_dir, ratio, seed, variant="cpu"):
-  """The experiment config of `dataset` (its `variant`) at one contamination ratio; seed s = split s."""
+def benchmark_config(dataset, data_dir, ratio, seed, variant="cpu", model_seed=None):
+  """The experiment config of `dataset` (its `variant`) at one contamination ratio: split `seed`,
+  model seed `model_seed` (default: the split's seed)."""
   module = __import__(f"experiments.configs.{dataset}_stoc", fromlist=["get_config"])
   config = module.get_config(variant)
-  config.data_dir, config.anomaly_ratio, config.seed, config.split.seed = data_dir, ratio, seed, seed
+  config.data_dir, config.anomaly_ratio, config.split.seed = data_dir, ratio, seed
+  config.seed = seed if model_seed is None else model_seed
   return config
 
 
@@ -82,6 +86,8 @@ def main():
   ap.add_argument("--ratios", default="", help="comma-separated; default: the paper's sweep")
   ap.add_argument("--seeds", type=int, default=5, help="run seeds first_seed, ..., seeds - 1")
   ap.add_argument("--first_seed", type=int, default=0, help="to run a range of seeds in parallel jobs")
+  ap.add_argument("--model_seeds", type=int, default=0,
+                  help="0: model seed = split seed; M: model seeds 0..M-1 on every split (papers: 5)")
   ap.add_argument("--variant", default="cpu", help="config variant: 'cpu' or '' (paper scale)")
   ap.add_argument("--set", action="append", default=[], help="config override key=value (python literal)")
   ap.add_argument("--out", default="benchmarks/tabular/results.jsonl")
@@ -91,15 +97,18 @@ def main():
     with open(args.out) as f:
       for line in f:
         r = json.loads(line)
-        done.add((r["dataset"], r["anomaly_ratio"], r["method"], r["seed"]))
+        done.add((r["dataset"], r["anomaly_ratio"], r["method"], r["seed"],
+                  r.get("model_seed", r["seed"])))
   for dataset in args.datasets.split(","):
     ratios = [float(r) for r in args.ratios.split(",")] if args.ratios else RATIOS[dataset]
     for ratio in ratios:
-      for seed in range(args.first_seed, args.seeds):
+      runs = [(seed, model_seed) for seed in range(args.first_seed, args.seeds)
+              for model_seed in (range(args.model_seeds) if args.model_seeds else [seed])]
+      for seed, model_seed in runs:
         for method in args.methods.split(","):
-          if (dataset, ratio, method, seed) in done:
+          if (dataset, ratio, method, seed, model_seed) in done:
             continue
-          config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant)
+          config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant, model_seed)
           config.update_from_flattened_dict(parse_overrides(args.set))
           t = time.time()
           if method in DEEP:
@@ -111,12 +120,13 @@ def main():
           else:
             res = run_shallow(config, method)
           row = {"dataset": dataset, "anomaly_ratio": ratio, "method": method, "seed": seed,
+                 "model_seed": model_seed,
                  "f1_oracle": res["f1_oracle"], "auc": res["auc"], "ap": res["ap"],
                  "f1": res.get("f1"), "refinement": res.get("refinement"),
                  "variant": args.variant, "overrides": args.set, "seconds": time.time() - t}
           with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
-          print(f"{dataset} r={ratio} {method} seed={seed}: F1 {res['f1_oracle']:.1f} "
+          print(f"{dataset} r={ratio} {method} split={seed} seed={model_seed}: F1 {res['f1_oracle']:.1f} "
                 f"AUC {res['auc']:.1f} ({time.time() - t:.0f}s)", flush=True)
 
 
