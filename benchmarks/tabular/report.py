@@ -3,8 +3,8 @@
   python benchmarks/tabular/report.py benchmarks/tabular/sweep.jsonl
   python benchmarks/tabular/report.py --settings benchmarks/tabular/kdd_settings.jsonl
 
---settings makes one line per (data set, ratio, method, config overrides) instead, for the tables
-of settings tried (kdd_settings.jsonl, gamma_ablation.jsonl).
+--settings makes one line per (data set, ratio, method, config overrides) instead, listing every
+run, for the tables of settings tried (kdd_settings.jsonl, gamma_ablation.jsonl).
 --paired compares STOC with GOAD run by run (same split, same model seed), for the papers' grid of
 5 splits x 5 model seeds (`run_f1.py --model_seeds=5`).
 """
@@ -18,13 +18,17 @@ import numpy as np
 ORDER = ("goad", "stoc", "stoc_otsu", "raw_gde", "raw_gde_refine", "raw_ocsvm", "iforest", "lof")
 
 
+def run_id(r):
+  """(split seed, model seed) of a row; rows from before --model_seeds used the split's seed."""
+  return r["seed"], r.get("model_seed", r["seed"])
+
+
 def main(path):
   rows = [json.loads(l) for l in open(path)]
   # One row per (dataset, ratio, method, split, model seed): a repeated run counts once (the last one).
-  latest = {(r["dataset"], r["anomaly_ratio"], r["method"], r["seed"], r.get("model_seed", r["seed"])): r
-            for r in rows}
+  latest = {(r["dataset"], r["anomaly_ratio"], r["method"], run_id(r)): r for r in rows}
   cells = collections.defaultdict(list)
-  for (dataset, ratio, method, _, _), r in latest.items():
+  for (dataset, ratio, method, _), r in latest.items():
     cells[(dataset, ratio, method)].append(r["f1_oracle"])
   for dataset in dict.fromkeys(r["dataset"] for r in rows):
     methods = [m for m in ORDER if any(k[0] == dataset and k[2] == m for k in cells)]
@@ -49,11 +53,11 @@ def settings_table(path):
                                                                  "split.max_anomaly_ratio=0.0"))
     if r.get("variant", "cpu") != "cpu":
       overrides = f"paper-scale config {overrides}".strip()
-    cells[(r["dataset"], r["anomaly_ratio"], r["method"], overrides)][r["seed"]] = r
+    cells[(r["dataset"], r["anomaly_ratio"], r["method"], overrides)][run_id(r)] = r
   print("| data set | ratio | method | overrides | F1 per seed | mean ± std | anomalies / normals removed |")
   print("|---|---|---|---|---|---|---|")
-  for (dataset, ratio, method, overrides), by_seed in cells.items():
-    runs = [by_seed[s] for s in sorted(by_seed)]
+  for (dataset, ratio, method, overrides), by_run in cells.items():
+    runs = [by_run[k] for k in sorted(by_run)]
     v = [r["f1_oracle"] for r in runs]
     last = [r["refinement"][-1] for r in runs if r.get("refinement")]
     removed = (f"{100 * np.mean([x['anomalies_removed'] for x in last]):.0f} % / "
@@ -68,7 +72,7 @@ def paired_table(path):
   runs = collections.defaultdict(dict)
   for r in map(json.loads, open(path)):
     cell = (r["dataset"], r["anomaly_ratio"], " ".join(r["overrides"]))
-    runs[cell][(r["method"], r["seed"], r.get("model_seed", r["seed"]))] = r["f1_oracle"]
+    runs[cell][(r["method"],) + run_id(r)] = r["f1_oracle"]
   print("| data set | ratio | runs | GOAD | STOC | STOC - GOAD (± s.e.) | STOC wins / losses / ties "
         "| sign test p | splits where STOC's mean is higher |")
   print("|---|---|---|---|---|---|---|---|---|")
