@@ -60,8 +60,11 @@ def settings_table(path):
     runs = [by_run[k] for k in sorted(by_run)]
     v = [r["f1_oracle"] for r in runs]
     last = [r["refinement"][-1] for r in runs if r.get("refinement")]
-    removed = (f"{100 * np.mean([x['anomalies_removed'] for x in last]):.0f} % / "
-               f"{100 * np.mean([x['normals_removed'] for x in last]):.1f} %") if last else "—"
+    anomalies = [x["anomalies_removed"] for x in last if x.get("anomalies_removed") is not None]
+    normals = [x["normals_removed"] for x in last if x.get("normals_removed") is not None]
+    # At 0 % there is no anomaly to remove: only the normals' fraction is shown.
+    removed = (f"{f'{100 * np.mean(anomalies):.0f} %' if anomalies else '—'} / "
+               f"{100 * np.mean(normals):.1f} %") if normals else "—"
     print(f"| {dataset} | {100 * ratio:.1f} % | {method} | `{overrides}` | "
           f"{' / '.join(f'{x:.1f}' for x in v)} | {np.mean(v):.1f} ± {np.std(v):.1f} | {removed} |")
 
