@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 
@@ -33,7 +32,7 @@ import numpy as np  # noqa: E402
 from sklearn.covariance import LedoitWolf  # noqa: E402
 from sklearn.preprocessing import PowerTransformer, QuantileTransformer  # noqa: E402
 
-from run_f1 import benchmark_config, run_shallow  # noqa: E402
+from run_f1 import append_row, benchmark_config, run_method  # noqa: E402
 from stoc_jax import tabular_stoc  # noqa: E402
 
 VARIANTS = ("config", "yj_z", "yj_raw", "yj_raw32", "quantile")
@@ -84,13 +83,15 @@ def _yj_log_derivative(x, lam):
 
 def heldout_log_likelihood(x, variant, seed=0):
   """Mean held-out log-density of the training rows under 'Gaussian after the variant's transform'."""
+  if variant not in VARIANTS:
+    raise ValueError(f"unknown variant {variant!r}; one of {VARIANTS}")
+  if variant == "quantile":
+    raise ValueError("quantile has no smooth Jacobian; --heldout_ll takes the other variants")
   cols = _columns(x)
   x = x[:, cols].astype(np.float64)
   perm = np.random.default_rng(seed).permutation(len(x))
   a, b = x[perm[: len(x) // 2]], x[perm[len(x) // 2:]]
   log_jac = np.zeros(len(b))
-  if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; one of {VARIANTS}")
   if variant in ("config", "yj_z"):  # held out: z-scores for every data set
     pre, lj = _zscore(a)
     a, b, log_jac = pre(a), pre(b), log_jac + lj
@@ -99,8 +100,6 @@ def heldout_log_likelihood(x, variant, seed=0):
         a.astype(np.float32) if variant == "yj_raw32" else a)
     log_jac = log_jac + _yj_log_derivative(b, pt.lambdas_).sum(axis=1)
     a, b = pt.transform(a), pt.transform(b)
-  if variant == "quantile":
-    raise ValueError("quantile has no smooth Jacobian; --heldout_ll takes the other variants")
   lw = LedoitWolf().fit(a)
   d = b - lw.location_
   _, logdet = np.linalg.slogdet(lw.covariance_)
@@ -145,18 +144,8 @@ def main():
             if variant != "config":
               config.standardize = True  # load_split calls the replaced standardize
             t = time.time()
-            if method in ("goad", "stoc"):
-              config.refine.enabled = method == "stoc"
-              with tempfile.TemporaryDirectory() as wd:
-                res = tabular_stoc.train_and_evaluate(config, wd)
-            else:
-              res = run_shallow(config, method)
-            row = {"dataset": dataset, "anomaly_ratio": ratio, "method": method, "seed": seed,
-                   "model_seed": seed, "f1_oracle": res["f1_oracle"], "auc": res["auc"], "ap": res["ap"],
-                   "f1": res.get("f1"), "refinement": res.get("refinement"), "variant": "cpu",
-                   "overrides": overrides, "seconds": time.time() - t}
-            with open(args.out, "a") as f:
-              f.write(json.dumps(row) + "\n")
+            res = run_method(config, method)
+            append_row(args.out, (dataset, ratio, method, seed, seed), res, "cpu", overrides, time.time() - t)
             print(f"{dataset} r={ratio} {variant} {method} seed={seed}: F1 {res['f1_oracle']:.1f}", flush=True)
 
 

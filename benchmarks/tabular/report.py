@@ -6,7 +6,8 @@
 --settings makes one line per (data set, ratio, method, config overrides) instead, listing every
 run, for the tables of settings tried (kdd_settings.jsonl, gamma_ablation.jsonl).
 --paired compares STOC with GOAD run by run (same split, same model seed), for the papers' grid of
-5 splits x 5 model seeds (`run_f1.py --model_seeds=5`).
+5 splits x 5 model seeds (`run_f1.py --model_seeds=5`). `--paired FILE GOAD_FILE` takes GOAD's runs
+(without overrides) from GOAD_FILE, e.g. gamma_ablation.jsonl against paper_grid.jsonl.
 """
 
 import collections
@@ -69,13 +70,21 @@ def settings_table(path):
           f"{' / '.join(f'{x:.1f}' for x in v)} | {np.mean(v):.1f} ± {np.std(v):.1f} | {removed} |")
 
 
-def paired_table(path):
-  """STOC against GOAD, pairing the runs of one split and one model seed."""
+def paired_table(path, goad_path=None):
+  """STOC against GOAD, pairing the runs of one split and one model seed. With `goad_path`, GOAD's
+  runs come from that file instead, whatever STOC's overrides (for STOC settings such as a γ)."""
   from scipy.stats import binomtest
   runs = collections.defaultdict(dict)
   for r in map(json.loads, open(path)):
+    if goad_path and r["method"] == "goad":
+      continue
     cell = (r["dataset"], r["anomaly_ratio"], " ".join(r["overrides"]))
     runs[cell][(r["method"],) + run_id(r)] = r["f1_oracle"]
+  if goad_path:
+    goad = {(r["dataset"], r["anomaly_ratio"]) + run_id(r): r["f1_oracle"]
+            for r in map(json.loads, open(goad_path)) if r["method"] == "goad" and not r["overrides"]}
+    for (dataset, ratio, _), f1 in runs.items():
+      f1.update({("goad",) + k[2:]: v for k, v in goad.items() if k[:2] == (dataset, ratio)})
   print("| data set | ratio | runs | GOAD | STOC | STOC - GOAD (± s.e.) | STOC wins / losses / ties "
         "| sign test p | splits where STOC's mean is higher |")
   print("|---|---|---|---|---|---|---|---|---|")
@@ -101,6 +110,6 @@ if __name__ == "__main__":
   if sys.argv[1] == "--settings":
     settings_table(sys.argv[2])
   elif sys.argv[1] == "--paired":
-    paired_table(sys.argv[2])
+    paired_table(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
   else:
     main(sys.argv[1])

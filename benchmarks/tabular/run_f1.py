@@ -78,6 +78,30 @@ def run_shallow(config, method):
     return train_and_evaluate(config, wd)
 
 
+def run_method(config, method):
+  """One benchmark run of `method` (DEEP or SHALLOW) under `config`: the results dict."""
+  if method not in DEEP:
+    return run_shallow(config, method)
+  config.refine.enabled = method != "goad"
+  if method == "stoc_otsu":
+    config.refine.gamma = "otsu"
+  with tempfile.TemporaryDirectory() as wd:
+    return train_and_evaluate(config, wd)
+
+
+def append_row(out, run, res, variant, overrides, seconds):
+  """Appends one run's line of JSON to `out` (the format report.py reads and resumes from);
+  `run` = (dataset, ratio, method, split seed, model seed), the key finished runs are skipped by."""
+  dataset, ratio, method, seed, model_seed = run
+  row = {"dataset": dataset, "anomaly_ratio": ratio, "method": method,
+         "seed": seed, "model_seed": model_seed,
+         "f1_oracle": res["f1_oracle"], "auc": res["auc"], "ap": res["ap"],
+         "f1": res.get("f1"), "refinement": res.get("refinement"),
+         "variant": variant, "overrides": overrides, "seconds": seconds}
+  with open(out, "a") as f:
+    f.write(json.dumps(row) + "\n")
+
+
 def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--data_dir", default="../shared/data/tabular")
@@ -106,26 +130,14 @@ def main():
               for model_seed in (range(args.model_seeds) if args.model_seeds else [seed])]
       for seed, model_seed in runs:
         for method in args.methods.split(","):
-          if (dataset, ratio, method, seed, model_seed) in done:
+          run = (dataset, ratio, method, seed, model_seed)
+          if run in done:
             continue
           config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant, model_seed)
           config.update_from_flattened_dict(parse_overrides(args.set))
           t = time.time()
-          if method in DEEP:
-            config.refine.enabled = method != "goad"
-            if method == "stoc_otsu":
-              config.refine.gamma = "otsu"
-            with tempfile.TemporaryDirectory() as wd:
-              res = train_and_evaluate(config, wd)
-          else:
-            res = run_shallow(config, method)
-          row = {"dataset": dataset, "anomaly_ratio": ratio, "method": method, "seed": seed,
-                 "model_seed": model_seed,
-                 "f1_oracle": res["f1_oracle"], "auc": res["auc"], "ap": res["ap"],
-                 "f1": res.get("f1"), "refinement": res.get("refinement"),
-                 "variant": args.variant, "overrides": args.set, "seconds": time.time() - t}
-          with open(args.out, "a") as f:
-            f.write(json.dumps(row) + "\n")
+          res = run_method(config, method)
+          append_row(args.out, run, res, args.variant, args.set, time.time() - t)
           print(f"{dataset} r={ratio} {method} split={seed} seed={model_seed}: F1 {res['f1_oracle']:.1f} "
                 f"AUC {res['auc']:.1f} ({time.time() - t:.0f}s)", flush=True)
 
