@@ -52,7 +52,10 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # scales KDD; True also z-scores them, which turns a rare category into a huge value.
   c.standardize_binary = True
   c.representation = "goad"  # "goad" (learned, refined on a schedule) or "raw" (fixed features)
-  c.final_occ = "gde"  # representation="raw": gde, kde, ocsvm or ocsvm_linear
+  # representation="raw": gde, kde, ocsvm or ocsvm_linear; "goad": gde (per projection). Either:
+  # "ensemble" scores with refinement's K OCCs instead (STOC Table 7: "SRR without final OCC", and
+  # with refine.enabled=False "Ensemble only").
+  c.final_occ = "gde"
   c.goad = ml_collections.ConfigDict()
   c.goad.num_transforms = 256
   c.goad.proj_dim = 32
@@ -121,7 +124,9 @@ def image_defaults() -> ml_collections.ConfigDict:
   c.train_steps = 0  # > 0 overrides train_epochs
   c.checkpoint_every_steps = 5000
 
-  c.final_occ = "gde"  # gde, kde, ocsvm, ocsvm_linear; rotnet for objective=rotnet
+  # gde, kde, ocsvm, ocsvm_linear; rotnet for objective=rotnet; "ensemble": refinement's K GDEs
+  # score instead of a final OCC (STOC Table 7's "SRR without final OCC" / "Ensemble only").
+  c.final_occ = "gde"
   c.refine = ml_collections.ConfigDict()
   c.refine.enabled = True
   c.refine.update_representation = True

@@ -201,8 +201,9 @@ def prefetch(batches, size: int = 2):
 def _check_config(config, n_train, n_devices):
   if config.objective not in ("contrastive", "da_contrastive", "rotation", "rotnet", "dae"):
     raise ValueError(f"unknown objective {config.objective!r}.")
-  if config.final_occ not in ("gde", "kde", "ocsvm", "ocsvm_linear", "rotnet"):
-    raise ValueError(f"final_occ must be gde, kde, ocsvm, ocsvm_linear or rotnet; got {config.final_occ!r}.")
+  if config.final_occ not in ("gde", "kde", "ocsvm", "ocsvm_linear", "rotnet", "ensemble"):
+    raise ValueError("final_occ must be gde, kde, ocsvm, ocsvm_linear, rotnet or ensemble; "
+                     f"got {config.final_occ!r}.")
   if config.final_occ == "rotnet" and config.objective != "rotnet":
     raise ValueError("final_occ='rotnet' scores with the rotation classifier: set objective='rotnet'.")
   if config.batch_size % n_devices:
@@ -246,14 +247,13 @@ def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | N
     state, mask, rounds, used_gamma = wd.restore_progress(state, n, gamma)
     state = jax.device_put(state, NamedSharding(mesh, P()))
 
-  refine_key = jax.random.fold_in(key, 1)
   step_key = jax.random.fold_in(key, 2)
   sampler = BatchSampler(config.seed, config.batch_size, steps_per_epoch)
   batch_sharding = NamedSharding(mesh, P("data"))
   eval_bs = config.eval_batch_size
 
   def refine_now(round_index, feats):
-    return refine.refine_data(jax.random.fold_in(refine_key, round_index), feats, config.refine.num_models,
+    return refine.refine_data(refine.round_key(key, round_index), feats, config.refine.num_models,
                               gamma,  # "otsu" re-estimates each round
                               otsu_multiplier=config.refine.otsu_multiplier)
 
@@ -335,6 +335,13 @@ def train_and_evaluate(config, workdir) -> dict:
   if config.final_occ == "rotnet":
     test_scores = _batched(_rotnet_scores, state, graphdef, split.x_test, eval_bs, mesh)
     train_scores = _batched(_rotnet_scores, state, graphdef, split.x_train, eval_bs, mesh)
+  elif config.final_occ == "ensemble":
+    # The last refinement round's K GDEs (same key, same OCCs); without refinement a round-0 ensemble.
+    test_scores, train_scores, info = refine.ensemble_scores(
+        refine.round_key(jax.random.key(config.seed), max(len(rounds) - 1, 0)), train_feats,
+        features(graphdef, state, split.x_test, eval_bs, mesh), config.refine.num_models,
+        used_gamma, otsu_multiplier=config.refine.otsu_multiplier)
+    used_gamma = info["gamma"]
   else:
     score = FinalOCC(config.final_occ, train_feats[mask])
     test_scores = score(features(graphdef, state, split.x_test, eval_bs, mesh))

@@ -51,6 +51,12 @@ def random_partition(key, num_samples: int, num_models: int) -> jax.Array:
   return jnp.zeros(num_samples, jnp.int32).at[perm].set(jnp.arange(num_samples, dtype=jnp.int32) % num_models)
 
 
+def round_key(key, round_index: int) -> jax.Array:
+  """The key of refinement round `round_index` in a training run seeded by `key` (both pipelines), so
+  that scripts and the ensemble scoring can rebuild a round's partition and OCCs."""
+  return jax.random.fold_in(jax.random.fold_in(key, 1), round_index)
+
+
 def thresholds_at_gamma(scores, gamma: float) -> np.ndarray:
   """Eq. 2 for each row of `scores` (K, N): the ceil(gamma*N)-th largest score."""
   scores = np.asarray(scores)
@@ -158,3 +164,43 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
   info = {"scores": scores, "thresholds": thresholds, "assignment": np.asarray(assignment),
           "gamma": gamma, "rejected_by": rejected.sum(axis=0)}
   return mask, info
+
+
+def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1, *,
+                    occ_fit: Callable[[Any], Any] | None = None,
+                    occ_score: Callable[[Any, Any], Any] | None = None,
+                    shrinkage: float | str = "ledoit_wolf", reg_covar: float = 1e-6,
+                    otsu_multiplier: float = 2.0, max_gamma: float = 0.5):
+  """Scores rows with refinement's ensemble itself instead of a final OCC.
+
+  STOC Table 7's ablations: with a representation learned with refinement this is
+  "SRR without final OCC"; without refinement it is "Ensemble only". The K OCCs are
+  those `refine_data` fits for the same key and arguments: one per disjoint random
+  subset of all N rows of `features` (not only the refined ones), each thresholded
+  at its eta_k (Eq. 2). Eq. 1 calls a row normal when s_k < eta_k for every k. The
+  score max_k (s_k - m_k) / (eta_k - m_k), with m_k the median of OCC k's scores on
+  the N rows, makes the K scales comparable and puts that decision at exactly 1
+  (an interpretation: the papers do not say how the ensemble scores).
+
+  Returns (scores of `eval_features` (M,), scores of `features` (N,), refine_data's info).
+  """
+  _, info = refine_data(key, features, num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
+                        shrinkage=shrinkage, reg_covar=reg_covar, otsu_multiplier=otsu_multiplier,
+                        max_gamma=max_gamma)
+  assignment, train = info["assignment"], info["scores"]
+  if occ_fit is None:
+    n, m = features.shape[0], eval_features.shape[0]
+    params = jax.jit(occ.gde_fit_many, static_argnums=(2, 3, 4))(
+        jnp.asarray(features).reshape(n, -1), assignment, num_models, shrinkage, reg_covar)
+    flat = jnp.asarray(eval_features).reshape(m, -1)
+    evals = jax.jit(lambda p, x: jax.lax.map(lambda q: occ.gde_score(q, x), p))(params, flat)
+  else:
+    evals = [occ_score(occ_fit(features[np.flatnonzero(assignment == k)]), eval_features)
+             for k in range(num_models)]
+  evals = np.asarray(np.stack(evals) if isinstance(evals, list) else evals, np.float64)
+  median = np.median(train, axis=1)
+  # eta_k is infinite when gamma * N < 1 (nothing rejected); the largest score then marks the edge.
+  eta = np.where(np.isfinite(info["thresholds"]), info["thresholds"], train.max(axis=1))
+  scale = np.maximum(eta - median, 1e-12 * np.maximum(np.abs(median), 1.0))
+  normalise = lambda s: ((s - median[:, None]) / scale[:, None]).max(axis=0)
+  return normalise(evals), normalise(train), info

@@ -106,8 +106,11 @@ def drop_duplicate_rows(x, y=None):
 def _check_config(config):
   if config.representation not in ("raw", "goad"):
     raise ValueError(f"representation must be 'raw' or 'goad', got {config.representation!r}.")
-  if config.representation == "raw" and config.final_occ not in FINAL_OCCS:
-    raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {config.final_occ!r}.")
+  if config.representation == "raw" and config.final_occ not in FINAL_OCCS + ("ensemble",):
+    raise ValueError(f"final_occ must be one of {FINAL_OCCS + ('ensemble',)}, got {config.final_occ!r}.")
+  if config.representation == "goad" and config.final_occ not in ("gde", "ensemble"):
+    raise ValueError("With representation='goad' the final OCC is the per-projection GDEs: final_occ must "
+                     f"be 'gde' or 'ensemble' (score with refinement's ensemble), got {config.final_occ!r}.")
   if config.representation == "goad" and config.goad.score_aggregate not in goad.AGGREGATES:
     raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
   if config.representation == "goad" and config.goad.optimizer not in goad.OPTIMIZERS:
@@ -133,16 +136,28 @@ def train_and_evaluate(config, workdir) -> dict:
     rounds = []
     mask = np.ones(len(data.x_train), bool)
     used_gamma = gamma
-    if config.refine.enabled:
+    if config.final_occ == "ensemble":
+      test_scores, train_scores, info = refine.ensemble_scores(
+          jax.random.fold_in(key, 1), data.x_train, data.x_test, config.refine.num_models, gamma,
+          otsu_multiplier=config.refine.otsu_multiplier)
+      mask, used_gamma = info["rejected_by"] == 0, info["gamma"]  # refine_data's: same key, same OCCs
+    elif config.refine.enabled:
       mask, info = refine.refine_data(jax.random.fold_in(key, 1), data.x_train, config.refine.num_models,
                                       gamma, otsu_multiplier=config.refine.otsu_multiplier)
+    if config.refine.enabled:
       used_gamma = info["gamma"]
       rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
-    score = FinalOCC(config.final_occ, data.x_train[mask])
-    test_scores, train_scores = score(data.x_test), score(data.x_train)
+    if config.final_occ != "ensemble":
+      score = FinalOCC(config.final_occ, data.x_train[mask])
+      test_scores, train_scores = score(data.x_test), score(data.x_train)
   else:
     detector, _, rounds, used_gamma = train_goad_stoc(config, data.x_train, data.y_train, key, gamma, wd)
-    test_scores, train_scores = detector.score(data.x_test), detector.score(data.x_train)
+    if config.final_occ == "ensemble":
+      test_scores, train_scores, info = goad_ensemble_scores(config, detector, key, len(rounds), used_gamma,
+                                                             data.x_train, data.x_test)
+      used_gamma = info["gamma"]
+    else:
+      test_scores, train_scores = detector.score(data.x_test), detector.score(data.x_train)
 
   results = metrics.evaluate(data.y_test, test_scores, train_scores=train_scores,
                              contamination=used_gamma if used_gamma != "otsu" else None,
@@ -161,11 +176,6 @@ def train_and_evaluate(config, workdir) -> dict:
   return results
 
 
-def goad_refinement_key(key, round_index: int):
-  """The key of refinement round `round_index` in train_goad_stoc (also for scripts that redo a round)."""
-  return jax.random.fold_in(jax.random.fold_in(key, 1), round_index)
-
-
 class GOADDetector(NamedTuple):
   """A trained GOAD representation with per-projection GDEs fitted on the refined rows."""
   graphdef: Any
@@ -179,6 +189,19 @@ class GOADDetector(NamedTuple):
 
   def score(self, x) -> np.ndarray:
     return goad.gde_score_per_transform(self.gdes, self.features(x), self.aggregate)
+
+
+def goad_ensemble_scores(config, detector: GOADDetector, key, num_rounds: int, gamma, x_train, x_test):
+  """final_occ="ensemble" on GOAD features: the K per-projection GDE ensemble of the last refinement
+  round (same key, so the same OCCs; without refinement, a round-0 ensemble) scores the rows instead
+  of the final GDEs. Returns refine.ensemble_scores' (test scores, train scores, info)."""
+  aggregate = config.goad.score_aggregate
+  return refine.ensemble_scores(
+      refine.round_key(key, max(num_rounds - 1, 0)), detector.features(x_train),
+      detector.features(x_test), config.refine.num_models, gamma,
+      occ_fit=lambda f: goad.gde_fit_per_transform(jnp.asarray(f)),
+      occ_score=lambda p, f: goad.gde_score_per_transform(p, f, aggregate),
+      otsu_multiplier=config.refine.otsu_multiplier)
 
 
 def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = None):
@@ -208,7 +231,7 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
 
   def refine_round(feats):
     nonlocal mask, used_gamma
-    mask, info = refine.refine_data(goad_refinement_key(key, len(rounds)), feats,
+    mask, info = refine.refine_data(refine.round_key(key, len(rounds)), feats,
                                     config.refine.num_models, gamma,  # "otsu" re-estimates each round
                                     occ_fit=gde_fit, occ_score=gde_score,
                                     otsu_multiplier=config.refine.otsu_multiplier)

@@ -70,7 +70,8 @@ def test_every_image_config_one_step(name, tiny_npz, tmp_path):
   assert res["objective"] == c.objective
 
 
-@pytest.mark.parametrize("objective,final_occ", [("rotnet", "rotnet"), ("dae", "gde"), ("contrastive", "kde")])
+@pytest.mark.parametrize("objective,final_occ", [("rotnet", "rotnet"), ("dae", "gde"), ("contrastive", "kde"),
+                                                ("contrastive", "ensemble")])
 def test_other_objectives_and_occs(objective, final_occ, tiny_npz, tmp_path):
   c = tiny("cifar10_stoc", tiny_npz, objective=objective, final_occ=final_occ)
   res = image_stoc.train_and_evaluate(c, tmp_path)

@@ -60,6 +60,19 @@ def test_baseline_switch_skips_refinement(tmp_path):
 
 
 @pytest.mark.parametrize("representation", ["raw", "goad"])
+def test_scoring_with_the_ensemble_instead_of_a_final_occ(tmp_path, representation):
+  run = lambda name, **o: tabular_stoc.train_and_evaluate(
+      tiny("breast_cancer_stoc", representation=representation, **o), tmp_path / name)
+  final = run("final")
+  ensemble = run("ensemble", final_occ="ensemble")  # STOC Table 7: "SRR without final OCC"
+  # Same key, so the same refinement rounds; only the scoring differs.
+  assert ensemble["refinement"] == final["refinement"]
+  assert ensemble["auc"] != final["auc"] and 50.0 < ensemble["auc"] <= 100.0
+  only = run("only", final_occ="ensemble", **{"refine.enabled": False})  # "Ensemble only"
+  assert only["refinement"] == [] and 50.0 < only["auc"] <= 100.0
+
+
+@pytest.mark.parametrize("representation", ["raw", "goad"])
 def test_same_seed_same_results(tmp_path, representation):
   a = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation=representation), tmp_path / "a")
   b = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation=representation), tmp_path / "b")
@@ -121,6 +134,9 @@ def test_bad_config_values_are_clear_errors(tmp_path):
         tiny("breast_cancer_stoc", representation="goad", **{"goad.optimizer": "rmsprop"}), tmp_path)
   with pytest.raises(ValueError, match="unknown dataset"):
     tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", dataset="nope"), tmp_path)
+  with pytest.raises(ValueError, match="per-projection GDEs"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="goad", final_occ="kde"),
+                                    tmp_path)
 
 
 def test_runner_command_line(tmp_path):

@@ -76,6 +76,27 @@ def test_custom_occ_path_agrees_with_default_gde():
   assert (m_default != m_custom).sum() <= 2
 
 
+def test_ensemble_scores_decide_as_refinement_and_rank_new_anomalies_high():
+  from sklearn.metrics import roc_auc_score
+  from stoc_jax import occ
+  x, _ = planted()
+  x_new, y_new = planted(n_normal=200, n_anomaly=20, seed=1)
+  key = jax.random.key(0)
+  evals, train, info = refine.ensemble_scores(key, x, x_new, 5, 0.1)
+  mask, _ = refine.refine_data(key, x, 5, 0.1)
+  # Score 1 is Eq. 1's boundary: the training rows at or above it are exactly those refinement removes.
+  np.testing.assert_array_equal(train < 1.0, mask)
+  np.testing.assert_array_equal(info["rejected_by"] == 0, mask)
+  assert evals.shape == (220,) and roc_auc_score(y_new, evals) > 0.99
+  # A custom OCC (here the same GDE) goes through the occ_fit / occ_score path to the same scores.
+  evals_custom, _, _ = refine.ensemble_scores(key, x, x_new, 5, 0.1, occ_fit=occ.gde_fit,
+                                              occ_score=occ.gde_score)
+  np.testing.assert_allclose(evals_custom, evals, rtol=1e-4, atol=1e-4)
+  # gamma * N < 1 rejects nothing (eta_k infinite); the scores stay finite and ordered.
+  tiny_gamma, _, _ = refine.ensemble_scores(key, x, x_new, 5, 1e-4)
+  assert np.isfinite(tiny_gamma).all() and roc_auc_score(y_new, tiny_gamma) > 0.99
+
+
 def test_otsu_estimates_gamma():
   x, y = planted()
   mask, info = refine.refine_data(jax.random.key(0), x, 5, "otsu")

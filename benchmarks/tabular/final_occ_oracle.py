@@ -45,7 +45,7 @@ def main():
     masks = {"all rows (GOAD)": np.ones(len(f_train), bool), "true normals (oracle)": data.y_train == 0}
     for mult in map(float, args.gamma_multipliers.split(",")):
       masks[f"refined, gamma = {mult:g} x ratio"], _ = refine.refine_data(
-          tabular_stoc.goad_refinement_key(key, 0), f_train, c.refine.num_models, mult * args.ratio,
+          refine.round_key(key, 0), f_train, c.refine.num_models, mult * args.ratio,
           occ_fit=fit, occ_score=score)  # STOC's final (and, on KDD, only) round
     for name, mask in masks.items():
       test_scores = score(fit(f_train[mask]), f_test)
