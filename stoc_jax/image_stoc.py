@@ -326,8 +326,8 @@ def train_and_evaluate(config, workdir) -> dict:
                config.dataset, config.normal_class, n, int(split.y_train.sum()), len(split.x_test),
                mesh.devices.size, gamma)
 
-  learner = train_image_stoc(config, split.x_train, split.y_train, jax.random.key(config.seed), gamma,
-                             mesh, wd)
+  key = jax.random.key(config.seed)
+  learner = train_image_stoc(config, split.x_train, split.y_train, key, gamma, mesh, wd)
   graphdef, state, mask, rounds, used_gamma = (learner.graphdef, learner.state, learner.mask,
                                                learner.rounds, learner.gamma)
   eval_bs = config.eval_batch_size
@@ -338,7 +338,7 @@ def train_and_evaluate(config, workdir) -> dict:
   elif config.final_occ == "ensemble":
     # The last refinement round's K GDEs (same key, same OCCs); without refinement a round-0 ensemble.
     test_scores, train_scores, info = refine.ensemble_scores(
-        refine.round_key(jax.random.key(config.seed), max(len(rounds) - 1, 0)), train_feats,
+        refine.round_key(key, max(len(rounds) - 1, 0)), train_feats,
         features(graphdef, state, split.x_test, eval_bs, mesh), config.refine.num_models,
         used_gamma, otsu_multiplier=config.refine.otsu_multiplier)
     used_gamma = info["gamma"]

@@ -197,7 +197,7 @@ def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1
   else:
     evals = [occ_score(occ_fit(features[np.flatnonzero(assignment == k)]), eval_features)
              for k in range(num_models)]
-  evals = np.asarray(np.stack(evals) if isinstance(evals, list) else evals, np.float64)
+  evals = np.asarray(evals, np.float64)  # (K, M), from either branch
   median = np.median(train, axis=1)
   # eta_k is infinite when gamma * N < 1 (nothing rejected); the largest score then marks the edge.
   eta = np.where(np.isfinite(info["thresholds"]), info["thresholds"], train.max(axis=1))

@@ -136,18 +136,17 @@ def train_and_evaluate(config, workdir) -> dict:
     rounds = []
     mask = np.ones(len(data.x_train), bool)
     used_gamma = gamma
-    if config.final_occ == "ensemble":
-      test_scores, train_scores, info = refine.ensemble_scores(
-          jax.random.fold_in(key, 1), data.x_train, data.x_test, config.refine.num_models, gamma,
-          otsu_multiplier=config.refine.otsu_multiplier)
-      mask, used_gamma = info["rejected_by"] == 0, info["gamma"]  # refine_data's: same key, same OCCs
-    elif config.refine.enabled:
+    if config.refine.enabled:
       mask, info = refine.refine_data(jax.random.fold_in(key, 1), data.x_train, config.refine.num_models,
                                       gamma, otsu_multiplier=config.refine.otsu_multiplier)
-    if config.refine.enabled:
       used_gamma = info["gamma"]
       rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
-    if config.final_occ != "ensemble":
+    if config.final_occ == "ensemble":  # the same key: the OCCs of the refinement above
+      test_scores, train_scores, info = refine.ensemble_scores(
+          jax.random.fold_in(key, 1), data.x_train, data.x_test, config.refine.num_models, used_gamma,
+          otsu_multiplier=config.refine.otsu_multiplier)
+      used_gamma = info["gamma"]
+    else:
       score = FinalOCC(config.final_occ, data.x_train[mask])
       test_scores, train_scores = score(data.x_test), score(data.x_train)
   else:
