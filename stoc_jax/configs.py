@@ -67,6 +67,9 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   c.goad.weight_decay = 3e-5
   c.goad.batch_size = 64  # rows per step; each is seen under all M projections
   c.goad.score_aggregate = "sum"
+  # True: the GDEs see f(T_m(x)) / ||f(T_m(x))||, Sohn et al.'s default representation; it drops
+  # the norm, which carries most of the signal here (Thyroid 1.5 %: STOC 31.5 against 46.8).
+  c.goad.l2_normalize = False
   c.train_steps = 2**16
   c.steps_per_jit = 256
   c.checkpoint_every_steps = 4096

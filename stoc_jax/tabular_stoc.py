@@ -182,9 +182,11 @@ class GOADDetector(NamedTuple):
   projections: jax.Array
   gdes: Any
   aggregate: str
+  l2_normalize: bool = False
 
   def features(self, x):
-    return goad.features(self.graphdef, self.params, self.projections, x)
+    return goad.features(self.graphdef, self.params, self.projections, x,
+                         l2_normalize=self.l2_normalize)
 
   def score(self, x) -> np.ndarray:
     return goad.gde_score_per_transform(self.gdes, self.features(x), self.aggregate)
@@ -225,6 +227,8 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
 
   x_dev = jnp.asarray(x_train)
   batch_key = jax.random.fold_in(key, 2)
+  features_of = lambda params: goad.features(graphdef, params, projections, x_train,
+                                             l2_normalize=g.l2_normalize)
   gde_fit = lambda f: goad.gde_fit_per_transform(jnp.asarray(f))
   gde_score = lambda p, f: goad.gde_score_per_transform(p, f, g.score_aggregate)
 
@@ -258,13 +262,14 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
         wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
       bar.update(chunk)
     if step in refine_points:
-      refine_round(goad.features(graphdef, state.params, projections, x_train))
+      refine_round(features_of(state.params))
     if wd is not None:
       wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
   bar.close()
 
-  feats = goad.features(graphdef, state.params, projections, x_train)
+  feats = features_of(state.params)
   if config.refine.enabled:
     refine_round(feats)
-  detector = GOADDetector(graphdef, state.params, projections, gde_fit(feats[mask]), g.score_aggregate)
+  detector = GOADDetector(graphdef, state.params, projections, gde_fit(feats[mask]), g.score_aggregate,
+                          g.l2_normalize)
   return detector, mask, rounds, used_gamma

@@ -6,10 +6,12 @@ then rename), so a reader never sees half a file.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import math
 import os
+import platform
 from pathlib import Path
 
 import jax
@@ -31,6 +33,23 @@ def _jsonable(value):
   if isinstance(value, float) and not math.isfinite(value):
     return None
   return value
+
+
+PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scipy", "scikit-learn")
+
+
+def software_environment() -> dict:
+  """Versions and devices a run used. Same seed gives the same results on the same versions;
+  across versions float rounding can move a refinement decision, and with it a small F1."""
+  versions = {}
+  for name in PACKAGES:
+    try:
+      versions[name] = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+      versions[name] = None
+  return {"python": platform.python_version(), "packages": versions, "backend": jax.default_backend(),
+          "device_kind": jax.devices()[0].device_kind, "devices": jax.device_count(),
+          "processes": jax.process_count()}
 
 
 def write_json_atomic(path, obj) -> None:
@@ -61,8 +80,9 @@ class Workdir:
         f.write(json.dumps(_jsonable(record), sort_keys=True) + "\n")
 
   def write_results(self, results: dict) -> None:
+    """results.json: `results` plus the `environment` (versions, devices) that produced them."""
     if is_main_process():
-      write_json_atomic(self.path / "results.json", results)
+      write_json_atomic(self.path / "results.json", {**results, "environment": software_environment()})
 
   # -- checkpoints: a pytree of arrays plus a JSON dict of progress
 

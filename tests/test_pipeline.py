@@ -52,6 +52,9 @@ def test_every_config_runs_end_to_end(name, tmp_path):
   lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
   assert any(json.loads(l).get("event") == "refine" for l in lines)
   assert res["f1_oracle"] == saved["f1_oracle"]
+  import jax
+  assert saved["environment"]["packages"]["jax"] == jax.__version__
+  assert saved["environment"]["devices"] == jax.device_count()
 
 
 def test_baseline_switch_skips_refinement(tmp_path):
@@ -107,6 +110,24 @@ def test_adam_trains_goad(tmp_path):
   losses = [m["loss"] for m in lines if "loss" in m]
   assert losses[-1] < losses[0]  # the optimizer is applied, not just accepted
   assert tabular_stoc.train_and_evaluate(c, tmp_path / "b")["auc"] == first["auc"]
+
+
+def test_l2_normalized_goad_features_are_unit_vectors_and_change_the_run(tmp_path):
+  import jax
+  import numpy as np
+  from stoc_jax import goad
+  c = tiny("breast_cancer_stoc", representation="goad")
+  tx = goad.make_optimizer()
+  graphdef, projections, state = goad.init(jax.random.key(0), 5, c.goad, tx)
+  x = np.random.default_rng(0).normal(size=(9, 5)) * 3.0
+  plain = goad.features(graphdef, state.params, projections, x)
+  unit = goad.features(graphdef, state.params, projections, x, l2_normalize=True)
+  np.testing.assert_allclose(np.linalg.norm(unit, axis=-1), 1.0, rtol=1e-5)
+  np.testing.assert_allclose(unit * np.linalg.norm(plain, axis=-1, keepdims=True), plain, rtol=1e-4, atol=1e-6)
+  base = tabular_stoc.train_and_evaluate(c, tmp_path / "a")
+  normed = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="goad",
+                                                **{"goad.l2_normalize": True}), tmp_path / "b")
+  assert 0.0 <= normed["auc"] <= 100.0 and normed["auc"] != base["auc"]
 
 
 def test_parse_overrides_reads_literals_and_bare_strings():

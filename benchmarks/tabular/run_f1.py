@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 from stoc_jax import metrics  # noqa: E402
 from stoc_jax.configs import parse_overrides  # noqa: E402
 from stoc_jax.tabular_stoc import load_split, train_and_evaluate  # noqa: E402
+from stoc_jax.workdir import software_environment  # noqa: E402
 
 RATIOS = {
     "thyroid": (0.0, 0.005, 0.01, 0.015, 0.02, 0.025),
@@ -97,7 +98,8 @@ def append_row(out, run, res, variant, overrides, seconds):
          "seed": seed, "model_seed": model_seed,
          "f1_oracle": res["f1_oracle"], "auc": res["auc"], "ap": res["ap"],
          "f1": res.get("f1"), "refinement": res.get("refinement"),
-         "variant": variant, "overrides": overrides, "seconds": seconds}
+         "variant": variant, "overrides": overrides, "seconds": seconds,
+         "versions": software_environment()["packages"]}
   with open(out, "a") as f:
     f.write(json.dumps(row) + "\n")
 
