@@ -45,9 +45,9 @@ def main(argv):
     baseline = train_and_evaluate(base_config, os.path.join(_WORKDIR.value, "baseline"))
   results = train_and_evaluate(config, _WORKDIR.value)
   if baseline is not None:
-    from stoc_jax.workdir import write_json_atomic
+    from stoc_jax.workdir import write_results
     results["baseline"] = {k: baseline[k] for k in ("auc", "ap", "f1", "f1_oracle")}
-    write_json_atomic(os.path.join(_WORKDIR.value, "results.json"), results)
+    write_results(_WORKDIR.value, results)
   keys = [k for k in ("auc", "ap", "f1", "f1_oracle") if k in results]
   rows = [("baseline", results["baseline"])] if "baseline" in results else []
   rows.append(("STOC" if config.refine.enabled else "no refinement", results))

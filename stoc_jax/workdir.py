@@ -60,6 +60,12 @@ def write_json_atomic(path, obj) -> None:
   os.replace(tmp, path)
 
 
+def write_results(folder, results: dict) -> None:
+  """folder/results.json, from process 0: `results` plus the `environment` (versions, devices)."""
+  if is_main_process():
+    write_json_atomic(Path(folder) / "results.json", {**results, "environment": software_environment()})
+
+
 class Workdir:
   """The run's folder: JSON outputs from process 0 and an Orbax CheckpointManager."""
 
@@ -80,9 +86,7 @@ class Workdir:
         f.write(json.dumps(_jsonable(record), sort_keys=True) + "\n")
 
   def write_results(self, results: dict) -> None:
-    """results.json: `results` plus the `environment` (versions, devices) that produced them."""
-    if is_main_process():
-      write_json_atomic(self.path / "results.json", {**results, "environment": software_environment()})
+    write_results(self.path, results)
 
   # -- checkpoints: a pytree of arrays plus a JSON dict of progress
 

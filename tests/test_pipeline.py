@@ -170,4 +170,5 @@ def test_runner_command_line(tmp_path):
   assert "baseline" in out.stdout and "STOC" in out.stdout
   res = json.loads((tmp_path / "results.json").read_text())
   assert res["anomaly_ratio"] == 0.03 and "baseline" in res
+  assert res["environment"]["packages"]["numpy"]  # kept when the runner adds the baseline
   assert json.loads((tmp_path / "config.json").read_text())["anomaly_ratio"] == 0.03
