@@ -9,6 +9,7 @@ Otsu's gamma, and raw-feature baselines: GDE, GDE + refinement, OC-SVM, and
 scikit-learn's IsolationForest and LOF (OC-SVM and LOF fitted on a seeded sample of
 at most 2,000 training rows: they scale quadratically, and KDD has 198,000). Each (dataset, ratio, method, seed) is
 one line of JSON; finished lines are skipped on rerun, so the sweep resumes.
+A run with other `--variant` or `--set` values is another run.
 Seed s uses split seed s and model seed s (one split per seed). `--model_seeds=5` runs the
 papers' grid instead: each split s with model seeds 0, ..., 4 (5 splits x 5 seeds = 25 runs a cell);
 its (s, s) runs are the one-split-per-seed runs.
@@ -90,9 +91,15 @@ def run_method(config, method):
     return train_and_evaluate(config, wd)
 
 
+def run_key(run, variant, overrides):
+  """What makes a row finished: the run and its settings, so one file can hold several settings."""
+  return run + (variant, tuple(sorted(overrides)))
+
+
 def append_row(out, run, res, variant, overrides, seconds):
   """Appends one run's line of JSON to `out` (the format report.py reads and resumes from);
-  `run` = (dataset, ratio, method, split seed, model seed), the key finished runs are skipped by."""
+  `run` = (dataset, ratio, method, split seed, model seed); with the settings it is the run_key
+  by which finished runs are skipped."""
   dataset, ratio, method, seed, model_seed = run
   row = {"dataset": dataset, "anomaly_ratio": ratio, "method": method,
          "seed": seed, "model_seed": model_seed,
@@ -123,8 +130,8 @@ def main():
     with open(args.out) as f:
       for line in f:
         r = json.loads(line)
-        done.add((r["dataset"], r["anomaly_ratio"], r["method"], r["seed"],
-                  r.get("model_seed", r["seed"])))
+        done.add(run_key((r["dataset"], r["anomaly_ratio"], r["method"], r["seed"],
+                          r.get("model_seed", r["seed"])), r.get("variant", "cpu"), r.get("overrides", [])))
   for dataset in args.datasets.split(","):
     ratios = [float(r) for r in args.ratios.split(",")] if args.ratios else RATIOS[dataset]
     for ratio in ratios:
@@ -133,7 +140,7 @@ def main():
       for seed, model_seed in runs:
         for method in args.methods.split(","):
           run = (dataset, ratio, method, seed, model_seed)
-          if run in done:
+          if run_key(run, args.variant, args.set) in done:
             continue
           config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant, model_seed)
           config.update_from_flattened_dict(parse_overrides(args.set))
