@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--num-models", type=int, default=5, help="K, the refinement ensemble size")
   d.add_argument("--no-refine", action="store_true", help="no refinement (the plain OCC baseline)")
   d.add_argument("--train-steps", type=int, default=300, help="steps for learned representations")
+  d.add_argument("--scaling", choices=("standard", "robust"), default="standard",
+                 help="column scaling: mean / std, or median / IQR, which a few extreme anomalies "
+                      "cannot inflate (see STOCDetector)")
   d.add_argument("--drop-constant", action="store_true", help="drop constant columns instead of failing")
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=int, default=0)
@@ -99,7 +102,8 @@ def detect(args) -> dict:
                     f"{2 * args.num_models}; lower --num-models or give more rows.")
   det = STOCDetector(representation=None if representation == "none" else representation, occ=args.occ,
                      num_models=args.num_models, contamination=args.contamination,
-                     refine=not args.no_refine, train_steps=args.train_steps, random_state=args.seed)
+                     refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
+                     random_state=args.seed)
   det.fit(x)
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
 

@@ -51,6 +51,9 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # False: 0/1 columns (one-hot codes) keep their values and only the others are z-scored, as GOAD
   # scales KDD; True also z-scores them, which turns a rare category into a huge value.
   c.standardize_binary = True
+  # True: centre on the median and scale by IQR / 1.349 instead of mean and std, statistics the
+  # training set's anomalies cannot drag (see tabular_stoc.standardize).
+  c.standardize_robust = False
   c.representation = "goad"  # "goad" (learned, refined on a schedule) or "raw" (fixed features)
   # representation="raw": gde, kde, ocsvm or ocsvm_linear; "goad": gde (per projection). Either:
   # "ensemble" scores with refinement's K OCCs instead (STOC Table 7: "SRR without final OCC", and
@@ -84,6 +87,8 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
   c.refine.every_epochs = 500
   c.refine.schedule_steps = ()  # explicit steps instead of the epoch schedule
+  # True: a first round at step 0 with the initialised representation (STOC Algorithm 1, line 10).
+  c.refine.before_training = False
   return c
 
 
@@ -139,4 +144,5 @@ def image_defaults() -> ml_collections.ConfigDict:
   c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
   c.refine.every_epochs = 500
   c.refine.schedule_steps = ()
+  c.refine.before_training = False  # see tabular_defaults
   return c

@@ -53,10 +53,9 @@ def refine_dataset(X, num_models: int = 5, gamma="otsu", random_state: int = 0, 
   return {"keep": mask, **info}
 
 
-def _standardize_fit(X):
-  mean = X.mean(axis=0)
-  scale = X.std(axis=0)
-  scale = np.where(scale > 0, scale, 1.0)
+def _standardize_fit(X, robust: bool = False):
+  from stoc_jax.tabular_stoc import scaling_statistics
+  mean, scale = scaling_statistics(X, robust=robust)
   return (X - mean) / scale, mean, scale
 
 
@@ -79,13 +78,19 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       scikit-learn tooling. `decision_scores_`, `labels_` (0/1) and `score_samples`
       (higher = more normal) are the same under both.
   refine : False turns refinement off (the plain OCC baseline)
+  scaling : "standard" (each column's mean and std) or "robust" (median and IQR / 1.349), the
+      scaling of table columns for representation="goad", occ="kde" / "ocsvm" and refinement.
+      "robust" keeps a few extreme anomalies from inflating a skewed column's std (on
+      Thyroid at 1.5 % it lifted STOC with GOAD from 46.8 to 66.8 F1). Avoid it for columns
+      that are almost constant with rare large values, where the IQR is tiny (it broke GOAD
+      on KDD Cup).
   train_steps, num_transforms, learning_rate : the learned representations' budget
   random_state : seed; the same seed gives the same result
   """
 
   def __init__(self, representation=None, occ="gde", num_models=5, gamma=None, contamination="auto",
-               refine=True, convention="pyod", train_steps=512, num_transforms=32, learning_rate=0.1,
-               image_width=0.25, random_state=0):
+               refine=True, convention="pyod", scaling="standard", train_steps=512, num_transforms=32,
+               learning_rate=0.1, image_width=0.25, random_state=0):
     self.representation = representation
     self.occ = occ
     self.num_models = num_models
@@ -93,6 +98,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     self.contamination = contamination
     self.refine = refine
     self.convention = convention
+    self.scaling = scaling
     self.train_steps = train_steps
     self.num_transforms = num_transforms
     self.learning_rate = learning_rate
@@ -107,6 +113,8 @@ class STOCDetector(OutlierMixin, BaseEstimator):
                        f"got {self.representation!r}.")
     if self.occ not in OCCS:
       raise ValueError(f"occ must be one of {OCCS}; got {self.occ!r}.")
+    if self.scaling not in ("standard", "robust"):
+      raise ValueError(f"scaling must be 'standard' or 'robust'; got {self.scaling!r}.")
     if self.convention not in ("pyod", "sklearn"):
       raise ValueError(f"convention must be 'pyod' or 'sklearn'; got {self.convention!r}.")
     if not isinstance(self.num_models, numbers.Integral) or self.num_models < 1:
@@ -169,7 +177,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     from stoc_jax import image_stoc, tabular_stoc
     cfg = _learner_config(self)
     if self.representation == "goad":
-      Xs, self.mean_, self.scale_ = _standardize_fit(X)
+      Xs, self.mean_, self.scale_ = _standardize_fit(X, self.scaling == "robust")
       det, mask, rounds, used = tabular_stoc.train_goad_stoc(cfg, Xs.astype(np.float32), None, key, gamma)
       self._goad = det
       self.refined_mask_, self.refinement_, self.gamma_ = mask, rounds, used
@@ -192,7 +200,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     if self.representation == "contrastive":
       return self._learner.features(np.asarray(X, np.uint8))
     if fitting:
-      X, self.mean_, self.scale_ = _standardize_fit(X)
+      X, self.mean_, self.scale_ = _standardize_fit(X, self.scaling == "robust")
       return X.astype(np.float32)
     return ((X - self.mean_) / self.scale_).astype(np.float32)
 

@@ -252,12 +252,19 @@ def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | N
   batch_sharding = NamedSharding(mesh, P("data"))
   eval_bs = config.eval_batch_size
 
-  def refine_now(round_index, feats):
-    return refine.refine_data(refine.round_key(key, round_index), feats, config.refine.num_models,
-                              gamma,  # "otsu" re-estimates each round
-                              otsu_multiplier=config.refine.otsu_multiplier)
+  def refine_round(feats):
+    nonlocal mask, used_gamma
+    mask, info = refine.refine_data(refine.round_key(key, len(rounds)), feats, config.refine.num_models,
+                                    gamma,  # "otsu" re-estimates each round
+                                    otsu_multiplier=config.refine.otsu_multiplier)
+    used_gamma = info["gamma"]
+    rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
+    if wd is not None:
+      wd.log_metrics({"event": "refine", **rounds[-1]})
 
   step = int(state.step)
+  if step == 0 and 0 in refine_points:  # past step 0 a checkpoint holds this round
+    refine_round(features(graphdef, state, x_train, eval_bs, mesh))
   bar = tqdm(total=total, initial=step, desc=f"{config.objective}", unit="step", disable=None)
   images_seen, t_train = 0, 0.0
   while step < total:
@@ -283,22 +290,14 @@ def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | N
     if wd is not None:
       wd.log_metrics({"step": step, **m, "images_per_sec": count * config.batch_size / (time.time() - t0)})
     if step in refine_points:
-      mask, info = refine_now(len(rounds), features(graphdef, state, x_train, eval_bs, mesh))
-      used_gamma = info["gamma"]
-      rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
-      if wd is not None:
-        wd.log_metrics({"event": "refine", **rounds[-1]})
+      refine_round(features(graphdef, state, x_train, eval_bs, mesh))
     if wd is not None:
       wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
   bar.close()
 
   train_feats = features(graphdef, state, x_train, eval_bs, mesh)
   if config.refine.enabled:
-    mask, info = refine_now(len(rounds), train_feats)
-    used_gamma = info["gamma"]
-    rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
-    if wd is not None:
-      wd.log_metrics({"event": "refine", **rounds[-1]})
+    refine_round(train_feats)
   return TrainedLearner(graphdef, state, mask, rounds, used_gamma, train_feats, total,
                         images_seen / t_train if t_train else None)
 

@@ -31,11 +31,18 @@ def refinement_steps(total_steps: int, steps_per_epoch: int, epochs=(1, 2, 5, 10
 
 def training_stops(refine_cfg, total_steps: int, steps_per_epoch: int, checkpoint_every: int):
   """(refine_points, stops): the steps after which to refine, and every step at which the
-  training loop pauses (refinement, checkpoint, end)."""
+  training loop pauses (refinement, checkpoint, end).
+
+  With `refine_cfg.before_training`, step 0 is a refine point too: the first round
+  uses the initialised representation, before its first update (STOC Algorithm 1,
+  lines 8-11), so the learner never trains on the anomalies that round removes.
+  """
   refine_points = []
   if refine_cfg.enabled and refine_cfg.update_representation:
     refine_points = refinement_steps(total_steps, steps_per_epoch, tuple(refine_cfg.schedule_epochs),
                                      refine_cfg.every_epochs, tuple(refine_cfg.schedule_steps) or None)
+    if refine_cfg.get("before_training", False):
+      refine_points = [0] + refine_points
   every = int(checkpoint_every) or total_steps
   stops = sorted(set(refine_points) | set(range(every, total_steps, every)) | {total_steps})
   return refine_points, stops

@@ -58,6 +58,9 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
   assert cli.main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "s.csv")]) == 0
   s = pd.read_csv(tmp_path / "s.csv")
   assert "label" not in s.columns and 0 < s["is_anomaly"].sum() < 60
+  assert cli.main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "r.csv"),
+                   "--scaling", "robust", "--occ", "kde"]) == 0
+  assert len(pd.read_csv(tmp_path / "r.csv")) == len(s)
   assert "AUC" not in (tmp_path / "s_report" / "report.html").read_text()
 
 

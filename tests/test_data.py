@@ -172,6 +172,26 @@ def test_standardize_by_training_set_optionally_keeps_binary_columns():
   assert k_test[0, 1] == 1.0 and z_test[0, 1] != 1.0
 
 
+def test_robust_standardize_is_not_dragged_by_planted_anomalies():
+  from stoc_jax.tabular_stoc import standardize
+  rng = np.random.default_rng(0)
+  normals = np.column_stack([rng.normal(5.0, 3.0, 2000), rng.normal(0.0, 0.01, 2000),
+                             np.r_[np.zeros(1900), np.ones(100)] * 4.0, np.full(2000, 7.0)])
+  anomalies = np.tile([5.0, 0.5, 0.0, 7.0], (30, 1))  # 1.5 %, far out in the narrow column
+  dirty = np.concatenate([normals, anomalies])
+  probe = np.array([[5.0, 0.02, 0.0, 7.0]])  # a normal-looking row two stds out in column 1
+  clean_z, dirty_z = standardize(normals, probe)[1], standardize(dirty, probe)[1]
+  clean_r, dirty_r = standardize(normals, probe, robust=True)[1], standardize(dirty, probe, robust=True)[1]
+  # Mean and std: the 30 anomalies squeeze the narrow column ~6x; median and IQR hardly move.
+  assert dirty_z[0, 1] < clean_z[0, 1] / 4
+  assert abs(dirty_r[0, 1] - clean_r[0, 1]) < 0.1 * clean_r[0, 1]
+  # A Gaussian column is scaled as by its std; IQR = 0 falls back to the std; constant stays finite.
+  r_train = standardize(normals, robust=True)[0]
+  assert abs(r_train[:, 0].std() - 1.0) < 0.05 and abs(np.median(r_train[:, 0])) < 1e-6
+  np.testing.assert_allclose(r_train[:, 2].std(), 1.0, rtol=1e-5)
+  assert np.all(r_train[:, 3] == 0.0)
+
+
 def test_deduplicate_train_keeps_one_copy_of_repeated_training_rows(tmp_path):
   from stoc_jax.configs import tabular_defaults
   from stoc_jax.tabular_stoc import load_split

@@ -98,6 +98,21 @@ def test_goad_and_callable_representations():
   assert metrics.auc(y, feats.decision_scores_) > 90
 
 
+def test_robust_scaling_uses_median_and_iqr():
+  rng = np.random.default_rng(0)
+  normals = np.column_stack([rng.normal(size=500), rng.lognormal(size=500) * 0.01])
+  x = np.concatenate([normals, np.column_stack([rng.normal(size=15), np.full(15, 5.0)])])
+  robust = STOCDetector(scaling="robust", occ="kde", contamination=0.03).fit(x)
+  q75, q25 = np.percentile(x, [75, 25], axis=0)
+  np.testing.assert_allclose(robust.mean_, np.median(x, axis=0))
+  np.testing.assert_allclose(robust.scale_, (q75 - q25) / 1.3489795)
+  standard = STOCDetector(occ="kde", contamination=0.03).fit(x)
+  np.testing.assert_allclose(standard.scale_, x.std(axis=0))
+  # The 15 anomalies inflate the skewed column's std several times over, not its IQR.
+  assert standard.scale_[1] > 5 * robust.scale_[1]
+  assert robust.decision_function(x[:4]).shape == (4,)
+
+
 def test_contrastive_representation_on_images():
   from stoc_jax.data.images import load_digits, one_vs_rest_split, resize_images
   s = one_vs_rest_split(load_digits(), 0, 0.1, seed=0)
@@ -114,6 +129,7 @@ def test_contrastive_representation_on_images():
     ({"num_models": 200}, "at least 2 x num_models"),
     ({"occ": "lof"}, "occ must be"),
     ({"representation": "bert"}, "representation must be"),
+    ({"scaling": "minmax"}, "scaling must be"),
 ])
 def test_bad_parameters(kwargs, match):
   x, _ = contaminated(n=100)

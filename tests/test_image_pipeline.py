@@ -84,8 +84,10 @@ def test_ablation_refine_for_occ_only(tiny_npz, tmp_path):
   assert [r["step"] for r in res["refinement"]] == [2]  # only the final refinement
 
 
-def test_killed_run_resumes_to_the_same_result(tiny_npz, tmp_path, monkeypatch):
-  make = lambda: tiny("cifar10_stoc", tiny_npz, train_steps=4, **{"refine.schedule_steps": (1, 3)})
+@pytest.mark.parametrize("before_training", [False, True])
+def test_killed_run_resumes_to_the_same_result(tiny_npz, tmp_path, monkeypatch, before_training):
+  make = lambda: tiny("cifar10_stoc", tiny_npz, train_steps=4, **{"refine.schedule_steps": (1, 3),
+                                                                  "refine.before_training": before_training})
   full = image_stoc.train_and_evaluate(make(), tmp_path / "full")
   with killed_at_refinement(monkeypatch, 2), pytest.raises(KeyboardInterrupt):
     image_stoc.train_and_evaluate(make(), tmp_path / "resumed")
@@ -94,6 +96,7 @@ def test_killed_run_resumes_to_the_same_result(tiny_npz, tmp_path, monkeypatch):
   for k in ("auc", "ap", "f1_oracle"):
     assert resumed[k] == pytest.approx(full[k], abs=1e-6)
   assert resumed["refinement"] == full["refinement"]
+  assert [r["step"] for r in full["refinement"]] == [0] * before_training + [1, 3, 4]
 
 
 def test_bad_image_config_errors(tiny_npz, tmp_path):

@@ -87,9 +87,11 @@ def test_same_seed_same_results(tmp_path, representation):
   assert (a["auc"], a["refinement"]) != (c["auc"], c["refinement"])
 
 
-def test_interrupted_run_resumes_and_matches(tmp_path, monkeypatch):
+@pytest.mark.parametrize("before_training", [False, True])
+def test_interrupted_run_resumes_and_matches(tmp_path, monkeypatch, before_training):
   cfg = lambda: tiny("breast_cancer_stoc", representation="goad", train_steps=8,
-                     checkpoint_every_steps=2, **{"refine.schedule_steps": (3, 6)})
+                     checkpoint_every_steps=2, **{"refine.schedule_steps": (3, 6),
+                                                  "refine.before_training": before_training})
   full = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "full")
 
   with killed_at_refinement(monkeypatch, 2), pytest.raises(KeyboardInterrupt):
@@ -99,7 +101,8 @@ def test_interrupted_run_resumes_and_matches(tmp_path, monkeypatch):
   for k in ("auc", "ap", "f1", "f1_oracle"):
     assert resumed[k] == full[k]
   assert resumed["refinement"] == full["refinement"]
-  assert len(full["refinement"]) == 3
+  # Algorithm 1 refines with the initialised representation first: a round at step 0.
+  assert [r["step"] for r in full["refinement"]] == [0] * before_training + [3, 6, 8]
 
 
 def test_adam_trains_goad(tmp_path):

@@ -53,8 +53,8 @@ def make_scaler(variant):
   if variant == "config":
     return CONFIG_SCALING
 
-  def scale(x_train, *others, binary=True):
-    del binary  # 0/1 columns are left as they are
+  def scale(x_train, *others, binary=True, robust=False):
+    del binary, robust  # 0/1 columns are left as they are; the transform sets the scale
     cols = _columns(x_train)
     pre = _zscore(x_train[:, cols])[0] if variant == "yj_z" else (lambda x: x)
     fit_on = pre(x_train[:, cols].astype(np.float32 if variant == "yj_raw32" else np.float64))
