@@ -81,7 +81,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
   scaling : "standard" (each column's mean and std) or "robust" (median and IQR / 1.349), the
       scaling of table columns for representation="goad", occ="kde" / "ocsvm" and refinement.
       "robust" keeps a few extreme anomalies from inflating a skewed column's std (on
-      Thyroid at 1.5 % it lifted STOC with GOAD from 46.8 to 66.8 F1). Avoid it for columns
+      Thyroid at 1.5 % it lifted the pipeline's STOC with GOAD from 46.8 to 66.8 F1). Avoid it for columns
       that are almost constant with rare large values, where the IQR is tiny (it broke GOAD
       on KDD Cup).
   train_steps, num_transforms, learning_rate : the learned representations' budget
