@@ -21,7 +21,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from stoc_jax import occ
+from stoc_jax import occ, resnet
 
 
 class GOADNet(nnx.Module):
@@ -134,9 +134,7 @@ def _features_batch(graphdef, params, projections, x, l2_normalize):
   z = transform(projections, x)
   b, m, p = z.shape
   f = nnx.merge(graphdef, params).features(z.reshape(b * m, p)).reshape(b, m, -1)
-  if l2_normalize:
-    f = f / jnp.maximum(jnp.linalg.norm(f, axis=-1, keepdims=True), 1e-12)
-  return f
+  return resnet.l2_normalize(f) if l2_normalize else f
 
 
 def features(graphdef, params, projections, x, batch_size: int = 2048,
