@@ -89,6 +89,9 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   c.refine.schedule_steps = ()  # explicit steps instead of the epoch schedule
   # True: a first round at step 0 with the initialised representation (STOC Algorithm 1, line 10).
   c.refine.before_training = False
+  # True: the column scaling is part of g, so it too is estimated on refined rows: one refinement
+  # of the scaled raw features, then the scaling statistics recomputed on the rows it keeps.
+  c.refine.scaling = False
   return c
 
 

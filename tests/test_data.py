@@ -1,4 +1,5 @@
 import gzip
+import warnings
 
 import numpy as np
 import pytest
@@ -190,6 +191,33 @@ def test_robust_standardize_is_not_dragged_by_planted_anomalies():
   assert abs(r_train[:, 0].std() - 1.0) < 0.05 and abs(np.median(r_train[:, 0])) < 1e-6
   np.testing.assert_allclose(r_train[:, 2].std(), 1.0, rtol=1e-5)
   assert np.all(r_train[:, 3] == 0.0)
+
+
+def test_a_constant_float32_column_keeps_scale_one():
+  from stoc_jax.tabular_stoc import standardize
+  # np.full(1000, 3.7, float32).std() is 4.8e-7, not 0: dividing by it sent a test row's other
+  # value in that column to ~1e6.
+  x_train = np.column_stack([np.arange(1000.0), np.full(1000, 3.7)]).astype(np.float32)
+  x_test = np.array([[5.0, 4.7]], np.float32)
+  for robust in (False, True):
+    train, test = standardize(x_train, x_test, robust=robust)
+    assert np.all(train[:, 1] == 0.0) and test[0, 1] == pytest.approx(1.0)
+
+
+def test_robust_scaling_warns_when_a_near_constant_column_explodes():
+  from stoc_jax.tabular_stoc import scaling_statistics
+  rng = np.random.default_rng(0)
+  # Column 0 as KDD's: nearly constant (tiny IQR) with rare values far off. Column 1 skewed as
+  # Thyroid's (a few hundred robust SDs at most), which must not warn.
+  near_constant = np.r_[1.0 + 1e-6 * rng.normal(size=1990), np.full(10, 2.0)]
+  skewed = np.r_[rng.normal(0.0, 1.0, 1990), np.full(10, 300.0)]
+  x = np.column_stack([near_constant, skewed])
+  with pytest.warns(UserWarning, match=r"1 column\(s\).*column 0: "):
+    scaling_statistics(x, robust=True)
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    scaling_statistics(x[:, 1:], robust=True)
+    scaling_statistics(x, robust=False)  # z-scores: the std is not tiny
 
 
 def test_deduplicate_train_keeps_one_copy_of_repeated_training_rows(tmp_path):

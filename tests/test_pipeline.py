@@ -133,6 +133,36 @@ def test_l2_normalized_goad_features_are_unit_vectors_and_change_the_run(tmp_pat
   assert 0.0 <= normed["auc"] <= 100.0 and normed["auc"] != base["auc"]
 
 
+def test_refined_scaling_takes_the_statistics_of_the_kept_rows(tmp_path):
+  import jax
+  import numpy as np
+  from stoc_jax.configs import tabular_defaults
+  from stoc_jax.data.split import Split
+  rng = np.random.default_rng(0)
+  normals = np.column_stack([rng.normal(0.0, 1.0, 1000), rng.normal(0.0, 0.01, 1000)])
+  anomalies = np.column_stack([rng.normal(0.0, 1.0, 20), np.full(20, 0.5)])  # 2 %, far out in column 1
+  x_train = np.concatenate([normals, anomalies])
+  y_train = np.r_[np.zeros(1000), np.ones(20)].astype(int)
+  x_scaled, x_test = tabular_stoc.standardize(x_train, normals[:5])
+  assert x_scaled[:1000, 1].std() < 0.2  # all rows' std: the 20 anomalies squeeze the normals
+  data = Split(x_scaled, y_train, x_test, np.zeros(5, int))
+  rescaled, record = tabular_stoc.rescale_on_refined_rows(tabular_defaults(), data, jax.random.key(0), 0.04)
+  assert record["anomalies_removed"] == 1.0 and record["normals_removed"] < 0.05
+  assert abs(rescaled.x_train[:1000, 1].std() - 1.0) < 0.1  # scaled as by the normals' own std
+  assert abs(rescaled.x_train[:1000, 1].mean()) < 0.1
+  # The test rows get the same map: the normals' scaling, up to the few normals refinement drops.
+  np.testing.assert_allclose(rescaled.x_test, (normals[:5] - normals.mean(0)) / normals.std(0), atol=0.1)
+
+  res = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.scaling": True}), tmp_path / "a")
+  assert 0 < res["scaling_refinement"]["kept"] < res["num_train"]
+  off = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.scaling": True,
+                                                                        "refine.enabled": False}), tmp_path / "b")
+  assert off["scaling_refinement"] is None  # the baseline keeps the all-row scaling
+  with pytest.raises(ValueError, match="standardize=False"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", standardize=False, **{"refine.scaling": True}),
+                                    tmp_path / "c")
+
+
 def test_parse_overrides_reads_literals_and_bare_strings():
   from stoc_jax.configs import parse_overrides
   assert parse_overrides(["refine.gamma=otsu", "train_steps=8", "refine.schedule_steps=(1, 2)",

@@ -105,6 +105,7 @@ def append_row(out, run, res, variant, overrides, seconds):
          "seed": seed, "model_seed": model_seed,
          "f1_oracle": res["f1_oracle"], "auc": res["auc"], "ap": res["ap"],
          "f1": res.get("f1"), "refinement": res.get("refinement"),
+         **({"scaling_refinement": res["scaling_refinement"]} if res.get("scaling_refinement") else {}),
          "variant": variant, "overrides": overrides, "seconds": seconds,
          "versions": software_environment()["packages"]}
   with open(out, "a") as f:
