@@ -20,8 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from run_f1 import benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
+from run_f1 import benchmark_config, effective_overrides  # noqa: E402  (this folder is on sys.path when run as a script)
 from stoc_jax import goad, metrics, refine, tabular_stoc  # noqa: E402
+from stoc_jax.configs import parse_overrides  # noqa: E402
 
 
 def main():
@@ -31,10 +32,13 @@ def main():
   ap.add_argument("--ratio", type=float, default=0.1)
   ap.add_argument("--seeds", default="0,1,2")
   ap.add_argument("--gamma_multipliers", default="1,1.5,2", help="gamma = multiplier x ratio")
+  ap.add_argument("--set", action="append", default=[],
+                  help="config override key=value, e.g. standardize_robust=False (the committed Thyroid rows)")
   ap.add_argument("--out", default="benchmarks/tabular/final_occ_oracle.jsonl")
   args = ap.parse_args()
   for seed in map(int, args.seeds.split(",")):
     c = benchmark_config(args.dataset, args.data_dir, args.ratio, seed)
+    c.update_from_flattened_dict(parse_overrides(args.set))
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     key = jax.random.key(seed)
@@ -50,6 +54,7 @@ def main():
     for name, mask in masks.items():
       test_scores = score(fit(f_train[mask]), f_test)
       row = {"dataset": args.dataset, "anomaly_ratio": args.ratio, "seed": seed, "final_occ_on": name,
+             "overrides": effective_overrides(benchmark_config(args.dataset, "", args.ratio, seed), args.set),
              "f1_oracle": metrics.f1_oracle(data.y_test, test_scores),
              "anomalies_removed": float((~mask[data.y_train == 1]).mean()),
              "normals_removed": float((~mask[data.y_train == 0]).mean())}

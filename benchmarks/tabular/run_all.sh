@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/tabular}
 OUT=benchmarks/tabular
-run() { python benchmarks/tabular/run_f1.py --data_dir=$DATA "$@"; }
+# These tables were measured with z-scores, Thyroid's and Arrhythmia's scaling until session 9 (their
+# configs now use robust scaling; on KDD and KDD-Rev this override changes nothing and is not recorded).
+run() { python benchmarks/tabular/run_f1.py --data_dir=$DATA --set standardize_robust=False "$@"; }
 # Clean data in GOAD's "N setting" (all anomalies in the test set), as in STOC Table 1.
 run --datasets=thyroid,arrhythmia,kdd,kddrev --ratios=0.0 --seeds=3 --methods=goad,iforest \
   --set split.max_anomaly_ratio=0.0 --out=$OUT/clean_n_setting.jsonl

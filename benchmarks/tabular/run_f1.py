@@ -96,6 +96,35 @@ def run_key(run, variant, overrides):
   return run + (variant, tuple(sorted(overrides)))
 
 
+def finished_runs(out):
+  """The run_keys of the rows already in `out` (none if it does not exist)."""
+  if not os.path.exists(out):
+    return set()
+  with open(out) as f:
+    rows = [json.loads(line) for line in f]
+  return {run_key((r["dataset"], r["anomaly_ratio"], r["method"], r["seed"], r.get("model_seed", r["seed"])),
+                  r.get("variant", "cpu"), r.get("overrides", [])) for r in rows}
+
+
+def effective_overrides(config, pairs):
+  """The `key=value` pairs that change `config`: one that sets a value the config already has is
+  left out of the row and its key, so a row says what differed from the config file (Thyroid's
+  z-score rows carry standardize_robust=False; KDD's, run by the same command, nothing)."""
+  flat = config.to_dict()
+  def current(key):
+    value = flat
+    for part in key.split("."):
+      value = value.get(part, KeyError) if isinstance(value, dict) else KeyError
+    return value
+  as_tuple = lambda v: tuple(v) if isinstance(v, (list, tuple)) else v
+  changed = []
+  for kv in pairs:
+    (key, value), = parse_overrides([kv]).items()
+    if as_tuple(current(key)) != as_tuple(value):
+      changed.append(kv)
+  return changed
+
+
 def append_row(out, run, res, variant, overrides, seconds):
   """Appends one run's line of JSON to `out` (the format report.py reads and resumes from);
   `run` = (dataset, ratio, method, split seed, model seed); with the settings it is the run_key
@@ -126,13 +155,7 @@ def main():
   ap.add_argument("--set", action="append", default=[], help="config override key=value (python literal)")
   ap.add_argument("--out", default="benchmarks/tabular/results.jsonl")
   args = ap.parse_args()
-  done = set()
-  if os.path.exists(args.out):
-    with open(args.out) as f:
-      for line in f:
-        r = json.loads(line)
-        done.add(run_key((r["dataset"], r["anomaly_ratio"], r["method"], r["seed"],
-                          r.get("model_seed", r["seed"])), r.get("variant", "cpu"), r.get("overrides", [])))
+  done = finished_runs(args.out)
   for dataset in args.datasets.split(","):
     ratios = [float(r) for r in args.ratios.split(",")] if args.ratios else RATIOS[dataset]
     for ratio in ratios:
@@ -141,13 +164,14 @@ def main():
       for seed, model_seed in runs:
         for method in args.methods.split(","):
           run = (dataset, ratio, method, seed, model_seed)
-          if run_key(run, args.variant, args.set) in done:
-            continue
           config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant, model_seed)
-          config.update_from_flattened_dict(parse_overrides(args.set))
+          overrides = effective_overrides(config, args.set)
+          if run_key(run, args.variant, overrides) in done:
+            continue
+          config.update_from_flattened_dict(parse_overrides(overrides))
           t = time.time()
           res = run_method(config, method)
-          append_row(args.out, run, res, args.variant, args.set, time.time() - t)
+          append_row(args.out, run, res, args.variant, overrides, time.time() - t)
           print(f"{dataset} r={ratio} {method} split={seed} seed={model_seed}: F1 {res['f1_oracle']:.1f} "
                 f"AUC {res['auc']:.1f} ({time.time() - t:.0f}s)", flush=True)
 

@@ -1,0 +1,30 @@
+"""The tabular benchmark's bookkeeping: which overrides a row records, and so which rows a rerun skips."""
+
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks" / "tabular"))
+import run_f1  # noqa: E402
+
+
+def test_an_override_is_recorded_only_where_it_changes_the_config():
+  pairs = ["standardize_robust=False", "standardize_binary=False", "refine.gamma=0.15",
+           "refine.schedule_steps=[1, 2]"]
+  thyroid = run_f1.benchmark_config("thyroid", "unused", 0.015, 0)
+  kdd = run_f1.benchmark_config("kdd", "unused", 0.1, 0)
+  # Thyroid's config scales robustly and z-scores its 0/1 columns; KDD's does neither.
+  assert run_f1.effective_overrides(thyroid, pairs) == pairs
+  assert run_f1.effective_overrides(kdd, pairs) == ["refine.gamma=0.15", "refine.schedule_steps=[1, 2]"]
+  assert run_f1.effective_overrides(kdd, ["refine.schedule_steps=()"]) == []  # a list equals the tuple
+
+
+def test_finished_runs_are_skipped_by_their_recorded_overrides(tmp_path):
+  out = tmp_path / "rows.jsonl"
+  run = ("kdd", 0.1, "goad", 0, 0)
+  res = {"f1_oracle": 1.0, "auc": 2.0, "ap": 3.0}
+  run_f1.append_row(out, run, res, "cpu", ["refine.gamma=0.15"], 1.0)
+  keys = run_f1.finished_runs(out)
+  assert run_f1.run_key(run, "cpu", ["refine.gamma=0.15"]) in keys
+  assert run_f1.run_key(run, "cpu", []) not in keys
+  assert run_f1.run_key(run, "", ["refine.gamma=0.15"]) not in keys  # the paper-scale variant
