@@ -55,8 +55,8 @@ def scaling_statistics(x_train, binary: bool = True, robust: bool = False):
     scale = np.where(q75 > q25, (q75 - q25) / IQR_OF_UNIT_NORMAL, std)
   else:
     centre, scale = x_train.mean(axis=0), std
-  # Tested by equality: in float32 a constant column's std comes out ~1e-8, not 0, and its
-  # other values in the test set would then be scaled up 1e8-fold.
+  # Tested by equality: in float32 a constant column's std comes out 1e-8 to 1e-6, not 0, and
+  # another value in the test set would then land a million stds out.
   constant = x_train.min(axis=0) == x_train.max(axis=0)
   centre = np.where(constant, x_train.min(axis=0), centre)
   scale = np.where((scale > 0) & ~constant, scale, 1.0)
