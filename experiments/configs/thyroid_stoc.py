@@ -13,7 +13,7 @@ the training set's anomalies triple the std of Thyroid's skewed second column, a
 z-scores (--config.standardize_robust=False, the scaling until session 9) cost GOAD
 about 10 F1 and STOC about 20. Measured with `:cpu` (benchmarks/tabular/RESULTS.md):
 clean (all anomalies in the test set) GOAD 77.4; at 1.5 % over the papers' 25 runs
-GOAD 51.9, STOC 67.1 (STOC ahead in all 25); at 2.5 % GOAD 43.9, STOC 67.0. With
+GOAD 51.9, STOC 67.1, and at 2.5 % GOAD 45.1, STOC 66.3 (STOC ahead in all 25 runs of each). With
 z-scores: 74.6 clean; 40.3 / 46.6 at 1.5 %; 33.1 / 41.3 at 2.5 %. The paper setting
 with z-scores, 1.5 %, seeds 0-2: GOAD 42.6, STOC 44.0.
 """
