@@ -57,8 +57,9 @@ def scaling_statistics(x_train, binary: bool = True, robust: bool = False):
     centre, scale = x_train.mean(axis=0), std
   # Tested by equality: in float32 a constant column's std comes out 1e-8 to 1e-6, not 0, and
   # another value in the test set would then land a million stds out.
-  constant = x_train.min(axis=0) == x_train.max(axis=0)
-  centre = np.where(constant, x_train.min(axis=0), centre)
+  lowest = x_train.min(axis=0)
+  constant = lowest == x_train.max(axis=0)
+  centre = np.where(constant, lowest, centre)
   scale = np.where((scale > 0) & ~constant, scale, 1.0)
   if not binary:
     keep = np.all((x_train == 0) | (x_train == 1), axis=0)
@@ -158,11 +159,11 @@ def rescale_on_refined_rows(config, data, key, gamma):
   mask, info = refine.refine_data(key, data.x_train, config.refine.num_models, gamma,
                                   otsu_multiplier=config.refine.otsu_multiplier)
   record = refinement_record(0, 0, mask, data.y_train, info["gamma"])
-  centre, scale = scaling_statistics(data.x_train[mask], config.get("standardize_binary", True),
-                                     config.get("standardize_robust", False))
-  rescale = lambda x: ((x - centre) / scale).astype(np.float32)
+  _, x_train, x_test = standardize(data.x_train[mask], data.x_train, data.x_test,
+                                   binary=config.get("standardize_binary", True),
+                                   robust=config.get("standardize_robust", False))
   logging.info("refine.scaling: statistics from %d of %d training rows", int(mask.sum()), len(mask))
-  return split_lib.Split(rescale(data.x_train), data.y_train, rescale(data.x_test), data.y_test), record
+  return split_lib.Split(x_train, data.y_train, x_test, data.y_test), record
 
 
 def drop_duplicate_rows(x, y=None):

@@ -38,7 +38,8 @@ def main():
   args = ap.parse_args()
   for seed in map(int, args.seeds.split(",")):
     c = benchmark_config(args.dataset, args.data_dir, args.ratio, seed)
-    c.update_from_flattened_dict(parse_overrides(args.set))
+    overrides = effective_overrides(c, args.set)
+    c.update_from_flattened_dict(parse_overrides(overrides))
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     key = jax.random.key(seed)
@@ -54,7 +55,7 @@ def main():
     for name, mask in masks.items():
       test_scores = score(fit(f_train[mask]), f_test)
       row = {"dataset": args.dataset, "anomaly_ratio": args.ratio, "seed": seed, "final_occ_on": name,
-             "overrides": effective_overrides(benchmark_config(args.dataset, "", args.ratio, seed), args.set),
+             "overrides": overrides,
              "f1_oracle": metrics.f1_oracle(data.y_test, test_scores),
              "anomalies_removed": float((~mask[data.y_train == 1]).mean()),
              "normals_removed": float((~mask[data.y_train == 0]).mean())}

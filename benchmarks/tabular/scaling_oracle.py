@@ -16,8 +16,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-
 import run_f1  # noqa: E402  (puts the repository on sys.path)
 from stoc_jax import tabular_stoc  # noqa: E402
 
@@ -30,10 +28,9 @@ def load_split_scaled_by_normals(config):
   s = UNSCALED_SPLIT(unscaled)
   if not config.get("standardize", True):
     return s
-  centre, scale = tabular_stoc.scaling_statistics(s.x_train[s.y_train == 0],
-                                                  binary=config.get("standardize_binary", True))
-  scaled = lambda x: ((x - centre) / scale).astype(np.float32)
-  return s._replace(x_train=scaled(s.x_train), x_test=scaled(s.x_test))
+  _, x_train, x_test = tabular_stoc.standardize(s.x_train[s.y_train == 0], s.x_train, s.x_test,
+                                                binary=config.get("standardize_binary", True))
+  return s._replace(x_train=x_train, x_test=x_test)
 
 
 if __name__ == "__main__":
