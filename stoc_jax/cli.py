@@ -2,11 +2,15 @@
 
   stoc-jax detect table.csv --out scores.csv [--label-column is_fraud] [--contamination auto|0.05]
   stoc-jax detect --images DIR --out scores.csv
+  stoc-jax detect table.csv --out scores.csv --save-model model.stoc   # then, on new rows:
+  stoc-jax score new.csv --model model.stoc --out new_scores.csv
 
-Writes the scores (one row per input row or image), the refined set (the rows or
-files kept as normal) and a report folder (report.html with a score histogram,
-the threshold and per-round refinement counts; with labels, AUC / AP / F1 and the
-precision / recall of refinement). Outputs appear complete or not at all.
+`detect` fits on the (unlabeled, possibly contaminated) input and writes its scores
+(one row per input row or image), the refined set (the rows or files kept as normal)
+and a report folder (report.html with a score histogram, the threshold and per-round
+refinement counts; with labels, AUC / AP / F1 and the precision / recall of
+refinement). `score` applies a saved detector, with its threshold, to new rows
+encoded as the fitted table was. Outputs appear complete or not at all.
 """
 
 from __future__ import annotations
@@ -57,7 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--drop-constant", action="store_true", help="drop constant columns instead of failing")
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=int, default=0)
+  d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
+  sc = sub.add_parser("score", help="score new rows or images with a detector saved by detect --save-model")
+  sc.add_argument("table", nargs="?", help="CSV with the fitted table's columns, or .npy / .npz")
+  sc.add_argument("--images", help="a folder of images of the fitted size")
+  sc.add_argument("--model", required=True, help="the file written by detect --save-model")
+  sc.add_argument("--out", required=True, help="the scores file to write (CSV)")
+  sc.add_argument("--label-column", help="a 0/1 column (1 = anomaly) used only to evaluate")
   return p
+
+
+MODEL_FORMAT = "stoc-jax detector, version 1"
 
 
 def _load_images(folder):
@@ -79,22 +93,31 @@ def _load_images(folder):
   return x, labels, names
 
 
-def detect(args) -> dict:
+def _label_metrics(labels, scores, threshold) -> dict:
   from stoc_jax import metrics
+  return {"AUC": metrics.auc(labels, scores), "AP": metrics.average_precision(labels, scores),
+          "F1 at the threshold": metrics.f1_at_threshold(labels, scores, threshold),
+          "F1 (oracle top-k)": metrics.f1_oracle(labels, scores)}
+
+
+def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
   from stoc_jax.detector import STOCDetector
   from stoc_jax.report import refinement_quality, write_report
 
   if bool(args.table) == bool(args.images):
     raise DataError("give either a table file or --images DIR (one of them).")
+  schema = None
   if args.images:
     x, labels, names = _load_images(args.images)
+    sample_shape = x.shape[1:]  # before flattening, to check images scored later
     representation = args.representation or "contrastive"
     if representation == "none":
       x = x.reshape(len(x), -1).astype(np.float32) / 255.0
     ids = names
   else:
-    x, labels, _ = load_table(args.table, args.label_column, drop_constant=args.drop_constant)
+    x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant)
+    sample_shape = x.shape[1:]
     representation = args.representation or "none"
     ids = list(range(len(x)))
   if len(x) < 2 * args.num_models:
@@ -119,9 +142,7 @@ def detect(args) -> dict:
   label_metrics = None
   if labels is not None and 0 < labels.sum() < len(labels):
     q = refinement_quality(keep, labels)
-    label_metrics = {"AUC": metrics.auc(labels, scores), "AP": metrics.average_precision(labels, scores),
-                     "F1 at the threshold": metrics.f1_at_threshold(labels, scores, det.threshold_),
-                     "F1 (oracle top-k)": metrics.f1_oracle(labels, scores),
+    label_metrics = {**_label_metrics(labels, scores, det.threshold_),
                      "refinement precision (removed rows that are anomalies)": q["precision"],
                      "refinement recall (anomalies removed)": q["recall"]}
 
@@ -142,13 +163,84 @@ def detect(args) -> dict:
     else:
       pd.DataFrame(x[keep]).to_csv(tmp / "refined.csv", index=False)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_, summary, label_metrics)
+    if args.save_model:
+      _save_model(tmp / "model", det, schema, representation, sample_shape, args)
     if report_dir.exists():
       shutil.rmtree(report_dir)
     os.replace(tmp / "scores.csv", out)
     os.replace(tmp / "refined.csv", refined_path)
     os.replace(tmp / "report", report_dir)
-  return {"summary": summary, "label_metrics": label_metrics, "scores": str(out), "refined": str(refined_path),
-          "report": str(report_dir / "report.html")}
+    written = [str(out), str(refined_path), str(report_dir / "report.html")]
+    if args.save_model:
+      Path(args.save_model).parent.mkdir(parents=True, exist_ok=True)
+      os.replace(tmp / "model", args.save_model)
+      written.append(args.save_model)
+  return {"summary": summary, "label_metrics": label_metrics, "written": written}
+
+
+def _save_model(path, det, schema, representation, sample_shape, args):
+  import pickle
+  from stoc_jax.workdir import software_environment
+  with open(path, "wb") as f:
+    pickle.dump({"format": MODEL_FORMAT, "detector": det, "schema": schema, "images": bool(args.images),
+                 "representation": representation, "sample_shape": tuple(sample_shape),
+                 "fitted_on": args.table or args.images, "environment": software_environment()}, f)
+
+
+def _load_model(path):
+  import pickle
+  from stoc_jax.data.tabular import DataError
+  path = Path(path)
+  if not path.is_file():
+    raise DataError(f"--model {path}: no such file; write one with `stoc-jax detect ... --save-model {path}`.")
+  # A model file is a pickle: load only files you made or trust.
+  try:
+    with open(path, "rb") as f:
+      model = pickle.load(f)
+  except Exception as e:  # a truncated or foreign file: say what it is not
+    raise DataError(f"--model {path} is not a model saved by `stoc-jax detect --save-model` ({e}).") from None
+  if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
+    raise DataError(f"--model {path} is not a model saved by `stoc-jax detect --save-model`.")
+  return model
+
+
+def score(args) -> dict:
+  from stoc_jax.data.tabular import DataError, load_table
+
+  if bool(args.table) == bool(args.images):
+    raise DataError("give either a table file or --images DIR (one of them).")
+  model = _load_model(args.model)
+  det = model["detector"]
+  if bool(args.images) != model["images"]:
+    fitted = "images" if model["images"] else "a table"
+    raise DataError(f"--model {args.model} was fitted on {fitted} ({model['fitted_on']}); score the same kind.")
+  if args.images:
+    x, labels, ids = _load_images(args.images)
+    if x.shape[1:] != model["sample_shape"]:
+      raise DataError(f"--images {args.images}: images of shape {x.shape[1:]}, but the model was fitted on "
+                      f"{model['sample_shape']}; resize them first.")
+    if model["representation"] == "none":
+      x = x.reshape(len(x), -1).astype(np.float32) / 255.0
+  else:
+    x, labels, _ = load_table(args.table, args.label_column, schema=model["schema"])
+    ids = list(range(len(x)))
+  scores = det.anomaly_score(x)
+  flagged = (scores > det.threshold_).astype(int)
+  summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
+             "rows": len(x), "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
+  label_metrics = None
+  if labels is not None and 0 < labels.sum() < len(labels):
+    label_metrics = _label_metrics(labels, scores, det.threshold_)
+  import pandas as pd
+  table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged})
+  if labels is not None:
+    table["label"] = labels
+  out = Path(args.out)
+  out.parent.mkdir(parents=True, exist_ok=True)
+  with tempfile.NamedTemporaryFile("w", dir=out.parent, prefix=".stoc-jax-", suffix=".csv", delete=False) as f:
+    table.to_csv(f, index=False)
+  os.replace(f.name, out)
+  return {"summary": summary, "label_metrics": label_metrics, "written": [str(out)]}
 
 
 # A row repeated this often (and at least 1 % of the table) is a dense mode to every one-class
@@ -172,7 +264,7 @@ def main(argv=None) -> int:
   args = build_parser().parse_args(argv)
   from stoc_jax.data.tabular import DataError
   try:
-    result = detect(args)
+    result = (detect if args.command == "detect" else score)(args)
   except (DataError, ValueError, FileNotFoundError) as e:
     print(f"stoc-jax: error: {e}", file=sys.stderr)
     return 2
@@ -180,7 +272,8 @@ def main(argv=None) -> int:
     print(f"{k:>28s}: {v:.4g}" if isinstance(v, float) else f"{k:>28s}: {v}")
   for k, v in (result["label_metrics"] or {}).items():
     print(f"{k:>28s}: {v:.3g}")
-  print(f"wrote {result['scores']}, {result['refined']} and {result['report']}")
+  *first, last = result["written"]
+  print(f"wrote {', '.join(first)} and {last}" if first else f"wrote {last}")
   return 0
 
 

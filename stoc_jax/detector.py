@@ -185,7 +185,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     mesh = image_stoc.make_mesh()
     cfg.batch_size = min(cfg.batch_size, len(X) // mesh.devices.size * mesh.devices.size)
     learner = image_stoc.train_image_stoc(cfg, np.asarray(X, np.uint8), None, key, gamma, mesh)
-    self._learner = learner
+    self._learner, self._image_shape = learner, tuple(X.shape[1:])
     self.refined_mask_, self.refinement_, self.gamma_ = learner.mask, learner.rounds, learner.gamma
     return learner.train_features
 
@@ -245,13 +245,74 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     return tags
 
   def __getstate__(self):
+    # Learned representations are stored as their architecture and plain numpy weights, not
+    # as NNX graph objects, so a pickled detector loads in another process (and survives Flax
+    # changes to graph internals). The optimizer state and training features are dropped.
     state = self.__dict__.copy()
-    # The learned representations hold an NNX graph definition, which we do not pickle.
-    for key in ("_goad", "_learner"):
-      if key in state:
-        raise TypeError(f"a STOCDetector with representation={self.representation!r} cannot be pickled; "
-                        "keep the fitted object in memory or refit.")
+    if "_goad" in state:
+      state["_goad"] = _goad_to_numpy(state["_goad"])
+    if "_learner" in state:
+      state["_learner"] = _learner_to_numpy(state["_learner"], _learner_config(self), self._image_shape)
     return state
+
+  def __setstate__(self, state):
+    if "_goad" in state:
+      state["_goad"] = _goad_from_numpy(state["_goad"])
+    if "_learner" in state:
+      state["_learner"] = _learner_from_numpy(state["_learner"])
+    self.__dict__.update(state)
+
+
+def _pure_numpy(nnx_state) -> dict:
+  from flax import nnx
+  return jax.tree.map(np.asarray, nnx.to_pure_dict(nnx_state))
+
+
+def _restore(template, pure: dict):
+  from flax import nnx
+  nnx.replace_by_pure_dict(template, jax.tree.map(jax.numpy.asarray, pure))
+  return template
+
+
+def _goad_to_numpy(detector) -> dict:
+  params = _pure_numpy(detector.params)
+  return {"num_transforms": int(detector.projections.shape[0]), "proj_dim": int(detector.projections.shape[2]),
+          "depth": len(params["layers"]), "hidden": int(params["layers"][0]["kernel"].shape[1]), "params": params,
+          "projections": np.asarray(detector.projections), "gdes": jax.device_get(detector.gdes),
+          "aggregate": detector.aggregate, "l2_normalize": detector.l2_normalize}
+
+
+def _goad_from_numpy(d: dict):
+  from flax import nnx
+  from stoc_jax import goad
+  from stoc_jax.tabular_stoc import GOADDetector
+  net = nnx.eval_shape(lambda: goad.GOADNet(d["proj_dim"], d["num_transforms"], d["hidden"], d["depth"],
+                                            rngs=nnx.Rngs(0)))
+  graphdef, template = nnx.split(net, nnx.Param)
+  return GOADDetector(graphdef, _restore(template, d["params"]), jax.numpy.asarray(d["projections"]),
+                      jax.tree.map(jax.numpy.asarray, d["gdes"]), d["aggregate"], d["l2_normalize"])
+
+
+def _learner_to_numpy(learner, config, image_shape) -> dict:
+  m = config.model
+  arch = {"objective": config.objective, "width": m.width, "stem": m.stem, "in_channels": image_shape[-1],
+          "head_hidden": m.head_hidden, "head_depth": m.head_depth, "head_out": m.head_out,
+          "image_size": image_shape[0]}
+  return {"architecture": arch, "params": _pure_numpy(learner.state.params),
+          "batch_stats": _pure_numpy(learner.state.batch_stats), "mask": learner.mask,
+          "rounds": learner.rounds, "gamma": learner.gamma, "total_steps": learner.total_steps}
+
+
+def _learner_from_numpy(d: dict):
+  from flax import nnx
+  from stoc_jax import image_stoc, resnet
+  arch = dict(d["architecture"])
+  model = nnx.eval_shape(lambda: resnet.Learner(arch.pop("objective"), **arch, rngs=nnx.Rngs(0)))
+  graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+  state = image_stoc.TrainState(_restore(params, d["params"]), _restore(batch_stats, d["batch_stats"]),
+                                None, None)
+  return image_stoc.TrainedLearner(graphdef, state, d["mask"], d["rounds"], d["gamma"], None,
+                                   d["total_steps"], None)
 
 
 def _learner_config(det) -> ml_collections.ConfigDict:

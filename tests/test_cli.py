@@ -1,5 +1,6 @@
 """The `stoc-jax` console script on files the tests write."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,6 @@ def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, conte
   p.write_text(content)
   out = tmp_path / "out" / "scores.csv"
   assert cli.main(["detect", str(p), "--out", str(out)]) == 2
-  import re
   assert re.search(match, capsys.readouterr().err)
   assert not out.exists() and not (tmp_path / "out" / "scores_report").exists()
 
@@ -131,3 +131,66 @@ def test_repeated_rows_are_counted_and_a_large_group_is_pointed_out(table, tmp_p
   assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv")]) == 0
   captured = capsys.readouterr()
   assert "largest group of identical rows: 1" in captured.out and "exact copies" not in captured.err
+
+
+def test_save_model_then_score_new_rows_in_another_process(table, tmp_path):
+  df = pd.read_csv(table)
+  fit, new = df.iloc[:200], df.iloc[200:].drop(columns=["is_fraud"])
+  fit.to_csv(tmp_path / "fit.csv", index=False)
+  new[["color", "d", "c", "b", "a"]].to_csv(tmp_path / "new.csv", index=False)  # other column order
+  model = tmp_path / "models" / "m.stoc"
+  r = run_cli("detect", tmp_path / "fit.csv", "--out", tmp_path / "fit_scores.csv", "--label-column", "is_fraud",
+              "--contamination", "0.07", "--save-model", model)
+  assert r.returncode == 0, r.stderr[-2000:]
+  assert str(model) in r.stdout
+  # The saved detector scores its own training rows exactly as detect did.
+  r = run_cli("score", tmp_path / "fit.csv", "--model", model, "--out", tmp_path / "again.csv",
+              "--label-column", "is_fraud")
+  assert r.returncode == 0, r.stderr[-2000:]
+  np.testing.assert_allclose(pd.read_csv(tmp_path / "again.csv")["score"],
+                             pd.read_csv(tmp_path / "fit_scores.csv")["score"], rtol=1e-5)
+  assert "AUC" in r.stdout
+  r = run_cli("score", tmp_path / "new.csv", "--model", model, "--out", tmp_path / "new_scores.csv")
+  assert r.returncode == 0, r.stderr[-2000:]
+  scored = pd.read_csv(tmp_path / "new_scores.csv")
+  labels = df.iloc[200:]["is_fraud"].to_numpy()
+  assert len(scored) == 100 and "label" not in scored.columns
+  # Flagged with the training threshold: the planted anomalies among the new rows.
+  assert scored["is_anomaly"].to_numpy()[labels == 1].mean() > 0.8
+  assert scored["is_anomaly"].to_numpy()[labels == 0].mean() < 0.1
+
+
+def test_score_errors_are_clear_and_write_nothing(table, tmp_path, capsys):
+  model = tmp_path / "m.stoc"
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv"), "--label-column", "is_fraud",
+                   "--save-model", str(model)]) == 0
+  capsys.readouterr()
+  (tmp_path / "lacking.csv").write_text("a,b,color\n1,2,red\n")
+  (tmp_path / "junk.stoc").write_bytes(b"not a model")
+  _write_images(tmp_path / "imgs", [("a", 16)] * 10)
+  for argv, match in [
+      (["score", str(tmp_path / "lacking.csv"), "--model", str(model)], r"lacks: \['c', 'd'\]"),
+      (["score", str(table), "--model", str(tmp_path / "none.stoc")], "no such file.*--save-model"),
+      (["score", str(table), "--model", str(tmp_path / "junk.stoc")], "not a model saved by"),
+      (["score", "--images", str(tmp_path / "imgs"), "--model", str(model)], "fitted on a table"),
+  ]:
+    assert cli.main(argv + ["--out", str(tmp_path / "out.csv")]) == 2
+    assert re.search(match, capsys.readouterr().err)
+  assert not (tmp_path / "out.csv").exists()
+
+
+def test_saved_image_model_scores_a_folder(tmp_path, capsys):
+  _write_images(tmp_path / "imgs", [("normal", 16)] * 36 + [("anomaly", 16)] * 4)
+  model = tmp_path / "img.stoc"
+  assert cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "s.csv"),
+                   "--representation", "none", "--contamination", "0.1", "--save-model", str(model)]) == 0
+  assert cli.main(["score", "--images", str(tmp_path / "imgs"), "--model", str(model),
+                   "--out", str(tmp_path / "again.csv")]) == 0
+  again, first = pd.read_csv(tmp_path / "again.csv"), pd.read_csv(tmp_path / "s.csv")
+  assert again["id"].tolist() == first["id"].tolist()
+  np.testing.assert_allclose(again["score"], first["score"], rtol=1e-5)
+  _write_images(tmp_path / "big", [("a", 20)] * 3)
+  capsys.readouterr()
+  assert cli.main(["score", "--images", str(tmp_path / "big"), "--model", str(model),
+                   "--out", str(tmp_path / "big.csv")]) == 2
+  assert "resize them first" in capsys.readouterr().err

@@ -89,9 +89,44 @@ def test_breast_cancer_is_embedded():
 def test_csv_with_label_and_categorical(tmp_path):
   p = tmp_path / "t.csv"
   p.write_text("a,b,color,label\n1,2,red,0\n2,3,blue,0\n3,1,red,1\n4,5,green,0\n")
-  x, y, names = tabular.load_table(p, label_column="label")
+  x, y, schema = tabular.load_table(p, label_column="label")
   assert y.tolist() == [0, 0, 1, 0]
-  assert x.shape == (4, 5) and "color_red" in names
+  assert x.shape == (4, 5) and "color_red" in schema.features
+
+
+def test_new_rows_are_encoded_as_the_fitted_table(tmp_path):
+  p = tmp_path / "t.csv"
+  p.write_text("a,b,color,label\n1,2,red,0\n2,3,blue,0\n3,1,red,1\n4,5,green,0\n")
+  x, _, schema = tabular.load_table(p, label_column="label")
+  # Other column order, no label, a colour never seen, one row: encoded by the schema.
+  new = tmp_path / "new.csv"
+  new.write_text("color,b,a\nblue,3,2\nviolet,0,1\n")
+  with pytest.warns(UserWarning, match="never saw: \\['violet'\\]"):
+    x_new, y_new, same = tabular.load_table(new, schema=schema)
+  assert same is schema and y_new is None
+  np.testing.assert_array_equal(x_new[0], x[1])  # the same row as the fitted table's second
+  assert x_new[1, list(schema.features).index("a")] == 1 and x_new[1, 2:].sum() == 0
+  one = tmp_path / "one.csv"
+  one.write_text("a,b,color\n9,9,red\n")
+  assert tabular.load_table(one, schema=schema)[0].shape == (1, 5)
+  lacking = tmp_path / "lacking.csv"
+  lacking.write_text("a,color\n1,red\n")
+  with pytest.raises(tabular.DataError, match=r"columns this table lacks: \['b'\]"):
+    tabular.load_table(lacking, schema=schema)
+  texty = tmp_path / "texty.csv"
+  texty.write_text("a,b,color\nx,1,red\n")
+  with pytest.raises(tabular.DataError, match=r"\['a'\] hold text"):
+    tabular.load_table(texty, schema=schema)
+
+
+def test_npz_with_labels(tmp_path):
+  rng = np.random.default_rng(0)
+  np.savez(tmp_path / "t.npz", X=rng.normal(size=(8, 3)), y=np.array([0, 1] * 4))
+  x, y, schema = tabular.load_table(tmp_path / "t.npz")
+  assert x.shape == (8, 3) and y.tolist() == [0, 1] * 4 and schema.features == ("x0", "x1", "x2")
+  np.save(tmp_path / "wide.npy", rng.normal(size=(2, 4)))
+  with pytest.raises(tabular.DataError, match="4 feature columns, but the model was fitted on 3"):
+    tabular.load_table(tmp_path / "wide.npy", schema=schema)
 
 
 def test_npy_table(tmp_path):
@@ -120,8 +155,8 @@ def test_bad_tables_give_clear_errors(tmp_path, content, match):
 def test_constant_columns_can_be_dropped(tmp_path):
   p = tmp_path / "c.csv"
   p.write_text("a,b\n1,2\n1,3\n1,5\n")
-  x, _, names = tabular.load_table(p, drop_constant=True)
-  assert names == ["b"] and x.shape == (3, 1)
+  x, _, schema = tabular.load_table(p, drop_constant=True)
+  assert schema.features == ("b",) and x.shape == (3, 1)
 
 
 # ------------------------------------------------------------ the contamination split

@@ -94,6 +94,10 @@ def test_goad_and_callable_representations():
   goad = STOCDetector(representation="goad", train_steps=64, num_transforms=8, contamination=0.1).fit(x)
   assert metrics.auc(y, goad.decision_scores_) > 85
   assert goad.refinement_ and goad.decision_function(x[:7]).shape == (7,)
+  # Pickled as plain weights and rebuilt: the same scores, the same labels.
+  restored = pickle.loads(pickle.dumps(goad))
+  np.testing.assert_array_equal(restored.decision_function(x), goad.decision_function(x))
+  np.testing.assert_array_equal(restored.predict(x[:50]), goad.labels_[:50])
   feats = STOCDetector(representation=lambda a: np.asarray(a)[:, :3] * 2.0, contamination=0.1).fit(x)
   assert metrics.auc(y, feats.decision_scores_) > 90
 
@@ -119,7 +123,11 @@ def test_contrastive_representation_on_images():
   det = STOCDetector(representation="contrastive", train_steps=4, contamination=0.1)
   det.fit(resize_images(s.x_train, 16))
   assert det.decision_scores_.shape == (len(s.x_train),)
-  assert det.decision_function(resize_images(s.x_test[:5], 16)).shape == (5,)
+  test = resize_images(s.x_test[:5], 16)
+  assert det.decision_function(test).shape == (5,)
+  restored = pickle.loads(pickle.dumps(det))
+  np.testing.assert_array_equal(restored.decision_function(test), det.decision_function(test))
+  assert restored.refined_mask_.sum() == det.refined_mask_.sum()
 
 
 @pytest.mark.parametrize("kwargs,match", [

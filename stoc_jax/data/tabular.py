@@ -6,8 +6,10 @@ formats; when a file is missing the error names the path tried and where to get 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -116,42 +118,66 @@ def load_breast_cancer():
   return d.data.astype(np.float32), (d.target == 0).astype(np.int64)
 
 
-def load_table(path, label_column: str | int | None = None, drop_constant: bool = False):
+@dataclasses.dataclass(frozen=True)
+class TableSchema:
+  """How a table's columns became the feature matrix, so that new rows are encoded the same way.
+
+  `columns`: the feature columns read (label column removed), in order; `categories`:
+  for each text column, its training values (each becomes a one-hot column);
+  `features`: the encoded feature names, in the matrix's order (constant columns
+  dropped when asked).
+  """
+  columns: tuple
+  categories: dict
+  features: tuple
+
+
+def load_table(path, label_column: str | int | None = None, drop_constant: bool = False,
+               schema: TableSchema | None = None):
   """A user table: CSV (header row; categorical columns one-hot encoded) or .npy / .npz.
 
   `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index.
   Errors name what is wrong: a missing file, an empty file, no numeric columns,
   missing values (rows and columns listed), fewer than 2 rows, constant columns
-  (unless `drop_constant`). Returns (X, y or None, column names).
+  (unless `drop_constant`). Returns (X, y or None, TableSchema).
+
+  With `schema` (from an earlier call), the table is encoded as that one was: the
+  same columns are required, text values unseen then get all-zero one-hot codes
+  (with a warning), and one row or constant columns are fine (new data to score).
   """
   path = Path(os.path.expanduser(str(path)))
   if not path.exists():
     raise DataError(f"no such file: {path}")
   if path.stat().st_size == 0:
     raise DataError(f"{path} is empty.")
-  if path.suffix in (".npy", ".npz"):
-    if path.suffix == ".npy":
-      arr = np.load(path, allow_pickle=False)
-    else:
-      with np.load(path, allow_pickle=False) as d:
-        if "X" not in d:
-          raise DataError(f"{path}: an .npz needs an array named X (and optionally y); found {d.files}.")
-        arr = d["X"]
-        if "y" in d and label_column is None:
-          return _check_matrix(arr, path, [f"x{i}" for i in range(arr.shape[1])],
-                               drop_constant) + (np.asarray(d["y"]).astype(np.int64).ravel(),)
-    if arr.ndim != 2:
-      raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}.")
-    y = None
-    names = [f"x{i}" for i in range(arr.shape[1])]
-    if label_column is not None:
-      col = int(label_column)
-      y = _labels(arr[:, col], path, col)
-      arr = np.delete(arr, col, axis=1)
-      del names[col]
-    x, names = _check_matrix(arr, path, names, drop_constant)
-    return x, y, names
-  return _load_csv(path, label_column, drop_constant)
+  if path.suffix not in (".npy", ".npz"):
+    return _load_csv(path, label_column, drop_constant, schema)
+  y = None
+  if path.suffix == ".npy":
+    arr = np.load(path, allow_pickle=False)
+  else:
+    with np.load(path, allow_pickle=False) as d:
+      if "X" not in d:
+        raise DataError(f"{path}: an .npz needs an array named X (and optionally y); found {d.files}.")
+      arr = d["X"]
+      if "y" in d and label_column is None:
+        y = np.asarray(d["y"]).astype(np.int64).ravel()
+  if arr.ndim != 2:
+    raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}.")
+  names = [f"x{i}" for i in range(arr.shape[1])]
+  if label_column is not None:
+    col = int(label_column)
+    y = _labels(arr[:, col], path, col)
+    arr = np.delete(arr, col, axis=1)
+    del names[col]
+  if schema is not None:
+    if tuple(names) != schema.columns:
+      raise DataError(f"{path}: {len(names)} feature columns, but the model was fitted on "
+                      f"{len(schema.columns)}; give the same columns (and the same --label-column).")
+    keep = [names.index(f) for f in schema.features]
+    return _check_rows(arr[:, keep], path), y, schema
+  x, features = _check_matrix(arr, path, names, drop_constant)
+  return x, y, TableSchema(tuple(names), {}, tuple(features))
 
 
 def _labels(values, path, column):
@@ -165,7 +191,7 @@ def _labels(values, path, column):
   return y.astype(np.int64)
 
 
-def _load_csv(path, label_column, drop_constant):
+def _load_csv(path, label_column, drop_constant, schema):
   import pandas as pd
   try:
     df = pd.read_csv(path)
@@ -180,6 +206,11 @@ def _load_csv(path, label_column, drop_constant):
     if label_column not in df.columns:
       raise DataError(f"{path}: no label column {label_column!r}; columns are {list(df.columns)}.")
     y = _labels(df.pop(label_column).to_numpy(), path, label_column)
+  if schema is not None:
+    missing_columns = [c for c in schema.columns if c not in df.columns]
+    if missing_columns:
+      raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}.")
+    df = df[list(schema.columns)]
   missing = df.isna()
   if missing.to_numpy().any():
     cols = [c for c in df.columns if missing[c].any()]
@@ -189,6 +220,8 @@ def _load_csv(path, label_column, drop_constant):
         f"and columns {cols[:10]}. Impute or drop them first.")
   if df.shape[1] == 0:
     raise DataError(f"{path}: no feature columns left after removing the label column.")
+  if schema is not None:
+    return _encode_like(df, path, schema), y, schema
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
   if len(categorical) == df.shape[1]:
     raise DataError(f"{path}: no numeric columns (all of {list(df.columns)[:10]} hold text). "
@@ -197,23 +230,55 @@ def _load_csv(path, label_column, drop_constant):
   if id_like:
     raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows (identifiers?); "
                     "one-hot encoding them would add a column per row. Drop them first.")
-  if categorical:
-    df = pd.get_dummies(df, columns=categorical, dtype=np.float32)
-  x, names = _check_matrix(df.to_numpy(np.float64), path, [str(c) for c in df.columns], drop_constant)
-  return x, y, names
+  categories = {c: tuple(sorted(df[c].astype(str).unique())) for c in categorical}
+  encoded = _one_hot(df, categories)
+  x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
+                              drop_constant)
+  return x, y, TableSchema(tuple(df.columns), categories, tuple(features))
 
 
-def _check_matrix(arr, path, names, drop_constant):
+def _one_hot(df, categories):
+  """Numeric columns as they are, then a 0/1 column `name_value` per text column and training value
+  (pandas.get_dummies' names and order); values outside `categories` get all zeros."""
+  import pandas as pd
+  codes = {f"{c}_{v}": (df[c].astype(str) == v).to_numpy(np.float32)
+           for c, values in categories.items() for v in values}
+  return pd.concat([df.drop(columns=list(categories)), pd.DataFrame(codes, index=df.index)], axis=1)
+
+
+def _encode_like(df, path, schema):
+  import pandas as pd
+  for c, values in schema.categories.items():
+    unseen = sorted(set(df[c].astype(str)) - set(values))
+    if unseen:
+      warnings.warn(f"{path}: column {c!r} holds values the model never saw: {unseen[:5]}; they are "
+                    "encoded as all-zero one-hot codes.", stacklevel=4)
+  numeric = [c for c in schema.columns if c not in schema.categories]
+  text = [c for c in numeric if not pd.api.types.is_numeric_dtype(df[c])]
+  if text:
+    raise DataError(f"{path}: columns {text[:10]} hold text, but they were numeric when the model was fitted.")
+  encoded = _one_hot(df, schema.categories)
+  encoded.columns = [str(c) for c in encoded.columns]
+  return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path)
+
+
+def _check_rows(arr, path):
+  """New rows to score: numeric and finite (one row and constant columns are fine)."""
   try:
     x = np.asarray(arr, np.float64)
   except (TypeError, ValueError):
     raise DataError(f"{path}: features must be numeric.") from None
-  if x.shape[0] < 2:
-    raise DataError(f"{path}: {x.shape[0]} row(s); anomaly detection needs at least 2 (in practice hundreds).")
   if not np.isfinite(x).all():
     bad = np.argwhere(~np.isfinite(x))
     raise DataError(f"{path}: NaN or infinite values at (row, column) {bad[:5].tolist()}; "
                     "impute or drop them first.")
+  return x.astype(np.float32)
+
+
+def _check_matrix(arr, path, names, drop_constant):
+  x = _check_rows(arr, path)
+  if x.shape[0] < 2:
+    raise DataError(f"{path}: {x.shape[0]} row(s); anomaly detection needs at least 2 (in practice hundreds).")
   const = np.flatnonzero(x.max(axis=0) == x.min(axis=0))
   if const.size:
     if not drop_constant:
@@ -224,7 +289,7 @@ def _check_matrix(arr, path, names, drop_constant):
     x, names = x[:, keep], [names[i] for i in keep]
     if x.shape[1] == 0:
       raise DataError(f"{path}: every column is constant.")
-  return x.astype(np.float32), names
+  return x, names
 
 
 def load_tabular(name: str, data_dir=None, seed: int = 0, path=None, label_column=None):
