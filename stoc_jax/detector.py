@@ -10,6 +10,11 @@
 with refinement on tables), "contrastive" (a contrastive ResNet-18 trained with
 refinement on images given as (N, H, W, C) arrays), or a callable mapping an
 array to features (e.g. a pretrained embedding).
+
+A fitted detector pickles, learned representations included (as their
+architecture and weights), so it can be fitted once and score new data in
+another process (`stoc-jax detect --save-model`, then `stoc-jax score`); a
+callable representation must be picklable itself (a module-level function, not a lambda).
 """
 
 from __future__ import annotations
