@@ -45,16 +45,25 @@ def main(path):
       print(f"| {100 * ratio:.1f} % | " + " | ".join(out) + " |")
 
 
+PAPER_SCALE = "paper-scale config"
+
+
+def _settings(r, drop_n_setting=False):
+  """A row's config overrides as one string, prefixed by PAPER_SCALE for the configs without `:cpu`.
+  With `drop_n_setting`, the N setting (max_anomaly_ratio=0) is left to the table's heading."""
+  overrides = [o for o in r["overrides"]
+               if not (drop_n_setting and o in ("split.max_anomaly_ratio=0", "split.max_anomaly_ratio=0.0"))]
+  if r.get("variant", "cpu") != "cpu":
+    overrides.insert(0, PAPER_SCALE)
+  return " ".join(overrides)
+
+
 def settings_table(path):
   """One line per (data set, ratio, method, config overrides), with the last refinement's efficacy."""
   cells = collections.defaultdict(dict)
   for r in map(json.loads, open(path)):
     # The N setting (max_anomaly_ratio=0) is named by its table's heading, not on every line.
-    overrides = " ".join(o for o in r["overrides"] if o not in ("split.max_anomaly_ratio=0",
-                                                                 "split.max_anomaly_ratio=0.0"))
-    if r.get("variant", "cpu") != "cpu":
-      overrides = f"paper-scale config {overrides}".strip()
-    cells[(r["dataset"], r["anomaly_ratio"], r["method"], overrides)][run_id(r)] = r
+    cells[(r["dataset"], r["anomaly_ratio"], r["method"], _settings(r, drop_n_setting=True))][run_id(r)] = r
   print("| data set | ratio | method | overrides | F1 per seed | mean ± std | anomalies / normals removed |")
   print("|---|---|---|---|---|---|---|")
   for (dataset, ratio, method, overrides), by_run in cells.items():
@@ -78,13 +87,14 @@ def paired_table(path, goad_path=None):
   for r in map(json.loads, open(path)):
     if goad_path and r["method"] == "goad":
       continue
-    cell = (r["dataset"], r["anomaly_ratio"], " ".join(r["overrides"]))
+    cell = (r["dataset"], r["anomaly_ratio"], _settings(r))
     runs[cell][(r["method"],) + run_id(r)] = r["f1_oracle"]
   if goad_path:
-    goad = {(r["dataset"], r["anomaly_ratio"]) + run_id(r): r["f1_oracle"]
+    goad = {(r["dataset"], r["anomaly_ratio"], r.get("variant", "cpu")) + run_id(r): r["f1_oracle"]
             for r in map(json.loads, open(goad_path)) if r["method"] == "goad" and not r["overrides"]}
-    for (dataset, ratio, _), f1 in runs.items():
-      f1.update({("goad",) + k[2:]: v for k, v in goad.items() if k[:2] == (dataset, ratio)})
+    for (dataset, ratio, settings), f1 in runs.items():
+      variant = "" if settings.startswith(PAPER_SCALE) else "cpu"
+      f1.update({("goad",) + k[3:]: v for k, v in goad.items() if k[:3] == (dataset, ratio, variant)})
   print("| data set | ratio | runs | GOAD | STOC | STOC - GOAD (± s.e.) | STOC wins / losses / ties "
         "| sign test p | splits where STOC's mean is higher |")
   print("|---|---|---|---|---|---|---|---|---|")
