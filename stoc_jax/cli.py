@@ -237,9 +237,9 @@ def score(args) -> dict:
     table["label"] = labels
   out = Path(args.out)
   out.parent.mkdir(parents=True, exist_ok=True)
-  with tempfile.NamedTemporaryFile("w", dir=out.parent, prefix=".stoc-jax-", suffix=".csv", delete=False) as f:
-    table.to_csv(f, index=False)
-  os.replace(f.name, out)
+  with tempfile.TemporaryDirectory(dir=out.parent, prefix=".stoc-jax-") as tmp:  # complete or absent
+    table.to_csv(Path(tmp) / "scores.csv", index=False)
+    os.replace(Path(tmp) / "scores.csv", out)
   return {"summary": summary, "label_metrics": label_metrics, "written": [str(out)]}
 
 
