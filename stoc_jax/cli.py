@@ -201,6 +201,12 @@ def _load_model(path):
     raise DataError(f"--model {path} is not a model saved by `stoc-jax detect --save-model` ({e}).") from None
   if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
     raise DataError(f"--model {path} is not a model saved by `stoc-jax detect --save-model`.")
+  from stoc_jax.workdir import software_environment
+  then, now = model["environment"]["packages"], software_environment()["packages"]
+  changed = {k: (then.get(k), v) for k, v in now.items() if then.get(k) != v}
+  if changed:  # scores may move by float rounding; the weights and threshold are the same
+    print(f"stoc-jax: note: {path} was saved with other package versions: "
+          + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()), file=sys.stderr)
   return model
 
 

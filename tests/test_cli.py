@@ -194,3 +194,16 @@ def test_saved_image_model_scores_a_folder(tmp_path, capsys):
   assert cli.main(["score", "--images", str(tmp_path / "big"), "--model", str(model),
                    "--out", str(tmp_path / "big.csv")]) == 2
   assert "resize them first" in capsys.readouterr().err
+
+
+def test_score_names_changed_package_versions(table, tmp_path, capsys):
+  import pickle
+  model = tmp_path / "m.stoc"
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv"), "--save-model", str(model)]) == 0
+  saved = pickle.loads(model.read_bytes())
+  saved["environment"]["packages"]["jax"] = "0.0.1"
+  model.write_bytes(pickle.dumps(saved))
+  capsys.readouterr()
+  assert cli.main(["score", str(table), "--model", str(model), "--out", str(tmp_path / "again.csv")]) == 0
+  err = capsys.readouterr().err
+  assert "other package versions: jax 0.0.1 -> " in err and "flax" not in err
