@@ -173,7 +173,7 @@ def detect(args) -> dict:
     written = [str(out), str(refined_path), str(report_dir / "report.html")]
     if args.save_model:
       Path(args.save_model).parent.mkdir(parents=True, exist_ok=True)
-      os.replace(tmp / "model", args.save_model)
+      shutil.move(tmp / "model", args.save_model)  # a rename on one file system
       written.append(args.save_model)
   return {"summary": summary, "label_metrics": label_metrics, "written": written}
 
