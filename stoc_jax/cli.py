@@ -93,8 +93,16 @@ def _load_images(folder):
   return x, labels, names
 
 
-def _label_metrics(labels, scores, threshold) -> dict:
+def _pixels_as_features(images):
+  """representation none on images: each pixel a feature in [0, 1] (as detect fitted, score applies)."""
+  return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+def _label_metrics(labels, scores, threshold) -> dict | None:
+  """AUC, AP and F1 when labels are given and hold both classes; else None."""
   from stoc_jax import metrics
+  if labels is None or not 0 < labels.sum() < len(labels):
+    return None
   return {"AUC": metrics.auc(labels, scores), "AP": metrics.average_precision(labels, scores),
           "F1 at the threshold": metrics.f1_at_threshold(labels, scores, threshold),
           "F1 (oracle top-k)": metrics.f1_oracle(labels, scores)}
@@ -105,15 +113,13 @@ def detect(args) -> dict:
   from stoc_jax.detector import STOCDetector
   from stoc_jax.report import refinement_quality, write_report
 
-  if bool(args.table) == bool(args.images):
-    raise DataError("give either a table file or --images DIR (one of them).")
   schema = None
   if args.images:
     x, labels, names = _load_images(args.images)
     sample_shape = x.shape[1:]  # before flattening, to check images scored later
     representation = args.representation or "contrastive"
     if representation == "none":
-      x = x.reshape(len(x), -1).astype(np.float32) / 255.0
+      x = _pixels_as_features(x)
     ids = names
   else:
     x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant)
@@ -139,12 +145,11 @@ def detect(args) -> dict:
              "kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_}
   if not args.images:
     summary.update(_repeated_rows(x))
-  label_metrics = None
-  if labels is not None and 0 < labels.sum() < len(labels):
+  label_metrics = _label_metrics(labels, scores, det.threshold_)
+  if label_metrics is not None:
     q = refinement_quality(keep, labels)
-    label_metrics = {**_label_metrics(labels, scores, det.threshold_),
-                     "refinement precision (removed rows that are anomalies)": q["precision"],
-                     "refinement recall (anomalies removed)": q["recall"]}
+    label_metrics.update({"refinement precision (removed rows that are anomalies)": q["precision"],
+                          "refinement recall (anomalies removed)": q["recall"]})
 
   # Write everything into a temporary folder beside the outputs, then move into place:
   # a failure leaves no half-written file.
@@ -213,8 +218,6 @@ def _load_model(path):
 def score(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
 
-  if bool(args.table) == bool(args.images):
-    raise DataError("give either a table file or --images DIR (one of them).")
   model = _load_model(args.model)
   det = model["detector"]
   if bool(args.images) != model["images"]:
@@ -226,7 +229,7 @@ def score(args) -> dict:
       raise DataError(f"--images {args.images}: images of shape {x.shape[1:]}, but the model was fitted on "
                       f"{model['sample_shape']}; resize them first.")
     if model["representation"] == "none":
-      x = x.reshape(len(x), -1).astype(np.float32) / 255.0
+      x = _pixels_as_features(x)
   else:
     x, labels, _ = load_table(args.table, args.label_column, schema=model["schema"])
     ids = list(range(len(x)))
@@ -234,9 +237,7 @@ def score(args) -> dict:
   flagged = (scores > det.threshold_).astype(int)
   summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
              "rows": len(x), "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
-  label_metrics = None
-  if labels is not None and 0 < labels.sum() < len(labels):
-    label_metrics = _label_metrics(labels, scores, det.threshold_)
+  label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd
   table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged})
   if labels is not None:
@@ -270,6 +271,8 @@ def main(argv=None) -> int:
   args = build_parser().parse_args(argv)
   from stoc_jax.data.tabular import DataError
   try:
+    if bool(args.table) == bool(args.images):
+      raise DataError("give either a table file or --images DIR (one of them).")
     result = (detect if args.command == "detect" else score)(args)
   except (DataError, ValueError, FileNotFoundError) as e:
     print(f"stoc-jax: error: {e}", file=sys.stderr)

@@ -20,9 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from run_f1 import benchmark_config, effective_overrides  # noqa: E402  (this folder is on sys.path when run as a script)
+from run_f1 import apply_overrides, benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
 from stoc_jax import goad, metrics, refine, tabular_stoc  # noqa: E402
-from stoc_jax.configs import parse_overrides  # noqa: E402
 
 
 def main():
@@ -38,8 +37,7 @@ def main():
   args = ap.parse_args()
   for seed in map(int, args.seeds.split(",")):
     c = benchmark_config(args.dataset, args.data_dir, args.ratio, seed)
-    overrides = effective_overrides(c, args.set)
-    c.update_from_flattened_dict(parse_overrides(overrides))
+    overrides = apply_overrides(c, args.set)
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     key = jax.random.key(seed)

@@ -32,9 +32,8 @@ import numpy as np  # noqa: E402
 from sklearn.covariance import LedoitWolf  # noqa: E402
 from sklearn.preprocessing import PowerTransformer, QuantileTransformer  # noqa: E402
 
-from run_f1 import append_row, benchmark_config, effective_overrides, run_method  # noqa: E402
+from run_f1 import append_row, apply_overrides, benchmark_config, run_method  # noqa: E402
 from stoc_jax import tabular_stoc  # noqa: E402
-from stoc_jax.configs import parse_overrides  # noqa: E402
 
 VARIANTS = ("config", "yj_z", "yj_raw", "yj_raw32", "quantile")
 CONFIG_SCALING = tabular_stoc.standardize
@@ -140,8 +139,7 @@ def main():
           for method in args.methods.split(","):
             config = benchmark_config(dataset, args.data_dir, ratio, seed)
             # "config" means z-scores, the configs' scaling when this probe ran (Thyroid's is now robust).
-            overrides = [f"preprocessing={variant}"] + effective_overrides(config, Z_SCORES)
-            config.update_from_flattened_dict(parse_overrides(Z_SCORES))
+            overrides = [f"preprocessing={variant}"] + apply_overrides(config, Z_SCORES)
             if (dataset, ratio, method, seed, tuple(overrides)) in done:
               continue
             tabular_stoc.standardize = make_scaler(variant)

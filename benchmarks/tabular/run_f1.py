@@ -125,6 +125,13 @@ def effective_overrides(config, pairs):
   return changed
 
 
+def apply_overrides(config, pairs):
+  """Applies the `key=value` pairs to `config` and returns the effective ones (what a row records)."""
+  overrides = effective_overrides(config, pairs)
+  config.update_from_flattened_dict(parse_overrides(overrides))
+  return overrides
+
+
 def append_row(out, run, res, variant, overrides, seconds):
   """Appends one run's line of JSON to `out` (the format report.py reads and resumes from);
   `run` = (dataset, ratio, method, split seed, model seed); with the settings it is the run_key
@@ -165,10 +172,9 @@ def main():
         for method in args.methods.split(","):
           run = (dataset, ratio, method, seed, model_seed)
           config = benchmark_config(dataset, args.data_dir, ratio, seed, args.variant, model_seed)
-          overrides = effective_overrides(config, args.set)
+          overrides = apply_overrides(config, args.set)
           if run_key(run, args.variant, overrides) in done:
             continue
-          config.update_from_flattened_dict(parse_overrides(overrides))
           t = time.time()
           res = run_method(config, method)
           append_row(args.out, run, res, args.variant, overrides, time.time() - t)
