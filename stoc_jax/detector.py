@@ -20,6 +20,7 @@ callable representation must be picklable itself (a module-level function, not a
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import jax
 import ml_collections
@@ -159,7 +160,12 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       self.refined_mask_ = np.ones(n, bool)
       self.gamma_ = gamma
       if self.refine:
-        mask, info = refine.refine_data(key, features, self.num_models, gamma)
+        try:
+          mask, info = refine.refine_data(key, features, self.num_models, gamma)
+        except refine.NothingKeptError as e:
+          # A detector still fits (scikit-learn's checks fit on 10-20 rows): say so, keep every row.
+          warnings.warn(f"{e} STOCDetector fitted its one-class model on all {n} rows instead.", stacklevel=2)
+          mask, info = np.ones(n, bool), {"gamma": e.gamma}
         self.refined_mask_, self.gamma_ = mask, info["gamma"]
         self.refinement_ = [{"round": 0, "kept": int(mask.sum()), "gamma": info["gamma"]}]
     if self.representation != "goad":

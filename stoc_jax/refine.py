@@ -19,6 +19,15 @@ from jax.sharding import PartitionSpec as P
 from stoc_jax import occ
 
 
+class NothingKeptError(ValueError):
+  """Refinement rejected (nearly) every row: there is nothing left to fit a one-class model on.
+  `gamma` is the fraction each model rejected (Otsu's estimate when it was estimated)."""
+
+  def __init__(self, message: str, gamma: float):
+    super().__init__(message)
+    self.gamma = gamma
+
+
 def resolve_gamma(gamma, anomaly_ratio: float | None = None):
   """Turns a config value for gamma into a float in (0, 1) or the string 'otsu'.
 
@@ -155,12 +164,22 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     raise FloatingPointError(
         "Refinement produced non-finite OCC scores; the features may hold huge values "
         "(standardise them) or NaN.")
-  if gamma == "otsu":
+  estimated = gamma == "otsu"
+  if estimated:
     estimate = occ.otsu_ratio(scores.mean(axis=0))
     gamma = float(min(max(otsu_multiplier * estimate, 1.0 / n), max_gamma))
   thresholds = thresholds_at_gamma(scores, gamma)
   rejected = scores >= thresholds[:, None]
   mask = ~rejected.any(axis=0)
+  if mask.sum() < 2:
+    # Nothing left to fit a one-class model on; seen with a few rows of many features per model.
+    how = " (estimated by Otsu's method)" if estimated else ""
+    raise NothingKeptError(
+        f"refinement kept {int(mask.sum())} of {n} rows: each of the K={num_models} one-class models "
+        f"rejects gamma={gamma:.3g} of them{how}, "
+        f"and a row is kept only if all K keep it. With {n // num_models} rows per model and "
+        f"{int(np.prod(features.shape[1:]))} features the models agree on almost none. Lower gamma "
+        "(or the contamination), use fewer models (num_models), or turn refinement off.", gamma)
   info = {"scores": scores, "thresholds": thresholds, "assignment": np.asarray(assignment),
           "gamma": gamma, "rejected_by": rejected.sum(axis=0)}
   return mask, info

@@ -159,3 +159,12 @@ def test_refine_dataset_says_why():
   assert ((out["rejected_by"] > 0) == ~out["keep"]).all()
   assert (out["scores"] >= out["thresholds"][:, None]).any(axis=0).tolist() == (~out["keep"]).tolist()
   assert (~out["keep"][y == 1]).mean() > 0.9
+
+
+def test_refinement_that_keeps_no_row_warns_and_fits_on_all_rows():
+  # 36 rows of 300 features, each model rejecting 90 %: before, the final GDE was fitted on no row (NaN).
+  x = np.random.default_rng(0).normal(size=(36, 300))
+  with pytest.warns(UserWarning, match=r"refinement kept [01] of 36 rows.*fitted its one-class model on all 36"):
+    det = STOCDetector(gamma=0.9, contamination=0.1).fit(x)
+  assert det.refined_mask_.all() and np.isfinite(det.decision_scores_).all()
+  assert det.labels_.sum() == 4  # the threshold still comes from the contamination given

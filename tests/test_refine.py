@@ -156,3 +156,12 @@ def test_sharded_refinement_on_8_devices_matches_single_device():
   out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240)
   assert out.returncode == 0, out.stderr[-3000:]
   assert "SHARDED_OK" in out.stdout
+
+
+def test_refinement_that_keeps_nothing_is_a_clear_error():
+  # Every row rejected by some model: nothing left to fit the final OCC on (it would give NaN scores).
+  x = np.random.default_rng(0).normal(size=(36, 300)).astype(np.float32)
+  with pytest.raises(ValueError, match=r"refinement kept [01] of 36 rows.*7 rows per model and 300 features"):
+    refine.refine_data(jax.random.key(0), x, 5, 0.9)
+  mask, _ = refine.refine_data(jax.random.key(0), x, 5, 0.05)  # a small gamma still works
+  assert mask.sum() >= 2
