@@ -28,3 +28,21 @@ def test_finished_runs_are_skipped_by_their_recorded_overrides(tmp_path):
   assert run_f1.run_key(run, "cpu", ["refine.gamma=0.15"]) in keys
   assert run_f1.run_key(run, "cpu", []) not in keys
   assert run_f1.run_key(run, "", ["refine.gamma=0.15"]) not in keys  # the paper-scale variant
+
+
+def test_mvtec_features_rows_pair_methods_on_one_test_set(tmp_path):
+  sys.path.insert(0, str(ROOT / "benchmarks" / "images"))
+  import mvtec_features
+  import numpy as np
+  rng = np.random.default_rng(0)
+  x = np.concatenate([rng.normal(size=(120, 6)), rng.normal(4.0, 1.0, size=(40, 6))]).astype(np.float32)
+  y = np.r_[np.zeros(120, int), np.ones(40, int)]
+  path = tmp_path / "mvtec-resnet18-toy.npz"
+  np.savez(path, X=x, y=y)
+  assert mvtec_features.categories(tmp_path) == {"toy": str(path)}
+  rows = {m: mvtec_features.run("toy", str(path), 0.1, m, seed=0) for m in ("gde", "stoc", "gde_oracle")}
+  # The pool of defects is held out at every ratio, so every method is scored on the same test set.
+  assert {(r["num_test"], r["test_anomalies"]) for r in rows.values()} == {(60 + 40 - 7, 40 - 7)}
+  assert rows["stoc"]["train_anomalies"] == 7 and rows["stoc"]["anomalies_removed"] == 1.0
+  assert "anomalies_removed" not in rows["gde"] and "anomalies_removed" not in rows["gde_oracle"]
+  assert rows["gde_oracle"]["auc"] > 95.0
