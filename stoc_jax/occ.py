@@ -145,9 +145,11 @@ gde_score_jit = jax.jit(gde_score)
 
 def rbf_gamma(features) -> float:
   """RBF kernel width of Sohn et al.: 10 / (dim * Var(f)), 10x scikit-learn's 'scale'."""
-  features = np.asarray(features)
+  features = np.asarray(features, np.float64)
   var = float(features.var())
-  if var <= 0:
+  # Identical rows (e.g. all a refinement kept) leave float32 rounding as the variance: a width
+  # of 1e17 would make every other point's kernel value 0 and its score infinite.
+  if var <= 1e-10 * max(float(np.mean(features**2)), 1e-30):
     var = 1.0
   return 10.0 / (features.shape[1] * var)
 

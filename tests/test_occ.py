@@ -111,6 +111,15 @@ def test_kde_width_rule_is_ten_times_sklearn_scale():
   assert occ.rbf_gamma(x) == pytest.approx(10.0 / (5 * x.var()))
 
 
+def test_kde_on_identical_rows_scores_other_rows_finitely():
+  # float32 copies of one row have a rounding-sized variance; the width rule must not blow up on it.
+  support = np.repeat(np.array([[-0.19310474]], np.float32), 21, axis=0)
+  support[0] = np.nextafter(support[0], np.float32(1))  # a variance of 1e-17
+  assert occ.rbf_gamma(support) == pytest.approx(10.0)
+  s = occ.kde_score(occ.kde_fit(support), np.array([[-0.19310474], [1.0], [2.57]], np.float32))
+  assert np.isfinite(s).all() and s[0] < s[1] < s[2]
+
+
 def test_ocsvm_rejects_unknown_kernel():
   with pytest.raises(ValueError, match="kernel"):
     occ.ocsvm_fit(np.zeros((5, 2)), kernel="poly")
