@@ -84,6 +84,9 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # A fraction in (0, 1), "auto" (2 x anomaly_ratio; 0.005 at ratio 0) or "otsu".
   c.refine.gamma = config_dict.FieldReference("auto", field_type=object)
   c.refine.otsu_multiplier = 2.0
+  # When fewer than 2 rows survive a round: "raise" (stop with the reason) or "keep_all" (warn and
+  # keep every row; what STOCDetector does).
+  c.refine.if_nothing_kept = "raise"
   c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
   c.refine.every_epochs = 500
   c.refine.schedule_steps = ()  # explicit steps instead of the epoch schedule
@@ -144,6 +147,7 @@ def image_defaults() -> ml_collections.ConfigDict:
   c.refine.num_models = 5
   c.refine.gamma = config_dict.FieldReference("auto", field_type=object)
   c.refine.otsu_multiplier = 2.0
+  c.refine.if_nothing_kept = "raise"  # see tabular_defaults
   c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
   c.refine.every_epochs = 500
   c.refine.schedule_steps = ()

@@ -20,7 +20,6 @@ callable representation must be picklable itself (a module-level function, not a
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import jax
 import ml_collections
@@ -160,12 +159,8 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       self.refined_mask_ = np.ones(n, bool)
       self.gamma_ = gamma
       if self.refine:
-        try:
-          mask, info = refine.refine_data(key, features, self.num_models, gamma)
-        except refine.NothingKeptError as e:
-          # A detector still fits (scikit-learn's checks fit on 10-20 rows): say so, keep every row.
-          warnings.warn(f"{e} STOCDetector fitted its one-class model on all {n} rows instead.", stacklevel=2)
-          mask, info = np.ones(n, bool), {"gamma": e.gamma}
+        # A detector fits whatever it is given (scikit-learn's checks fit on 10-20 rows).
+        mask, info = refine.refine_data(key, features, self.num_models, gamma, if_nothing_kept="keep_all")
         self.refined_mask_, self.gamma_ = mask, info["gamma"]
         self.refinement_ = [{"round": 0, "kept": int(mask.sum()), "gamma": info["gamma"]}]
     if self.representation != "goad":
@@ -344,6 +339,7 @@ def _learner_config(det) -> ml_collections.ConfigDict:
   c.train_steps = det.train_steps
   c.refine.enabled = bool(det.refine)
   c.refine.num_models = det.num_models
+  c.refine.if_nothing_kept = "keep_all"
   c.refine.schedule_steps = tuple(s for s in (det.train_steps // 8, det.train_steps // 4, det.train_steps // 2)
                                   if s > 0)
   c.checkpoint_every_steps = 0

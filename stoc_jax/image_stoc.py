@@ -256,7 +256,8 @@ def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | N
     nonlocal mask, used_gamma
     mask, info = refine.refine_data(refine.round_key(key, len(rounds)), feats, config.refine.num_models,
                                     gamma,  # "otsu" re-estimates each round
-                                    otsu_multiplier=config.refine.otsu_multiplier)
+                                    otsu_multiplier=config.refine.otsu_multiplier,
+                                    if_nothing_kept=config.refine.if_nothing_kept)
     used_gamma = info["gamma"]
     rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
     if wd is not None:

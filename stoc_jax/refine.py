@@ -9,6 +9,7 @@ keeps a sample only if every OCC scores it below its threshold (Eq. 1).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable
 
 import jax
@@ -20,12 +21,7 @@ from stoc_jax import occ
 
 
 class NothingKeptError(ValueError):
-  """Refinement rejected (nearly) every row: there is nothing left to fit a one-class model on.
-  `gamma` is the fraction each model rejected (Otsu's estimate when it was estimated)."""
-
-  def __init__(self, message: str, gamma: float):
-    super().__init__(message)
-    self.gamma = gamma
+  """Refinement rejected (nearly) every row: there is nothing left to fit a one-class model on."""
 
 
 def resolve_gamma(gamma, anomaly_ratio: float | None = None):
@@ -118,7 +114,7 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
                 occ_score: Callable[[Any, Any], Any] | None = None,
                 shrinkage: float | str = "ledoit_wolf", reg_covar: float = 1e-6,
                 otsu_multiplier: float = 2.0, max_gamma: float = 0.5,
-                mesh: jax.sharding.Mesh | None = None):
+                mesh: jax.sharding.Mesh | None = None, if_nothing_kept: str = "raise"):
   """Refines an unlabeled training set: returns (mask, info).
 
   Args:
@@ -133,6 +129,9 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
       score(model, features) -> (N,) anomaly scores. Default: GDE, fitted for all
       K models in one jitted pass.
     mesh: a mesh with a "data" axis when features are sharded over devices.
+    if_nothing_kept: when fewer than 2 samples survive, "raise" NothingKeptError
+      (the experiment pipelines) or "keep_all": warn and keep every sample
+      (STOCDetector, which must fit on whatever data it is given).
 
   Returns:
     mask: (N,) bool numpy array, True for samples kept as normal.
@@ -140,6 +139,8 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
       `gamma` (the value used) and `rejected_by` (N,) count of OCCs rejecting.
   """
   _check_inputs(features, num_models)
+  if if_nothing_kept not in ("raise", "keep_all"):
+    raise ValueError(f"if_nothing_kept must be 'raise' or 'keep_all'; got {if_nothing_kept!r}.")
   gamma = resolve_gamma(gamma)
   n = features.shape[0]
   assignment = random_partition(key, n, num_models)
@@ -172,14 +173,19 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
   rejected = scores >= thresholds[:, None]
   mask = ~rejected.any(axis=0)
   if mask.sum() < 2:
-    # Nothing left to fit a one-class model on; seen with a few rows of many features per model.
+    # Nothing left to fit a one-class model on; seen with a few rows of many features per model,
+    # and with groups of identical rows, which share a score and so are rejected together.
     how = " (estimated by Otsu's method)" if estimated else ""
-    raise NothingKeptError(
+    message = (
         f"refinement kept {int(mask.sum())} of {n} rows: each of the K={num_models} one-class models "
-        f"rejects gamma={gamma:.3g} of them{how}, "
+        f"rejects gamma={gamma:.3g} of them{how} (identical rows together), "
         f"and a row is kept only if all K keep it. With {n // num_models} rows per model and "
         f"{int(np.prod(features.shape[1:]))} features the models agree on almost none. Lower gamma "
-        "(or the contamination), use fewer models (num_models), or turn refinement off.", gamma)
+        "(or the contamination), use fewer models (num_models), or turn refinement off.")
+    if if_nothing_kept == "raise":
+      raise NothingKeptError(message)
+    warnings.warn(f"{message} Keeping all {n} rows instead.", stacklevel=2)
+    mask = np.ones(n, bool)
   info = {"scores": scores, "thresholds": thresholds, "assignment": np.asarray(assignment),
           "gamma": gamma, "rejected_by": rejected.sum(axis=0)}
   return mask, info
@@ -203,9 +209,11 @@ def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1
 
   Returns (scores of `eval_features` (M,), scores of `features` (N,), refine_data's info).
   """
-  _, info = refine_data(key, features, num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
-                        shrinkage=shrinkage, reg_covar=reg_covar, otsu_multiplier=otsu_multiplier,
-                        max_gamma=max_gamma)
+  with warnings.catch_warnings():  # the ensemble scores every row: how many Eq. 1 keeps does not matter
+    warnings.simplefilter("ignore")
+    _, info = refine_data(key, features, num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
+                          shrinkage=shrinkage, reg_covar=reg_covar, otsu_multiplier=otsu_multiplier,
+                          max_gamma=max_gamma, if_nothing_kept="keep_all")
   assignment, train = info["assignment"], info["scores"]
   if occ_fit is None:
     n, m = features.shape[0], eval_features.shape[0]

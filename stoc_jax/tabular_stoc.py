@@ -311,7 +311,8 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
     mask, info = refine.refine_data(refine.round_key(key, len(rounds)), feats,
                                     config.refine.num_models, gamma,  # "otsu" re-estimates each round
                                     occ_fit=gde_fit, occ_score=gde_score,
-                                    otsu_multiplier=config.refine.otsu_multiplier)
+                                    otsu_multiplier=config.refine.otsu_multiplier,
+                                    if_nothing_kept=config.refine.if_nothing_kept)
     used_gamma = info["gamma"]
     rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
     if wd is not None:
@@ -332,8 +333,9 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
       m = jax.device_get(m)
       if not np.isfinite(m["loss"]):
         raise FloatingPointError(
-            f"GOAD loss became {m['loss']} at step {step}; lower --config.goad.learning_rate "
-            f"(now {g.learning_rate}) or check the features for huge values.")
+            f"GOAD loss became {m['loss']} at step {step}; lower the learning rate (now {g.learning_rate}: "
+            "--config.goad.learning_rate, or STOCDetector(learning_rate=...)) or check the features "
+            "for huge values.")
       if wd is not None:
         wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
       bar.update(chunk)

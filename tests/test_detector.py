@@ -164,7 +164,16 @@ def test_refine_dataset_says_why():
 def test_refinement_that_keeps_no_row_warns_and_fits_on_all_rows():
   # 36 rows of 300 features, each model rejecting 90 %: before, the final GDE was fitted on no row (NaN).
   x = np.random.default_rng(0).normal(size=(36, 300))
-  with pytest.warns(UserWarning, match=r"refinement kept [01] of 36 rows.*fitted its one-class model on all 36"):
+  with pytest.warns(UserWarning, match=r"refinement kept [01] of 36 rows.*Keeping all 36 rows instead"):
     det = STOCDetector(gamma=0.9, contamination=0.1).fit(x)
   assert det.refined_mask_.all() and np.isfinite(det.decision_scores_).all()
   assert det.labels_.sum() == 4  # the threshold still comes from the contamination given
+
+
+def test_goad_refinement_that_keeps_no_row_warns_and_trains_on_all_rows():
+  # Three groups of identical rows: identical rows share a score, so a model rejects a whole group.
+  x = np.repeat(np.random.default_rng(0).normal(size=(3, 4)), 14, axis=0)[:40]
+  x[-1] += 5.0
+  with pytest.warns(UserWarning, match=r"refinement kept [01] of 40 rows.*Keeping all 40 rows instead"):
+    det = STOCDetector(representation="goad", gamma=0.4, train_steps=16).fit(x)
+  assert det.refined_mask_.all() and np.isfinite(det.decision_function(x)).all()

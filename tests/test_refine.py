@@ -163,5 +163,8 @@ def test_refinement_that_keeps_nothing_is_a_clear_error():
   x = np.random.default_rng(0).normal(size=(36, 300)).astype(np.float32)
   with pytest.raises(ValueError, match=r"refinement kept [01] of 36 rows.*7 rows per model and 300 features"):
     refine.refine_data(jax.random.key(0), x, 5, 0.9)
+  with pytest.warns(UserWarning, match="Keeping all 36 rows instead"):
+    mask, info = refine.refine_data(jax.random.key(0), x, 5, 0.9, if_nothing_kept="keep_all")
+  assert mask.all() and info["rejected_by"].max() >= 1  # the ensemble's verdicts are still reported
   mask, _ = refine.refine_data(jax.random.key(0), x, 5, 0.05)  # a small gamma still works
   assert mask.sum() >= 2
