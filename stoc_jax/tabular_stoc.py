@@ -157,7 +157,8 @@ def rescale_on_refined_rows(config, data, key, gamma):
     raise ValueError("refine.scaling=True re-estimates the column scaling, but standardize=False "
                      "turns it off; set --config.standardize=True or refine.scaling=False.")
   mask, info = refine.refine_data(key, data.x_train, config.refine.num_models, gamma,
-                                  otsu_multiplier=config.refine.otsu_multiplier)
+                                  otsu_multiplier=config.refine.otsu_multiplier,
+                                  if_nothing_kept=config.refine.if_nothing_kept)
   record = refinement_record(0, 0, mask, data.y_train, info["gamma"])
   _, x_train, x_test = standardize(data.x_train[mask], data.x_train, data.x_test,
                                    binary=config.get("standardize_binary", True),
@@ -212,7 +213,8 @@ def train_and_evaluate(config, workdir) -> dict:
     used_gamma = gamma
     if config.refine.enabled:
       mask, info = refine.refine_data(jax.random.fold_in(key, 1), data.x_train, config.refine.num_models,
-                                      gamma, otsu_multiplier=config.refine.otsu_multiplier)
+                                      gamma, otsu_multiplier=config.refine.otsu_multiplier,
+                                      if_nothing_kept=config.refine.if_nothing_kept)
       used_gamma = info["gamma"]
       rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
     if config.final_occ == "ensemble":  # the same key: the OCCs of the refinement above

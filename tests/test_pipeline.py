@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import ROOT, TABULAR, killed_at_refinement, need_shared
-from stoc_jax import tabular_stoc
+from stoc_jax import refine, tabular_stoc
 
 CONFIGS = {
     "thyroid_stoc": "tabular/thyroid.npz",
@@ -205,3 +205,14 @@ def test_runner_command_line(tmp_path):
   assert res["anomaly_ratio"] == 0.03 and "baseline" in res
   assert res["environment"]["packages"]["numpy"]  # kept when the runner adds the baseline
   assert json.loads((tmp_path / "config.json").read_text())["anomaly_ratio"] == 0.03
+
+
+def test_refinement_that_keeps_nothing_follows_refine_if_nothing_kept(tmp_path):
+  # Raw features (breast_cancer_stoc): each of the 5 models rejecting 99 % leaves no row.
+  c = tiny("breast_cancer_stoc", **{"refine.gamma": 0.99})
+  with pytest.raises(refine.NothingKeptError, match="refinement kept [01] of"):
+    tabular_stoc.train_and_evaluate(c, tmp_path / "raise")
+  c.refine.if_nothing_kept = "keep_all"
+  with pytest.warns(UserWarning, match="Keeping all"):
+    r = tabular_stoc.train_and_evaluate(c, tmp_path / "keep_all")
+  assert r["refinement"][-1]["kept"] == r["num_train"]
