@@ -130,7 +130,8 @@ class FinalOCC:
 def load_split(config):
   """The data set, contaminated as configured and standardised: a Split."""
   x, y = tabular.load_tabular(config.dataset, config.data_dir, seed=config.split.seed,
-                              path=config.get("data_path"), label_column=config.get("label_column"))
+                              path=config.get("data_path"), label_column=config.get("label_column"),
+                              kddrev_attack_fraction=config.get("kddrev_attack_fraction", 0.2))
   s = split_lib.contamination_split(
       x, y, config.anomaly_ratio, seed=config.split.seed,
       train_normal_fraction=config.split.train_normal_fraction,
