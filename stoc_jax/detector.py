@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from stoc_jax import occ, refine
 
 REPRESENTATIONS = (None, "goad", "contrastive")
-OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
+OCCS = occ.FINAL_OCCS
 
 
 def _resolve_contamination(contamination):
@@ -164,8 +164,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
         self.refined_mask_, self.gamma_ = mask, info["gamma"]
         self.refinement_ = [{"round": 0, "kept": int(mask.sum()), "gamma": info["gamma"]}]
     if self.representation != "goad":
-      from stoc_jax.tabular_stoc import FinalOCC
-      self._occ_score = FinalOCC(self.occ, features[self.refined_mask_])
+      self._occ_score = occ.FinalOCC(self.occ, features[self.refined_mask_])
     self.decision_scores_ = self._score_features(features)
     if contamination == "auto" and self.refinement_ and self.gamma is None:
       # Refinement rejected gamma = 2 x (Otsu's estimate) per model: reuse that estimate.

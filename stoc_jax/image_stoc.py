@@ -34,9 +34,8 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from tqdm.auto import tqdm
 
-from stoc_jax import augment, metrics, objectives, refine, resnet, schedule
+from stoc_jax import augment, metrics, objectives, occ, refine, resnet, schedule
 from stoc_jax.data import images as image_data
-from stoc_jax.tabular_stoc import FinalOCC, refinement_record
 from stoc_jax.workdir import Workdir
 
 
@@ -201,8 +200,8 @@ def prefetch(batches, size: int = 2):
 def _check_config(config, n_train, n_devices):
   if config.objective not in ("contrastive", "da_contrastive", "rotation", "rotnet", "dae"):
     raise ValueError(f"unknown objective {config.objective!r}.")
-  if config.final_occ not in ("gde", "kde", "ocsvm", "ocsvm_linear", "rotnet", "ensemble"):
-    raise ValueError("final_occ must be gde, kde, ocsvm, ocsvm_linear, rotnet or ensemble; "
+  if config.final_occ not in occ.FINAL_OCCS + ("rotnet", "ensemble"):
+    raise ValueError(f"final_occ must be one of {occ.FINAL_OCCS + ('rotnet', 'ensemble')}; "
                      f"got {config.final_occ!r}.")
   if config.final_occ == "rotnet" and config.objective != "rotnet":
     raise ValueError("final_occ='rotnet' scores with the rotation classifier: set objective='rotnet'.")
@@ -254,12 +253,11 @@ def train_image_stoc(config, x_train, y_train, key, gamma, mesh, wd: Workdir | N
 
   def refine_round(feats):
     nonlocal mask, used_gamma
-    mask, info = refine.refine_data(refine.round_key(key, len(rounds)), feats, config.refine.num_models,
-                                    gamma,  # "otsu" re-estimates each round
-                                    otsu_multiplier=config.refine.otsu_multiplier,
-                                    if_nothing_kept=config.refine.if_nothing_kept)
-    used_gamma = info["gamma"]
-    rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
+    mask, record = refine.configured_round(config.refine, refine.round_key(key, len(rounds)), feats,
+                                           gamma,  # "otsu" re-estimates each round
+                                           y_train=y_train, round_index=len(rounds), step=step)
+    used_gamma = record["gamma"]
+    rounds.append(record)
     if wd is not None:
       wd.log_metrics({"event": "refine", **rounds[-1]})
 
@@ -343,7 +341,7 @@ def train_and_evaluate(config, workdir) -> dict:
         used_gamma, otsu_multiplier=config.refine.otsu_multiplier)
     used_gamma = info["gamma"]
   else:
-    score = FinalOCC(config.final_occ, train_feats[mask])
+    score = occ.FinalOCC(config.final_occ, train_feats[mask])
     test_scores = score(features(graphdef, state, split.x_test, eval_bs, mesh))
     train_scores = score(train_feats)
   results = metrics.evaluate(split.y_test, test_scores, train_scores=train_scores,

@@ -9,6 +9,7 @@ Every scorer returns *anomaly* scores: higher means more anomalous.
 * KDE with the RBF width rule of Sohn et al. (10 / (dim * Var)).
 * OC-SVM (RBF or linear) through scikit-learn.
 * Otsu's threshold, used to estimate an unknown contamination ratio.
+* FinalOCC: any of the first three chosen by name, as configs and STOCDetector do.
 """
 
 from __future__ import annotations
@@ -226,3 +227,29 @@ def otsu_ratio(scores, num_bins: int = 256) -> float:
   """Fraction of samples at or above Otsu's threshold: an anomaly-ratio estimate."""
   scores = np.asarray(scores, np.float64).ravel()
   return float(np.mean(scores >= otsu_threshold(scores, num_bins)))
+
+
+FINAL_OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
+
+
+class FinalOCC:
+  """An OCC named by a config's `final_occ`, fitted on (refined) features: a picklable callable
+  returning anomaly scores. The final OCC of both pipelines and of STOCDetector."""
+
+  def __init__(self, kind: str, features):
+    if kind not in FINAL_OCCS:
+      raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {kind!r}.")
+    self.kind = kind
+    if kind == "gde":
+      self.model = jax.device_get(gde_fit_jit(features))
+    elif kind == "kde":
+      self.model = kde_fit(features)
+    else:
+      self.model = ocsvm_fit(features, kernel="rbf" if kind == "ocsvm" else "linear")
+
+  def __call__(self, features) -> np.ndarray:
+    if self.kind == "gde":
+      return np.asarray(gde_score_jit(self.model, features))
+    if self.kind == "kde":
+      return kde_score(self.model, features)
+    return ocsvm_score(self.model, features)

@@ -191,6 +191,32 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
   return mask, info
 
 
+def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict:
+  """A round's entry in results.json: kept count and, with known labels, the fractions of true
+  anomalies / normals removed (the papers' refinement efficacy)."""
+  record = {"round": round_index, "step": int(step), "kept": int(mask.sum()),
+            "gamma": float(gamma)}
+  if y_train is not None:
+    anomalies, normals = y_train == 1, y_train == 0
+    record["anomalies_removed"] = float((~mask[anomalies]).mean()) if anomalies.any() else None
+    record["normals_removed"] = float((~mask[normals]).mean()) if normals.any() else None
+  return record
+
+
+def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_index: int = 0,
+                     step: int = 0, occ_fit=None, occ_score=None):
+  """One refinement round with the settings of a config's `refine` block: (mask, record).
+
+  Every round of both pipelines goes through here, so K, the Otsu multiplier and
+  if_nothing_kept hold at each of them. `record` is `refinement_record`'s, with the
+  gamma used (Otsu's estimate when gamma is "otsu").
+  """
+  mask, info = refine_data(key, features, refine_cfg.num_models, gamma, occ_fit=occ_fit,
+                           occ_score=occ_score, otsu_multiplier=refine_cfg.otsu_multiplier,
+                           if_nothing_kept=refine_cfg.if_nothing_kept)
+  return mask, refinement_record(round_index, step, mask, y_train, info["gamma"])
+
+
 def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1, *,
                     occ_fit: Callable[[Any], Any] | None = None,
                     occ_score: Callable[[Any, Any], Any] | None = None,

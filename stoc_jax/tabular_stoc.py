@@ -29,9 +29,6 @@ from stoc_jax.data import split as split_lib
 from stoc_jax.data import tabular
 from stoc_jax.workdir import Workdir
 
-FINAL_OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
-
-
 IQR_OF_UNIT_NORMAL = 1.3489795  # so that IQR / this is the std of a Gaussian column
 
 
@@ -94,37 +91,8 @@ def standardize(x_train, *others, binary: bool = True, robust: bool = False):
   return [((x - centre) / scale).astype(np.float32) for x in (x_train,) + others]
 
 
-def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict:
-  """Kept count and, with known labels, the fractions of true anomalies / normals removed."""
-  record = {"round": round_index, "step": int(step), "kept": int(mask.sum()),
-            "gamma": float(gamma)}
-  if y_train is not None:
-    anomalies, normals = y_train == 1, y_train == 0
-    record["anomalies_removed"] = float((~mask[anomalies]).mean()) if anomalies.any() else None
-    record["normals_removed"] = float((~mask[normals]).mean()) if normals.any() else None
-  return record
-
-
-class FinalOCC:
-  """The final one-class classifier on (refined) features; a picklable callable returning anomaly scores."""
-
-  def __init__(self, kind: str, features):
-    if kind not in FINAL_OCCS:
-      raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {kind!r}.")
-    self.kind = kind
-    if kind == "gde":
-      self.model = jax.device_get(occ.gde_fit_jit(features))
-    elif kind == "kde":
-      self.model = occ.kde_fit(features)
-    else:
-      self.model = occ.ocsvm_fit(features, kernel="rbf" if kind == "ocsvm" else "linear")
-
-  def __call__(self, features) -> np.ndarray:
-    if self.kind == "gde":
-      return np.asarray(occ.gde_score_jit(self.model, features))
-    if self.kind == "kde":
-      return occ.kde_score(self.model, features)
-    return occ.ocsvm_score(self.model, features)
+# Model files pickled before FinalOCC moved to occ.py name it here.
+FinalOCC = occ.FinalOCC
 
 
 def load_split(config):
@@ -157,10 +125,7 @@ def rescale_on_refined_rows(config, data, key, gamma):
   if not config.get("standardize", True):
     raise ValueError("refine.scaling=True re-estimates the column scaling, but standardize=False "
                      "turns it off; set --config.standardize=True or refine.scaling=False.")
-  mask, info = refine.refine_data(key, data.x_train, config.refine.num_models, gamma,
-                                  otsu_multiplier=config.refine.otsu_multiplier,
-                                  if_nothing_kept=config.refine.if_nothing_kept)
-  record = refinement_record(0, 0, mask, data.y_train, info["gamma"])
+  mask, record = refine.configured_round(config.refine, key, data.x_train, gamma, y_train=data.y_train)
   _, x_train, x_test = standardize(data.x_train[mask], data.x_train, data.x_test,
                                    binary=config.get("standardize_binary", True),
                                    robust=config.get("standardize_robust", False))
@@ -179,8 +144,8 @@ def drop_duplicate_rows(x, y=None):
 def _check_config(config):
   if config.representation not in ("raw", "goad"):
     raise ValueError(f"representation must be 'raw' or 'goad', got {config.representation!r}.")
-  if config.representation == "raw" and config.final_occ not in FINAL_OCCS + ("ensemble",):
-    raise ValueError(f"final_occ must be one of {FINAL_OCCS + ('ensemble',)}, got {config.final_occ!r}.")
+  if config.representation == "raw" and config.final_occ not in occ.FINAL_OCCS + ("ensemble",):
+    raise ValueError(f"final_occ must be one of {occ.FINAL_OCCS + ('ensemble',)}, got {config.final_occ!r}.")
   if config.representation == "goad" and config.final_occ not in ("gde", "ensemble"):
     raise ValueError("With representation='goad' the final OCC is the per-projection GDEs: final_occ must "
                      f"be 'gde' or 'ensemble' (score with refinement's ensemble), got {config.final_occ!r}.")
@@ -213,18 +178,17 @@ def train_and_evaluate(config, workdir) -> dict:
     mask = np.ones(len(data.x_train), bool)
     used_gamma = gamma
     if config.refine.enabled:
-      mask, info = refine.refine_data(jax.random.fold_in(key, 1), data.x_train, config.refine.num_models,
-                                      gamma, otsu_multiplier=config.refine.otsu_multiplier,
-                                      if_nothing_kept=config.refine.if_nothing_kept)
-      used_gamma = info["gamma"]
-      rounds.append(refinement_record(0, 0, mask, data.y_train, used_gamma))
+      mask, record = refine.configured_round(config.refine, jax.random.fold_in(key, 1), data.x_train,
+                                             gamma, y_train=data.y_train)
+      used_gamma = record["gamma"]
+      rounds.append(record)
     if config.final_occ == "ensemble":  # the same key: the OCCs of the refinement above
       test_scores, train_scores, info = refine.ensemble_scores(
           jax.random.fold_in(key, 1), data.x_train, data.x_test, config.refine.num_models, used_gamma,
           otsu_multiplier=config.refine.otsu_multiplier)
       used_gamma = info["gamma"]
     else:
-      score = FinalOCC(config.final_occ, data.x_train[mask])
+      score = occ.FinalOCC(config.final_occ, data.x_train[mask])
       test_scores, train_scores = score(data.x_test), score(data.x_train)
   else:
     detector, _, rounds, used_gamma = train_goad_stoc(config, data.x_train, data.y_train, key, gamma, wd)
@@ -311,13 +275,12 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
 
   def refine_round(feats):
     nonlocal mask, used_gamma
-    mask, info = refine.refine_data(refine.round_key(key, len(rounds)), feats,
-                                    config.refine.num_models, gamma,  # "otsu" re-estimates each round
-                                    occ_fit=gde_fit, occ_score=gde_score,
-                                    otsu_multiplier=config.refine.otsu_multiplier,
-                                    if_nothing_kept=config.refine.if_nothing_kept)
-    used_gamma = info["gamma"]
-    rounds.append(refinement_record(len(rounds), step, mask, y_train, used_gamma))
+    mask, record = refine.configured_round(config.refine, refine.round_key(key, len(rounds)), feats,
+                                           gamma,  # "otsu" re-estimates each round
+                                           y_train=y_train, round_index=len(rounds), step=step,
+                                           occ_fit=gde_fit, occ_score=gde_score)
+    used_gamma = record["gamma"]
+    rounds.append(record)
     if wd is not None:
       wd.log_metrics({"event": "refine", **rounds[-1]})
 

@@ -81,6 +81,11 @@ def test_in_a_pipeline_and_pickled():
   assert metrics.auc(y, pipe.decision_function(x)) > 95
   restored = pickle.loads(pickle.dumps(pipe))
   np.testing.assert_allclose(restored.decision_function(x), pipe.decision_function(x))
+  # Model files saved before the final OCC moved from tabular_stoc to occ still load.
+  old = pickle.dumps(pipe, protocol=2).replace(b"cstoc_jax.occ\nFinalOCC\n",
+                                               b"cstoc_jax.tabular_stoc\nFinalOCC\n")
+  assert b"tabular_stoc" in old
+  np.testing.assert_allclose(pickle.loads(old).decision_function(x), pipe.decision_function(x))
 
 
 @pytest.mark.parametrize("occ", ["kde", "ocsvm"])
