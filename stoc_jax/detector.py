@@ -327,6 +327,7 @@ def _learner_config(det) -> ml_collections.ConfigDict:
     c = configs.tabular_defaults()
     c.goad.num_transforms = det.num_transforms
     c.goad.learning_rate = det.learning_rate
+    c.goad.clip_grad_norm = 1.0  # lr 0.1's first steps can otherwise diverge (goad.make_optimizer)
   else:
     c = configs.image_defaults()
     c.objective = "contrastive"

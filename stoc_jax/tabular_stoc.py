@@ -255,7 +255,8 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   used to report refinement efficacy. Returns (GOADDetector, mask, rounds, gamma used).
   """
   g = config.goad
-  tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay, g.optimizer)
+  tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay, g.optimizer,
+                           g.clip_grad_norm)
   graphdef, projections, state = goad.init(jax.random.fold_in(key, 0), x_train.shape[1], g, tx)
   n = len(x_train)
   total = int(config.train_steps)
