@@ -67,7 +67,7 @@ def test_kdd_gz_one_hot_and_labels(tmp_path):
   xr, yr = tabular.load_kdd(tmp_path, reverse=True, attack_fraction=0.5)
   assert (yr == 0).sum() == 6 and yr.sum() == 3
   _, yr = tabular.load_tabular("kddrev", tmp_path, kddrev_attack_fraction=2.0)
-  assert yr.sum() == 12  # GOAD's code keeps 0.25 x the normal rows; the papers' reading 0.2
+  assert yr.sum() == 12  # load_tabular passes the configs' kddrev_attack_fraction on
   for fraction in (0.0, 4.0):  # 4 x 6 = 24 attacks asked, 20 in the file
     with pytest.raises(tabular.DataError, match=r"attack_fraction.*\(0, 3.33\]"):
       tabular.load_kdd(tmp_path, reverse=True, attack_fraction=fraction)
