@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,7 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
-  from stoc_jax.detector import STOCDetector
+  from stoc_jax.detector import STOCDetector, repeated_rows
   from stoc_jax.report import refinement_quality, write_report
 
   schema = None
@@ -144,7 +145,7 @@ def detect(args) -> dict:
              "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum()),
              "kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_}
   if not args.images:
-    summary.update(_repeated_rows(x))
+    summary.update(repeated_rows(x))
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   if label_metrics is not None:
     q = refinement_quality(keep, labels)
@@ -250,21 +251,8 @@ def score(args) -> dict:
   return {"summary": summary, "label_metrics": label_metrics, "written": [str(out)]}
 
 
-# A row repeated this often (and at least 1 % of the table) is a dense mode to every one-class
-# model: refinement will keep it even if it is anomalous (KDD-Rev's copied attacks).
-REPEAT_WARNING = 20
-
-
-def _repeated_rows(x) -> dict:
-  """How many rows are exact copies of an earlier row, and the largest group of identical rows."""
-  _, counts = np.unique(x, axis=0, return_counts=True)
-  largest = int(counts.max())
-  if largest >= max(REPEAT_WARNING, 0.01 * len(x)):
-    print(f"stoc-jax: note: {largest} rows are exact copies of one row. Every one-class model takes a row "
-          "repeated that often for normal, so refinement will not remove it; if such repeats are "
-          "suspicious, drop duplicate rows before detection (pandas: df.drop_duplicates()).", file=sys.stderr)
-  return {"rows repeating an earlier row": int(len(x) - len(counts)),
-          "largest group of identical rows": largest}
+def _show_warning(message, category, *_, **__):
+  print(f"stoc-jax: warning: {message}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
@@ -273,7 +261,9 @@ def main(argv=None) -> int:
   try:
     if bool(args.table) == bool(args.images):
       raise DataError("give either a table file or --images DIR (one of them).")
-    result = (detect if args.command == "detect" else score)(args)
+    with warnings.catch_warnings():  # the library's warnings, as one line each, without a source line
+      warnings.showwarning = _show_warning
+      result = (detect if args.command == "detect" else score)(args)
   except (DataError, ValueError, FileNotFoundError) as e:
     print(f"stoc-jax: error: {e}", file=sys.stderr)
     return 2

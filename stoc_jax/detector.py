@@ -20,6 +20,7 @@ callable representation must be picklable itself (a module-level function, not a
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import jax
 import ml_collections
@@ -31,6 +32,27 @@ from stoc_jax import occ, refine
 
 REPRESENTATIONS = (None, "goad", "contrastive")
 OCCS = occ.FINAL_OCCS
+
+# A row repeated this often (and at least 1 % of the rows) is a dense mode to every one-class
+# model: refinement keeps it even when it is anomalous (KDD-Rev's copied attacks, where each
+# group masks itself: benchmarks/tabular/RESULTS.md, "Session 13").
+REPEAT_GROUP = 20
+
+
+def repeated_rows(X) -> dict:
+  """How many rows of a table are exact copies of an earlier row, and the largest group of identical rows."""
+  _, counts = np.unique(np.asarray(X), axis=0, return_counts=True)
+  return {"rows repeating an earlier row": int(len(X) - len(counts)),
+          "largest group of identical rows": int(counts.max())}
+
+
+def _warn_large_repeat_group(X):
+  largest = repeated_rows(X)["largest group of identical rows"]
+  if largest >= max(REPEAT_GROUP, 0.01 * len(X)):
+    warnings.warn(f"{largest} rows are exact copies of one row. Every one-class model takes a row repeated "
+                  "that often for normal, so refinement will not remove it; if such repeats are suspicious, "
+                  "drop duplicate rows before fitting (pandas: df.drop_duplicates()).", UserWarning,
+                  stacklevel=3)
 
 
 def _resolve_contamination(contamination):
@@ -150,6 +172,8 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     if n < 2 * self.num_models:
       raise ValueError(f"STOCDetector needs at least 2 x num_models = {2 * self.num_models} samples "
                        f"(got n_samples = {n}); lower num_models or pass more data.")
+    if np.ndim(X) == 2:  # tables; images are rarely copied exactly
+      _warn_large_repeat_group(X)
     key = jax.random.key(self.random_state)
     self.refinement_ = []
     if self.representation in ("goad", "contrastive"):

@@ -127,7 +127,7 @@ def test_repeated_rows_are_counted_and_a_large_group_is_pointed_out(table, tmp_p
   captured = capsys.readouterr()
   assert "rows repeating an earlier row: 40" in captured.out
   assert "largest group of identical rows: 41" in captured.out
-  assert "41 rows are exact copies of one row" in captured.err
+  assert "stoc-jax: warning: 41 rows are exact copies of one row" in captured.err
   assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv")]) == 0
   captured = capsys.readouterr()
   assert "largest group of identical rows: 1" in captured.out and "exact copies" not in captured.err

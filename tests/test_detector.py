@@ -1,6 +1,7 @@
 """STOCDetector and refine_dataset: conventions, scikit-learn compatibility, robustness to contamination."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -191,3 +192,18 @@ def test_goad_trains_on_heavy_tailed_columns():
     x = np.random.default_rng(seed).standard_cauchy(size=(40, 20))
     det = STOCDetector(representation="goad", scaling="robust", train_steps=64).fit(x)
     assert np.isfinite(det.decision_scores_).all()
+
+
+def test_a_large_group_of_copies_is_pointed_out_and_refinement_keeps_it():
+  x, y = contaminated()
+  anomaly = x[np.flatnonzero(y == 1)[0]]
+  x = np.concatenate([x, np.repeat(anomaly[None], 40, axis=0)])  # 41 copies of one anomalous row
+  with pytest.warns(UserWarning, match="41 rows are exact copies of one row"):
+    det = STOCDetector(contamination=0.15).fit(x)
+  # Why the note exists: the copies mask themselves, so every model of the ensemble keeps them,
+  # while refinement removes most of the other anomalies.
+  assert det.refined_mask_[-41:].all()
+  assert (~det.refined_mask_[:600][y == 1]).mean() > 0.8
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")  # without copies: no note
+    STOCDetector(contamination=0.1).fit(contaminated()[0])
