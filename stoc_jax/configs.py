@@ -85,6 +85,8 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # A fraction in (0, 1), "auto" (2 x anomaly_ratio; 0.005 at ratio 0) or "otsu".
   c.refine.gamma = config_dict.FieldReference("auto", field_type=object)
   c.refine.otsu_multiplier = 2.0
+  # The ensemble's one-class model: "gde" (the papers'; per projection on GOAD features) or "kde".
+  c.refine.occ = "gde"
   # When fewer than 2 rows survive a round: "raise" (stop with the reason) or "keep_all" (warn and
   # keep every row; what STOCDetector does).
   c.refine.if_nothing_kept = "raise"

@@ -125,7 +125,9 @@ def rescale_on_refined_rows(config, data, key, gamma):
   if not config.get("standardize", True):
     raise ValueError("refine.scaling=True re-estimates the column scaling, but standardize=False "
                      "turns it off; set --config.standardize=True or refine.scaling=False.")
-  mask, record = refine.configured_round(config.refine, key, data.x_train, gamma, y_train=data.y_train)
+  occ_fit, occ_score = refinement_occ(config.refine.occ)
+  mask, record = refine.configured_round(config.refine, key, data.x_train, gamma, y_train=data.y_train,
+                                         occ_fit=occ_fit, occ_score=occ_score)
   _, x_train, x_test = standardize(data.x_train[mask], data.x_train, data.x_test,
                                    binary=config.get("standardize_binary", True),
                                    robust=config.get("standardize_robust", False))
@@ -141,6 +143,27 @@ def drop_duplicate_rows(x, y=None):
   return x[keep], (None if y is None else y[keep])
 
 
+REFINE_OCCS = ("gde", "kde")
+
+
+def refinement_occ(kind: str, goad_aggregate: str | None = None):
+  """refine.occ as refine's (occ_fit, occ_score): raw (N, D) features, or GOAD's (N, M, H) when
+  `goad_aggregate` is given.
+
+  "gde": on GOAD features one GDE per projection, summed as goad.score_aggregate says; on raw
+  features (None, None), refine_data's own GDEs fitted at once. "kde": the papers' RBF KDE on a
+  row's features flattened. A KDE fits no covariance, which a group of identical rows would inflate
+  until it looks normal; it removed KDD-Rev's copied attacks with 2 GOAD seeds of 5 (RESULTS.md, "Session 13").
+  """
+  if kind == "kde":
+    flat = lambda f: np.asarray(f).reshape(len(f), -1)
+    return (lambda f: occ.kde_fit(flat(f))), (lambda p, f: occ.kde_score(p, flat(f)))
+  if goad_aggregate is None:
+    return None, None
+  return ((lambda f: goad.gde_fit_per_transform(jnp.asarray(f))),
+          (lambda p, f: goad.gde_score_per_transform(p, f, goad_aggregate)))
+
+
 def _check_config(config):
   if config.representation not in ("raw", "goad"):
     raise ValueError(f"representation must be 'raw' or 'goad', got {config.representation!r}.")
@@ -153,6 +176,8 @@ def _check_config(config):
     raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
   if config.representation == "goad" and config.goad.optimizer not in goad.OPTIMIZERS:
     raise ValueError(f"goad.optimizer must be one of {goad.OPTIMIZERS}, got {config.goad.optimizer!r}.")
+  if config.refine.occ not in REFINE_OCCS:
+    raise ValueError(f"refine.occ must be one of {REFINE_OCCS}, got {config.refine.occ!r}.")
   if config.train_steps < 1:
     raise ValueError(f"train_steps must be >= 1, got {config.train_steps}.")
 
@@ -177,15 +202,17 @@ def train_and_evaluate(config, workdir) -> dict:
     rounds = []
     mask = np.ones(len(data.x_train), bool)
     used_gamma = gamma
+    occ_fit, occ_score = refinement_occ(config.refine.occ)
     if config.refine.enabled:
       mask, record = refine.configured_round(config.refine, jax.random.fold_in(key, 1), data.x_train,
-                                             gamma, y_train=data.y_train)
+                                             gamma, y_train=data.y_train, occ_fit=occ_fit,
+                                             occ_score=occ_score)
       used_gamma = record["gamma"]
       rounds.append(record)
     if config.final_occ == "ensemble":  # the same key: the OCCs of the refinement above
       test_scores, train_scores, info = refine.ensemble_scores(
           jax.random.fold_in(key, 1), data.x_train, data.x_test, config.refine.num_models, used_gamma,
-          otsu_multiplier=config.refine.otsu_multiplier)
+          occ_fit=occ_fit, occ_score=occ_score, otsu_multiplier=config.refine.otsu_multiplier)
       used_gamma = info["gamma"]
     else:
       score = occ.FinalOCC(config.final_occ, data.x_train[mask])
@@ -234,15 +261,13 @@ class GOADDetector(NamedTuple):
 
 
 def goad_ensemble_scores(config, detector: GOADDetector, key, num_rounds: int, gamma, x_train, x_test):
-  """final_occ="ensemble" on GOAD features: the K per-projection GDE ensemble of the last refinement
+  """final_occ="ensemble" on GOAD features: the K-model ensemble (refine.occ) of the last refinement
   round (same key, so the same OCCs; without refinement, a round-0 ensemble) scores the rows instead
   of the final GDEs. Returns refine.ensemble_scores' (test scores, train scores, info)."""
-  aggregate = config.goad.score_aggregate
+  occ_fit, occ_score = refinement_occ(config.refine.occ, config.goad.score_aggregate)
   return refine.ensemble_scores(
       refine.round_key(key, max(num_rounds - 1, 0)), detector.features(x_train),
-      detector.features(x_test), config.refine.num_models, gamma,
-      occ_fit=lambda f: goad.gde_fit_per_transform(jnp.asarray(f)),
-      occ_score=lambda p, f: goad.gde_score_per_transform(p, f, aggregate),
+      detector.features(x_test), config.refine.num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
       otsu_multiplier=config.refine.otsu_multiplier)
 
 
@@ -271,15 +296,14 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   batch_key = jax.random.fold_in(key, 2)
   features_of = lambda params: goad.features(graphdef, params, projections, x_train,
                                              l2_normalize=g.l2_normalize)
-  gde_fit = lambda f: goad.gde_fit_per_transform(jnp.asarray(f))
-  gde_score = lambda p, f: goad.gde_score_per_transform(p, f, g.score_aggregate)
+  occ_fit, occ_score = refinement_occ(config.refine.occ, g.score_aggregate)
 
   def refine_round(feats):
     nonlocal mask, used_gamma
     mask, record = refine.configured_round(config.refine, refine.round_key(key, len(rounds)), feats,
                                            gamma,  # "otsu" re-estimates each round
                                            y_train=y_train, round_index=len(rounds), step=step,
-                                           occ_fit=gde_fit, occ_score=gde_score)
+                                           occ_fit=occ_fit, occ_score=occ_score)
     used_gamma = record["gamma"]
     rounds.append(record)
     if wd is not None:
@@ -315,6 +339,7 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   feats = features_of(state.params)
   if config.refine.enabled:
     refine_round(feats)
-  detector = GOADDetector(graphdef, state.params, projections, gde_fit(feats[mask]), g.score_aggregate,
+  detector = GOADDetector(graphdef, state.params, projections,
+                          goad.gde_fit_per_transform(jnp.asarray(feats[mask])), g.score_aggregate,
                           g.l2_normalize)
   return detector, mask, rounds, used_gamma

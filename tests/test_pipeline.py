@@ -163,6 +163,27 @@ def test_refined_scaling_takes_the_statistics_of_the_kept_rows(tmp_path):
                                     tmp_path / "c")
 
 
+def test_kde_as_the_refinement_occ(tmp_path):
+  import jax
+  import numpy as np
+  from stoc_jax import occ
+  c = tiny("breast_cancer_stoc", **{"refine.occ": "kde"})
+  res = tabular_stoc.train_and_evaluate(c, tmp_path / "raw")
+  # The round is refine_data's with the papers' KDE as each model, nothing else.
+  data = tabular_stoc.load_split(c)
+  mask, _ = refine.refine_data(jax.random.fold_in(jax.random.key(c.seed), 1), data.x_train,
+                               c.refine.num_models, res["gamma"], occ_fit=occ.kde_fit, occ_score=occ.kde_score)
+  assert res["refinement"][0]["kept"] == int(mask.sum())
+  gde = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc"), tmp_path / "gde")
+  assert gde["refinement"][0]["kept"] != res["refinement"][0]["kept"]
+  # On GOAD's (N, M, H) features the KDE takes each row's M x H values as one vector.
+  run = lambda name, kind: tabular_stoc.train_and_evaluate(
+      tiny("breast_cancer_stoc", representation="goad", **{"refine.occ": kind}), tmp_path / name)
+  assert run("goad_kde", "kde")["refinement"] != run("goad_gde", "gde")["refinement"]
+  with pytest.raises(ValueError, match="refine.occ must be one of"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.occ": "svm"}), tmp_path / "bad")
+
+
 def test_parse_overrides_reads_literals_and_bare_strings():
   from stoc_jax.configs import parse_overrides
   assert parse_overrides(["refine.gamma=otsu", "train_steps=8", "refine.schedule_steps=(1, 2)",

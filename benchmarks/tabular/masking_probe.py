@@ -11,7 +11,9 @@ which training rows land in the top gamma = 5 % of the scores:
   at least --group identical rows). An oracle that reads the labels: if the copies
   rank high once they are out of the fit, it is their own weight in the fit that
   hides them (masking);
-* "mcd": scikit-learn's MinCovDet, a robust covariance meant to resist masking.
+* "mcd": scikit-learn's MinCovDet, a robust covariance meant to resist masking;
+* "kde", "ocsvm": the papers' other one-class models (RBF width rule; scikit-learn's
+  OC-SVM), on the features of a row flattened.
 
 A diagnostic that reads the labels; STOC never does.
 """
@@ -28,7 +30,7 @@ import numpy as np  # noqa: E402
 from sklearn.covariance import MinCovDet  # noqa: E402
 
 from run_f1 import benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
-from stoc_jax import goad, tabular_stoc  # noqa: E402
+from stoc_jax import goad, occ, tabular_stoc  # noqa: E402
 
 
 def mcd_scores(fit_feats, feats, support_fraction, seed):
@@ -57,6 +59,7 @@ def main():
     y = data.y_train
     detector, *_ = tabular_stoc.train_goad_stoc(c, data.x_train, y, jax.random.key(seed), gamma)
     feats = np.asarray(detector.features(data.x_train))  # (N, M, H)
+    flat = feats.reshape(len(feats), -1)
     anomalies = np.flatnonzero(y == 1)
     _, inverse, counts = np.unique(data.x_train[anomalies], axis=0, return_inverse=True,
                                    return_counts=True)
@@ -69,6 +72,9 @@ def main():
         "gde, copies left out (oracle)": lambda: goad.gde_score_per_transform(
             goad.gde_fit_per_transform(feats[without_copies]), feats),
         "mcd, support 0.75": lambda: mcd_scores(feats[member], feats, 0.75, seed),
+        # The papers' other OCCs, on the M x H features of a row flattened.
+        "kde": lambda: occ.FinalOCC("kde", flat[member])(flat),
+        "ocsvm": lambda: occ.FinalOCC("ocsvm", flat[member])(flat),
     }
     for name, score in scorers.items():
       s = score()
