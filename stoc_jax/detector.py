@@ -33,9 +33,9 @@ from stoc_jax import occ, refine
 REPRESENTATIONS = (None, "goad", "contrastive")
 OCCS = occ.FINAL_OCCS
 
-# A row repeated this often (and at least 1 % of the rows) is a dense mode to every one-class
-# model: refinement keeps it even when it is anomalous (KDD-Rev's copied attacks, where each
-# group masks itself: benchmarks/tabular/RESULTS.md, "Session 13").
+# A row repeated this often (and at least 1 % of the rows) pulls a Gaussian's mean and covariance
+# towards itself until it looks normal: refinement keeps it even when it is anomalous (KDD-Rev's
+# copied attacks: benchmarks/tabular/RESULTS.md, "Session 13").
 REPEAT_GROUP = 20
 
 
@@ -49,10 +49,10 @@ def repeated_rows(X) -> dict:
 def _warn_large_repeat_group(X):
   largest = repeated_rows(X)["largest group of identical rows"]
   if largest >= max(REPEAT_GROUP, 0.01 * len(X)):
-    warnings.warn(f"{largest} rows are exact copies of one row. Every one-class model takes a row repeated "
-                  "that often for normal, so refinement will not remove it; if such repeats are suspicious, "
-                  "drop duplicate rows before fitting (pandas: df.drop_duplicates()).", UserWarning,
-                  stacklevel=3)
+    warnings.warn(f"{largest} rows are exact copies of one row. A one-class model fitted on them "
+                  "counts every copy, so it takes such a row for normal and refinement keeps it; if such "
+                  "repeats are suspicious, drop duplicate rows before fitting (pandas: "
+                  "df.drop_duplicates()).", UserWarning, stacklevel=3)
 
 
 def _resolve_contamination(contamination):

@@ -200,10 +200,10 @@ def test_a_large_group_of_copies_is_pointed_out_and_refinement_keeps_it():
   x = np.concatenate([x, np.repeat(anomaly[None], 40, axis=0)])  # 41 copies of one anomalous row
   with pytest.warns(UserWarning, match="41 rows are exact copies of one row"):
     det = STOCDetector(contamination=0.15).fit(x)
-  # Why the note exists: the copies mask themselves, so every model of the ensemble keeps them,
+  # Why it warns: the copies mask themselves, so every model of the ensemble keeps them,
   # while refinement removes most of the other anomalies.
   assert det.refined_mask_[-41:].all()
   assert (~det.refined_mask_[:600][y == 1]).mean() > 0.8
   with warnings.catch_warnings():
-    warnings.simplefilter("error")  # without copies: no note
+    warnings.simplefilter("error")  # without copies: no warning
     STOCDetector(contamination=0.1).fit(contaminated()[0])
