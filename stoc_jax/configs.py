@@ -87,6 +87,8 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   c.refine.otsu_multiplier = 2.0
   # The ensemble's one-class model: "gde" (the papers'; per projection on GOAD features) or "kde".
   c.refine.occ = "gde"
+  # GOAD only: R GOADs, refinement's model k looking through GOAD k mod R; GOAD 0 gives the final OCC.
+  c.refine.num_representations = 1
   # When fewer than 2 rows survive a round: "raise" (stop with the reason) or "keep_all" (warn and
   # keep every row; what STOCDetector does).
   c.refine.if_nothing_kept = "raise"

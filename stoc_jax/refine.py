@@ -120,7 +120,9 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
   Args:
     key: PRNG key for the random disjoint split.
     features: (N, ...) array of features, one row per training sample (numpy or
-      a jax.Array, possibly sharded along N over `mesh`).
+      a jax.Array, possibly sharded along N over `mesh`); or a list of R such
+      arrays, views of the same N samples (e.g. R representations): OCC k fits
+      and scores on view k mod R. Views need occ_fit / occ_score.
     num_models: K, the number of OCCs (and disjoint subsets).
     gamma: fraction in (0, 1) each OCC rejects, or "otsu" to estimate it as
       `otsu_multiplier` x the fraction above Otsu's threshold on the ensemble's
@@ -138,7 +140,14 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     info: dict with `scores` (K, N), `thresholds` (K,), `assignment` (N,),
       `gamma` (the value used) and `rejected_by` (N,) count of OCCs rejecting.
   """
-  _check_inputs(features, num_models)
+  views = list(features) if isinstance(features, (list, tuple)) else [features]
+  for view in views:
+    _check_inputs(view, num_models)
+  if len({view.shape[0] for view in views}) > 1:
+    raise ValueError(f"feature views must hold the same samples; got {[v.shape[0] for v in views]} rows.")
+  if len(views) > 1 and occ_fit is None:
+    raise ValueError("several feature views need a custom OCC (occ_fit and occ_score).")
+  features = views[0]
   if if_nothing_kept not in ("raise", "keep_all"):
     raise ValueError(f"if_nothing_kept must be 'raise' or 'keep_all'; got {if_nothing_kept!r}.")
   gamma = resolve_gamma(gamma)
@@ -157,8 +166,9 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     assign_np = np.asarray(assignment)
     scores = []
     for k in range(num_models):
-      model = occ_fit(features[np.flatnonzero(assign_np == k)])
-      scores.append(np.asarray(occ_score(model, features)))
+      view = views[k % len(views)]
+      model = occ_fit(view[np.flatnonzero(assign_np == k)])
+      scores.append(np.asarray(occ_score(model, view)))
     scores = np.stack(scores)
   scores = np.asarray(scores, np.float64)
   if not np.isfinite(scores).all():

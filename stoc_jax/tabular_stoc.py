@@ -176,6 +176,10 @@ def _check_config(config):
     raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
   if config.representation == "goad" and config.goad.optimizer not in goad.OPTIMIZERS:
     raise ValueError(f"goad.optimizer must be one of {goad.OPTIMIZERS}, got {config.goad.optimizer!r}.")
+  if config.refine.num_representations < 1 or (
+      config.refine.num_representations > 1 and (config.representation != "goad" or config.final_occ != "gde")):
+    raise ValueError("refine.num_representations must be >= 1, and above 1 it needs representation='goad' "
+                     f"and final_occ='gde'; got {config.refine.num_representations}.")
   if config.refine.occ not in REFINE_OCCS:
     raise ValueError(f"refine.occ must be one of {REFINE_OCCS}, got {config.refine.occ!r}.")
   if config.train_steps < 1:
@@ -282,20 +286,32 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   g = config.goad
   tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay, g.optimizer,
                            g.clip_grad_norm)
-  graphdef, projections, state = goad.init(jax.random.fold_in(key, 0), x_train.shape[1], g, tx)
+  # refine.num_representations = R > 1: R GOADs (R - 1 more seeds), each trained on the refined rows;
+  # refinement's model k looks through GOAD k mod R, and GOAD 0 gives the final OCC. One GOAD's view
+  # can hide a group of copied rows that another's shows (RESULTS.md, "Session 13").
+  num_reps = int(config.refine.num_representations)
+  inits = [goad.init(jax.random.fold_in(key, 0) if r == 0 else jax.random.fold_in(jax.random.fold_in(key, 5), r),
+                     x_train.shape[1], g, tx) for r in range(num_reps)]
+  graphdef = inits[0][0]
+  projections = [init[1] for init in inits]
+  states = [init[2] for init in inits]
   n = len(x_train)
   total = int(config.train_steps)
   steps_per_epoch = max(1, math.ceil(n / g.batch_size))
   refine_points, stops = schedule.training_stops(config.refine, total, steps_per_epoch,
                                                  config.checkpoint_every_steps)
   mask, rounds, used_gamma = np.ones(n, bool), [], gamma
-  if wd is not None:
-    state, mask, rounds, used_gamma = wd.restore_progress(state, n, gamma)
+  if wd is not None:  # one GOAD is saved as before, several as a list
+    restored, mask, rounds, used_gamma = wd.restore_progress(states[0] if num_reps == 1 else states, n, gamma)
+    states = [restored] if num_reps == 1 else list(restored)
 
   x_dev = jnp.asarray(x_train)
-  batch_key = jax.random.fold_in(key, 2)
-  features_of = lambda params: goad.features(graphdef, params, projections, x_train,
-                                             l2_normalize=g.l2_normalize)
+  batch_keys = [jax.random.fold_in(key, 2) if r == 0 else jax.random.fold_in(jax.random.fold_in(key, 6), r)
+                for r in range(num_reps)]
+  features_of = lambda r: goad.features(graphdef, states[r].params, projections[r], x_train,
+                                        l2_normalize=g.l2_normalize)
+  # What refinement sees: GOAD 0's features, or the list of every GOAD's (refine_data's views).
+  views = lambda: features_of(0) if num_reps == 1 else [features_of(r) for r in range(num_reps)]
   occ_fit, occ_score = refinement_occ(config.refine.occ, g.score_aggregate)
 
   def refine_round(feats):
@@ -309,37 +325,43 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
     if wd is not None:
       wd.log_metrics({"event": "refine", **rounds[-1]})
 
-  step = int(state.step)
+  step = int(states[0].step)
   if step == 0 and 0 in refine_points:  # past step 0 a checkpoint holds this round
-    refine_round(features_of(state.params))
+    refine_round(views())
   bar = tqdm(total=total, initial=step, desc="GOAD", unit="step", disable=None)
   while step < total:
     stop = next(s for s in stops if s > step)
     kept_idx = jnp.asarray(np.argsort(~mask, kind="stable"))
     while step < stop:
       chunk = min(config.steps_per_jit, stop - step)
-      state, m = goad.train_steps(graphdef, tx, projections, state, x_dev, kept_idx,
-                                  int(mask.sum()), batch_key, num_steps=chunk, batch_size=g.batch_size)
+      metrics_of = []
+      for r in range(num_reps):
+        states[r], m = goad.train_steps(graphdef, tx, projections[r], states[r], x_dev, kept_idx,
+                                        int(mask.sum()), batch_keys[r], num_steps=chunk,
+                                        batch_size=g.batch_size)
+        metrics_of.append(jax.device_get(m))
       step += chunk
-      m = jax.device_get(m)
-      if not np.isfinite(m["loss"]):
-        raise FloatingPointError(
-            f"GOAD loss became {m['loss']} at step {step}; lower the learning rate (now {g.learning_rate}: "
-            "--config.goad.learning_rate, or STOCDetector(learning_rate=...)) or check the features "
-            "for huge values.")
+      m = metrics_of[0]
+      for mr in metrics_of:
+        if not np.isfinite(mr["loss"]):
+          raise FloatingPointError(
+              f"GOAD loss became {mr['loss']} at step {step}; lower the learning rate (now "
+              f"{g.learning_rate}: --config.goad.learning_rate, or STOCDetector(learning_rate=...)) or "
+              "check the features for huge values.")
       if wd is not None:
         wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
       bar.update(chunk)
     if step in refine_points:
-      refine_round(features_of(state.params))
+      refine_round(views())
     if wd is not None:
-      wd.save(step, {"train": state, "mask": mask}, {"rounds": rounds, "gamma": used_gamma})
+      wd.save(step, {"train": states[0] if num_reps == 1 else states, "mask": mask},
+              {"rounds": rounds, "gamma": used_gamma})
   bar.close()
 
-  feats = features_of(state.params)
   if config.refine.enabled:
-    refine_round(feats)
-  detector = GOADDetector(graphdef, state.params, projections,
+    refine_round(views())
+  feats = features_of(0)
+  detector = GOADDetector(graphdef, states[0].params, projections[0],
                           goad.gde_fit_per_transform(jnp.asarray(feats[mask])), g.score_aggregate,
                           g.l2_normalize)
   return detector, mask, rounds, used_gamma

@@ -105,6 +105,23 @@ def test_interrupted_run_resumes_and_matches(tmp_path, monkeypatch, before_train
   assert [r["step"] for r in full["refinement"]] == [0] * before_training + [3, 6, 8]
 
 
+def test_several_goads_for_refinement_train_resume_and_differ(tmp_path, monkeypatch):
+  cfg = lambda: tiny("breast_cancer_stoc", representation="goad", train_steps=8, checkpoint_every_steps=2,
+                     **{"refine.schedule_steps": (3, 6), "refine.num_representations": 3})
+  full = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "full")
+  one = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="goad", train_steps=8,
+                                             **{"refine.schedule_steps": (3, 6)}), tmp_path / "one")
+  assert [r["step"] for r in full["refinement"]] == [3, 6, 8]
+  assert full["refinement"] != one["refinement"]  # models 1 and 2 look through other GOADs
+  with killed_at_refinement(monkeypatch, 2), pytest.raises(KeyboardInterrupt):
+    tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")
+  resumed = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")  # all three GOADs restored
+  assert resumed["refinement"] == full["refinement"] and resumed["f1_oracle"] == full["f1_oracle"]
+  with pytest.raises(ValueError, match="num_representations"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.num_representations": 2}),
+                                    tmp_path / "raw")
+
+
 def test_adam_trains_goad(tmp_path):
   c = tiny("breast_cancer_stoc", representation="goad", train_steps=64, steps_per_jit=32,
            **{"goad.optimizer": "adam", "goad.learning_rate": 0.01})

@@ -76,6 +76,25 @@ def test_custom_occ_path_agrees_with_default_gde():
   assert (m_default != m_custom).sum() <= 2
 
 
+def test_model_k_fits_and_scores_on_view_k_mod_r():
+  from stoc_jax import occ
+  x, y = planted()
+  # Two views of the same rows; in the second the anomalies sit among the normals (shifted back).
+  views = [x, np.where(y[:, None] == 1, x - 4.0, x).astype(np.float32)]
+  mask, info = refine.refine_data(jax.random.key(0), views, 4, 0.1, occ_fit=occ.gde_fit, occ_score=occ.gde_score)
+  a = info["assignment"]
+  for k in range(4):
+    view = views[k % 2]
+    expected = np.asarray(occ.gde_score(occ.gde_fit(view[a == k]), view))
+    np.testing.assert_allclose(info["scores"][k], expected, rtol=1e-5)
+  # A row is kept only if every model keeps it: the first view's models still remove the anomalies.
+  assert (~mask[y == 1]).mean() > 0.9
+  with pytest.raises(ValueError, match="same samples"):
+    refine.refine_data(jax.random.key(0), [x, x[:-1]], 4, 0.1, occ_fit=occ.gde_fit, occ_score=occ.gde_score)
+  with pytest.raises(ValueError, match="custom OCC"):
+    refine.refine_data(jax.random.key(0), views, 4, 0.1)
+
+
 def test_ensemble_scores_decide_as_refinement_and_rank_new_anomalies_high():
   from sklearn.metrics import roc_auc_score
   from stoc_jax import occ
