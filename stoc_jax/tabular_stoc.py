@@ -290,8 +290,10 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   # refinement's model k looks through GOAD k mod R, and GOAD 0 gives the final OCC. One GOAD's view
   # can hide a group of copied rows that another's shows (RESULTS.md, "Session 13").
   num_reps = int(config.refine.num_representations)
-  inits = [goad.init(jax.random.fold_in(key, 0) if r == 0 else jax.random.fold_in(jax.random.fold_in(key, 5), r),
-                     x_train.shape[1], g, tx) for r in range(num_reps)]
+  # GOAD 0 keeps the keys of a single GOAD, so R = 1 runs exactly as before.
+  extra_key = lambda tag, r: jax.random.fold_in(jax.random.fold_in(key, tag), r)
+  inits = [goad.init(jax.random.fold_in(key, 0) if r == 0 else extra_key(5, r), x_train.shape[1], g, tx)
+           for r in range(num_reps)]
   graphdef = inits[0][0]
   projections = [init[1] for init in inits]
   states = [init[2] for init in inits]
@@ -306,8 +308,7 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
     states = [restored] if num_reps == 1 else list(restored)
 
   x_dev = jnp.asarray(x_train)
-  batch_keys = [jax.random.fold_in(key, 2) if r == 0 else jax.random.fold_in(jax.random.fold_in(key, 6), r)
-                for r in range(num_reps)]
+  batch_keys = [jax.random.fold_in(key, 2) if r == 0 else extra_key(6, r) for r in range(num_reps)]
   features_of = lambda r: goad.features(graphdef, states[r].params, projections[r], x_train,
                                         l2_normalize=g.l2_normalize)
   # What refinement sees: GOAD 0's features, or the list of every GOAD's (refine_data's views).
