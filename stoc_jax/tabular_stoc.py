@@ -289,7 +289,7 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
   # refine.num_representations = R > 1: R GOADs (R - 1 more seeds), each trained on the refined rows;
   # refinement's model k looks through GOAD k mod R, and GOAD 0 gives the final OCC. One GOAD's view
   # can hide a group of copied rows that another's shows (RESULTS.md, "Session 13").
-  num_reps = int(config.refine.num_representations)
+  num_reps = int(config.refine.num_representations) if config.refine.enabled else 1  # the baseline uses one
   # GOAD 0 keeps the keys of a single GOAD, so R = 1 runs exactly as before.
   extra_key = lambda tag, r: jax.random.fold_in(jax.random.fold_in(key, tag), r)
   inits = [goad.init(jax.random.fold_in(key, 0) if r == 0 else extra_key(5, r), x_train.shape[1], g, tx)

@@ -117,6 +117,11 @@ def test_several_goads_for_refinement_train_resume_and_differ(tmp_path, monkeypa
     tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")
   resumed = tabular_stoc.train_and_evaluate(cfg(), tmp_path / "resumed")  # all three GOADs restored
   assert resumed["refinement"] == full["refinement"] and resumed["f1_oracle"] == full["f1_oracle"]
+  # The baseline (no refinement) is GOAD 0 alone, whose keys do not depend on R: the same run as R = 1.
+  off = lambda r, name: tabular_stoc.train_and_evaluate(
+      tiny("breast_cancer_stoc", representation="goad", train_steps=8,
+           **{"refine.enabled": False, "refine.num_representations": r}), tmp_path / name)
+  assert off(3, "off3")["auc"] == off(1, "off1")["auc"]
   with pytest.raises(ValueError, match="num_representations"):
     tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"refine.num_representations": 2}),
                                     tmp_path / "raw")
