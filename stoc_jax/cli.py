@@ -111,7 +111,7 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
-  from stoc_jax.detector import STOCDetector, repeated_rows
+  from stoc_jax.detector import STOCDetector
   from stoc_jax.report import refinement_quality, write_report
 
   schema = None
@@ -145,7 +145,7 @@ def detect(args) -> dict:
              "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum()),
              "kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_}
   if not args.images:
-    summary.update(repeated_rows(x))
+    summary.update(det.repeated_rows_)  # counted once, by fit
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   if label_metrics is not None:
     q = refinement_quality(keep, labels)

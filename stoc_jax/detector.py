@@ -46,13 +46,16 @@ def repeated_rows(X) -> dict:
           "largest group of identical rows": int(counts.max())}
 
 
-def _warn_large_repeat_group(X):
-  largest = repeated_rows(X)["largest group of identical rows"]
+def _counted_repeats(X) -> dict:
+  """repeated_rows(X), with a warning when the largest group is large."""
+  counts = repeated_rows(X)
+  largest = counts["largest group of identical rows"]
   if largest >= max(REPEAT_GROUP, 0.01 * len(X)):
     warnings.warn(f"{largest} rows are exact copies of one row. A one-class model fitted on them "
                   "counts every copy, so it takes such a row for normal and refinement keeps it; if such "
                   "repeats are suspicious, drop duplicate rows before fitting (pandas: "
                   "df.drop_duplicates()).", UserWarning, stacklevel=3)
+  return counts
 
 
 def _resolve_contamination(contamination):
@@ -172,8 +175,8 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     if n < 2 * self.num_models:
       raise ValueError(f"STOCDetector needs at least 2 x num_models = {2 * self.num_models} samples "
                        f"(got n_samples = {n}); lower num_models or pass more data.")
-    if np.ndim(X) == 2:  # tables; images are rarely copied exactly
-      _warn_large_repeat_group(X)
+    # Tables only (images are rarely copied exactly); kept for reports such as stoc-jax detect's.
+    self.repeated_rows_ = _counted_repeats(X) if np.ndim(X) == 2 else None
     key = jax.random.key(self.random_state)
     self.refinement_ = []
     if self.representation in ("goad", "contrastive"):

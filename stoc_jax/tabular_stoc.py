@@ -359,9 +359,10 @@ def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = N
               {"rounds": rounds, "gamma": used_gamma})
   bar.close()
 
+  final_views = views()
   if config.refine.enabled:
-    refine_round(views())
-  feats = features_of(0)
+    refine_round(final_views)
+  feats = final_views if num_reps == 1 else final_views[0]
   detector = GOADDetector(graphdef, states[0].params, projections[0],
                           goad.gde_fit_per_transform(jnp.asarray(feats[mask])), g.score_aggregate,
                           g.l2_normalize)
