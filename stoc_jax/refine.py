@@ -8,6 +8,7 @@ keeps a sample only if every OCC scores it below its threshold (Eq. 1).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, Callable
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from stoc_jax import occ
@@ -52,24 +54,151 @@ def resolve_gamma(gamma, anomaly_ratio: float | None = None):
 
 def random_partition(key, num_samples: int, num_models: int) -> jax.Array:
   """Assignment of each sample to one of K disjoint subsets of (almost) equal size."""
-  perm = jax.random.permutation(key, num_samples)
-  return jnp.zeros(num_samples, jnp.int32).at[perm].set(jnp.arange(num_samples, dtype=jnp.int32) % num_models)
+  return _partition(jax.random.permutation(key, num_samples), num_models)
+
+
+def _partition(perm, num_models):
+  n = perm.shape[0]
+  return jnp.zeros(n, jnp.int32).at[perm].set(jnp.arange(n, dtype=jnp.int32) % num_models)
 
 
 def round_key(key, round_index: int) -> jax.Array:
-  """The key of refinement round `round_index` in a training run seeded by `key` (both pipelines), so
-  that scripts and the ensemble scoring can rebuild a round's partition and OCCs."""
+  """The key of refinement round `round_index` in a run seeded by `key`: the loop's
+  (stoc_jax.loop) round i draws its partition from it."""
   return jax.random.fold_in(jax.random.fold_in(key, 1), round_index)
+
+
+def rows_to_reject(gamma: float, num_samples: int) -> int:
+  """Eq. 2's count: the threshold is the ceil(gamma * N)-th largest score (computed on the host
+  in float64, since gamma * N in float32 can round just above an integer)."""
+  return int(math.ceil(gamma * num_samples - 1e-9))
 
 
 def thresholds_at_gamma(scores, gamma: float) -> np.ndarray:
   """Eq. 2 for each row of `scores` (K, N): the ceil(gamma*N)-th largest score."""
-  scores = np.asarray(scores)
+  scores = jnp.asarray(scores)
+  return np.asarray(_decide(scores, rows_to_reject(gamma, scores.shape[1]))[0])
+
+
+@jax.jit
+def _decide(scores, num_reject):
+  """Eq. 2 and Eq. 1 on (K, N) scores: thresholds (K,), rejecting counts (N,), all finite."""
   n = scores.shape[1]
-  num_reject = int(math.ceil(gamma * n - 1e-9))
-  if num_reject <= 0:
-    return np.full(scores.shape[0], np.inf)
-  return -np.partition(-scores, num_reject - 1, axis=1)[:, num_reject - 1]
+  ordered = jnp.sort(scores, axis=1)
+  thresholds = jnp.where(num_reject > 0, ordered[:, jnp.clip(n - num_reject, 0, n - 1)], jnp.inf)
+  rejected_by = jnp.sum(scores >= thresholds[:, None], axis=0)
+  return thresholds, rejected_by, jnp.all(jnp.isfinite(scores))
+
+
+def _grouped_rows(perm, num_models):
+  """Row indices (K, ceil(N / K)) of each model's subset, in the order `_partition` assigns
+  them, and which entries are real (the last column is padding for some models)."""
+  n = perm.shape[0]
+  per_model = -(-n // num_models)
+  slots = jnp.arange(per_model * num_models)
+  padded = jnp.where(slots < n, jnp.pad(perm, (0, per_model * num_models - n)), 0)
+  return padded.reshape(per_model, num_models).T, (slots < n).reshape(per_model, num_models).T
+
+
+def _fit_grouped(features, perm, num_models, shrinkage, reg_covar) -> occ.GDEParams:
+  # Each model reads only its own N / K rows (a one-hot weighting would touch all N for each).
+  rows, valid = _grouped_rows(perm, num_models)
+  fit = lambda rv: jax.tree.map(lambda v: v[0], occ._fit_weighted(
+      features[rv[0]], rv[1].astype(features.dtype)[:, None], shrinkage, reg_covar))
+  return jax.lax.map(fit, (rows, valid))
+
+
+def _member_scores(params, features):
+  return jax.lax.map(lambda p: occ.gde_score_batched(p, features), params)
+
+
+@functools.partial(jax.jit, static_argnames=("num_models", "shrinkage", "reg_covar"))
+def _gde_fit_score(key, features, num_models, shrinkage, reg_covar):
+  """Partition, K GDE fits and K x N scores, plus Otsu's count on the mean score: one program."""
+  x = jnp.asarray(features, jnp.float32).reshape(features.shape[0], -1)
+  perm = jax.random.permutation(key, x.shape[0])
+  params = _fit_grouped(x, perm, num_models, shrinkage, reg_covar)
+  scores = _member_scores(params, x)
+  return params, scores, _partition(perm, num_models), _otsu_count(scores)
+
+
+def _otsu_count(scores, axis_name=None):
+  mean = scores.mean(axis=0)
+  count = jnp.sum(mean >= occ.otsu_threshold_jnp(mean, axis_name=axis_name))
+  return jax.lax.psum(count, axis_name) if axis_name else count
+
+
+@functools.lru_cache(maxsize=None)
+def _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar):
+  """_gde_fit_score for features sharded along the mesh's "data" axis (one compiled program per
+  mesh and settings): the sums are psum-ed, each device scores its own rows."""
+  def fit_score(x, assignment):
+    onehot = jax.nn.one_hot(assignment, num_models, dtype=x.dtype)
+    params = occ._fit_weighted(x, onehot, shrinkage, reg_covar, "data")
+    scores = _member_scores(params, x)
+    return params, scores, _otsu_count(scores, "data")
+
+  sharded = jax.shard_map(fit_score, mesh=mesh, in_specs=(P("data"), P("data")),
+                          out_specs=(P(), P(None, "data"), P()), check_vma=False)
+
+  @jax.jit
+  def run(features, assignment):
+    x = jnp.asarray(features, jnp.float32).reshape(features.shape[0], -1)
+    params, scores, otsu_count = sharded(x, assignment)
+    return params, scores, assignment, otsu_count
+
+  def fit_score_sharded(key, features):
+    assignment = random_partition(key, features.shape[0], num_models)
+    return run(features, jax.device_put(assignment, NamedSharding(mesh, P("data"))))
+  return fit_score_sharded
+
+
+def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float | str = "ledoit_wolf",
+                        reg_covar: float = 1e-6):
+  """Scores (K, N) of K GDEs, GDE k fitted on the rows with assignment == k (a reference path)."""
+  x = jnp.asarray(features, jnp.float32).reshape(features.shape[0], -1)
+  params = occ.gde_fit_many(x, assignment, num_models, shrinkage, reg_covar)
+  return _member_scores_jit(params, x)
+
+
+_member_scores_jit = jax.jit(_member_scores)
+
+
+class RefinementEnsemble:
+  """The K one-class models a refinement fitted, with their thresholds: scores new rows.
+
+  STOC Table 7's ablations score with the ensemble instead of a final OCC ("SRR
+  without final OCC"; without refinement, "Ensemble only"). Eq. 1 calls a row normal
+  when s_k < eta_k for every k; the score max_k (s_k - m_k) / (eta_k - m_k), with m_k
+  the median of model k's scores on the refined set's N rows, makes the K scales
+  comparable and puts that decision at exactly 1 (an interpretation: the papers do
+  not say how the ensemble scores).
+  """
+
+  def __init__(self, models, occ_score, num_views: int, train_scores, thresholds):
+    self.models, self.occ_score, self.num_views = models, occ_score, num_views
+    train_scores = np.asarray(train_scores, np.float64)
+    self.median = np.median(train_scores, axis=1)
+    # eta_k is infinite when gamma * N < 1 (nothing rejected); the largest score then marks the edge.
+    self.eta = np.where(np.isfinite(thresholds), thresholds, train_scores.max(axis=1))
+    self.scale = np.maximum(self.eta - self.median, 1e-12 * np.maximum(np.abs(self.median), 1.0))
+
+  def member_scores(self, features) -> np.ndarray:
+    """(K, M) scores of each model; `features` a view or a list of refinement's views."""
+    views = list(features) if isinstance(features, (list, tuple)) else [features]
+    if len(views) != self.num_views:
+      raise ValueError(f"this ensemble was fitted on {self.num_views} feature view(s); got {len(views)}.")
+    if self.occ_score is None:
+      x = jnp.asarray(views[0], jnp.float32).reshape(len(views[0]), -1)
+      return np.asarray(_member_scores_jit(self.models, x), np.float64)
+    return np.stack([np.asarray(self.occ_score(m, views[k % self.num_views]), np.float64)
+                     for k, m in enumerate(self.models)])
+
+  def normalise(self, member_scores) -> np.ndarray:
+    return ((np.asarray(member_scores) - self.median[:, None]) / self.scale[:, None]).max(axis=0)
+
+  def __call__(self, features) -> np.ndarray:
+    return self.normalise(self.member_scores(features))
 
 
 def _check_inputs(features, num_models: int):
@@ -87,28 +216,6 @@ def _check_inputs(features, num_models: int):
         "Impute or drop them before refinement.")
 
 
-def _gde_ensemble_scores(features, assignment, num_models, shrinkage, reg_covar, axis_name=None):
-  params = occ.gde_fit_many(features, assignment, num_models, shrinkage, reg_covar, axis_name)
-  # Sequential over models: no vmapped triangular solve (it can hang when sharded).
-  return jax.lax.map(lambda p: occ.gde_score(p, features), params)
-
-
-def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float | str = "ledoit_wolf",
-                        reg_covar: float = 1e-6, mesh: jax.sharding.Mesh | None = None):
-  """Scores (K, N) of K GDEs, GDE k fitted on rows with assignment == k.
-
-  With `mesh`, rows are sharded along its "data" axis and the whole fit-and-score
-  runs under shard_map (sums are psum-ed; each device scores its own rows).
-  """
-  fn = lambda x, a: _gde_ensemble_scores(x, a, num_models, shrinkage, reg_covar,
-                                         axis_name="data" if mesh is not None else None)
-  if mesh is None:
-    return jax.jit(fn)(features, assignment)
-  sharded = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"), P("data")),
-                          out_specs=P(None, "data"), check_vma=False)
-  return jax.jit(sharded)(features, assignment)
-
-
 def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
                 occ_fit: Callable[[Any], Any] | None = None,
                 occ_score: Callable[[Any, Any], Any] | None = None,
@@ -116,6 +223,10 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
                 otsu_multiplier: float = 2.0, max_gamma: float = 0.5,
                 mesh: jax.sharding.Mesh | None = None, if_nothing_kept: str = "raise"):
   """Refines an unlabeled training set: returns (mask, info).
+
+  With the default GDEs the partition, the K fits, the K x N scores and Otsu's
+  estimate are one jitted program and the thresholds (Eq. 2) and the vote (Eq. 1)
+  another, each compiled once per input shape and reused across calls and rounds.
 
   Args:
     key: PRNG key for the random disjoint split.
@@ -138,7 +249,8 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
   Returns:
     mask: (N,) bool numpy array, True for samples kept as normal.
     info: dict with `scores` (K, N), `thresholds` (K,), `assignment` (N,),
-      `gamma` (the value used) and `rejected_by` (N,) count of OCCs rejecting.
+      `gamma` (the value used), `rejected_by` (N,) count of OCCs rejecting, and
+      `ensemble`, the fitted `RefinementEnsemble` (it scores new rows).
   """
   views = list(features) if isinstance(features, (list, tuple)) else [features]
   for view in views:
@@ -147,41 +259,37 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     raise ValueError(f"feature views must hold the same samples; got {[v.shape[0] for v in views]} rows.")
   if len(views) > 1 and occ_fit is None:
     raise ValueError("several feature views need a custom OCC (occ_fit and occ_score).")
-  features = views[0]
+  if (occ_fit is None) != (occ_score is None):
+    raise ValueError("Pass occ_fit together with occ_score.")
   if if_nothing_kept not in ("raise", "keep_all"):
     raise ValueError(f"if_nothing_kept must be 'raise' or 'keep_all'; got {if_nothing_kept!r}.")
+  features = views[0]
   gamma = resolve_gamma(gamma)
   n = features.shape[0]
-  assignment = random_partition(key, n, num_models)
   if occ_fit is None:
-    if occ_score is not None:
-      raise ValueError("Pass occ_fit together with occ_score.")
-    flat = features.reshape(n, -1)
-    if mesh is not None:
-      assignment = jax.device_put(assignment, jax.sharding.NamedSharding(mesh, P("data")))
-    scores = gde_ensemble_scores(flat, assignment, num_models, shrinkage, reg_covar, mesh)
+    fit_score = (functools.partial(_gde_fit_score, num_models=num_models, shrinkage=shrinkage,
+                                   reg_covar=reg_covar) if mesh is None else
+                 _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar))
+    models, scores, assignment, otsu_count = fit_score(key, features)
+    if mesh is not None:  # Eq. 2 sorts each model's N scores: every device takes all K x N
+      scores = jax.device_put(scores, NamedSharding(mesh, P()))
   else:
-    if occ_score is None:
-      raise ValueError("Pass occ_score together with occ_fit.")
+    assignment = random_partition(key, n, num_models)
     assign_np = np.asarray(assignment)
-    scores = []
-    for k in range(num_models):
-      view = views[k % len(views)]
-      model = occ_fit(view[np.flatnonzero(assign_np == k)])
-      scores.append(np.asarray(occ_score(model, view)))
-    scores = np.stack(scores)
-  scores = np.asarray(scores, np.float64)
-  if not np.isfinite(scores).all():
+    models = [occ_fit(views[k % len(views)][np.flatnonzero(assign_np == k)]) for k in range(num_models)]
+    scores = jnp.asarray(np.stack([np.asarray(occ_score(m, views[k % len(views)]), np.float32)
+                                   for k, m in enumerate(models)]))
+    otsu_count = _otsu_count_jit(scores)
+  estimated = gamma == "otsu"
+  if estimated:
+    gamma = float(min(max(otsu_multiplier * int(otsu_count) / n, 1.0 / n), max_gamma))
+  thresholds, rejected_by, finite = _decide(scores, rows_to_reject(gamma, n))
+  if not bool(finite):
     raise FloatingPointError(
         "Refinement produced non-finite OCC scores; the features may hold huge values "
         "(standardise them) or NaN.")
-  estimated = gamma == "otsu"
-  if estimated:
-    estimate = occ.otsu_ratio(scores.mean(axis=0))
-    gamma = float(min(max(otsu_multiplier * estimate, 1.0 / n), max_gamma))
-  thresholds = thresholds_at_gamma(scores, gamma)
-  rejected = scores >= thresholds[:, None]
-  mask = ~rejected.any(axis=0)
+  rejected_by, thresholds = np.asarray(rejected_by), np.asarray(thresholds, np.float64)
+  mask = rejected_by == 0
   if mask.sum() < 2:
     # Nothing left to fit a one-class model on; seen with a few rows of many features per model,
     # and with groups of identical rows, which share a score and so are rejected together.
@@ -196,9 +304,14 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
       raise NothingKeptError(message)
     warnings.warn(f"{message} Keeping all {n} rows instead.", stacklevel=2)
     mask = np.ones(n, bool)
+  scores = np.asarray(scores, np.float64)
+  ensemble = RefinementEnsemble(models, None if occ_fit is None else occ_score, len(views), scores, thresholds)
   info = {"scores": scores, "thresholds": thresholds, "assignment": np.asarray(assignment),
-          "gamma": gamma, "rejected_by": rejected.sum(axis=0)}
+          "gamma": gamma, "rejected_by": rejected_by, "ensemble": ensemble}
   return mask, info
+
+
+_otsu_count_jit = jax.jit(_otsu_count)
 
 
 def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict:
@@ -227,43 +340,13 @@ def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_in
   return mask, refinement_record(round_index, step, mask, y_train, info["gamma"])
 
 
-def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1, *,
-                    occ_fit: Callable[[Any], Any] | None = None,
-                    occ_score: Callable[[Any, Any], Any] | None = None,
-                    shrinkage: float | str = "ledoit_wolf", reg_covar: float = 1e-6,
-                    otsu_multiplier: float = 2.0, max_gamma: float = 0.5):
-  """Scores rows with refinement's ensemble itself instead of a final OCC.
-
-  STOC Table 7's ablations: with a representation learned with refinement this is
-  "SRR without final OCC"; without refinement it is "Ensemble only". The K OCCs are
-  those `refine_data` fits for the same key and arguments: one per disjoint random
-  subset of all N rows of `features` (not only the refined ones), each thresholded
-  at its eta_k (Eq. 2). Eq. 1 calls a row normal when s_k < eta_k for every k. The
-  score max_k (s_k - m_k) / (eta_k - m_k), with m_k the median of OCC k's scores on
-  the N rows, makes the K scales comparable and puts that decision at exactly 1
-  (an interpretation: the papers do not say how the ensemble scores).
+def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1, **kwargs):
+  """Scores rows with the ensemble `refine_data(key, features, ...)` fits (`RefinementEnsemble`).
 
   Returns (scores of `eval_features` (M,), scores of `features` (N,), refine_data's info).
   """
   with warnings.catch_warnings():  # the ensemble scores every row: how many Eq. 1 keeps does not matter
     warnings.simplefilter("ignore")
-    _, info = refine_data(key, features, num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
-                          shrinkage=shrinkage, reg_covar=reg_covar, otsu_multiplier=otsu_multiplier,
-                          max_gamma=max_gamma, if_nothing_kept="keep_all")
-  assignment, train = info["assignment"], info["scores"]
-  if occ_fit is None:
-    n, m = features.shape[0], eval_features.shape[0]
-    params = jax.jit(occ.gde_fit_many, static_argnums=(2, 3, 4))(
-        jnp.asarray(features).reshape(n, -1), assignment, num_models, shrinkage, reg_covar)
-    flat = jnp.asarray(eval_features).reshape(m, -1)
-    evals = jax.jit(lambda p, x: jax.lax.map(lambda q: occ.gde_score(q, x), p))(params, flat)
-  else:
-    evals = [occ_score(occ_fit(features[np.flatnonzero(assignment == k)]), eval_features)
-             for k in range(num_models)]
-  evals = np.asarray(evals, np.float64)  # (K, M), from either branch
-  median = np.median(train, axis=1)
-  # eta_k is infinite when gamma * N < 1 (nothing rejected); the largest score then marks the edge.
-  eta = np.where(np.isfinite(info["thresholds"]), info["thresholds"], train.max(axis=1))
-  scale = np.maximum(eta - median, 1e-12 * np.maximum(np.abs(median), 1.0))
-  normalise = lambda s: ((s - median[:, None]) / scale[:, None]).max(axis=0)
-  return normalise(evals), normalise(train), info
+    _, info = refine_data(key, features, num_models, gamma, if_nothing_kept="keep_all", **kwargs)
+  ensemble = info["ensemble"]
+  return ensemble(eval_features), ensemble.normalise(info["scores"]), info

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from stoc_jax import refine
+from stoc_jax import occ, refine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -187,3 +187,43 @@ def test_refinement_that_keeps_nothing_is_a_clear_error():
   assert mask.all() and info["rejected_by"].max() >= 1  # the ensemble's verdicts are still reported
   mask, _ = refine.refine_data(jax.random.key(0), x, 5, 0.05)  # a small gamma still works
   assert mask.sum() >= 2
+
+
+def _count_compilations(fn):
+  """How many programs JAX traces or compiles while fn runs (the persistent cache off, so a cached
+  program cannot hide a retrace)."""
+  import jax.monitoring
+  events = []
+  listener = lambda name, *_, **__: events.append(name) if name.startswith("/jax/core/compile") else None
+  jax.monitoring.register_event_duration_secs_listener(listener)
+  previous = jax.config.jax_enable_compilation_cache
+  jax.config.update("jax_enable_compilation_cache", False)
+  try:
+    fn()
+  finally:
+    jax.config.update("jax_enable_compilation_cache", previous)
+    jax.monitoring.unregister_event_duration_listener(listener)
+  return len(events)
+
+
+@pytest.mark.parametrize("gamma,rows", [(0.1, 301), ("otsu", 302)])
+def test_a_second_refinement_of_the_same_shape_compiles_nothing(gamma, rows):
+  rng = np.random.default_rng(0)
+  x1, x2 = (rng.normal(size=(rows, 7)).astype(np.float32) for _ in range(2))  # a shape no other test uses
+  first = _count_compilations(lambda: refine.refine_data(jax.random.key(0), x1, 5, gamma))
+  again = _count_compilations(lambda: refine.refine_data(jax.random.key(1), x2, 5, 0.07 if gamma != "otsu" else gamma))
+  assert first > 0  # the counter sees compilations
+  assert again == 0
+
+
+def test_refine_data_returns_the_ensemble_it_fitted():
+  rng = np.random.default_rng(0)
+  x = np.concatenate([rng.normal(size=(380, 4)), rng.normal(4, 1, size=(20, 4))]).astype(np.float32)
+  mask, info = refine.refine_data(jax.random.key(0), x, 5, 0.1)
+  ensemble = info["ensemble"]
+  np.testing.assert_allclose(ensemble.member_scores(x), info["scores"], rtol=1e-5)
+  normalised = ensemble(x)
+  np.testing.assert_array_equal(normalised < 1.0, mask)  # Eq. 1's decision sits at exactly 1
+  # A custom OCC's ensemble scores with that OCC.
+  _, custom = refine.refine_data(jax.random.key(0), x, 5, 0.1, occ_fit=occ.kde_fit, occ_score=occ.kde_score)
+  np.testing.assert_allclose(custom["ensemble"].member_scores(x), custom["scores"], rtol=1e-5)
