@@ -19,6 +19,7 @@ callable representation must be picklable itself (a module-level function, not a
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
 
@@ -28,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from stoc_jax import occ, refine
+from stoc_jax import loop, occ, refine
 
 REPRESENTATIONS = (None, "goad", "contrastive")
 OCCS = occ.FINAL_OCCS
@@ -56,6 +57,22 @@ def _counted_repeats(X) -> dict:
                   "repeats are suspicious, drop duplicate rows before fitting (pandas: "
                   "df.drop_duplicates()).", UserWarning, stacklevel=3)
   return counts
+
+
+def _as_uint8_images(X) -> np.ndarray:
+  """Images as uint8: uint8 as they are, floats in [0, 1] scaled by 255; other ranges refused."""
+  if X.dtype == np.uint8:
+    return X
+  if np.issubdtype(X.dtype, np.integer) and X.size and X.min() >= 0 and X.max() <= 255:
+    return X.astype(np.uint8)
+  if np.issubdtype(X.dtype, np.floating):
+    if not np.isfinite(X).all():
+      raise ValueError("images hold NaN or infinite values; representation='contrastive' takes finite pixels.")
+    if X.size and (X.min() < 0.0 or X.max() > 1.0):
+      raise ValueError(f"float images must lie in [0, 1] (got values in [{X.min():.3g}, {X.max():.3g}]); "
+                       "pass uint8 pixels in 0-255, or divide by 255.")
+    return np.round(X * 255.0).astype(np.uint8)
+  raise ValueError(f"images must be uint8 (0-255) or floats in [0, 1]; got dtype {X.dtype}.")
 
 
 def _resolve_contamination(contamination):
@@ -143,6 +160,10 @@ class STOCDetector(OutlierMixin, BaseEstimator):
                        f"got {self.representation!r}.")
     if self.occ not in OCCS:
       raise ValueError(f"occ must be one of {OCCS}; got {self.occ!r}.")
+    if self.representation == "goad" and self.occ != "gde":
+      raise ValueError(f"occ={self.occ!r} does not apply with representation='goad': its final model is one "
+                       "GDE per GOAD projection. Use occ='gde', or representation=None for a "
+                       f"{self.occ} on the scaled columns.")
     if self.scaling not in ("standard", "robust"):
       raise ValueError(f"scaling must be 'standard' or 'robust'; got {self.scaling!r}.")
     if self.convention not in ("pyod", "sklearn"):
@@ -162,7 +183,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
         X = X[..., None]
       if X.ndim != 4:
         raise ValueError(f"representation='contrastive' takes images (N, H, W, C); got shape {X.shape}.")
-      return X
+      return _as_uint8_images(X)
     if callable(self.representation):
       return X
     return validate_data(self, X, dtype=np.float64, reset=fitting)
@@ -177,22 +198,12 @@ class STOCDetector(OutlierMixin, BaseEstimator):
                        f"(got n_samples = {n}); lower num_models or pass more data.")
     # Tables only (images are rarely copied exactly); kept for reports such as stoc-jax detect's.
     self.repeated_rows_ = _counted_repeats(X) if np.ndim(X) == 2 else None
-    key = jax.random.key(self.random_state)
-    self.refinement_ = []
-    if self.representation in ("goad", "contrastive"):
-      features = self._fit_learned(X, key, gamma)
-    else:
-      features = self._features(X, fitting=True)
-      self.refined_mask_ = np.ones(n, bool)
-      self.gamma_ = gamma
-      if self.refine:
-        # A detector fits whatever it is given (scikit-learn's checks fit on 10-20 rows).
-        mask, info = refine.refine_data(key, features, self.num_models, gamma, if_nothing_kept="keep_all")
-        self.refined_mask_, self.gamma_ = mask, info["gamma"]
-        self.refinement_ = [{"round": 0, "kept": int(mask.sum()), "gamma": info["gamma"]}]
-    if self.representation != "goad":
-      self._occ_score = occ.FinalOCC(self.occ, features[self.refined_mask_])
-    self.decision_scores_ = self._score_features(features)
+    features = self._input_features(X, fitting=True)
+    self._model = loop.run_stoc(self._make_learner(features), features, _learner_config(self),
+                                key=jax.random.key(self.random_state), gamma=gamma)
+    self.refined_mask_, self.refinement_ = self._model.mask, self._model.rounds
+    self.gamma_ = self._model.gamma
+    self.decision_scores_ = self._model.train_scores
     if contamination == "auto" and self.refinement_ and self.gamma is None:
       # Refinement rejected gamma = 2 x (Otsu's estimate) per model: reuse that estimate.
       self.contamination_ = float(self.gamma_) / 2.0
@@ -205,48 +216,38 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     self.offset_ = -self.threshold_  # sklearn: decision_function = score_samples - offset_
     return self
 
-  def _fit_learned(self, X, key, gamma):
-    from stoc_jax import image_stoc, tabular_stoc
+  def _make_learner(self, features):
+    from stoc_jax import goad, image_learner, sharding
     cfg = _learner_config(self)
     if self.representation == "goad":
-      Xs, self.mean_, self.scale_ = _standardize_fit(X, self.scaling == "robust")
-      det, mask, rounds, used = tabular_stoc.train_goad_stoc(cfg, Xs.astype(np.float32), None, key, gamma)
-      self._goad = det
-      self.refined_mask_, self.refinement_, self.gamma_ = mask, rounds, used
-      return Xs.astype(np.float32)
-    mesh = image_stoc.make_mesh()
-    cfg.batch_size = min(cfg.batch_size, len(X) // mesh.devices.size * mesh.devices.size)
-    learner = image_stoc.train_image_stoc(cfg, np.asarray(X, np.uint8), None, key, gamma, mesh)
-    self._learner, self._image_shape = learner, tuple(X.shape[1:])
-    self.refined_mask_, self.refinement_, self.gamma_ = learner.mask, learner.rounds, learner.gamma
-    return learner.train_features
+      return goad.GOADLearner(cfg.goad, features.shape[1], train_steps=cfg.train_steps,
+                              steps_per_jit=cfg.steps_per_jit)
+    if self.representation == "contrastive":
+      mesh = sharding.make_mesh()
+      cfg.batch_size = min(cfg.batch_size, len(features) // mesh.devices.size * mesh.devices.size)
+      return image_learner.ImageLearner(cfg, features.shape[1:], mesh)
+    return loop.FixedFeatures()
 
-  def _features(self, X, fitting=False):
+  def _input_features(self, X, fitting=False):
+    """What the learner takes: scaled columns, the callable's features, or uint8 images."""
     if callable(self.representation):
       feats = np.asarray(self.representation(X), np.float32)
       if feats.ndim != 2 or not np.isfinite(feats).all():
         raise ValueError("the representation callable must return finite (N, D) features.")
       return feats
-    if self.representation == "goad":
-      return ((X - self.mean_) / self.scale_).astype(np.float32)
     if self.representation == "contrastive":
-      return self._learner.features(np.asarray(X, np.uint8))
+      return X
     if fitting:
       X, self.mean_, self.scale_ = _standardize_fit(X, self.scaling == "robust")
       return X.astype(np.float32)
     return ((X - self.mean_) / self.scale_).astype(np.float32)
-
-  def _score_features(self, features):
-    if self.representation == "goad":
-      return np.asarray(self._goad.score(features), np.float64)
-    return np.asarray(self._occ_score(features), np.float64)
 
   # ----------------------------------------------------------------- scoring
 
   def anomaly_score(self, X):
     """Anomaly scores of X: higher = more anomalous, under either convention."""
     check_is_fitted(self, "threshold_")
-    return self._score_features(self._features(self._check_X(X)))
+    return self._model.score(self._input_features(self._check_X(X)))
 
   def decision_function(self, X):
     """PyOD: the anomaly score (higher = more anomalous). sklearn: threshold - score (< 0 = outlier)."""
@@ -277,81 +278,29 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     return tags
 
   def __getstate__(self):
-    # Learned representations are stored as their architecture and plain numpy weights, not
-    # as NNX graph objects, so a pickled detector loads in another process (and survives Flax
-    # changes to graph internals). The optimizer state and training features are dropped.
+    # A learned representation is kept as its settings and plain NumPy weights, not as NNX graph
+    # objects, so a pickled detector loads in another process (and survives Flax changes to graph
+    # internals). The optimiser state is dropped.
     state = self.__dict__.copy()
-    if "_goad" in state:
-      state["_goad"] = _goad_to_numpy(state["_goad"])
-    if "_learner" in state:
-      state["_learner"] = _learner_to_numpy(state["_learner"], _learner_config(self), self._image_shape)
+    if "_model" in state:
+      model = state["_model"]
+      export = getattr(model.learner, "export_state", None)
+      state["_model"] = dataclasses.replace(model, state=export(model.state) if export else model.state)
     return state
 
   def __setstate__(self, state):
-    if "_goad" in state:
-      state["_goad"] = _goad_from_numpy(state["_goad"])
-    if "_learner" in state:
-      state["_learner"] = _learner_from_numpy(state["_learner"])
+    model = state.get("_model")
+    if model is not None and hasattr(model.learner, "import_state"):
+      state["_model"] = dataclasses.replace(model, state=model.learner.import_state(model.state))
     self.__dict__.update(state)
-
-
-def _pure_numpy(nnx_state) -> dict:
-  from flax import nnx
-  return jax.tree.map(np.asarray, nnx.to_pure_dict(nnx_state))
-
-
-def _restore(template, pure: dict):
-  from flax import nnx
-  nnx.replace_by_pure_dict(template, jax.tree.map(jax.numpy.asarray, pure))
-  return template
-
-
-def _goad_to_numpy(detector) -> dict:
-  params = _pure_numpy(detector.params)
-  return {"num_transforms": int(detector.projections.shape[0]), "proj_dim": int(detector.projections.shape[2]),
-          "depth": len(params["layers"]), "hidden": int(params["layers"][0]["kernel"].shape[1]), "params": params,
-          "projections": np.asarray(detector.projections), "gdes": jax.device_get(detector.gdes),
-          "aggregate": detector.aggregate, "l2_normalize": detector.l2_normalize}
-
-
-def _goad_from_numpy(d: dict):
-  from flax import nnx
-  from stoc_jax import goad
-  from stoc_jax.tabular_stoc import GOADDetector
-  net = nnx.eval_shape(lambda: goad.GOADNet(d["proj_dim"], d["num_transforms"], d["hidden"], d["depth"],
-                                            rngs=nnx.Rngs(0)))
-  graphdef, template = nnx.split(net, nnx.Param)
-  return GOADDetector(graphdef, _restore(template, d["params"]), jax.numpy.asarray(d["projections"]),
-                      jax.tree.map(jax.numpy.asarray, d["gdes"]), d["aggregate"], d["l2_normalize"])
-
-
-def _learner_to_numpy(learner, config, image_shape) -> dict:
-  m = config.model
-  arch = {"objective": config.objective, "width": m.width, "stem": m.stem, "in_channels": image_shape[-1],
-          "head_hidden": m.head_hidden, "head_depth": m.head_depth, "head_out": m.head_out,
-          "image_size": image_shape[0]}
-  return {"architecture": arch, "params": _pure_numpy(learner.state.params),
-          "batch_stats": _pure_numpy(learner.state.batch_stats), "mask": learner.mask,
-          "rounds": learner.rounds, "gamma": learner.gamma, "total_steps": learner.total_steps}
-
-
-def _learner_from_numpy(d: dict):
-  from flax import nnx
-  from stoc_jax import image_stoc, resnet
-  arch = dict(d["architecture"])
-  model = nnx.eval_shape(lambda: resnet.Learner(arch.pop("objective"), **arch, rngs=nnx.Rngs(0)))
-  graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-  state = image_stoc.TrainState(_restore(params, d["params"]), _restore(batch_stats, d["batch_stats"]),
-                                None, None)
-  return image_stoc.TrainedLearner(graphdef, state, d["mask"], d["rounds"], d["gamma"], None,
-                                   d["total_steps"], None)
 
 
 def _learner_config(det) -> ml_collections.ConfigDict:
   """The training settings of the learned representations, at the detector's budget."""
   from stoc_jax import configs
-  if det.representation == "goad":
+  if det.representation != "contrastive":
     c = configs.tabular_defaults()
+    c.final_occ = det.occ
     c.goad.num_transforms = det.num_transforms
     c.goad.learning_rate = det.learning_rate
     c.goad.clip_grad_norm = 1.0  # lr 0.1's first steps can otherwise diverge (goad.make_optimizer)
@@ -363,6 +312,7 @@ def _learner_config(det) -> ml_collections.ConfigDict:
     c.optimizer.learning_rate = det.learning_rate
     c.batch_size = 32
     c.train_epochs = 0
+    c.final_occ = det.occ
   c.train_steps = det.train_steps
   c.refine.enabled = bool(det.refine)
   c.refine.num_models = det.num_models

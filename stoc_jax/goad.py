@@ -196,3 +196,131 @@ def gde_score_per_transform(params, feats, aggregate: str = "sum", batch_size: i
   out = [np.asarray(_score_batch(params, feats[i:i + batch_size], aggregate))
          for i in range(0, len(feats), batch_size)]
   return np.concatenate(out)
+
+
+# ------------------------------------------------------------- the learner of the STOC loop
+
+class PerTransformGDE:
+  """The final OCC on GOAD features: one GDE per projection, fitted on the refined rows."""
+
+  def __init__(self, features, aggregate: str):
+    self.gdes = jax.device_get(gde_fit_per_transform(jnp.asarray(features)))
+    self.aggregate = aggregate
+
+  def __call__(self, features) -> np.ndarray:
+    return gde_score_per_transform(self.gdes, features, self.aggregate)
+
+
+class GOADLearner:
+  """GOAD for `stoc_jax.loop.run_stoc`: R >= 1 networks, each with its own projections and seed.
+
+  With `num_representations` R > 1, refinement's model k looks through GOAD k mod R
+  (`features` returns R views) and GOAD 0 gives the final OCC: one GOAD's view can hide
+  a group of copied rows that another's shows. GOAD 0 keeps the keys of a single GOAD,
+  so R = 1 is the plain pipeline. The projections are fixed by the run's key; the
+  training state (one TrainState, or a list of R) is what is checkpointed.
+  """
+
+  name = "GOAD"
+  final_occs = ("gde",)
+  learning_rate_hint = "--config.goad.learning_rate, or STOCDetector(learning_rate=...)"
+
+  def __init__(self, cfg, in_dim: int, *, train_steps: int, steps_per_jit: int,
+               num_representations: int = 1, refinement_occ: str = "gde"):
+    if cfg.score_aggregate not in AGGREGATES:
+      raise ValueError(f"goad.score_aggregate must be one of {AGGREGATES}, got {cfg.score_aggregate!r}.")
+    self.cfg, self.in_dim = cfg, in_dim
+    self.train_steps, self.steps_per_call = int(train_steps), int(steps_per_jit)
+    self.num_representations = int(num_representations)
+    self.refinement_occ_kind = refinement_occ
+    self.batch_size = cfg.batch_size
+    self._build()
+
+  def _build(self):
+    g = self.cfg
+    self.tx = make_optimizer(g.learning_rate, g.momentum, g.weight_decay, g.optimizer, g.clip_grad_norm)
+    net = nnx.eval_shape(lambda: GOADNet(g.proj_dim, g.num_transforms, g.hidden, g.depth, rngs=nnx.Rngs(0)))
+    self.graphdef = nnx.split(net, nnx.Param)[0]
+    self._x = (None, None)
+
+  def __getstate__(self):  # the graph definition and optimiser are rebuilt from the settings
+    state = self.__dict__.copy()
+    for name in ("tx", "graphdef", "_x"):
+      state.pop(name, None)
+    state["projections"] = [np.asarray(p) for p in state.get("projections", [])]
+    return state
+
+  def __setstate__(self, state):
+    self.__dict__.update(state)
+    self.projections = [jnp.asarray(p) for p in self.projections]
+    self._build()
+
+  def export_state(self, state) -> list:
+    """Each GOAD's weights as plain NumPy (no optimiser state): what a pickled detector keeps."""
+    return [jax.tree.map(np.asarray, nnx.to_pure_dict(s.params)) for s in self._states(state)]
+
+  def import_state(self, saved: list):
+    net = nnx.eval_shape(lambda: GOADNet(self.cfg.proj_dim, self.cfg.num_transforms, self.cfg.hidden,
+                                         self.cfg.depth, rngs=nnx.Rngs(0)))
+    states = []
+    for pure in saved:
+      template = nnx.split(net, nnx.Param)[1]
+      nnx.replace_by_pure_dict(template, jax.tree.map(jnp.asarray, pure))
+      states.append(TrainState(template, None, None))
+    return states[0] if self.num_representations == 1 else states
+
+  def _keys(self, key, r):
+    # GOAD 0 uses the keys a single GOAD always used; the others fold in their index.
+    if r == 0:
+      return jax.random.fold_in(key, 0), jax.random.fold_in(key, 2)
+    extra = lambda tag: jax.random.fold_in(jax.random.fold_in(key, tag), r)
+    return extra(5), extra(6)
+
+  def steps(self, num_rows: int):
+    return self.train_steps, max(1, -(-num_rows // self.cfg.batch_size))
+
+  def init(self, key, x_train):
+    inits = [init(self._keys(key, r)[0], self.in_dim, self.cfg, self.tx) for r in range(self.num_representations)]
+    self.projections = [projections for _, projections, _ in inits]
+    states = [state for _, _, state in inits]
+    return states[0] if self.num_representations == 1 else states
+
+  def _states(self, state):
+    return [state] if self.num_representations == 1 else list(state)
+
+  def train(self, state, x_train, mask, *, key, num_steps: int, round_index: int):
+    del round_index  # batches are drawn on device from the kept rows, keyed by step
+    if self._x[0] is not x_train:
+      self._x = (x_train, jnp.asarray(x_train))
+    kept_idx = jnp.asarray(np.argsort(~mask, kind="stable"))
+    states, losses, first = [], [], None
+    for r, s in enumerate(self._states(state)):
+      s, m = train_steps(self.graphdef, self.tx, self.projections[r], s, self._x[1], kept_idx,
+                         int(mask.sum()), self._keys(key, r)[1], num_steps=num_steps,
+                         batch_size=self.cfg.batch_size)
+      m = {k: float(v) for k, v in jax.device_get(m).items()}
+      first = first or m
+      losses.append(m["loss"])
+      states.append(s)
+    # The logged metrics are GOAD 0's; a non-finite loss of any GOAD stops the run.
+    bad = [loss for loss in losses if not np.isfinite(loss)]
+    metrics = dict(first, loss=bad[0] if bad else first["loss"])
+    return (states[0] if self.num_representations == 1 else states), metrics
+
+  def features(self, state, x):
+    views = [features(self.graphdef, s.params, self.projections[r], x, l2_normalize=self.cfg.l2_normalize)
+             for r, s in enumerate(self._states(state))]
+    return views[0] if self.num_representations == 1 else views
+
+  @property
+  def refinement_occ(self):
+    """refine.occ on (N, M, H) features: "gde", one GDE per projection summed as score_aggregate
+    says; "kde", the papers' RBF KDE on a row's features flattened."""
+    if self.refinement_occ_kind == "kde":
+      return occ.kde_on_rows()
+    aggregate = self.cfg.score_aggregate
+    return ((lambda f: gde_fit_per_transform(jnp.asarray(f))),
+            (lambda p, f: gde_score_per_transform(p, f, aggregate)))
+
+  def final_occ(self, kind: str, kept_features):
+    return PerTransformGDE(kept_features, self.cfg.score_aggregate)

@@ -193,6 +193,23 @@ def kde_score(params: KDEParams, features, batch_size: int = 4096) -> np.ndarray
   return np.asarray(jnp.concatenate(out))
 
 
+def _flat(features):
+  return np.asarray(features).reshape(len(features), -1)
+
+
+def _kde_fit_rows(features):
+  return kde_fit(_flat(features))
+
+
+def _kde_score_rows(params, features):
+  return kde_score(params, _flat(features))
+
+
+def kde_on_rows():
+  """(fit, score) of a KDE on each row's features flattened: refine.occ="kde" for `refine_data`."""
+  return _kde_fit_rows, _kde_score_rows
+
+
 def ocsvm_fit(features, kernel: str = "rbf", nu: float = 0.5, gamma: float | None = None):
   """scikit-learn OneClassSVM with the papers' kernel width rule."""
   from sklearn.svm import OneClassSVM

@@ -328,7 +328,7 @@ def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict
 
 def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_index: int = 0,
                      step: int = 0, occ_fit=None, occ_score=None):
-  """One refinement round with the settings of a config's `refine` block: (mask, record).
+  """One refinement round with the settings of a config's `refine` block: (mask, record, info).
 
   Every round of both pipelines goes through here, so K, the Otsu multiplier and
   if_nothing_kept hold at each of them. `record` is `refinement_record`'s, with the
@@ -337,7 +337,7 @@ def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_in
   mask, info = refine_data(key, features, refine_cfg.num_models, gamma, occ_fit=occ_fit,
                            occ_score=occ_score, otsu_multiplier=refine_cfg.otsu_multiplier,
                            if_nothing_kept=refine_cfg.if_nothing_kept)
-  return mask, refinement_record(round_index, step, mask, y_train, info["gamma"])
+  return mask, refinement_record(round_index, step, mask, y_train, info["gamma"]), info
 
 
 def ensemble_scores(key, features, eval_features, num_models: int = 5, gamma=0.1, **kwargs):

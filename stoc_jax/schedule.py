@@ -43,6 +43,6 @@ def training_stops(refine_cfg, total_steps: int, steps_per_epoch: int, checkpoin
                                      refine_cfg.every_epochs, tuple(refine_cfg.schedule_steps) or None)
     if refine_cfg.get("before_training", False):
       refine_points = [0] + refine_points
-  every = int(checkpoint_every) or total_steps
+  every = int(checkpoint_every) or max(total_steps, 1)
   stops = sorted(set(refine_points) | set(range(every, total_steps, every)) | {total_steps})
   return refine_points, stops

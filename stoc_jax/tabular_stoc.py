@@ -8,23 +8,22 @@ only parses flags and calls it. Two representations:
   refined rows, repeat on the schedule), a last refinement, then per-projection
   GDEs fitted on the refined rows as the final OCC.
 
+Both run through the one STOC loop (`stoc_jax.loop.run_stoc`); this module holds
+what is the tables' own: loading, contamination and column scaling.
+
 With `refine.enabled=False` the same pipeline runs without refinement (the baseline).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 import warnings
-from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
-from stoc_jax import goad, metrics, occ, refine, schedule
+from stoc_jax import goad, loop, metrics, occ, refine
 from stoc_jax.data import split as split_lib
 from stoc_jax.data import tabular
 from stoc_jax.workdir import Workdir
@@ -125,9 +124,9 @@ def rescale_on_refined_rows(config, data, key, gamma):
   if not config.get("standardize", True):
     raise ValueError("refine.scaling=True re-estimates the column scaling, but standardize=False "
                      "turns it off; set --config.standardize=True or refine.scaling=False.")
-  occ_fit, occ_score = refinement_occ(config.refine.occ)
-  mask, record = refine.configured_round(config.refine, key, data.x_train, gamma, y_train=data.y_train,
-                                         occ_fit=occ_fit, occ_score=occ_score)
+  occ_fit, occ_score = loop.FixedFeatures(config.refine.occ).refinement_occ
+  mask, record, _ = refine.configured_round(config.refine, key, data.x_train, gamma, y_train=data.y_train,
+                                            occ_fit=occ_fit, occ_score=occ_score)
   _, x_train, x_test = standardize(data.x_train[mask], data.x_train, data.x_test,
                                    binary=config.get("standardize_binary", True),
                                    robust=config.get("standardize_robust", False))
@@ -144,24 +143,6 @@ def drop_duplicate_rows(x, y=None):
 
 
 REFINE_OCCS = ("gde", "kde")
-
-
-def refinement_occ(kind: str, goad_aggregate: str | None = None):
-  """refine.occ as refine's (occ_fit, occ_score): raw (N, D) features, or GOAD's (N, M, H) when
-  `goad_aggregate` is given.
-
-  "gde": on GOAD features one GDE per projection, summed as goad.score_aggregate says; on raw
-  features (None, None), refine_data's own GDEs fitted at once. "kde": the papers' RBF KDE on a
-  row's features flattened. A KDE fits no covariance, which a group of identical rows would inflate
-  until it looks normal; it removed KDD-Rev's copied attacks with 2 GOAD seeds of 5 (RESULTS.md, "Session 13").
-  """
-  if kind == "kde":
-    flat = lambda f: np.asarray(f).reshape(len(f), -1)
-    return (lambda f: occ.kde_fit(flat(f))), (lambda p, f: occ.kde_score(p, flat(f)))
-  if goad_aggregate is None:
-    return None, None
-  return ((lambda f: goad.gde_fit_per_transform(jnp.asarray(f))),
-          (lambda p, f: goad.gde_score_per_transform(p, f, goad_aggregate)))
 
 
 def _check_config(config):
@@ -186,6 +167,17 @@ def _check_config(config):
     raise ValueError(f"train_steps must be >= 1, got {config.train_steps}.")
 
 
+def make_learner(config, num_features: int):
+  """The configured representation as a learner of the STOC loop."""
+  if config.representation == "raw":
+    return loop.FixedFeatures(config.refine.occ)
+  return goad.GOADLearner(
+      config.goad, num_features, train_steps=config.train_steps, steps_per_jit=config.steps_per_jit,
+      # Without refinement only GOAD 0 trains: the others would go unused.
+      num_representations=config.refine.num_representations if config.refine.enabled else 1,
+      refinement_occ=config.refine.occ)
+
+
 def train_and_evaluate(config, workdir) -> dict:
   """Runs one tabular experiment; writes config.json, metrics.jsonl and results.json to workdir."""
   _check_config(config)
@@ -201,40 +193,13 @@ def train_and_evaluate(config, workdir) -> dict:
   logging.info("%s: %d training rows (%d anomalies), %d test rows, %d features; gamma=%s",
                config.dataset, len(data.x_train), int(data.y_train.sum()), len(data.x_test),
                data.x_train.shape[1], gamma)
-
-  if config.representation == "raw":
-    rounds = []
-    mask = np.ones(len(data.x_train), bool)
-    used_gamma = gamma
-    occ_fit, occ_score = refinement_occ(config.refine.occ)
-    if config.refine.enabled:
-      mask, record = refine.configured_round(config.refine, jax.random.fold_in(key, 1), data.x_train,
-                                             gamma, y_train=data.y_train, occ_fit=occ_fit,
-                                             occ_score=occ_score)
-      used_gamma = record["gamma"]
-      rounds.append(record)
-    if config.final_occ == "ensemble":  # the same key: the OCCs of the refinement above
-      test_scores, train_scores, info = refine.ensemble_scores(
-          jax.random.fold_in(key, 1), data.x_train, data.x_test, config.refine.num_models, used_gamma,
-          occ_fit=occ_fit, occ_score=occ_score, otsu_multiplier=config.refine.otsu_multiplier)
-      used_gamma = info["gamma"]
-    else:
-      score = occ.FinalOCC(config.final_occ, data.x_train[mask])
-      test_scores, train_scores = score(data.x_test), score(data.x_train)
-  else:
-    detector, _, rounds, used_gamma = train_goad_stoc(config, data.x_train, data.y_train, key, gamma, wd)
-    if config.final_occ == "ensemble":
-      test_scores, train_scores, info = goad_ensemble_scores(config, detector, key, len(rounds), used_gamma,
-                                                             data.x_train, data.x_test)
-      used_gamma = info["gamma"]
-    else:
-      test_scores, train_scores = detector.score(data.x_test), detector.score(data.x_train)
-
-  results = metrics.evaluate(data.y_test, test_scores, train_scores=train_scores,
-                             contamination=used_gamma if used_gamma != "otsu" else None,
+  trained = loop.run_stoc(make_learner(config, data.x_train.shape[1]), data.x_train, config, key=key,
+                          gamma=gamma, y_train=data.y_train, workdir=wd)
+  results = metrics.evaluate(data.y_test, trained.score(data.x_test), train_scores=trained.train_scores,
+                             contamination=trained.gamma,
                              minority_positive=config.get("minority_positive", False))
-  results.update({"refinement": rounds, "scaling_refinement": scaling_round, "dataset": config.dataset,
-                  "anomaly_ratio": config.anomaly_ratio, "gamma": used_gamma,
+  results.update({"refinement": trained.rounds, "scaling_refinement": scaling_round, "dataset": config.dataset,
+                  "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma,
                   "refine_enabled": bool(config.refine.enabled),
                   "representation": config.representation, "seed": config.seed,
                   "split_seed": config.split.seed, "num_train": len(data.x_train),
@@ -245,125 +210,3 @@ def train_and_evaluate(config, workdir) -> dict:
   logging.info("results: AUC %.1f  AP %.1f  F1 %.1f  F1(oracle) %.1f", results["auc"], results["ap"],
                results["f1"], results["f1_oracle"])
   return results
-
-
-class GOADDetector(NamedTuple):
-  """A trained GOAD representation with per-projection GDEs fitted on the refined rows."""
-  graphdef: Any
-  params: Any
-  projections: jax.Array
-  gdes: Any
-  aggregate: str
-  l2_normalize: bool = False
-
-  def features(self, x):
-    return goad.features(self.graphdef, self.params, self.projections, x,
-                         l2_normalize=self.l2_normalize)
-
-  def score(self, x) -> np.ndarray:
-    return goad.gde_score_per_transform(self.gdes, self.features(x), self.aggregate)
-
-
-def goad_ensemble_scores(config, detector: GOADDetector, key, num_rounds: int, gamma, x_train, x_test):
-  """final_occ="ensemble" on GOAD features: the K-model ensemble (refine.occ) of the last refinement
-  round (same key, so the same OCCs; without refinement, a round-0 ensemble) scores the rows instead
-  of the final GDEs. Returns refine.ensemble_scores' (test scores, train scores, info)."""
-  occ_fit, occ_score = refinement_occ(config.refine.occ, config.goad.score_aggregate)
-  return refine.ensemble_scores(
-      refine.round_key(key, max(num_rounds - 1, 0)), detector.features(x_train),
-      detector.features(x_test), config.refine.num_models, gamma, occ_fit=occ_fit, occ_score=occ_score,
-      otsu_multiplier=config.refine.otsu_multiplier)
-
-
-def train_goad_stoc(config, x_train, y_train, key, gamma, wd: Workdir | None = None):
-  """GOAD training interleaved with refinement on the schedule, a last refinement, the final GDEs.
-
-  `config` needs the `goad`, `refine`, `train_steps`, `steps_per_jit` and
-  `checkpoint_every_steps` fields of tabular_base.py. With a Workdir it
-  checkpoints and resumes from the latest checkpoint; `y_train` (or None) is only
-  used to report refinement efficacy. Returns (GOADDetector, mask, rounds, gamma used).
-  """
-  g = config.goad
-  tx = goad.make_optimizer(g.learning_rate, g.momentum, g.weight_decay, g.optimizer,
-                           g.clip_grad_norm)
-  # refine.num_representations = R > 1: R GOADs (R - 1 more seeds), each trained on the refined rows;
-  # refinement's model k looks through GOAD k mod R, and GOAD 0 gives the final OCC. One GOAD's view
-  # can hide a group of copied rows that another's shows (RESULTS.md, "Session 13").
-  num_reps = int(config.refine.num_representations) if config.refine.enabled else 1  # the baseline uses one
-  # GOAD 0 keeps the keys of a single GOAD, so R = 1 runs exactly as before.
-  extra_key = lambda tag, r: jax.random.fold_in(jax.random.fold_in(key, tag), r)
-  inits = [goad.init(jax.random.fold_in(key, 0) if r == 0 else extra_key(5, r), x_train.shape[1], g, tx)
-           for r in range(num_reps)]
-  graphdef = inits[0][0]
-  projections = [init[1] for init in inits]
-  states = [init[2] for init in inits]
-  n = len(x_train)
-  total = int(config.train_steps)
-  steps_per_epoch = max(1, math.ceil(n / g.batch_size))
-  refine_points, stops = schedule.training_stops(config.refine, total, steps_per_epoch,
-                                                 config.checkpoint_every_steps)
-  mask, rounds, used_gamma = np.ones(n, bool), [], gamma
-  if wd is not None:  # one GOAD is saved as before, several as a list
-    restored, mask, rounds, used_gamma = wd.restore_progress(states[0] if num_reps == 1 else states, n, gamma)
-    states = [restored] if num_reps == 1 else list(restored)
-
-  x_dev = jnp.asarray(x_train)
-  batch_keys = [jax.random.fold_in(key, 2) if r == 0 else extra_key(6, r) for r in range(num_reps)]
-  features_of = lambda r: goad.features(graphdef, states[r].params, projections[r], x_train,
-                                        l2_normalize=g.l2_normalize)
-  # What refinement sees: GOAD 0's features, or the list of every GOAD's (refine_data's views).
-  views = lambda: features_of(0) if num_reps == 1 else [features_of(r) for r in range(num_reps)]
-  occ_fit, occ_score = refinement_occ(config.refine.occ, g.score_aggregate)
-
-  def refine_round(feats):
-    nonlocal mask, used_gamma
-    mask, record = refine.configured_round(config.refine, refine.round_key(key, len(rounds)), feats,
-                                           gamma,  # "otsu" re-estimates each round
-                                           y_train=y_train, round_index=len(rounds), step=step,
-                                           occ_fit=occ_fit, occ_score=occ_score)
-    used_gamma = record["gamma"]
-    rounds.append(record)
-    if wd is not None:
-      wd.log_metrics({"event": "refine", **rounds[-1]})
-
-  step = int(states[0].step)
-  if step == 0 and 0 in refine_points:  # past step 0 a checkpoint holds this round
-    refine_round(views())
-  bar = tqdm(total=total, initial=step, desc="GOAD", unit="step", disable=None)
-  while step < total:
-    stop = next(s for s in stops if s > step)
-    kept_idx = jnp.asarray(np.argsort(~mask, kind="stable"))
-    while step < stop:
-      chunk = min(config.steps_per_jit, stop - step)
-      metrics_of = []
-      for r in range(num_reps):
-        states[r], m = goad.train_steps(graphdef, tx, projections[r], states[r], x_dev, kept_idx,
-                                        int(mask.sum()), batch_keys[r], num_steps=chunk,
-                                        batch_size=g.batch_size)
-        metrics_of.append(jax.device_get(m))
-      step += chunk
-      m = metrics_of[0]
-      for mr in metrics_of:
-        if not np.isfinite(mr["loss"]):
-          raise FloatingPointError(
-              f"GOAD loss became {mr['loss']} at step {step}; lower the learning rate (now "
-              f"{g.learning_rate}: --config.goad.learning_rate, or STOCDetector(learning_rate=...)) or "
-              "check the features for huge values.")
-      if wd is not None:
-        wd.log_metrics({"step": step, "loss": m["loss"], "accuracy": m["accuracy"]})
-      bar.update(chunk)
-    if step in refine_points:
-      refine_round(views())
-    if wd is not None:
-      wd.save(step, {"train": states[0] if num_reps == 1 else states, "mask": mask},
-              {"rounds": rounds, "gamma": used_gamma})
-  bar.close()
-
-  final_views = views()
-  if config.refine.enabled:
-    refine_round(final_views)
-  feats = final_views if num_reps == 1 else final_views[0]
-  detector = GOADDetector(graphdef, states[0].params, projections[0],
-                          goad.gde_fit_per_transform(jnp.asarray(feats[mask])), g.score_aggregate,
-                          g.l2_normalize)
-  return detector, mask, rounds, used_gamma

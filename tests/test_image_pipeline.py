@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, killed_at_refinement
-from stoc_jax import image_stoc
+from stoc_jax import image_learner, image_stoc
 
 CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_cpu", "fmnist_stoc",
            "catsdogs_stoc", "digits_stoc")
@@ -114,18 +114,18 @@ def test_sharded_train_step_matches_single_device():
   code = textwrap.dedent("""
       import jax, numpy as np
       from experiments.configs import cifar10_stoc
-      from stoc_jax import image_stoc
+      from stoc_jax import image_learner, image_stoc
       assert jax.device_count() == 8
       c = cifar10_stoc.get_config()
       c.objective = "contrastive"
       c.model.width, c.model.head_hidden, c.model.head_depth, c.model.head_out = 0.125, 16, 2, 8
-      tx = image_stoc.make_optimizer(c.optimizer, 10)
+      tx = image_learner.make_optimizer(c.optimizer, 10)
       batch = np.random.default_rng(0).integers(0, 255, (16, 16, 16, 3), dtype=np.uint8)
       outs = []
       for n in (1, 8):
         mesh = image_stoc.make_mesh(n)
-        graphdef, state = image_stoc.init_state(c, batch.shape[1:], tx, jax.random.key(0))
-        step = image_stoc.make_train_step(graphdef, tx, c, mesh)
+        graphdef, state = image_learner.init_state(c, batch.shape[1:], tx, jax.random.key(0))
+        step = image_learner.make_train_step(graphdef, tx, c, mesh)
         b = jax.device_put(batch, jax.sharding.NamedSharding(mesh, jax.P("data")))
         state, m = step(state, b, jax.random.key(1))
         outs.append((jax.device_get(state.params), float(m["loss"])))

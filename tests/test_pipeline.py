@@ -193,7 +193,7 @@ def test_kde_as_the_refinement_occ(tmp_path):
   res = tabular_stoc.train_and_evaluate(c, tmp_path / "raw")
   # The round is refine_data's with the papers' KDE as each model, nothing else.
   data = tabular_stoc.load_split(c)
-  mask, _ = refine.refine_data(jax.random.fold_in(jax.random.key(c.seed), 1), data.x_train,
+  mask, _ = refine.refine_data(refine.round_key(jax.random.key(c.seed), 0), data.x_train,
                                c.refine.num_models, res["gamma"], occ_fit=occ.kde_fit, occ_score=occ.kde_score)
   assert res["refinement"][0]["kept"] == int(mask.sum())
   gde = tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc"), tmp_path / "gde")

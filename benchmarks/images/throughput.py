@@ -24,7 +24,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from experiments.configs import cifar10_stoc  # noqa: E402
-from stoc_jax import image_stoc, refine  # noqa: E402
+from stoc_jax import image_learner, image_stoc, refine  # noqa: E402
 
 
 def matmul_peak(n=2048, reps=10):
@@ -45,9 +45,9 @@ def step_throughput(width, batch=64, steps=6):
   c.model.width = width
   c.batch_size = batch
   mesh = image_stoc.make_mesh()
-  tx = image_stoc.make_optimizer(c.optimizer, 1000)
-  graphdef, state = image_stoc.init_state(c, (32, 32, 3), tx, jax.random.key(0))
-  step = image_stoc.make_train_step(graphdef, tx, c, mesh)
+  tx = image_learner.make_optimizer(c.optimizer, 1000)
+  graphdef, state = image_learner.init_state(c, (32, 32, 3), tx, jax.random.key(0))
+  step = image_learner.make_train_step(graphdef, tx, c, mesh)
   images = jax.device_put(np.random.default_rng(0).integers(0, 255, (batch, 32, 32, 3), dtype=np.uint8),
                           jax.sharding.NamedSharding(mesh, jax.P("data")))
   compiled = step.lower(state, images, jax.random.key(0)).compile()

@@ -21,7 +21,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from run_f1 import apply_overrides, benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
-from stoc_jax import goad, metrics, refine, tabular_stoc  # noqa: E402
+from stoc_jax import goad, loop, metrics, refine, tabular_stoc  # noqa: E402
 
 
 def main():
@@ -41,7 +41,8 @@ def main():
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     key = jax.random.key(seed)
-    detector, *_ = tabular_stoc.train_goad_stoc(c, data.x_train, data.y_train, key, 2 * args.ratio)
+    detector = loop.run_stoc(tabular_stoc.make_learner(c, data.x_train.shape[1]), data.x_train, c, key=key,
+                                 gamma=2 * args.ratio, y_train=data.y_train)
     f_train, f_test = detector.features(data.x_train), detector.features(data.x_test)
     fit = lambda f: goad.gde_fit_per_transform(np.asarray(f))
     score = lambda p, f: goad.gde_score_per_transform(p, f, c.goad.score_aggregate)

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from sklearn.covariance import MinCovDet  # noqa: E402
 
 from run_f1 import benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
-from stoc_jax import goad, occ, tabular_stoc  # noqa: E402
+from stoc_jax import goad, loop, occ, tabular_stoc  # noqa: E402
 
 
 def mcd_scores(fit_feats, feats, support_fraction, seed):
@@ -57,7 +57,8 @@ def main():
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     y = data.y_train
-    detector, *_ = tabular_stoc.train_goad_stoc(c, data.x_train, y, jax.random.key(seed), gamma)
+    detector = loop.run_stoc(tabular_stoc.make_learner(c, data.x_train.shape[1]), data.x_train, c,
+                                 key=jax.random.key(seed), gamma=gamma, y_train=y)
     feats = np.asarray(detector.features(data.x_train))  # (N, M, H)
     flat = feats.reshape(len(feats), -1)
     anomalies = np.flatnonzero(y == 1)

@@ -23,7 +23,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from run_f1 import benchmark_config  # noqa: E402  (this folder is on sys.path when run as a script)
-from stoc_jax import goad, metrics, occ, tabular_stoc  # noqa: E402
+from stoc_jax import goad, loop, metrics, occ, tabular_stoc  # noqa: E402
 
 
 def main():
@@ -39,7 +39,8 @@ def main():
     c.refine.enabled = False
     data = tabular_stoc.load_split(c)
     y, n = data.y_train, len(data.y_train)
-    goads = [tabular_stoc.train_goad_stoc(c, data.x_train, y, jax.random.key(m), gamma)[0]
+    goads = [loop.run_stoc(tabular_stoc.make_learner(c, data.x_train.shape[1]), data.x_train, c,
+                           key=jax.random.key(m), gamma=gamma, y_train=y)
              for m in range(k_models)]
     feats = [np.asarray(g.features(data.x_train)) for g in goads]  # (N, M, H) each
     part = np.random.default_rng(s).permutation(n) % k_models

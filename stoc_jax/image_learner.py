@@ -1,0 +1,270 @@
+"""Self-supervised ResNet-18 learners of images for the STOC loop (Sohn et al. 2021, STOC §4.2).
+
+`ImageLearner` holds the model (`resnet.Learner`: backbone plus the heads the
+objective needs) and its objective: contrastive, distribution-augmented
+contrastive, rotation prediction, RotNet or a denoising autoencoder. Its
+`train_step(state, batch, rng) -> (state, metrics)` is jitted once per learner
+on a ("data",) mesh with the batch sharded, the state replicated and donated;
+batches are drawn from the refined set on the host and prefetched by a thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import queue
+import threading
+import time
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from stoc_jax import augment, objectives, occ, resnet
+
+OBJECTIVES = ("contrastive", "da_contrastive", "rotation", "rotnet", "dae")
+
+
+class TrainState(NamedTuple):
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+  step: jax.Array
+
+
+def make_optimizer(cfg, total_steps: int) -> optax.GradientTransformation:
+  """SGD with momentum, one cycle of cosine decay, L2 weight decay (Sohn et al. A.1)."""
+  lr = optax.cosine_decay_schedule(cfg.learning_rate, max(total_steps, 1))
+  return optax.chain(optax.add_decayed_weights(cfg.weight_decay), optax.sgd(lr, momentum=cfg.momentum))
+
+
+def build_learner(config, in_channels: int, image_size: int, key) -> resnet.Learner:
+  m = config.model
+  return resnet.Learner(config.objective, width=m.width, stem=m.stem, in_channels=in_channels,
+                        head_hidden=m.head_hidden, head_depth=m.head_depth, head_out=m.head_out,
+                        image_size=image_size, rngs=nnx.Rngs(key))
+
+
+def init_state(config, sample_shape, tx, key):
+  """(graphdef, TrainState) for images of shape (H, W, C)."""
+  model = build_learner(config, sample_shape[-1], sample_shape[0], key)
+  graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+  return graphdef, TrainState(params, batch_stats, tx.init(params), jnp.zeros((), jnp.int32))
+
+
+def _to_float(batch):
+  return batch.astype(jnp.float32) / 255.0
+
+
+def loss_fn(model: resnet.Learner, images, rng, cfg):
+  """Loss of the configured objective on a uint8 batch; returns (loss, metrics).
+
+  Batch norm updates its statistics on `model` in place (as NNX modules do).
+  """
+  x = _to_float(images)
+  objective = cfg.objective
+  aug_kwargs = dict(crop_scale=tuple(cfg.augment.crop_scale), jitter_strength=cfg.augment.jitter_strength,
+                    blur_kernel=cfg.augment.blur_kernel)
+  if objective in ("contrastive", "da_contrastive"):
+    if objective == "da_contrastive":
+      x, _ = objectives.rotate_batch(x, hflip=cfg.augment.hflip_distributions)
+    k1, k2 = jax.random.split(rng)
+    views = jnp.concatenate([augment.simclr_augment(k1, x, **aug_kwargs),
+                             augment.simclr_augment(k2, x, **aug_kwargs)])
+    z = model.apply_head(model.represent(views, train=True), train=True)
+    loss, m = objectives.contrastive_loss(z[:x.shape[0]], z[x.shape[0]:], cfg.temperature)
+  elif objective in ("rotation", "rotnet"):
+    x, labels = objectives.rotate_batch(augment.crop_flip_augment(rng, x))
+    logits = model.apply_head(model.represent(x, train=True), train=True)
+    loss, m = objectives.rotation_loss(logits, labels)
+  else:  # dae
+    k1, k2 = jax.random.split(rng)
+    clean = augment.crop_flip_augment(k1, x)
+    noisy = clean + cfg.dae_noise * jax.random.normal(k2, clean.shape)
+    loss, m = objectives.denoising_loss(model.decoder(model.represent(noisy, train=True)), clean)
+  return loss, m
+
+
+def make_train_step(graphdef, tx, cfg, mesh):
+  """The jitted `train_step(state, batch, rng) -> (state, metrics)`: state replicated and donated,
+  batch sharded along "data" (batch norm statistics and contrastive negatives span the global batch)."""
+
+  def train_step(state: TrainState, batch, rng):
+    model = nnx.merge(graphdef, state.params, state.batch_stats)
+    grads, m = nnx.grad(lambda mdl: loss_fn(mdl, batch, rng, cfg), has_aux=True)(model)
+    _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    return TrainState(optax.apply_updates(state.params, updates), stats, opt_state, state.step + 1), m
+
+  replicated = NamedSharding(mesh, P())
+  return jax.jit(train_step, in_shardings=(replicated, NamedSharding(mesh, P("data")), replicated),
+                 out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def _represent(graphdef, params, batch_stats, images):
+  model = nnx.merge(graphdef, params, batch_stats)
+  return resnet.l2_normalize(model.represent(_to_float(images), train=False))
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def _rotnet_scores(graphdef, params, batch_stats, images):
+  model = nnx.merge(graphdef, params, batch_stats)
+  x, _ = objectives.rotate_batch(_to_float(images))
+  logp = jax.nn.log_softmax(model.apply_head(model.represent(x, train=False), train=False))
+  return objectives.rotation_scores(logp.reshape(4, images.shape[0], -1))
+
+
+def _batched(fn, state, graphdef, images, batch_size, mesh):
+  """Applies fn to the images in batches sharded over the mesh (last batch padded)."""
+  n_dev = mesh.devices.size
+  batch_size = max(n_dev, batch_size // n_dev * n_dev)
+  out = []
+  sharding = NamedSharding(mesh, P("data"))
+  for i in range(0, len(images), batch_size):
+    chunk = images[i:i + batch_size]
+    pad = (-len(chunk)) % n_dev
+    if pad:
+      chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
+    res = fn(graphdef, state.params, state.batch_stats, jax.device_put(chunk, sharding))
+    out.append(np.asarray(res)[:len(chunk) - pad])
+  return np.concatenate(out)
+
+
+def features(graphdef, state, images, batch_size, mesh):
+  """L2-normalised backbone representations, (N, D) float32."""
+  return _batched(_represent, state, graphdef, images, batch_size, mesh)
+
+
+class BatchSampler:
+  """Step s's batch: epoch s // steps_per_epoch of a permutation of the kept rows, seeded by
+  (seed, epoch, refinement round), so a resumed run draws exactly the same batches."""
+
+  def __init__(self, seed, batch_size, steps_per_epoch):
+    self.seed, self.batch_size, self.steps_per_epoch = seed, batch_size, steps_per_epoch
+    self._cache = {}
+
+  def indices(self, step, kept, round_index):
+    epoch = step // self.steps_per_epoch
+    key = (epoch, round_index)
+    if key not in self._cache:
+      self._cache = {}
+      rng = np.random.default_rng([self.seed, epoch, round_index])
+      need = self.steps_per_epoch * self.batch_size
+      perm = np.concatenate([rng.permutation(kept) for _ in range(-(-need // len(kept)))])
+      self._cache[key] = perm
+    pos = (step % self.steps_per_epoch) * self.batch_size
+    return self._cache[key][pos:pos + self.batch_size]
+
+
+def prefetch(batches, size: int = 2):
+  """Runs a batch iterator in a host thread, `size` batches ahead of the jitted step."""
+  q: queue.Queue = queue.Queue(maxsize=size)
+  sentinel = object()
+
+  def work():
+    try:
+      for b in batches:
+        q.put(b)
+    except BaseException as e:  # surfaced in the consumer
+      q.put(e)
+    q.put(sentinel)
+
+  threading.Thread(target=work, daemon=True).start()
+  while (item := q.get()) is not sentinel:
+    if isinstance(item, BaseException):
+      raise item
+    yield item
+
+
+def _pure_numpy(nnx_state) -> dict:
+  return jax.tree.map(np.asarray, nnx.to_pure_dict(nnx_state))
+
+
+def _restore(template, pure: dict):
+  nnx.replace_by_pure_dict(template, jax.tree.map(jnp.asarray, pure))
+  return template
+
+
+class ImageLearner:
+  """A self-supervised image learner for `stoc_jax.loop.run_stoc`.
+
+  `config` holds the image fields of configs.image_defaults (objective, model,
+  augment, optimizer, batch_size, eval_batch_size, train_epochs / train_steps).
+  Features are the L2-normalised backbone outputs; RotNet also scores with its
+  rotation classifier (final_occ="rotnet").
+  """
+
+  own_score_name = "rotnet"
+  learning_rate_hint = "--config.optimizer.learning_rate"
+  steps_per_call = None  # one call per stretch between pauses; the host feeds the batches
+
+  def __init__(self, config, image_shape, mesh):
+    if config.objective not in OBJECTIVES:
+      raise ValueError(f"unknown objective {config.objective!r}; choose one of {OBJECTIVES}.")
+    self.config, self.image_shape, self.mesh = config, tuple(image_shape), mesh
+    self.name, self.batch_size = config.objective, config.batch_size
+    self.final_occs = occ.FINAL_OCCS + (("rotnet",) if config.objective == "rotnet" else ())
+    self.refinement_occ = (None, None)
+
+  def steps(self, num_rows: int):
+    steps_per_epoch = max(1, num_rows // self.config.batch_size)
+    total = int(self.config.train_steps or self.config.train_epochs * steps_per_epoch)
+    return total, steps_per_epoch
+
+  def init(self, key, x_train):
+    total, self._steps_per_epoch = self.steps(len(x_train))
+    tx = make_optimizer(self.config.optimizer, total)
+    self.graphdef, state = init_state(self.config, self.image_shape, tx, jax.random.fold_in(key, 0))
+    self.train_step = make_train_step(self.graphdef, tx, self.config, self.mesh)
+    self.sampler = BatchSampler(self.config.seed, self.config.batch_size, self._steps_per_epoch)
+    return self.place(state)
+
+  def __getstate__(self):  # the compiled step, sampler and mesh belong to this process
+    return {"config": self.config, "image_shape": self.image_shape}
+
+  def __setstate__(self, state):
+    from stoc_jax.sharding import make_mesh
+    self.__init__(state["config"], state["image_shape"], make_mesh())
+    model = nnx.eval_shape(lambda: build_learner(self.config, self.image_shape[-1], self.image_shape[0], 0))
+    self.graphdef = nnx.split(model, nnx.Param, nnx.BatchStat)[0]
+
+  def export_state(self, state) -> dict:
+    """The weights as plain NumPy (no optimiser state): what a pickled detector keeps."""
+    return {"params": _pure_numpy(state.params), "batch_stats": _pure_numpy(state.batch_stats)}
+
+  def import_state(self, saved: dict):
+    model = nnx.eval_shape(lambda: build_learner(self.config, self.image_shape[-1], self.image_shape[0], 0))
+    _, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+    return TrainState(_restore(params, saved["params"]), _restore(batch_stats, saved["batch_stats"]), None, None)
+
+  def place(self, state):
+    return jax.device_put(state, NamedSharding(self.mesh, P()))
+
+  def train(self, state, x_train, mask, *, key, num_steps: int, round_index: int):
+    step = int(state.step)
+    kept = np.flatnonzero(mask)
+    sharding = NamedSharding(self.mesh, P("data"))
+    host_batches = (jax.device_put(x_train[self.sampler.indices(s, kept, round_index)], sharding)
+                    for s in range(step, step + num_steps))
+    step_key = jax.random.fold_in(key, 2)
+    t0, sums = time.perf_counter(), None
+    for s, batch in enumerate(prefetch(host_batches), start=step):
+      state, m = self.train_step(state, batch, jax.random.fold_in(step_key, s))
+      sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
+    metrics = {k: float(v) / num_steps for k, v in jax.device_get(sums).items()}
+    metrics["images_per_sec"] = num_steps * self.batch_size / (time.perf_counter() - t0)
+    return state, metrics
+
+  def features(self, state, x):
+    return _batched(_represent, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
+
+  def own_scores(self, state, x):
+    return _batched(_rotnet_scores, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
+
+  def final_occ(self, kind, kept_features):
+    return occ.FinalOCC(kind, kept_features)
