@@ -4,9 +4,15 @@
       [--config.anomaly_ratio=0.015 ...] --workdir=/tmp/run
 
 The workdir receives config.json, metrics.jsonl, results.json and checkpoints;
-rerunning with the same workdir resumes where the run stopped.
+rerunning with the same workdir and config resumes where the run stopped (a workdir
+holding another config's run is refused).
+
+Several hosts (or processes): add --jax_distributed on every process. The coordinator,
+the number of processes and this process's index are detected on Cloud TPU and SLURM;
+elsewhere pass --coordinator_address=HOST:PORT --num_processes=N --process_id=I.
 """
 
+import difflib
 import logging as logging_lib
 import os
 import sys
@@ -19,8 +25,71 @@ from ml_collections import config_flags  # noqa: E402
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for outputs and checkpoints.")
 _DISTRIBUTED = flags.DEFINE_bool("jax_distributed", False,
-                                 "Call jax.distributed.initialize() (multi-host GPU/TPU).")
+                                 "Call jax.distributed.initialize() (multi-host GPU/TPU, or several processes).")
+_COORDINATOR = flags.DEFINE_string("coordinator_address", None,
+                                   "HOST:PORT of process 0 (with --jax_distributed; detected on TPU / SLURM).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processes (with --jax_distributed).")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index (with --jax_distributed).")
 flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _config_arg(argv):
+  for arg in argv:
+    if arg.startswith("--config="):
+      return arg[len("--config="):]
+  return None
+
+
+def _nearest(word, names):
+  close = difflib.get_close_matches(word, names, n=3, cutoff=0.5)
+  return f"; nearest: {', '.join(close)}" if close else ""
+
+
+def _flag_error(error, argv) -> str:
+  """One line saying what is wrong with the command line: a missing config file, an unknown
+  config key or variant, or absl's own message."""
+  spec = _config_arg(argv)
+  if spec:
+    path, _, variant = spec.partition(":")
+    if not os.path.isfile(path):
+      folder = os.path.dirname(path) or "."
+      names = sorted(f for f in os.listdir(folder) if f.endswith(".py")) if os.path.isdir(folder) else []
+      return f"no config file {path}{_nearest(os.path.basename(path), names)}"
+    try:
+      import importlib.util
+      module_spec = importlib.util.spec_from_file_location("_config", path)
+      module = importlib.util.module_from_spec(module_spec)
+      module_spec.loader.exec_module(module)
+      config = module.get_config(variant) if variant else module.get_config()
+    except Exception as e:  # noqa: BLE001 (the config's own error is the message)
+      return f"{path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    keys = _flat_keys(config)
+    for arg in argv:
+      if arg.startswith("--config."):
+        key = arg[len("--config."):].split("=", 1)[0]
+        if key not in keys and not any(k.startswith(key + ".") for k in keys):
+          return f"{path} has no key {key!r}{_nearest(key, keys)}"
+  message = str(error).strip().splitlines()
+  return message[0] if message else type(error).__name__
+
+
+def _flat_keys(config, prefix=""):
+  keys = []
+  for name, value in config.items():
+    keys.append(prefix + name)
+    if hasattr(value, "items"):
+      keys += _flat_keys(value, prefix + name + ".")
+  return keys
+
+
+def parse_flags(argv):
+  spec = _config_arg(argv[1:])
+  if spec and not os.path.isfile(spec.partition(":")[0]):
+    sys.exit(f"run.py: error: {_flag_error(None, argv[1:])}")
+  try:
+    return flags.FLAGS(argv)
+  except Exception as e:  # noqa: BLE001 (flag, config-file and override errors alike)
+    sys.exit(f"run.py: error: {_flag_error(e, argv[1:])}")
 
 
 def main(argv):
@@ -28,7 +97,7 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   import jax
   if _DISTRIBUTED.value:
-    jax.distributed.initialize()
+    jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   logging.info("JAX devices: %s (process %d of %d)", jax.devices(), jax.process_index(), jax.process_count())
   config = _CONFIG.value
   if config.pipeline == "tabular":
@@ -46,8 +115,10 @@ def main(argv):
   results = train_and_evaluate(config, _WORKDIR.value)
   if baseline is not None:
     from stoc_jax.workdir import write_results
-    results["baseline"] = {k: baseline[k] for k in ("auc", "ap", "f1", "f1_oracle")}
+    results["baseline"] = {k: baseline[k] for k in ("auc", "ap", "f1", "f1_oracle") if k in baseline}
     write_results(_WORKDIR.value, results)
+  if jax.process_index() != 0:
+    return
   keys = [k for k in ("auc", "ap", "f1", "f1_oracle") if k in results]
   rows = [("baseline", results["baseline"])] if "baseline" in results else []
   rows.append(("STOC" if config.refine.enabled else "no refinement", results))
@@ -67,4 +138,4 @@ class _DropLibraryInfo(logging_lib.Filter):
 if __name__ == "__main__":
   logging.set_verbosity(logging.INFO)
   logging.get_absl_handler().addFilter(_DropLibraryInfo())
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -11,6 +11,15 @@ import ml_collections
 from ml_collections import config_dict
 
 
+def check_variant(variant: str, known=()) -> str:
+  """A config file's variant (the text after ':' in --config=FILE:VARIANT), refused unless known."""
+  if variant not in ("",) + tuple(known):
+    listed = ", ".join(f"':{v}'" for v in known) if known else "none"
+    raise ValueError(f"unknown config variant {variant!r}: this config's variants are {listed} "
+                     "(or no variant for the default).")
+  return variant
+
+
 def parse_overrides(pairs) -> dict:
   """['a.b=value', ...] -> {'a.b': value}, each value a Python literal or else the bare string
   (such as otsu); for ConfigDict.update_from_flattened_dict in scripts that sweep configs."""
@@ -113,6 +122,9 @@ def image_defaults() -> ml_collections.ConfigDict:
   c.normal_class = 0
   c.anomaly_ratio = 0.0  # fraction of the normal class's training images swapped for other classes
   c.image_size = 0  # > 0: resize every image to image_size x image_size once, on the host
+  # > 0: a data set without a test split holds out its last holdout_per_class images of each
+  # class as the test set (tfds:cats_vs_dogs, 2,500 a class as Golan & El-Yaniv 2018).
+  c.holdout_per_class = 0
   c.compare_baseline = False  # run.py also runs without refinement and reports both
   c.max_train_images = 0  # 0 = all; CPU-sized runs subsample
   c.max_test_images = 0

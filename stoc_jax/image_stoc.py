@@ -47,7 +47,8 @@ def train_and_evaluate(config, workdir) -> dict:
   start = time.time()
   wd = Workdir(workdir)
   wd.write_config(config)
-  data = image_data.load_images(config.dataset, config.data_dir, seed=config.seed)
+  data = image_data.load_images(config.dataset, config.data_dir, seed=config.seed,
+                                image_size=config.image_size, holdout_per_class=config.holdout_per_class)
   if config.get("image_size"):
     data = data._replace(x_train=image_data.resize_images(data.x_train, config.image_size),
                          x_test=image_data.resize_images(data.x_test, config.image_size))

@@ -30,7 +30,7 @@ def resolve_gamma(gamma, anomaly_ratio: float | None = None):
   """Turns a config value for gamma into a float in (0, 1) or the string 'otsu'.
 
   'auto' means twice the anomaly ratio (the papers' choice); for a ratio of 0 it
-  means 0.005 (PROTOCOLS.md reads the papers' "gamma = 0.5" as 0.5 %).
+  means 0.005 (we read the papers' "gamma = 0.5" for clean data as 0.5 %; docs/interpretations.md).
   """
   if isinstance(gamma, str):
     key = gamma.strip().lower()

@@ -1,8 +1,22 @@
-"""The ("data",) mesh that every jitted step and refinement shards rows over."""
+"""Rows sharded over the ("data",) mesh, on one host or several.
+
+Every process holds the same host arrays (it loaded the data set) but puts on its
+devices only the rows those devices hold (`jax.make_array_from_process_local_data`).
+Arrays of rows are padded to a multiple of the devices by repeating the last row;
+the padding never enters a fit, and small results (scores, masks) come back to
+every host through `multihost_utils.process_allgather`.
+"""
 
 from __future__ import annotations
 
+import functools
+
 import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 
 def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
@@ -13,3 +27,57 @@ def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
   devices = jax.devices()[:num_devices] if num_devices else jax.devices()
   return jax.make_mesh((len(devices),), ("data",), axis_types=(jax.sharding.AxisType.Auto,),
                        devices=devices)
+
+
+def rows(mesh) -> NamedSharding:
+  return NamedSharding(mesh, P("data"))
+
+
+def replicated(mesh) -> NamedSharding:
+  return NamedSharding(mesh, P())
+
+
+def local_slice(sharding: NamedSharding, num_rows: int) -> slice:
+  """The rows of a (num_rows, ...) array that this process's devices hold under `sharding`."""
+  starts, stops = [], []
+  for index in sharding.addressable_devices_indices_map((num_rows,)).values():
+    starts.append(index[0].start or 0)
+    stops.append(num_rows if index[0].stop is None else index[0].stop)
+  lo, hi = min(starts), max(stops)
+  if hi - lo != sum(b - a for a, b in zip(starts, stops)):
+    raise ValueError("this process's devices do not hold one contiguous block of rows; build the mesh "
+                     "with jax.make_mesh (stoc_jax.sharding.make_mesh), which orders devices by process.")
+  return slice(lo, hi)
+
+
+def put_rows(x: np.ndarray, mesh, indices=None) -> jax.Array:
+  """The global array of rows `x[indices]` sharded over "data", each process putting only its own
+  part (`indices`: all rows by default; their count must divide by the devices)."""
+  indices = np.arange(len(x)) if indices is None else np.asarray(indices)
+  sharding = rows(mesh)
+  local = x[indices[local_slice(sharding, len(indices))]]
+  return jax.make_array_from_process_local_data(sharding, local, (len(indices),) + x.shape[1:])
+
+
+def padded_indices(num_rows: int, multiple: int) -> np.ndarray:
+  """0..num_rows-1, then the last row repeated up to a multiple of `multiple`."""
+  padded = -(-num_rows // multiple) * multiple
+  return np.minimum(np.arange(padded), num_rows - 1)
+
+
+def to_host(x) -> np.ndarray:
+  """A small array (scores, a mask) as NumPy on every host, whether or not it spans processes."""
+  if isinstance(x, jax.Array) and not x.is_fully_addressable:
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+  return np.asarray(x)
+
+
+@functools.lru_cache(maxsize=None)
+def _concatenate(mesh):
+  return jax.jit(jnp.concatenate, out_shardings=rows(mesh))
+
+
+def concatenate_rows(chunks, mesh) -> jax.Array:
+  """Row chunks (each sharded over "data") as one (N, ...) array sharded over "data", on device:
+  XLA moves the rows between devices (and hosts), none goes through a host."""
+  return _concatenate(mesh)(list(chunks))

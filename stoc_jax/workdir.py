@@ -35,6 +35,18 @@ def _jsonable(value):
   return value
 
 
+def _differences(old, new, prefix=""):
+  """(key, old value, new value) for every flattened key whose value differs."""
+  out = []
+  for key in sorted(set(old) | set(new)):
+    a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
+    if isinstance(a, dict) and isinstance(b, dict):
+      out += _differences(a, b, f"{prefix}{key}.")
+    elif a != b:
+      out.append((prefix + key, a, b))
+  return out
+
+
 PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scipy", "scikit-learn")
 
 
@@ -77,8 +89,24 @@ class Workdir:
         options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
 
   def write_config(self, config) -> None:
+    """Writes config.json; a workdir that already holds another config's run is refused, so a
+    rerun resumes only the run it started and never mixes two configs."""
+    new = _jsonable(config.to_dict())
+    path = self.path / "config.json"
+    if path.exists() and self._holds_a_run():
+      differ = _differences(json.loads(path.read_text()), new)
+      if differ:
+        shown = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in differ[:5])
+        more = f" and {len(differ) - 5} more" if len(differ) > 5 else ""
+        raise ValueError(f"{self.path} holds a run of another config ({shown}{more}); pass a new "
+                         "--workdir, or delete that folder to start over.")
     if is_main_process():
-      write_json_atomic(self.path / "config.json", config.to_dict())
+      write_json_atomic(path, new)
+
+  def _holds_a_run(self) -> bool:
+    # A config.json alone (a run that stopped at a config error) may be replaced.
+    return (any((self.path / name).exists() for name in ("metrics.jsonl", "results.json"))
+            or self.latest_step() is not None)
 
   def log_metrics(self, record: dict) -> None:
     if is_main_process():

@@ -207,3 +207,13 @@ def test_score_names_changed_package_versions(table, tmp_path, capsys):
   assert cli.main(["score", str(table), "--model", str(model), "--out", str(tmp_path / "again.csv")]) == 0
   err = capsys.readouterr().err
   assert "other package versions: jax 0.0.1 -> " in err and "flax" not in err
+
+
+def test_the_declared_scikit_learn_floor_has_what_the_detector_imports():
+  """validate_data, which the detector uses, arrived in scikit-learn 1.6."""
+  import configparser
+  from conftest import ROOT
+  requires = configparser.ConfigParser()
+  requires.read(ROOT / "setup.cfg")
+  line = next(l for l in requires["options"]["install_requires"].split("\n") if l.startswith("scikit-learn"))
+  assert line == "scikit-learn>=1.6"

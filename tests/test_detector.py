@@ -136,7 +136,18 @@ def test_contrastive_representation_on_images():
   assert restored.refined_mask_.sum() == det.refined_mask_.sum()
 
 
+def test_float_images_in_unit_range_equal_their_uint8_pixels():
+  from stoc_jax.data.images import load_digits, resize_images
+  x = resize_images(load_digits().x_train[:48], 16)
+  fit = lambda images: STOCDetector(representation="contrastive", train_steps=2, contamination=0.1).fit(images)
+  as_uint8, as_float = fit(x), fit(x.astype(np.float32) / 255.0)
+  np.testing.assert_array_equal(as_float.decision_scores_, as_uint8.decision_scores_)
+  with pytest.raises(ValueError, match=r"float images must lie in \[0, 1\]"):
+    fit(x.astype(np.float32))  # 0-255 as floats: refused, not cast
+
+
 @pytest.mark.parametrize("kwargs,match", [
+    ({"representation": "goad", "occ": "kde"}, "does not apply with representation='goad'"),
     ({"gamma": 1.5}, "gamma must lie in"),
     ({"contamination": 0.9}, "contamination"),
     ({"contamination": "lots"}, "contamination"),

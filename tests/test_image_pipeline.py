@@ -140,3 +140,31 @@ def test_sharded_train_step_matches_single_device():
   out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=380)
   assert out.returncode == 0, out.stderr[-3000:]
   assert "SHARDED_STEP_OK" in out.stdout
+
+
+def test_otsu_gamma_reaches_no_label_free_threshold_as_a_string(tiny_npz, tmp_path):
+  c = tiny("cifar10_stoc", tiny_npz, **{"refine.enabled": False, "refine.gamma": "otsu"})
+  res = image_stoc.train_and_evaluate(c, tmp_path)
+  assert isinstance(res["gamma"], float) and 0.0 <= res["f1"] <= 100.0
+
+
+def test_tfds_images_of_mixed_sizes_without_a_test_split(monkeypatch):
+  """cats_vs_dogs' layout: one split, images of many sizes. They are resized as read, and the last
+  images of each class become the test set."""
+  import types
+  from stoc_jax.data import images as image_data
+  rng = np.random.default_rng(0)
+  examples = [{"image": rng.integers(0, 255, (20 + i, 30 - i, 3), dtype=np.uint8), "label": i % 2}
+              for i in range(10)]
+
+  def data_source(name, split, data_dir=None):
+    if split != "train":
+      raise ValueError(f"Unknown split {split!r}")
+    return examples
+
+  monkeypatch.setitem(sys.modules, "tensorflow_datasets", types.SimpleNamespace(data_source=data_source))
+  data = image_data.load_tfds("cats_vs_dogs", image_size=16, holdout_per_class=2)
+  assert data.x_train.shape == (6, 16, 16, 3) and data.x_test.shape == (4, 16, 16, 3)
+  assert sorted(data.y_test.tolist()) == [0, 0, 1, 1]
+  with pytest.raises(image_data.DataError, match="holdout_per_class"):
+    image_data.load_tfds("cats_vs_dogs", image_size=16)

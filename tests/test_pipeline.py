@@ -259,3 +259,46 @@ def test_refinement_that_keeps_nothing_follows_refine_if_nothing_kept(tmp_path):
   with pytest.warns(UserWarning, match="Keeping all"):
     r = tabular_stoc.train_and_evaluate(c, tmp_path / "keep_all")
   assert r["refinement"][-1]["kept"] == r["num_train"]
+
+
+def test_otsu_gamma_without_refinement_still_reports_a_label_free_f1(tmp_path):
+  c = tiny("breast_cancer_stoc", **{"refine.enabled": False, "refine.gamma": "otsu"})
+  res = tabular_stoc.train_and_evaluate(c, tmp_path)
+  assert 0.0 < res["gamma"] <= 0.5 and 0.0 <= res["f1"] <= 100.0
+
+
+def test_a_workdir_of_another_config_is_refused_naming_the_keys(tmp_path):
+  tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc"), tmp_path)
+  tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc"), tmp_path)  # the same config resumes
+  with pytest.raises(ValueError, match=r"another config \(goad.learning_rate: 0.1 there, 0.5 now; seed: 0 there, 3 now\)"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", seed=3, **{"goad.learning_rate": 0.5}), tmp_path)
+
+
+CONFIG_FILES = sorted(p.stem for p in (ROOT / "experiments" / "configs").glob("*.py")
+                      if p.stem not in ("__init__", "image_base", "tabular_base"))
+
+
+@pytest.mark.parametrize("name", CONFIG_FILES)
+def test_an_unknown_config_variant_is_refused_with_the_list(name):
+  module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
+  module.get_config()
+  with pytest.raises(ValueError, match="unknown config variant 'cpus': this config's variants are"):
+    module.get_config("cpus")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("args,expected", [
+    (["--config=experiments/configs/thyroid_stoc.py", "--config.anomaly_rato=0.1"],
+     "run.py: error: experiments/configs/thyroid_stoc.py has no key 'anomaly_rato'; nearest: anomaly_ratio"),
+    (["--config=experiments/configs/thyroid_stoc.py", "--config.refine.gama=0.1"],
+     "has no key 'refine.gama'; nearest: refine.gamma"),
+    (["--config=experiments/configs/thyriod_stoc.py"],
+     "run.py: error: no config file experiments/configs/thyriod_stoc.py; nearest: thyroid_stoc.py"),
+    (["--config=experiments/configs/thyroid_stoc.py:cpus"], "unknown config variant 'cpus'"),
+])
+def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
+  out = subprocess.run([sys.executable, "experiments/run.py", *args, f"--workdir={tmp_path}"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=100)
+  assert out.returncode != 0
+  lines = [l for l in out.stderr.splitlines() if l.strip()]
+  assert len(lines) == 1 and expected in lines[0], out.stderr

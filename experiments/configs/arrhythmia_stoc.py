@@ -15,10 +15,12 @@ losses), on fresh splits 5-9 GOAD 49.9, STOC 50.8 (12 wins, 2 losses). Before cl
 60.0, at 10 % 50.1 / 51.3, but 2 runs in 50 diverged (z-scores: 45.8 / 46.3, a tie).
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import tabular_base
 
 
 def get_config(variant=""):
+  check_variant(variant, ('cpu',))
   c = tabular_base.get_config()
   c.dataset = "arrhythmia"
   c.goad.num_transforms = 256

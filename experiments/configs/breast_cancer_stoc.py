@@ -9,10 +9,12 @@ refinement is the baseline printed beside it:
 Takes a few seconds on a CPU. `:goad` learns a GOAD representation instead (about a minute).
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import tabular_base
 
 
 def get_config(variant=""):
+  check_variant(variant, ('goad',))
   c = tabular_base.get_config()
   c.dataset = "breast_cancer"
   c.anomaly_ratio = 0.05

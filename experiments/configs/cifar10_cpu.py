@@ -17,10 +17,12 @@ Refinement in steps (schedule_steps). See benchmarks/images/RESULTS.md for
 measured AUC/AP and run time on a 2-core CPU.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import cifar10_stoc
 
 
-def get_config():
+def get_config(variant=""):
+  check_variant(variant, ())
   c = cifar10_stoc.get_config()
   c.objective = "contrastive"
   c.model.width = 0.25

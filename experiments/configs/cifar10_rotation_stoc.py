@@ -7,10 +7,12 @@
 own rotation classifier.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import cifar10_stoc
 
 
-def get_config():
+def get_config(variant=""):
+  check_variant(variant, ())
   c = cifar10_stoc.get_config()
   c.objective = "rotation"
   return c

@@ -9,10 +9,12 @@
 CPU use cifar10_cpu.py.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import image_base
 
 
-def get_config():
+def get_config(variant=""):
+  check_variant(variant, ())
   c = image_base.get_config()
   c.dataset = "cifar10"
   c.objective = "da_contrastive"

@@ -9,10 +9,12 @@ other digits; runs well under 3 minutes on 2 CPU cores, and prints the run
 without refinement beside it.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import image_base
 
 
-def get_config():
+def get_config(variant=""):
+  check_variant(variant, ())
   c = image_base.get_config()
   c.dataset = "digits"
   c.data_dir = ""

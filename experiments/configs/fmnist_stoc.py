@@ -8,10 +8,12 @@ Or with a local .npz (x_train, y_train, x_test, y_test):
 --config.dataset=npz --config.data_dir=fmnist.npz.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import image_base
 
 
-def get_config():
+def get_config(variant=""):
+  check_variant(variant, ())
   c = image_base.get_config()
   c.dataset = "tfds:fashion_mnist"
   c.data_dir = ""

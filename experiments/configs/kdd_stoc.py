@@ -14,10 +14,12 @@ Do not use standardize_robust=True here: a near-constant column has an IQR 2,000
 times below its std, and GOAD fell to F1 23 on 3 of 5 seeds at 10 %.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import tabular_base
 
 
 def get_config(variant=""):
+  check_variant(variant, ('cpu',))
   c = tabular_base.get_config()
   c.dataset = "kdd"
   c.goad.num_transforms = 32

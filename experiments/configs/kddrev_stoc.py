@@ -14,13 +14,15 @@ of refinement looking through GOAD k; about 1 min a run) gives 92.8 against GOAD
 won (RESULTS.md, "Session 13"). The defaults stay the papers'.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import tabular_base
 
 
 def get_config(variant=""):
+  check_variant(variant, ('cpu',))
   c = tabular_base.get_config()
   c.dataset = "kddrev"
-  # Attacks kept, as a fraction of the normal rows: 0.2 is PROTOCOLS.md's reading of DAGMM; GOAD's
+  # Attacks kept, as a fraction of the normal rows: 0.2 is our reading of DAGMM; GOAD's
   # code draws 24,319 (normal : attack = 4 : 1), i.e. 0.25. It sets how many attacks the test set
   # holds; the training set's contamination is anomaly_ratio either way.
   c.kddrev_attack_fraction = 0.2

@@ -18,10 +18,12 @@ z-scores: 74.6 clean; 40.3 / 46.6 at 1.5 %; 33.1 / 41.3 at 2.5 %. The paper sett
 with z-scores, 1.5 %, seeds 0-2: GOAD 42.6, STOC 44.0.
 """
 
+from stoc_jax.configs import check_variant
 from experiments.configs import tabular_base
 
 
 def get_config(variant=""):
+  check_variant(variant, ('cpu',))
   c = tabular_base.get_config()
   c.dataset = "thyroid"
   c.goad.num_transforms = 256

@@ -164,10 +164,14 @@ def load_digits(seed: int = 0) -> ImageData:
   return ImageData(x[tr], d.target[tr], x[te], d.target[te], tuple(str(i) for i in range(10)))
 
 
-def load_tfds(name: str, data_dir=None) -> ImageData:
+def load_tfds(name: str, data_dir=None, image_size: int = 0, holdout_per_class: int = 0) -> ImageData:
   """A TFDS image data set through `tfds.data_source` (random access; needs stoc-jax[images]).
 
   On a machine with network access TFDS downloads and prepares it on first use.
+  `image_size` > 0 resizes every image as it is read (data sets of mixed sizes, such
+  as cats_vs_dogs, need it). A data set without a test split (cats_vs_dogs again) needs
+  `holdout_per_class` > 0: the last that many training images of each class become the
+  test set (Golan & El-Yaniv 2018 hold out 2,500 a class of Cats-vs-Dogs).
   """
   try:
     import tensorflow_datasets as tfds
@@ -175,16 +179,39 @@ def load_tfds(name: str, data_dir=None) -> ImageData:
     raise DataError(f"dataset tfds:{name} needs TensorFlow Datasets: pip install 'stoc-jax[images]'.") from None
   splits = {}
   for split in ("train", "test"):
-    source = tfds.data_source(name, split=split, data_dir=data_dir or None)
+    try:
+      source = tfds.data_source(name, split=split, data_dir=data_dir or None)
+    except ValueError:
+      if split == "test" and holdout_per_class > 0:
+        break
+      raise DataError(f"tfds:{name} has no {split!r} split; set --config.holdout_per_class "
+                      "(e.g. 2500) to hold out the last images of each class as the test set.") from None
     xs, ys = [], []
     for ex in source:
-      xs.append(np.asarray(ex["image"], np.uint8))
+      image = np.asarray(ex["image"], np.uint8)
+      xs.append(_resized(image, image_size) if image_size else image)
       ys.append(int(ex["label"]))
     splits[split] = (_stack(xs, [f"{name}[{i}]" for i in range(len(xs))], f"tfds:{name}"), np.array(ys))
+  if "test" not in splits:
+    x, y = splits["train"]
+    test = np.zeros(len(y), bool)
+    for label in np.unique(y):
+      test[np.flatnonzero(y == label)[-holdout_per_class:]] = True
+    splits = {"train": (x[~test], y[~test]), "test": (x[test], y[test])}
   return ImageData(*splits["train"], *splits["test"], tuple(str(i) for i in range(max(splits["train"][1]) + 1)))
 
 
-def load_images(dataset: str, data_dir=None, seed: int = 0) -> ImageData:
+def _resized(image, size: int) -> np.ndarray:
+  """One uint8 HWC image, bilinear-resized to size x size on the host (PIL)."""
+  from PIL import Image
+  squeeze = image.ndim == 3 and image.shape[-1] == 1
+  pil = Image.fromarray(image[..., 0] if squeeze else image)
+  out = np.asarray(pil.resize((size, size), Image.BILINEAR), np.uint8)
+  return out[..., None] if squeeze else out
+
+
+def load_images(dataset: str, data_dir=None, seed: int = 0, image_size: int = 0,
+                holdout_per_class: int = 0) -> ImageData:
   """By config name: 'digits', 'cifar10', 'folder' (data_dir is the tree), 'npz' (data_dir is the file), 'tfds:NAME'."""
   if dataset == "digits":
     return load_digits(seed)
@@ -195,7 +222,7 @@ def load_images(dataset: str, data_dir=None, seed: int = 0) -> ImageData:
   if dataset == "npz":
     return load_npz(data_dir)
   if dataset.startswith("tfds:"):
-    return load_tfds(dataset[5:], data_dir)
+    return load_tfds(dataset[5:], data_dir, image_size, holdout_per_class)
   raise DataError(f"unknown image dataset {dataset!r}; choose digits, cifar10, folder, npz or tfds:NAME "
                   "(e.g. tfds:cifar10, tfds:fashion_mnist, tfds:cats_vs_dogs).")
 

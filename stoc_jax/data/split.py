@@ -1,4 +1,4 @@
-"""The contamination split of STOC's tabular protocol (PROTOCOLS.md, "Tabular").
+"""The contamination split of STOC's tabular protocol (Yoon et al. 2022, STOC §4.1, after GOAD).
 
 Half of the normal samples (seeded) are the training normals. A pool of
 anomalies is held out for contaminating training; the rest of the data is the

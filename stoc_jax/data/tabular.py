@@ -94,7 +94,7 @@ def load_kdd(data_dir=None, reverse: bool = False, attack_fraction: float = 0.2,
   set and leaves the one-hot ones at 0/1, as GOAD does (`standardize_binary`).
   KDD: `normal.` traffic (the minority) is the anomaly class. KDD-Rev (`reverse`):
   attacks are the anomalies, sub-sampled (seeded) to `attack_fraction` x the
-  number of normal rows (PROTOCOLS.md interpretation, following DAGMM: 0.2;
+  number of normal rows (our reading of DAGMM: 0.2;
   GOAD's code draws 24,319 attacks, normal : attack = 4 : 1 as DAGMM says, which is 0.25).
   """
   path = _find(data_dir, ("kddcup.data_10_percent.gz", "kddcup.data_10_percent",
@@ -109,7 +109,7 @@ def load_kdd(data_dir=None, reverse: bool = False, attack_fraction: float = 0.2,
     raise DataError(
         f"KDD-Rev attack_fraction={attack_fraction} asks for {size} attacks; the file has "
         f"{attacks.size} attacks and {int(is_normal.sum())} normal rows, so it must lie in "
-        f"(0, {attacks.size / is_normal.sum():.3g}]. PROTOCOLS.md reads DAGMM as 0.2; GOAD's code uses 0.25.")
+        f"(0, {attacks.size / is_normal.sum():.3g}]. We read DAGMM as 0.2; GOAD's code uses 0.25.")
   keep = rng.choice(attacks, size=size, replace=False)
   idx = np.sort(np.concatenate([np.flatnonzero(is_normal), keep]))
   return x[idx], (~is_normal[idx]).astype(np.int64)
