@@ -21,6 +21,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
+import orbax.checkpoint  # noqa: E402,F401  (defines the flag set below)
+
+# Checkpoint barriers through the jax.distributed service, not device collectives: a collective
+# the checkpoint library issues can pair with the training's on another process and hang both.
+flags.FLAGS.set_default("experimental_orbax_use_distributed_barrier", True)
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for outputs and checkpoints.")

@@ -51,6 +51,7 @@ class TrainState(NamedTuple):
 OPTIMIZERS = ("sgd", "adam")
 
 
+@functools.lru_cache(maxsize=None)  # one object per setting: train_steps takes it as a static argument
 def make_optimizer(learning_rate: float = 1e-3, momentum: float = 0.9,
                    weight_decay: float = 3e-5, name: str = "sgd",
                    clip_grad_norm: float = 0.0) -> optax.GradientTransformation:
@@ -165,9 +166,10 @@ def features(graphdef, params, projections, x, batch_size: int = 2048,
 # ------------------------------------------------------------- per-projection GDEs
 
 @functools.partial(jax.jit, static_argnames=("shrinkage",))
-def gde_fit_per_transform(feats, shrinkage: float | str = "ledoit_wolf") -> occ.GDEParams:
-  """One GDE per projection on (N, M, H) features: params with a leading M axis."""
-  return jax.lax.map(lambda f: occ.gde_fit(f, shrinkage=shrinkage), jnp.swapaxes(feats, 0, 1))
+def gde_fit_per_transform(feats, weights=None, shrinkage: float | str = "ledoit_wolf") -> occ.GDEParams:
+  """One GDE per projection on (N, M, H) features (rows weighted by `weights`, e.g. a 0/1 mask):
+  params with a leading M axis."""
+  return jax.lax.map(lambda f: occ.gde_fit(f, weights, shrinkage=shrinkage), jnp.swapaxes(feats, 0, 1))
 
 
 @functools.partial(jax.jit, static_argnames=("aggregate",))
@@ -203,8 +205,9 @@ def gde_score_per_transform(params, feats, aggregate: str = "sum", batch_size: i
 class PerTransformGDE:
   """The final OCC on GOAD features: one GDE per projection, fitted on the refined rows."""
 
-  def __init__(self, features, aggregate: str):
-    self.gdes = jax.device_get(gde_fit_per_transform(jnp.asarray(features)))
+  def __init__(self, features, aggregate: str, mask=None):
+    weights = None if mask is None else jnp.asarray(mask, jnp.float32)
+    self.gdes = jax.device_get(gde_fit_per_transform(jnp.asarray(features), weights))
     self.aggregate = aggregate
 
   def __call__(self, features) -> np.ndarray:
@@ -322,5 +325,5 @@ class GOADLearner:
     return ((lambda f: gde_fit_per_transform(jnp.asarray(f))),
             (lambda p, f: gde_score_per_transform(p, f, aggregate)))
 
-  def final_occ(self, kind: str, kept_features):
-    return PerTransformGDE(kept_features, self.cfg.score_aggregate)
+  def final_occ(self, kind: str, features, mask):
+    return PerTransformGDE(features, self.cfg.score_aggregate, mask)  # all rows, 0/1 weights: one shape

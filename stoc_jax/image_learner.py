@@ -24,7 +24,7 @@ from flax import nnx
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, objectives, occ, resnet
+from stoc_jax import augment, objectives, occ, resnet, sharding
 
 OBJECTIVES = ("contrastive", "da_contrastive", "rotation", "rotnet", "dae")
 
@@ -119,24 +119,31 @@ def _rotnet_scores(graphdef, params, batch_stats, images):
   return objectives.rotation_scores(logp.reshape(4, images.shape[0], -1))
 
 
-def _batched(fn, state, graphdef, images, batch_size, mesh):
-  """Applies fn to the images in batches sharded over the mesh (last batch padded)."""
-  n_dev = mesh.devices.size
-  batch_size = max(n_dev, batch_size // n_dev * n_dev)
-  out = []
-  sharding = NamedSharding(mesh, P("data"))
-  for i in range(0, len(images), batch_size):
-    chunk = images[i:i + batch_size]
-    pad = (-len(chunk)) % n_dev
-    if pad:
-      chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
-    res = fn(graphdef, state.params, state.batch_stats, jax.device_put(chunk, sharding))
-    out.append(np.asarray(res)[:len(chunk) - pad])
-  return np.concatenate(out)
+def _batched(fn, state, graphdef, images, batch_size, mesh) -> jax.Array:
+  """fn over host images, as an (N', ...) array sharded over "data": device d holds rows
+  [d M, (d + 1) M), N' = n_devices x M, N rounded up to whole batches (the last image repeated).
+
+  Batch j gives every device the next rows of its own block, so each device's outputs are
+  its final rows as they come: they are concatenated where they are, with no collective
+  and no trip through a host. Each process puts only its devices' rows.
+  """
+  devices = list(mesh.devices.flat)
+  per_device = max(1, batch_size // len(devices))
+  index = sharding.padded_indices(len(images), per_device * len(devices))
+  block = len(index) // len(devices)
+  outputs = {d: [] for d in devices}
+  for start in range(0, block, per_device):
+    rows = np.concatenate([index[d * block + start:d * block + start + per_device] for d in range(len(devices))])
+    out = fn(graphdef, state.params, state.batch_stats, sharding.put_rows(images, mesh, rows))
+    for shard in out.addressable_shards:
+      outputs[shard.device].append(shard.data)
+  local = [jnp.concatenate(outputs[d]) for d in devices if d.process_index == jax.process_index()]
+  shape = (len(index),) + local[0].shape[1:]
+  return jax.make_array_from_single_device_arrays(shape, sharding.rows(mesh), local)
 
 
-def features(graphdef, state, images, batch_size, mesh):
-  """L2-normalised backbone representations, (N, D) float32."""
+def features(graphdef, state, images, batch_size, mesh) -> jax.Array:
+  """L2-normalised backbone representations, (N', D) float32 sharded over the mesh (see _batched)."""
   return _batched(_represent, state, graphdef, images, batch_size, mesh)
 
 
@@ -228,8 +235,7 @@ class ImageLearner:
     return {"config": self.config, "image_shape": self.image_shape}
 
   def __setstate__(self, state):
-    from stoc_jax.sharding import make_mesh
-    self.__init__(state["config"], state["image_shape"], make_mesh())
+    self.__init__(state["config"], state["image_shape"], sharding.make_mesh())
     model = nnx.eval_shape(lambda: build_learner(self.config, self.image_shape[-1], self.image_shape[0], 0))
     self.graphdef = nnx.split(model, nnx.Param, nnx.BatchStat)[0]
 
@@ -243,17 +249,20 @@ class ImageLearner:
     return TrainState(_restore(params, saved["params"]), _restore(batch_stats, saved["batch_stats"]), None, None)
 
   def place(self, state):
-    return jax.device_put(state, NamedSharding(self.mesh, P()))
+    return sharding.replicate(state, self.mesh)
 
   def train(self, state, x_train, mask, *, key, num_steps: int, round_index: int):
     step = int(state.step)
     kept = np.flatnonzero(mask)
-    sharding = NamedSharding(self.mesh, P("data"))
-    host_batches = (jax.device_put(x_train[self.sampler.indices(s, kept, round_index)], sharding)
-                    for s in range(step, step + num_steps))
+    # Every process draws the same global batch and puts only its devices' rows of it. The loader
+    # thread gathers the rows on the host; JAX calls stay on this thread, in the same order on
+    # every process.
+    local_batches = (sharding.process_rows(x_train, self.mesh, self.sampler.indices(s, kept, round_index))
+                     for s in range(step, step + num_steps))
     step_key = jax.random.fold_in(key, 2)
     t0, sums = time.perf_counter(), None
-    for s, batch in enumerate(prefetch(host_batches), start=step):
+    for s, local in enumerate(prefetch(local_batches), start=step):
+      batch = sharding.assemble_rows(local, self.mesh, self.batch_size)
       state, m = self.train_step(state, batch, jax.random.fold_in(step_key, s))
       sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
     metrics = {k: float(v) / num_steps for k, v in jax.device_get(sums).items()}
@@ -264,7 +273,8 @@ class ImageLearner:
     return _batched(_represent, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
 
   def own_scores(self, state, x):
-    return _batched(_rotnet_scores, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
+    scores = _batched(_rotnet_scores, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
+    return sharding.to_host(scores)[:len(x)]
 
-  def final_occ(self, kind, kept_features):
-    return occ.FinalOCC(kind, kept_features)
+  def final_occ(self, kind, features, mask):
+    return occ.FinalOCC(kind, features, mask)

@@ -19,7 +19,11 @@ A learner is an object with:
 * `steps(num_rows) -> (total_steps, steps_per_epoch)`, `steps_per_call` (steps per
   `train` call between log lines; None: up to the next pause), `refinement_occ`
   ((occ_fit, occ_score) for `refine_data`, or (None, None) for its GDEs), and
-  `final_occ(kind, kept_features) -> scorer` for the final one-class model.
+  `final_occ(kind, features, mask) -> scorer` for the final one-class model, fitted
+  on the rows of `features` where `mask` holds.
+* optionally `mesh`: features come back as device arrays sharded over its "data"
+  axis (padded past the N rows to a multiple of the devices), and refinement runs
+  on them there.
 * optionally `own_scores(state, x)` and `own_score_name`: a scorer of its own (RotNet's
   rotation classifier) that `final_occ=<own_score_name>` selects.
 
@@ -72,8 +76,8 @@ class Trained:
     if self.scorer is None:
       return np.asarray(self.learner.own_scores(self.state, x), np.float64)
     features = self.features(x)
-    return np.asarray(self.scorer(features if self.final_occ == ENSEMBLE else first_view(features)),
-                      np.float64)
+    scores = self.scorer(features if self.final_occ == ENSEMBLE else first_view(features))
+    return np.asarray(scores, np.float64)[:len(x)]  # a sharded learner's features are padded
 
   @property
   def examples_per_sec(self):
@@ -104,8 +108,8 @@ class FixedFeatures:
   def features(self, state, x):
     return x
 
-  def final_occ(self, kind, kept_features):
-    return occ.FinalOCC(kind, kept_features)
+  def final_occ(self, kind, features, mask):
+    return occ.FinalOCC(kind, features, mask)
 
 
 def check_final_occ(learner, final_occ: str):
@@ -137,13 +141,16 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
     state, mask, rounds, used_gamma = workdir.restore_progress(state, n, gamma)
     state = getattr(learner, "place", lambda s: s)(state)  # e.g. replicated over the mesh again
   occ_fit, occ_score = learner.refinement_occ
+  # Features sharded over several devices are refined where they are.
+  mesh = getattr(learner, "mesh", None)
+  mesh = mesh if mesh is not None and mesh.devices.size > 1 else None
   last_round = {}
 
   def refine_round(features, step):
     nonlocal mask, used_gamma
     mask, record, info = refine.configured_round(
         refine_cfg, refine.round_key(key, len(rounds)), features, gamma, y_train=y_train,
-        round_index=len(rounds), step=step, occ_fit=occ_fit, occ_score=occ_score)
+        round_index=len(rounds), step=step, occ_fit=occ_fit, occ_score=occ_score, mesh=mesh, num_rows=n)
     used_gamma = record["gamma"]
     rounds.append(record)
     last_round["info"] = info
@@ -186,7 +193,8 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
         warnings.simplefilter("ignore")
         _, info = refine.refine_data(refine.round_key(key, 0), train_features, refine_cfg.num_models,
                                      used_gamma, occ_fit=occ_fit, occ_score=occ_score,
-                                     otsu_multiplier=refine_cfg.otsu_multiplier, if_nothing_kept="keep_all")
+                                     otsu_multiplier=refine_cfg.otsu_multiplier, if_nothing_kept="keep_all",
+                                     mesh=mesh, num_rows=n)
       used_gamma = info["gamma"]
       last_round["info"] = info
     ensemble = last_round["info"]["ensemble"]
@@ -194,9 +202,8 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
   elif final_occ == getattr(learner, "own_score_name", None):
     scorer, train_scores = None, np.asarray(learner.own_scores(state, x_train), np.float64)
   else:
-    kept = first_view(train_features)[mask]
-    scorer = learner.final_occ(final_occ, kept)
-    train_scores = np.asarray(scorer(first_view(train_features)), np.float64)
+    scorer = learner.final_occ(final_occ, first_view(train_features), mask)
+    train_scores = np.asarray(scorer(first_view(train_features)), np.float64)[:n]
   if used_gamma == "otsu":  # no refinement ran: the label-free threshold still needs a fraction
     used_gamma = float(min(max(refine_cfg.otsu_multiplier * occ.otsu_ratio(train_scores), 1.0 / n), 0.5))
   logging.info("%s: %d steps, %d refinement round(s), %d of %d rows kept", learner.name, total,

@@ -226,20 +226,15 @@ def ocsvm_score(model, features) -> np.ndarray:
 
 # ---------------------------------------------------------------- Otsu
 
-def otsu_threshold_jnp(scores, num_bins: int = 256, axis_name: str | None = None):
+def otsu_threshold_jnp(scores, num_bins: int = 256):
   """Otsu's threshold as jnp ops (jittable): the cut maximising the between-class variance of a
-  `num_bins` histogram of the scores, returned as the upper edge of the best bin. Inside
-  shard_map, `axis_name` names the axis the scores are sharded over."""
+  `num_bins` histogram of the scores, returned as the upper edge of the best bin."""
   scores = jnp.ravel(scores)
   lo, hi = scores.min(), scores.max()
-  if axis_name:
-    lo, hi = jax.lax.pmin(lo, axis_name), jax.lax.pmax(hi, axis_name)
   width = jnp.where(hi > lo, hi - lo, 1.0)
   # np.histogram's bins: [lo + i w, lo + (i + 1) w), the last one closed.
   bins = jnp.clip(jnp.floor((scores - lo) / width * num_bins).astype(jnp.int32), 0, num_bins - 1)
   counts = jnp.zeros(num_bins, scores.dtype).at[bins].add(1.0)
-  if axis_name:
-    counts = jax.lax.psum(counts, axis_name)
   edges = lo + width * jnp.arange(num_bins + 1, dtype=scores.dtype) / num_bins
   centres = 0.5 * (edges[:-1] + edges[1:])
   w0 = jnp.cumsum(counts)
@@ -282,23 +277,47 @@ FINAL_OCCS = ("gde", "kde", "ocsvm", "ocsvm_linear")
 
 
 class FinalOCC:
-  """An OCC named by a config's `final_occ`, fitted on (refined) features: a picklable callable
-  returning anomaly scores. The final OCC of both pipelines and of STOCDetector."""
+  """An OCC named by a config's `final_occ`, fitted on the refined rows: a picklable callable
+  returning anomaly scores. The final OCC of every learner with vector features.
 
-  def __init__(self, kind: str, features):
+  `features` holds every training row and `mask` the refined ones. The GDE is fitted
+  on all rows with 0/1 weights, one compiled program per table shape however many rows
+  refinement keeps (device arrays may be sharded, and padded past len(mask)); the host
+  models (KDE, OC-SVM) on the kept rows, gathered to each host.
+  """
+
+  def __init__(self, kind: str, features, mask=None):
     if kind not in FINAL_OCCS:
       raise ValueError(f"final_occ must be one of {FINAL_OCCS}, got {kind!r}.")
     self.kind = kind
+    mask = np.ones(features.shape[0], bool) if mask is None else np.asarray(mask, bool)
+    on_device = isinstance(features, jax.Array)
     if kind == "gde":
-      self.model = jax.device_get(gde_fit_jit(features))
-    elif kind == "kde":
-      self.model = kde_fit(features)
+      weights = np.zeros(features.shape[0], np.float32)
+      weights[:len(mask)] = mask
+      self.model = jax.device_get(gde_fit_jit(features, _like_rows(weights, features) if on_device else weights))
+      return
+    from stoc_jax import sharding
+    kept = (sharding.to_host(features) if on_device else np.asarray(features))[:len(mask)][mask]
+    if kind == "kde":
+      self.model = kde_fit(kept)
     else:
-      self.model = ocsvm_fit(features, kernel="rbf" if kind == "ocsvm" else "linear")
+      self.model = ocsvm_fit(kept, kernel="rbf" if kind == "ocsvm" else "linear")
 
   def __call__(self, features) -> np.ndarray:
+    from stoc_jax import sharding
     if self.kind == "gde":
-      return np.asarray(gde_score_jit(self.model, features))
+      return sharding.to_host(gde_score_jit(self.model, features))
+    features = sharding.to_host(features) if isinstance(features, jax.Array) else features
     if self.kind == "kde":
       return kde_score(self.model, features)
     return ocsvm_score(self.model, features)
+
+
+def _like_rows(values: np.ndarray, rows: jax.Array) -> jax.Array:
+  """Host values, one per row, placed as `rows` is (sharded over the same devices)."""
+  sharding = getattr(rows, "sharding", None)
+  if isinstance(sharding, jax.sharding.NamedSharding) and len(sharding.mesh.devices.flat) > 1:
+    from stoc_jax import sharding as rows_sharding
+    return rows_sharding.put_rows(values, sharding.mesh)
+  return jnp.asarray(values)

@@ -19,7 +19,7 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from stoc_jax import occ
+from stoc_jax import occ, sharding
 
 
 class NothingKeptError(ValueError):
@@ -122,34 +122,33 @@ def _gde_fit_score(key, features, num_models, shrinkage, reg_covar):
   return params, scores, _partition(perm, num_models), _otsu_count(scores)
 
 
-def _otsu_count(scores, axis_name=None):
+def _otsu_count(scores):
   mean = scores.mean(axis=0)
-  count = jnp.sum(mean >= occ.otsu_threshold_jnp(mean, axis_name=axis_name))
-  return jax.lax.psum(count, axis_name) if axis_name else count
+  return jnp.sum(mean >= occ.otsu_threshold_jnp(mean))
 
 
 @functools.lru_cache(maxsize=None)
 def _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar):
-  """_gde_fit_score for features sharded along the mesh's "data" axis (one compiled program per
-  mesh and settings): the sums are psum-ed, each device scores its own rows."""
+  """_gde_fit_score for features sharded along the mesh's "data" axis, on one host or several
+  (compiled once per mesh, settings and shape): the sums are psum-ed, each device scores its own
+  rows, and the (K, N) scores come back replicated for Eq. 2's sort. Rows past num_rows (padding
+  to the device count) are assigned to no model."""
   def fit_score(x, assignment):
-    onehot = jax.nn.one_hot(assignment, num_models, dtype=x.dtype)
+    onehot = jax.nn.one_hot(assignment, num_models, dtype=x.dtype)  # model K (padding): a zero row
     params = occ._fit_weighted(x, onehot, shrinkage, reg_covar, "data")
-    scores = _member_scores(params, x)
-    return params, scores, _otsu_count(scores, "data")
+    return params, _member_scores(params, x)
 
   sharded = jax.shard_map(fit_score, mesh=mesh, in_specs=(P("data"), P("data")),
-                          out_specs=(P(), P(None, "data"), P()), check_vma=False)
+                          out_specs=(P(), P(None, "data")), check_vma=False)
+  run = jax.jit(lambda x, a: sharded(jnp.asarray(x, jnp.float32).reshape(x.shape[0], -1), a))
 
-  @jax.jit
-  def run(features, assignment):
-    x = jnp.asarray(features, jnp.float32).reshape(features.shape[0], -1)
-    params, scores, otsu_count = sharded(x, assignment)
-    return params, scores, assignment, otsu_count
-
-  def fit_score_sharded(key, features):
-    assignment = random_partition(key, features.shape[0], num_models)
-    return run(features, jax.device_put(assignment, NamedSharding(mesh, P("data"))))
+  def fit_score_sharded(key, features, num_rows):
+    assignment = np.full(features.shape[0], num_models, np.int32)
+    assignment[:num_rows] = np.asarray(random_partition(key, num_rows, num_models))
+    params, scores = run(features, sharding.put_rows(assignment, mesh))
+    # The K x N scores are small: every host takes them all for Eq. 2's sort (on its default device).
+    scores = jnp.asarray(sharding.to_host(scores)[:, :num_rows])
+    return params, scores, assignment[:num_rows], _otsu_count_jit(scores)
   return fit_score_sharded
 
 
@@ -189,8 +188,8 @@ class RefinementEnsemble:
     if len(views) != self.num_views:
       raise ValueError(f"this ensemble was fitted on {self.num_views} feature view(s); got {len(views)}.")
     if self.occ_score is None:
-      x = jnp.asarray(views[0], jnp.float32).reshape(len(views[0]), -1)
-      return np.asarray(_member_scores_jit(self.models, x), np.float64)
+      x = jnp.asarray(views[0], jnp.float32).reshape(views[0].shape[0], -1)
+      return sharding.to_host(_member_scores_jit(self.models, x)).astype(np.float64)
     return np.stack([np.asarray(self.occ_score(m, views[k % self.num_views]), np.float64)
                      for k, m in enumerate(self.models)])
 
@@ -201,8 +200,7 @@ class RefinementEnsemble:
     return self.normalise(self.member_scores(features))
 
 
-def _check_inputs(features, num_models: int):
-  n = features.shape[0]
+def _check_inputs(features, num_models: int, n: int):
   if int(num_models) != num_models or num_models < 1:
     raise ValueError(f"num_models (K) must be a positive integer, got {num_models!r}.")
   if n < 2 * num_models:
@@ -210,7 +208,7 @@ def _check_inputs(features, num_models: int):
         f"num_models (K={num_models}) is too large for {n} samples: each of the K disjoint subsets "
         f"needs at least 2 samples. Use K <= {max(n // 2, 1)}.")
   if isinstance(features, np.ndarray) and not np.isfinite(features).all():
-    bad = np.argwhere(~np.isfinite(features.reshape(n, -1)).all(axis=1)).ravel()
+    bad = np.argwhere(~np.isfinite(features.reshape(len(features), -1)).all(axis=1)).ravel()
     raise ValueError(
         f"features contain NaN or infinite values in {bad.size} rows (first: {bad[:5].tolist()}). "
         "Impute or drop them before refinement.")
@@ -221,7 +219,8 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
                 occ_score: Callable[[Any, Any], Any] | None = None,
                 shrinkage: float | str = "ledoit_wolf", reg_covar: float = 1e-6,
                 otsu_multiplier: float = 2.0, max_gamma: float = 0.5,
-                mesh: jax.sharding.Mesh | None = None, if_nothing_kept: str = "raise"):
+                mesh: jax.sharding.Mesh | None = None, if_nothing_kept: str = "raise",
+                num_rows: int | None = None):
   """Refines an unlabeled training set: returns (mask, info).
 
   With the default GDEs the partition, the K fits, the K x N scores and Otsu's
@@ -245,6 +244,8 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     if_nothing_kept: when fewer than 2 samples survive, "raise" NothingKeptError
       (the experiment pipelines) or "keep_all": warn and keep every sample
       (STOCDetector, which must fit on whatever data it is given).
+    num_rows: the number of real rows when `features` is padded past them (sharded
+      arrays are padded to the device count); default all.
 
   Returns:
     mask: (N,) bool numpy array, True for samples kept as normal.
@@ -253,8 +254,11 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
       `ensemble`, the fitted `RefinementEnsemble` (it scores new rows).
   """
   views = list(features) if isinstance(features, (list, tuple)) else [features]
+  n = views[0].shape[0] if num_rows is None else int(num_rows)
+  if mesh is None and any(v.shape[0] != n for v in views):
+    views = [v[:n] for v in views]  # padding on one device: drop it
   for view in views:
-    _check_inputs(view, num_models)
+    _check_inputs(view, num_models, n)
   if len({view.shape[0] for view in views}) > 1:
     raise ValueError(f"feature views must hold the same samples; got {[v.shape[0] for v in views]} rows.")
   if len(views) > 1 and occ_fit is None:
@@ -265,14 +269,11 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     raise ValueError(f"if_nothing_kept must be 'raise' or 'keep_all'; got {if_nothing_kept!r}.")
   features = views[0]
   gamma = resolve_gamma(gamma)
-  n = features.shape[0]
-  if occ_fit is None:
-    fit_score = (functools.partial(_gde_fit_score, num_models=num_models, shrinkage=shrinkage,
-                                   reg_covar=reg_covar) if mesh is None else
-                 _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar))
-    models, scores, assignment, otsu_count = fit_score(key, features)
-    if mesh is not None:  # Eq. 2 sorts each model's N scores: every device takes all K x N
-      scores = jax.device_put(scores, NamedSharding(mesh, P()))
+  if occ_fit is None and mesh is None:
+    models, scores, assignment, otsu_count = _gde_fit_score(key, features, num_models, shrinkage, reg_covar)
+  elif occ_fit is None:
+    models, scores, assignment, otsu_count = _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar)(
+        key, features, n)
   else:
     assignment = random_partition(key, n, num_models)
     assign_np = np.asarray(assignment)
@@ -304,7 +305,7 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
       raise NothingKeptError(message)
     warnings.warn(f"{message} Keeping all {n} rows instead.", stacklevel=2)
     mask = np.ones(n, bool)
-  scores = np.asarray(scores, np.float64)
+  scores = sharding.to_host(scores).astype(np.float64)
   ensemble = RefinementEnsemble(models, None if occ_fit is None else occ_score, len(views), scores, thresholds)
   info = {"scores": scores, "thresholds": thresholds, "assignment": np.asarray(assignment),
           "gamma": gamma, "rejected_by": rejected_by, "ensemble": ensemble}
@@ -327,7 +328,7 @@ def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict
 
 
 def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_index: int = 0,
-                     step: int = 0, occ_fit=None, occ_score=None):
+                     step: int = 0, occ_fit=None, occ_score=None, mesh=None, num_rows=None):
   """One refinement round with the settings of a config's `refine` block: (mask, record, info).
 
   Every round of both pipelines goes through here, so K, the Otsu multiplier and
@@ -336,7 +337,7 @@ def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_in
   """
   mask, info = refine_data(key, features, refine_cfg.num_models, gamma, occ_fit=occ_fit,
                            occ_score=occ_score, otsu_multiplier=refine_cfg.otsu_multiplier,
-                           if_nothing_kept=refine_cfg.if_nothing_kept)
+                           if_nothing_kept=refine_cfg.if_nothing_kept, mesh=mesh, num_rows=num_rows)
   return mask, refinement_record(round_index, step, mask, y_train, info["gamma"]), info
 
 

@@ -50,19 +50,39 @@ def local_slice(sharding: NamedSharding, num_rows: int) -> slice:
   return slice(lo, hi)
 
 
+def process_rows(x: np.ndarray, mesh, indices=None) -> np.ndarray:
+  """The rows of `x[indices]` (all rows by default) that this process's devices hold: host work
+  only, so a loader thread can do it."""
+  indices = np.arange(len(x)) if indices is None else np.asarray(indices)
+  return x[indices[local_slice(rows(mesh), len(indices))]]
+
+
+def assemble_rows(local: np.ndarray, mesh, num_rows: int) -> jax.Array:
+  """The global (num_rows, ...) array sharded over "data" from each process's own rows."""
+  return jax.make_array_from_process_local_data(rows(mesh), local, (num_rows,) + local.shape[1:])
+
+
 def put_rows(x: np.ndarray, mesh, indices=None) -> jax.Array:
   """The global array of rows `x[indices]` sharded over "data", each process putting only its own
   part (`indices`: all rows by default; their count must divide by the devices)."""
-  indices = np.arange(len(x)) if indices is None else np.asarray(indices)
-  sharding = rows(mesh)
-  local = x[indices[local_slice(sharding, len(indices))]]
-  return jax.make_array_from_process_local_data(sharding, local, (len(indices),) + x.shape[1:])
+  count = len(x) if indices is None else len(indices)
+  return assemble_rows(process_rows(x, mesh, indices), mesh, count)
 
 
 def padded_indices(num_rows: int, multiple: int) -> np.ndarray:
   """0..num_rows-1, then the last row repeated up to a multiple of `multiple`."""
   padded = -(-num_rows // multiple) * multiple
   return np.minimum(np.arange(padded), num_rows - 1)
+
+
+def replicate(tree, mesh):
+  """Every leaf replicated on all devices of the mesh (on every process); leaves that already
+  span processes (restored from a checkpoint) stay as they are."""
+  def leaf(x):
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+      return x
+    return jax.make_array_from_process_local_data(replicated(mesh), np.asarray(x))
+  return jax.tree.map(leaf, tree)
 
 
 def to_host(x) -> np.ndarray:

@@ -146,6 +146,9 @@ REFINE_OCCS = ("gde", "kde")
 
 
 def _check_config(config):
+  if jax.process_count() > 1:
+    raise ValueError(f"the tabular pipeline runs in one process (tables fit one host); got "
+                     f"{jax.process_count()} processes. Run it without --jax_distributed.")
   if config.representation not in ("raw", "goad"):
     raise ValueError(f"representation must be 'raw' or 'goad', got {config.representation!r}.")
   if config.representation == "raw" and config.final_occ not in occ.FINAL_OCCS + ("ensemble",):

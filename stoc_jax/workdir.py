@@ -86,14 +86,18 @@ class Workdir:
     self.path.mkdir(parents=True, exist_ok=True)
     self._checkpoints = ocp.CheckpointManager(
         self.path / "checkpoints",
-        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+        # Synchronous saves: every save is waited for anyway, and no background thread may run
+        # collectives beside the training's on several processes.
+        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
+                                             enable_async_checkpointing=False))
 
   def write_config(self, config) -> None:
     """Writes config.json; a workdir that already holds another config's run is refused, so a
     rerun resumes only the run it started and never mixes two configs."""
     new = _jsonable(config.to_dict())
     path = self.path / "config.json"
-    if path.exists() and self._holds_a_run():
+    holds_a_run = self._holds_a_run()  # asked by every process alike: the checkpoint library may sync them
+    if path.exists() and holds_a_run:
       differ = _differences(json.loads(path.read_text()), new)
       if differ:
         shown = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in differ[:5])
@@ -105,8 +109,8 @@ class Workdir:
 
   def _holds_a_run(self) -> bool:
     # A config.json alone (a run that stopped at a config error) may be replaced.
-    return (any((self.path / name).exists() for name in ("metrics.jsonl", "results.json"))
-            or self.latest_step() is not None)
+    has_checkpoint = self.latest_step() is not None
+    return has_checkpoint or any((self.path / name).exists() for name in ("metrics.jsonl", "results.json"))
 
   def log_metrics(self, record: dict) -> None:
     if is_main_process():

@@ -218,3 +218,26 @@ def test_a_large_group_of_copies_is_pointed_out_and_refinement_keeps_it():
   with warnings.catch_warnings():
     warnings.simplefilter("error")  # without copies: no warning
     STOCDetector(contamination=0.1).fit(contaminated()[0])
+
+
+@pytest.mark.parametrize("representation,rows", [(None, 203), ("goad", 204)])
+def test_a_second_fit_of_the_same_shape_compiles_nothing(representation, rows):
+  import jax
+  import jax.monitoring
+  events = []
+  # XLA compilations, with the persistent cache off so that a cached program cannot hide one.
+  listener = lambda name, *_, **__: events.append(name) if name == "/jax/core/compile/backend_compile_duration" else None
+  jax.monitoring.register_event_duration_secs_listener(listener)
+  previous = jax.config.jax_enable_compilation_cache
+  jax.config.update("jax_enable_compilation_cache", False)
+  try:
+    counts = []
+    for seed in range(2):
+      x, _ = contaminated(n=rows, dim=7, seed=seed)  # a shape no other test uses
+      before = len(events)
+      STOCDetector(representation, contamination=0.05, train_steps=16, random_state=seed).fit(x).decision_function(x[:9])
+      counts.append(len(events) - before)
+  finally:
+    jax.config.update("jax_enable_compilation_cache", previous)
+    jax.monitoring.unregister_event_duration_listener(listener)
+  assert counts[0] > 0 and counts[1] == 0, counts

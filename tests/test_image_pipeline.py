@@ -168,3 +168,20 @@ def test_tfds_images_of_mixed_sizes_without_a_test_split(monkeypatch):
   assert sorted(data.y_test.tolist()) == [0, 0, 1, 1]
   with pytest.raises(image_data.DataError, match="holdout_per_class"):
     image_data.load_tfds("cats_vs_dogs", image_size=16)
+
+
+@pytest.mark.timeout(400)
+def test_gpu_cifar_check_runs_at_a_tiny_size(tiny_npz, tmp_path):
+  """benchmarks/images/gpu_cifar.sh end to end on CPU: throughput pass, step budget, both runs."""
+  tiny_args = ["--config.dataset=npz", f"--config.data_dir={tiny_npz[(32, 32, 3)]}", "--config.model.width=0.125",
+               "--config.model.head_hidden=16", "--config.model.head_depth=2", "--config.model.head_out=8",
+               "--config.batch_size=8", "--config.eval_batch_size=64"]
+  out = subprocess.run(["bash", "benchmarks/images/gpu_cifar.sh", "unused", str(tmp_path / "out"), "1",
+                        "--config.objective=contrastive", *tiny_args],
+                       cwd=ROOT, capture_output=True, text=True, timeout=380,
+                       env=dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]))
+  assert out.returncode == 0, out.stderr[-3000:]
+  summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+  assert summary["train_steps"] >= 10 and summary["images_per_sec"] > 0
+  assert summary["baseline"]["refinement"] == [] and len(summary["stoc"]["refinement"]) >= 1
+  assert 0 <= summary["stoc"]["auc"] <= 100
