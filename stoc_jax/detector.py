@@ -36,7 +36,7 @@ OCCS = occ.FINAL_OCCS
 
 # A row repeated this often (and at least 1 % of the rows) pulls a Gaussian's mean and covariance
 # towards itself until it looks normal: refinement keeps it even when it is anomalous (KDD-Rev's
-# copied attacks: benchmarks/tabular/RESULTS.md, "Session 13").
+# copied attacks: benchmarks/tabular/RESULTS.md).
 REPEAT_GROUP = 20
 
 

@@ -60,7 +60,7 @@ def make_optimizer(learning_rate: float = 1e-3, momentum: float = 0.9,
   `clip_grad_norm` > 0 first scales each gradient down to that global norm (0: off, as in
   the papers). At the CPU configs' lr 0.1 the first gradients have norms 5-16, and on
   Arrhythmia that first step sent 2 runs in 50 to a NaN loss within 40 steps; clipped at
-  1, they train like the others (benchmarks/tabular/RESULTS.md, "Session 12").
+  1, they train like the others (benchmarks/tabular/RESULTS.md).
 
   SGD is the papers' and the default. The CPU-sized KDD and KDD-Rev configs use Adam
   at lr 3e-3: in their 2^10 steps SGD at lr 0.1 diverged on one KDD seed in five and

@@ -7,9 +7,9 @@ CPU-sized variant: --config=experiments/configs/arrhythmia_stoc.py:cpu (train_st
 learning_rate=0.1; about 1 min a run on 2 CPU cores). Expected (paper): F1 54.8 on clean data.
 
 Columns are centred on the median and scaled by IQR / 1.349 (standardize_robust=True),
-which the training set's anomalies do not drag; z-scores: --config.standardize_robust=False
-(the scaling until session 9). `:cpu` also clips gradients at norm 1 (goad.clip_grad_norm).
-Measured with `:cpu` (benchmarks/tabular/RESULTS.md, "Session 12"): clean (all anomalies in
+which the training set's anomalies do not drag; z-scores: --config.standardize_robust=False.
+`:cpu` also clips gradients at norm 1 (goad.clip_grad_norm).
+Measured with `:cpu` (benchmarks/tabular/RESULTS.md): clean (all anomalies in
 the test set) GOAD 58.5; at 10 % over the papers' 25 runs GOAD 50.1, STOC 51.0 (12 wins, 4
 losses), on fresh splits 5-9 GOAD 49.9, STOC 50.8 (12 wins, 2 losses). Before clipping: clean
 60.0, at 10 % 50.1 / 51.3, but 2 runs in 50 diverged (z-scores: 45.8 / 46.3, a tie).

@@ -11,7 +11,7 @@ GOAD 81.2 and STOC 77.1. Without `:cpu` (about 10 s a run): clean 98.0 +- 1.0; a
 (about 1 min a run) STOC at 2.5 % gets 83.1 over the same 25 runs: 93-98 with GOAD seeds 1 and 3,
 below GOAD with seeds 0, 2 and 4. Adding --config.refine.num_representations=5 (five GOADs, model k
 of refinement looking through GOAD k; about 1 min a run) gives 92.8 against GOAD's 81.2, all 25 runs
-won (RESULTS.md, "Session 13"). The defaults stay the papers'.
+won (benchmarks/tabular/RESULTS.md). The defaults stay the papers'.
 """
 
 from stoc_jax.configs import check_variant

@@ -10,7 +10,7 @@ setting takes 30-40 min). Expected (paper): F1 75.1 clean; at 1.5 % GOAD 50.6, S
 
 Columns are centred on the median and scaled by IQR / 1.349 (standardize_robust=True):
 the training set's anomalies triple the std of Thyroid's skewed second column, and
-z-scores (--config.standardize_robust=False, the scaling until session 9) cost GOAD
+z-scores (--config.standardize_robust=False) cost GOAD
 about 10 F1 and STOC about 20. Measured with `:cpu` (benchmarks/tabular/RESULTS.md):
 clean (all anomalies in the test set) GOAD 77.4; at 1.5 % over the papers' 25 runs
 GOAD 51.9, STOC 67.1, and at 2.5 % GOAD 45.1, STOC 66.3 (STOC ahead in all 25 runs of each). With
