@@ -30,12 +30,13 @@ def _env(devices):
   return env
 
 
-def _two_processes(tmp_path, attempts=3, timeout=150):
+def _two_processes(tmp_path, attempts=3, timeout=120):
   """Runs the two-process job; returns [(stdout, stderr)] of processes 0 and 1.
 
-  On this 2-core CPU machine, XLA's CPU collectives over gloo now and then stall for good (a run
-  takes ~40 s; about one in five stalled, at a random collective, training steps included), so a
-  stalled attempt is killed and run again from scratch. A run that finishes is checked in full.
+  On this 2-core CPU machine, XLA's CPU collectives (gloo across processes, and the in-process
+  rendezvous of 4 simulated devices) now and then stall for good (a run takes ~40 s; about one in
+  five stalled, at a random collective, training steps included), so a stalled attempt is killed
+  and run again from scratch. A run that finishes is checked in full.
   """
   for attempt in range(attempts):
     shutil.rmtree(tmp_path / "two", ignore_errors=True)
@@ -65,10 +66,19 @@ def _two_processes(tmp_path, attempts=3, timeout=150):
   pytest.fail(f"the two-process run stalled {attempts} times; last stderr: {outs[0][1][-2000:]}")
 
 
-@pytest.mark.timeout(700)
+@pytest.mark.timeout(900)
 def test_two_processes_give_the_result_of_one_with_as_many_devices(tmp_path):
-  one = subprocess.run([sys.executable, *ARGS, f"--workdir={tmp_path / 'one'}"], cwd=ROOT, env=_env(4),
-                       capture_output=True, text=True, timeout=280)
+  one = None
+  for attempt in range(3):  # the same stall hits 4 simulated devices in one process, now and then
+    shutil.rmtree(tmp_path / "one", ignore_errors=True)
+    try:
+      one = subprocess.run([sys.executable, *ARGS, f"--workdir={tmp_path / 'one'}"], cwd=ROOT, env=_env(4),
+                           capture_output=True, text=True, timeout=100)
+    except subprocess.TimeoutExpired:
+      continue
+    if one.returncode == 0:
+      break
+  assert one is not None, "the 4-device run stalled 3 times"
   assert one.returncode == 0, one.stderr[-3000:]
   outs = _two_processes(tmp_path)
   single = json.loads((tmp_path / "one" / "results.json").read_text())
