@@ -39,7 +39,6 @@ import time
 import warnings
 from typing import Any
 
-import jax
 import numpy as np
 from tqdm.auto import tqdm
 

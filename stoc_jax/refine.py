@@ -16,7 +16,6 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from stoc_jax import occ, sharding
@@ -150,14 +149,6 @@ def _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar):
     scores = jnp.asarray(sharding.to_host(scores)[:, :num_rows])
     return params, scores, assignment[:num_rows], _otsu_count_jit(scores)
   return fit_score_sharded
-
-
-def gde_ensemble_scores(features, assignment, num_models: int, shrinkage: float | str = "ledoit_wolf",
-                        reg_covar: float = 1e-6):
-  """Scores (K, N) of K GDEs, GDE k fitted on the rows with assignment == k (a reference path)."""
-  x = jnp.asarray(features, jnp.float32).reshape(features.shape[0], -1)
-  params = occ.gde_fit_many(x, assignment, num_models, shrinkage, reg_covar)
-  return _member_scores_jit(params, x)
 
 
 _member_scores_jit = jax.jit(_member_scores)

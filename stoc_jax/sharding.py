@@ -9,10 +9,7 @@ every host through `multihost_utils.process_allgather`.
 
 from __future__ import annotations
 
-import functools
-
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding
@@ -90,14 +87,3 @@ def to_host(x) -> np.ndarray:
   if isinstance(x, jax.Array) and not x.is_fully_addressable:
     return np.asarray(multihost_utils.process_allgather(x, tiled=True))
   return np.asarray(x)
-
-
-@functools.lru_cache(maxsize=None)
-def _concatenate(mesh):
-  return jax.jit(jnp.concatenate, out_shardings=rows(mesh))
-
-
-def concatenate_rows(chunks, mesh) -> jax.Array:
-  """Row chunks (each sharded over "data") as one (N, ...) array sharded over "data", on device:
-  XLA moves the rows between devices (and hosts), none goes through a host."""
-  return _concatenate(mesh)(list(chunks))
