@@ -112,7 +112,7 @@ def main(argv):
   else:
     raise app.UsageError(f"config.pipeline must be 'tabular' or 'image', got {config.pipeline!r}.")
   baseline = None
-  if config.get("compare_baseline") and config.refine.enabled:
+  if config.compare_baseline and config.refine.enabled:
     # The same run without refinement, in workdir/baseline, reported beside STOC.
     base_config = config.copy_and_resolve_references()
     base_config.refine.enabled = False

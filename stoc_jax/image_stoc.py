@@ -49,17 +49,17 @@ def train_and_evaluate(config, workdir) -> dict:
   wd.write_config(config)
   data = image_data.load_images(config.dataset, config.data_dir, seed=config.seed,
                                 image_size=config.image_size, holdout_per_class=config.holdout_per_class)
-  if config.get("image_size"):
+  if config.image_size:
     data = data._replace(x_train=image_data.resize_images(data.x_train, config.image_size),
                          x_test=image_data.resize_images(data.x_test, config.image_size))
   split = image_data.one_vs_rest_split(data, config.normal_class, config.anomaly_ratio, seed=config.seed)
-  if config.get("max_train_images"):
+  if config.max_train_images:
     split = split._replace(x_train=split.x_train[:config.max_train_images],
                            y_train=split.y_train[:config.max_train_images])
-  if config.get("max_test_images"):
+  if config.max_test_images:
     keep = np.random.default_rng(config.seed).permutation(len(split.x_test))[:config.max_test_images]
     split = split._replace(x_test=split.x_test[keep], y_test=split.y_test[keep])
-  mesh = make_mesh(config.get("num_devices") or None)
+  mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
   _check_config(config, n, mesh.devices.size)
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)

@@ -41,7 +41,7 @@ def training_stops(refine_cfg, total_steps: int, steps_per_epoch: int, checkpoin
   if refine_cfg.enabled and refine_cfg.update_representation:
     refine_points = refinement_steps(total_steps, steps_per_epoch, tuple(refine_cfg.schedule_epochs),
                                      refine_cfg.every_epochs, tuple(refine_cfg.schedule_steps) or None)
-    if refine_cfg.get("before_training", False):
+    if refine_cfg.before_training:
       refine_points = [0] + refine_points
   every = int(checkpoint_every) or max(total_steps, 1)
   stops = sorted(set(refine_points) | set(range(every, total_steps, every)) | {total_steps})

@@ -97,18 +97,18 @@ FinalOCC = occ.FinalOCC
 def load_split(config):
   """The data set, contaminated as configured and standardised: a Split."""
   x, y = tabular.load_tabular(config.dataset, config.data_dir, seed=config.split.seed,
-                              path=config.get("data_path"), label_column=config.get("label_column"),
-                              kddrev_attack_fraction=config.get("kddrev_attack_fraction", 0.2))
+                              path=config.data_path or None, label_column=config.label_column or None,
+                              kddrev_attack_fraction=config.kddrev_attack_fraction)
   s = split_lib.contamination_split(
       x, y, config.anomaly_ratio, seed=config.split.seed,
       train_normal_fraction=config.split.train_normal_fraction,
       max_anomaly_ratio=config.split.max_anomaly_ratio)
   x_train, y_train, x_test = s.x_train, s.y_train, s.x_test
-  if config.get("deduplicate_train", False):
+  if config.deduplicate_train:
     x_train, y_train = drop_duplicate_rows(x_train, y_train)
-  if config.get("standardize", True):
-    x_train, x_test = standardize(x_train, x_test, binary=config.get("standardize_binary", True),
-                                  robust=config.get("standardize_robust", False))
+  if config.standardize:
+    x_train, x_test = standardize(x_train, x_test, binary=config.standardize_binary,
+                                  robust=config.standardize_robust)
   return split_lib.Split(x_train.astype(np.float32), y_train, x_test.astype(np.float32), s.y_test)
 
 
@@ -121,15 +121,15 @@ def rescale_on_refined_rows(config, data, key, gamma):
   affine-equivariant, so scaling them again by the kept rows' statistics is scaling the
   raw data by those. Returns (rescaled Split, that refinement's record).
   """
-  if not config.get("standardize", True):
+  if not config.standardize:
     raise ValueError("refine.scaling=True re-estimates the column scaling, but standardize=False "
                      "turns it off; set --config.standardize=True or refine.scaling=False.")
   occ_fit, occ_score = loop.FixedFeatures(config.refine.occ).refinement_occ
   mask, record, _ = refine.configured_round(config.refine, key, data.x_train, gamma, y_train=data.y_train,
                                             occ_fit=occ_fit, occ_score=occ_score)
   _, x_train, x_test = standardize(data.x_train[mask], data.x_train, data.x_test,
-                                   binary=config.get("standardize_binary", True),
-                                   robust=config.get("standardize_robust", False))
+                                   binary=config.standardize_binary,
+                                   robust=config.standardize_robust)
   logging.info("refine.scaling: statistics from %d of %d training rows", int(mask.sum()), len(mask))
   return split_lib.Split(x_train, data.y_train, x_test, data.y_test), record
 
@@ -191,7 +191,7 @@ def train_and_evaluate(config, workdir) -> dict:
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   key = jax.random.key(config.seed)
   scaling_round = None
-  if config.refine.enabled and config.refine.get("scaling", False):
+  if config.refine.enabled and config.refine.scaling:
     data, scaling_round = rescale_on_refined_rows(config, data, jax.random.fold_in(key, 3), gamma)
   logging.info("%s: %d training rows (%d anomalies), %d test rows, %d features; gamma=%s",
                config.dataset, len(data.x_train), int(data.y_train.sum()), len(data.x_test),
@@ -200,7 +200,7 @@ def train_and_evaluate(config, workdir) -> dict:
                           gamma=gamma, y_train=data.y_train, workdir=wd)
   results = metrics.evaluate(data.y_test, trained.score(data.x_test), train_scores=trained.train_scores,
                              contamination=trained.gamma,
-                             minority_positive=config.get("minority_positive", False))
+                             minority_positive=config.minority_positive)
   results.update({"refinement": trained.rounds, "scaling_refinement": scaling_round, "dataset": config.dataset,
                   "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma,
                   "refine_enabled": bool(config.refine.enabled),

@@ -3,7 +3,7 @@
   python benchmarks/tabular/multi_representation_probe.py --splits=0,1,2,3,4
 
 With one GOAD, whether a KDE removes KDD-Rev's copied attacks depends on the GOAD's seed (RESULTS.md,
-"Session 13"). Here model k of the K = 5 fits on its own disjoint fifth of the rows, as in Eq. 1, but
+"Masking on KDD-Rev"). Here model k of the K = 5 fits on its own disjoint fifth of the rows, as in Eq. 1, but
 on the features of its own GOAD (seed k, `:cpu`, trained without refinement). A row is kept when all
 K call it normal at gamma = 2 x ratio. The final OCC is the per-projection GDEs of GOAD seed s (the
 split's seed, as on the grid's diagonal), fitted on the kept rows: STOC's fixed-representation form,

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/tabular}
 OUT=benchmarks/tabular
-# These tables were measured with z-scores, Thyroid's and Arrhythmia's scaling until session 9 (their
+# These tables were measured with z-scores, Thyroid's and Arrhythmia's scaling before robust scaling (their
 # configs now use robust scaling; on KDD and KDD-Rev this override changes nothing and is not recorded).
 run() { python benchmarks/tabular/run_f1.py --data_dir=$DATA --set standardize_robust=False "$@"; }
 # Clean data in GOAD's "N setting" (all anomalies in the test set), as in STOC Table 1.
@@ -21,7 +21,7 @@ run --datasets=arrhythmia --ratios=0.0,0.05,0.1 --seeds=3 --methods=goad,stoc,$S
 run --datasets=thyroid --ratios=0.015,0.025 --seeds=3 --methods=stoc_otsu --out=$OUT/sweep.jsonl
 run --datasets=kdd,arrhythmia --ratios=0.1 --seeds=3 --methods=stoc_otsu --out=$OUT/sweep.jsonl
 run --datasets=kddrev --ratios=0.025 --seeds=3 --methods=stoc_otsu --out=$OUT/sweep.jsonl
-# Seeds 3 and 4 (5 in all) for the cells the issue sets targets on: clean data, Thyroid at 1.5 %,
+# Seeds 3 and 4 (5 in all) for the target cells (RESULTS.md, "Targets"): clean data, Thyroid at 1.5 %,
 # and the highest ratio of each data set. The other cells keep 3 seeds (CPU budget).
 run --datasets=thyroid,arrhythmia,kdd,kddrev --ratios=0.0 --seeds=5 --methods=goad,iforest \
   --set split.max_anomaly_ratio=0.0 --out=$OUT/clean_n_setting.jsonl

@@ -22,10 +22,6 @@ def get_config(variant=""):
   check_variant(variant, ('cpu',))
   c = tabular_base.get_config()
   c.dataset = "kddrev"
-  # Attacks kept, as a fraction of the normal rows: 0.2 is our reading of DAGMM; GOAD's
-  # code draws 24,319 (normal : attack = 4 : 1), i.e. 0.25. It sets how many attacks the test set
-  # holds; the training set's contamination is anomaly_ratio either way.
-  c.kddrev_attack_fraction = 0.2
   c.goad.num_transforms = 32
   c.train_steps = 2**10
   # The sum of the M log-likelihoods, not STOC A.3's "maximum normality": on clean
