@@ -39,20 +39,26 @@ def _contamination(value: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+  from stoc_jax import __version__
   p = argparse.ArgumentParser(prog="stoc-jax", description=__doc__.split("\n\n")[0])
+  p.add_argument("--version", action="version", version=f"stoc-jax {__version__}")
   sub = p.add_subparsers(dest="command", required=True)
   d = sub.add_parser("detect", help="score a table (CSV, .npy, .npz) or a folder of images")
-  d.add_argument("table", nargs="?", help="CSV with a header row, or .npy / .npz")
+  d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |), or .npy / .npz")
   d.add_argument("--images", help="a folder of images (searched recursively); sub-folders named "
                  "'normal' and 'anomaly' are read as labels")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
   d.add_argument("--label-column", help="a 0/1 column (1 = anomaly) used only to evaluate")
   d.add_argument("--contamination", type=_contamination, default="auto",
-                 help="'auto' (Otsu's estimate, default) or the expected anomaly fraction")
+                 help="'auto' (estimated without labels, default) or the expected anomaly fraction")
   d.add_argument("--representation", choices=("none", "goad", "contrastive"), default=None,
                  help="features: none = standardised raw columns (tables' default); goad = learned for "
                       "tables; contrastive = ResNet-18 for images (images' default)")
-  d.add_argument("--occ", choices=("gde", "kde", "ocsvm"), default="gde")
+  d.add_argument("--occ", default=None, help="the final one-class model: gde, knn, iforest, ecod, kde, ocsvm, "
+                 "ocsvm_linear, or several joined by + (the mean of their rank-normalised scores); "
+                 "default: STOCDetector's")
+  d.add_argument("--refine-occ", default=None, help="refinement's K models, in the same forms "
+                 "(default: STOCDetector's)")
   d.add_argument("--num-models", type=int, default=5, help="K, the refinement ensemble size")
   d.add_argument("--no-refine", action="store_true", help="no refinement (the plain OCC baseline)")
   d.add_argument("--train-steps", type=int, default=300, help="steps for learned representations")
@@ -112,7 +118,7 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
   from stoc_jax.detector import STOCDetector
-  from stoc_jax.report import refinement_quality, write_report
+  from stoc_jax.report import glossary, most_anomalous, refinement_quality, write_report
 
   schema = None
   if args.images:
@@ -130,24 +136,27 @@ def detect(args) -> dict:
   if len(x) < 2 * args.num_models:
     raise DataError(f"{len(x)} rows: refinement with --num-models {args.num_models} needs at least "
                     f"{2 * args.num_models}; lower --num-models or give more rows.")
-  det = STOCDetector(representation=None if representation == "none" else representation, occ=args.occ,
+  models = {k: _models(v) for k, v in (("occ", args.occ), ("refine_occ", args.refine_occ)) if v}
+  det = STOCDetector(representation=None if representation == "none" else representation,
                      num_models=args.num_models, contamination=args.contamination,
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
-                     random_state=args.seed)
+                     random_state=args.seed, **models)
   det.fit(x)
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
+  refined = not args.no_refine
 
   out = Path(args.out)
   report_dir = Path(args.report) if args.report else out.with_name(out.stem + "_report")
   refined_path = out.with_name(out.stem + "_refined" + (".csv"))
   summary = {"input": args.table or args.images, "rows": len(x), "representation": representation,
              "contamination (estimated)" if args.contamination == "auto" else "contamination": det.contamination_,
-             "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum()),
-             "kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_}
+             "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
+  if refined:
+    summary.update({"kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_})
   if not args.images:
     summary.update(det.repeated_rows_)  # counted once, by fit
   label_metrics = _label_metrics(labels, scores, det.threshold_)
-  if label_metrics is not None:
+  if label_metrics is not None and refined:
     q = refinement_quality(keep, labels)
     label_metrics.update({"refinement precision (removed rows that are anomalies)": q["precision"],
                           "refinement recall (anomalies removed)": q["recall"]})
@@ -168,7 +177,8 @@ def detect(args) -> dict:
       pd.read_csv(args.table)[keep].to_csv(tmp / "refined.csv", index=False)
     else:
       pd.DataFrame(x[keep]).to_csv(tmp / "refined.csv", index=False)
-    write_report(tmp / "report", scores, det.threshold_, det.refinement_, summary, label_metrics)
+    write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
+                 label_metrics, ids=ids, labels=labels)
     if args.save_model:
       _save_model(tmp / "model", det, schema, representation, sample_shape, args)
     if report_dir.exists():
@@ -181,7 +191,14 @@ def detect(args) -> dict:
       Path(args.save_model).parent.mkdir(parents=True, exist_ok=True)
       shutil.move(tmp / "model", args.save_model)  # a rename on one file system
       written.append(args.save_model)
-  return {"summary": summary, "label_metrics": label_metrics, "written": written}
+  return {"summary": summary, "label_metrics": label_metrics, "written": written,
+          "most_anomalous": most_anomalous(ids, scores), "glossary": glossary(refined)}
+
+
+def _models(value: str):
+  """--occ / --refine-occ: a model name, or names joined by + (an ensemble)."""
+  names = [v.strip() for v in value.split("+")]
+  return names if len(names) > 1 else names[0]
 
 
 def _save_model(path, det, schema, representation, sample_shape, args):
@@ -267,10 +284,17 @@ def main(argv=None) -> int:
   except (DataError, ValueError, FileNotFoundError) as e:
     print(f"stoc-jax: error: {e}", file=sys.stderr)
     return 2
-  for k, v in result["summary"].items():
-    print(f"{k:>28s}: {v:.4g}" if isinstance(v, float) else f"{k:>28s}: {v}")
-  for k, v in (result["label_metrics"] or {}).items():
-    print(f"{k:>28s}: {v:.3g}")
+  lines = [(k, f"{v:.4g}" if isinstance(v, float) else str(v)) for k, v in result["summary"].items()]
+  lines += [(k, f"{v:.3g}") for k, v in (result["label_metrics"] or {}).items()]
+  width = max(len(k) for k, _ in lines)
+  for k, v in lines:
+    print(f"{k:>{width}s}: {v}")
+  if result.get("most_anomalous"):
+    top = result["most_anomalous"][:5]
+    print(f"{'most anomalous':>{width}s}: " + ", ".join(f"{i} ({v:.4g})" for i, v in top)
+          + " (20 in the report)")
+  for k, v in result.get("glossary", {}).items():
+    print(f"  {k}: {v}")
   *first, last = result["written"]
   print(f"wrote {', '.join(first)} and {last}" if first else f"wrote {last}")
   return 0

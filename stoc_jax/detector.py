@@ -2,7 +2,8 @@
 
     from stoc_jax import STOCDetector
     det = STOCDetector(contamination="auto").fit(X)      # X: unlabeled, possibly contaminated
-    det.decision_scores_, det.labels_, det.refined_mask_  # on the training rows
+    det.decision_scores_, det.labels_, det.refined_mask_  # on the training rows, each scored
+                                                          # without itself (as PyOD's kNN)
     det.decision_function(X_new)                          # higher = more anomalous
     det.predict(X_new)                                    # 1 = anomaly, 0 = normal (PyOD convention)
 
@@ -29,15 +30,28 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from stoc_jax import loop, occ, refine
+from stoc_jax import contamination as contamination_lib
+from stoc_jax import loop, occ, refine, table_models
 
 REPRESENTATIONS = (None, "goad", "contrastive")
-OCCS = occ.FINAL_OCCS
+OCCS = table_models.NAMES
 
 # A row repeated this often (and at least 1 % of the rows) pulls a Gaussian's mean and covariance
 # towards itself until it looks normal: refinement keeps it even when it is anomalous (KDD-Rev's
 # copied attacks: benchmarks/tabular/RESULTS.md).
 REPEAT_GROUP = 20
+# Refinement's gamma when the estimate finds no contamination: the papers' gamma for clean data
+# (0.5 %, refine.resolve_gamma).
+CLEAN_GAMMA = 0.005
+# The estimated contamination is never below this: the most extreme row in a thousand is flagged even
+# on clean data (scikit-learn's outlier-detector contract expects both labels from fit_predict).
+MIN_CONTAMINATION = 0.001
+# gamma = this x the estimated contamination: 1 x was chosen over 2 x on every table held out in turn
+# (benchmarks/tables/README.md); 2 x an estimate that is itself too high rejects most of the normals.
+ESTIMATED_GAMMA_FACTOR = 1.0
+# The final model on tables: the mean rank of an IsolationForest and the kNN distance, both fitted on
+# the refined rows; chosen with every table held out in turn (benchmarks/tables/README.md).
+DEFAULT_OCC = ("iforest", "knn")
 
 
 def repeated_rows(X) -> dict:
@@ -112,11 +126,22 @@ class STOCDetector(OutlierMixin, BaseEstimator):
   Parameters
   ----------
   representation : None, "goad", "contrastive" or callable
-  occ : final one-class classifier on the refined rows: "gde", "kde", "ocsvm", "ocsvm_linear"
+  occ : the final one-class model, fitted on the refined rows: "gde", "knn" (distance to the 5th
+      nearest row), "iforest", "ecod" (empirical tail probabilities), "kde", "ocsvm",
+      "ocsvm_linear"; any object with scikit-learn's fit / score_samples or PyOD's fit /
+      decision_function (cloned for each fit); or a list or tuple of these, scored by the mean of
+      their rank-normalised scores. None: ("iforest", "knn") on tables and callable features, "gde"
+      on learned ones. representation="goad" takes "gde" only, "contrastive" the names "gde",
+      "kde", "ocsvm", "ocsvm_linear".
+  refine_occ : the K one-class models of refinement, in the same forms (default "gde": K
+      Gaussians, cheap to fit on each part; learned representations take "gde" only)
   num_models : K, the size of the refinement ensemble (each fitted on a disjoint 1/K of the rows)
   gamma : fraction each ensemble member rejects, "otsu" to estimate it, or None for
-      2 x contamination (Otsu when contamination="auto")
-  contamination : "auto" (estimated by Otsu's method) or the expected anomaly fraction;
+      gamma_factor x contamination (x the estimate when contamination="auto"; 0.005 when that is 0)
+  gamma_factor : see gamma. None: 2 for a given contamination (the papers' gamma = 2 x ratio),
+      1 for an estimated one (chosen on benchmarks/tables/, tables held out)
+  contamination : "auto" (estimated without labels: `stoc_jax.contamination`; images: Otsu's
+      method on the scores) or the expected anomaly fraction;
       sets `threshold_` and `labels_`
   convention : "pyod" (default): `decision_function` is the anomaly score (higher = more
       anomalous) and `predict` returns 1 for anomalies, 0 for normal rows. "sklearn":
@@ -135,13 +160,15 @@ class STOCDetector(OutlierMixin, BaseEstimator):
   random_state : seed; the same seed gives the same result
   """
 
-  def __init__(self, representation=None, occ="gde", num_models=5, gamma=None, contamination="auto",
-               refine=True, convention="pyod", scaling="standard", train_steps=512, num_transforms=32,
-               learning_rate=0.1, image_width=0.25, random_state=0):
+  def __init__(self, representation=None, occ=None, refine_occ="gde", num_models=5, gamma=None,
+               gamma_factor=None, contamination="auto", refine=True, convention="pyod", scaling="standard",
+               train_steps=512, num_transforms=32, learning_rate=0.1, image_width=0.25, random_state=0):
     self.representation = representation
     self.occ = occ
+    self.refine_occ = refine_occ
     self.num_models = num_models
     self.gamma = gamma
+    self.gamma_factor = gamma_factor
     self.contamination = contamination
     self.refine = refine
     self.convention = convention
@@ -158,22 +185,32 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     if not (self.representation in REPRESENTATIONS or callable(self.representation)):
       raise ValueError(f"representation must be None, 'goad', 'contrastive' or a callable; "
                        f"got {self.representation!r}.")
-    if self.occ not in OCCS:
-      raise ValueError(f"occ must be one of {OCCS}; got {self.occ!r}.")
-    if self.representation == "goad" and self.occ != "gde":
-      raise ValueError(f"occ={self.occ!r} does not apply with representation='goad': its final model is one "
+    if self._on_host():
+      table_models.check_spec(self._occ())
+      table_models.check_spec(self._refine_spec())
+    elif self.representation == "contrastive" and self._occ() not in occ.FINAL_OCCS:
+      raise ValueError(f"occ must be one of {occ.FINAL_OCCS} with representation='contrastive'; "
+                       f"got {self._occ()!r}.")
+    if not self._on_host() and self.refine_occ != "gde":
+      raise ValueError(f"refine_occ={self.refine_occ!r} needs representation=None or a callable; "
+                       "refinement of learned representations uses its GDEs.")
+    if self.representation == "goad" and self._occ() != "gde":
+      raise ValueError(f"occ={self._occ()!r} does not apply with representation='goad': its final model is one "
                        "GDE per GOAD projection. Use occ='gde', or representation=None for a "
-                       f"{self.occ} on the scaled columns.")
+                       f"{self._occ()} on the scaled columns.")
     if self.scaling not in ("standard", "robust"):
       raise ValueError(f"scaling must be 'standard' or 'robust'; got {self.scaling!r}.")
     if self.convention not in ("pyod", "sklearn"):
       raise ValueError(f"convention must be 'pyod' or 'sklearn'; got {self.convention!r}.")
     if not isinstance(self.num_models, numbers.Integral) or self.num_models < 1:
       raise ValueError(f"num_models must be a positive integer; got {self.num_models!r}.")
+    if self.gamma_factor is not None and (not isinstance(self.gamma_factor, numbers.Real)
+                                          or not self.gamma_factor > 0):
+      raise ValueError(f"gamma_factor must be a positive number or None; got {self.gamma_factor!r}.")
     contamination = _resolve_contamination(self.contamination)
     gamma = self.gamma
     if gamma is None:
-      gamma = "otsu" if contamination == "auto" else min(2.0 * contamination, 0.99)
+      gamma = "otsu" if contamination == "auto" else min(self._gamma_factor(False) * contamination, 0.99)
     return contamination, refine.resolve_gamma(gamma)
 
   def _check_X(self, X, fitting=False):
@@ -199,12 +236,20 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     # Tables only (images are rarely copied exactly); kept for reports such as stoc-jax detect's.
     self.repeated_rows_ = _counted_repeats(X) if np.ndim(X) == 2 else None
     features = self._input_features(X, fitting=True)
+    estimate = None
+    if contamination == "auto" and self.representation != "contrastive":
+      estimate = contamination_lib.estimate_contamination(features, min(self.num_models, n // 2),
+                                                          self.random_state)
+      if self.gamma is None:
+        gamma = min(max(self._gamma_factor(True) * estimate, CLEAN_GAMMA), 0.5)
     self._model = loop.run_stoc(self._make_learner(features), features, _learner_config(self),
                                 key=jax.random.key(self.random_state), gamma=gamma)
     self.refined_mask_, self.refinement_ = self._model.mask, self._model.rounds
     self.gamma_ = self._model.gamma
     self.decision_scores_ = self._model.train_scores
-    if contamination == "auto" and self.refinement_ and self.gamma is None:
+    if estimate is not None:
+      self.contamination_ = max(estimate, MIN_CONTAMINATION)
+    elif contamination == "auto" and self.refinement_ and self.gamma is None:
       # Refinement rejected gamma = 2 x (Otsu's estimate) per model: reuse that estimate.
       self.contamination_ = float(self.gamma_) / 2.0
     elif contamination == "auto":
@@ -216,9 +261,28 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     self.offset_ = -self.threshold_  # sklearn: decision_function = score_samples - offset_
     return self
 
+  def _on_host(self):
+    """Tables and callable features: every one-class model is fitted on the host."""
+    return self.representation is None or callable(self.representation)
+
+  def _occ(self):
+    if self.occ is not None:
+      return self.occ
+    return DEFAULT_OCC if self._on_host() else "gde"
+
+  def _refine_spec(self):
+    return self.refine_occ
+
+  def _gamma_factor(self, estimated: bool) -> float:
+    if self.gamma_factor is not None:
+      return float(self.gamma_factor)
+    return ESTIMATED_GAMMA_FACTOR if estimated else 2.0
+
   def _make_learner(self, features):
     from stoc_jax import goad, image_learner, sharding
     cfg = _learner_config(self)
+    if self._on_host():
+      return table_models.HostModels(self._refine_spec(), self._occ(), self.random_state)
     if self.representation == "goad":
       return goad.GOADLearner(cfg.goad, features.shape[1], train_steps=cfg.train_steps,
                               steps_per_jit=cfg.steps_per_jit)
@@ -226,7 +290,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       mesh = sharding.make_mesh()
       cfg.batch_size = min(cfg.batch_size, len(features) // mesh.devices.size * mesh.devices.size)
       return image_learner.ImageLearner(cfg, features.shape[1:], mesh)
-    return loop.FixedFeatures()
+    raise AssertionError(self.representation)  # _validate admits nothing else
 
   def _input_features(self, X, fitting=False):
     """What the learner takes: scaled columns, the callable's features, or uint8 images."""
@@ -300,7 +364,7 @@ def _learner_config(det) -> ml_collections.ConfigDict:
   from stoc_jax import configs
   if det.representation != "contrastive":
     c = configs.tabular_defaults()
-    c.final_occ = det.occ
+    c.final_occ = "model" if det._on_host() else det._occ()
     c.goad.num_transforms = det.num_transforms
     c.goad.learning_rate = det.learning_rate
     c.goad.clip_grad_norm = 1.0  # lr 0.1's first steps can otherwise diverge (goad.make_optimizer)
@@ -312,7 +376,7 @@ def _learner_config(det) -> ml_collections.ConfigDict:
     c.optimizer.learning_rate = det.learning_rate
     c.batch_size = 32
     c.train_epochs = 0
-    c.final_occ = det.occ
+    c.final_occ = det._occ()
   c.train_steps = det.train_steps
   c.refine.enabled = bool(det.refine)
   c.refine.num_models = det.num_models

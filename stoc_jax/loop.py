@@ -20,10 +20,13 @@ A learner is an object with:
   `train` call between log lines; None: up to the next pause), `refinement_occ`
   ((occ_fit, occ_score) for `refine_data`, or (None, None) for its GDEs), and
   `final_occ(kind, features, mask) -> scorer` for the final one-class model, fitted
-  on the rows of `features` where `mask` holds.
+  on the rows of `features` where `mask` holds (a scorer may add `in_sample(features)`,
+  the training rows' scores with the rows it was fitted on scored out of sample).
 * optionally `mesh`: features come back as device arrays sharded over its "data"
   axis (padded past the N rows to a multiple of the devices), and refinement runs
   on them there.
+* optionally `partition_on_host`: True when refinement's models are host models, so that the
+  partition is drawn by NumPy and a new table shape compiles nothing.
 * optionally `own_scores(state, x)` and `own_score_name`: a scorer of its own (RotNet's
   rotation classifier) that `final_occ=<own_score_name>` selects.
 
@@ -140,6 +143,7 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
     state, mask, rounds, used_gamma = workdir.restore_progress(state, n, gamma)
     state = getattr(learner, "place", lambda s: s)(state)  # e.g. replicated over the mesh again
   occ_fit, occ_score = learner.refinement_occ
+  partition_on_host = getattr(learner, "partition_on_host", False)
   # Features sharded over several devices are refined where they are.
   mesh = getattr(learner, "mesh", None)
   mesh = mesh if mesh is not None and mesh.devices.size > 1 else None
@@ -149,7 +153,8 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
     nonlocal mask, used_gamma
     mask, record, info = refine.configured_round(
         refine_cfg, refine.round_key(key, len(rounds)), features, gamma, y_train=y_train,
-        round_index=len(rounds), step=step, occ_fit=occ_fit, occ_score=occ_score, mesh=mesh, num_rows=n)
+        round_index=len(rounds), step=step, occ_fit=occ_fit, occ_score=occ_score, mesh=mesh, num_rows=n,
+        partition_on_host=partition_on_host)
     used_gamma = record["gamma"]
     rounds.append(record)
     last_round["info"] = info
@@ -193,7 +198,7 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
         _, info = refine.refine_data(refine.round_key(key, 0), train_features, refine_cfg.num_models,
                                      used_gamma, occ_fit=occ_fit, occ_score=occ_score,
                                      otsu_multiplier=refine_cfg.otsu_multiplier, if_nothing_kept="keep_all",
-                                     mesh=mesh, num_rows=n)
+                                     mesh=mesh, num_rows=n, partition_on_host=partition_on_host)
       used_gamma = info["gamma"]
       last_round["info"] = info
     ensemble = last_round["info"]["ensemble"]
@@ -202,7 +207,9 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
     scorer, train_scores = None, np.asarray(learner.own_scores(state, x_train), np.float64)
   else:
     scorer = learner.final_occ(final_occ, first_view(train_features), mask)
-    train_scores = np.asarray(scorer(first_view(train_features)), np.float64)[:n]
+    # A scorer that can tells the training rows' scores with its own rows out of sample.
+    score_train = getattr(scorer, "in_sample", scorer)
+    train_scores = np.asarray(score_train(first_view(train_features)), np.float64)[:n]
   if used_gamma == "otsu":  # no refinement ran: the label-free threshold still needs a fraction
     used_gamma = float(min(max(refine_cfg.otsu_multiplier * occ.otsu_ratio(train_scores), 1.0 / n), 0.5))
   logging.info("%s: %d steps, %d refinement round(s), %d of %d rows kept", learner.name, total,

@@ -235,18 +235,32 @@ def otsu_threshold_jnp(scores, num_bins: int = 256):
   # np.histogram's bins: [lo + i w, lo + (i + 1) w), the last one closed.
   bins = jnp.clip(jnp.floor((scores - lo) / width * num_bins).astype(jnp.int32), 0, num_bins - 1)
   counts = jnp.zeros(num_bins, scores.dtype).at[bins].add(1.0)
-  edges = lo + width * jnp.arange(num_bins + 1, dtype=scores.dtype) / num_bins
+  return _otsu_cut(counts, lo, width, hi, num_bins, jnp)
+
+
+def otsu_threshold_np(scores, num_bins: int = 256) -> float:
+  """`otsu_threshold_jnp` in NumPy, in the scores' dtype: for host scores, nothing to compile."""
+  scores = np.ravel(scores)
+  lo, hi = scores.min(), scores.max()
+  width = hi - lo if hi > lo else scores.dtype.type(1.0)
+  bins = np.clip(np.floor((scores - lo) / width * num_bins).astype(np.int64), 0, num_bins - 1)
+  counts = np.bincount(bins, minlength=num_bins).astype(scores.dtype)
+  return _otsu_cut(counts, lo, width, hi, num_bins, np)
+
+
+def _otsu_cut(counts, lo, width, hi, num_bins, xp):
+  edges = lo + width * xp.arange(num_bins + 1, dtype=counts.dtype) / num_bins
   centres = 0.5 * (edges[:-1] + edges[1:])
-  w0 = jnp.cumsum(counts)
+  w0 = xp.cumsum(counts)
   w1 = w0[-1] - w0
-  s0 = jnp.cumsum(counts * centres)
+  s0 = xp.cumsum(counts * centres)
   s1 = s0[-1] - s0
   valid = (w0 > 0) & (w1 > 0)
-  mu0 = jnp.where(valid, s0 / jnp.maximum(w0, 1), 0.0)
-  mu1 = jnp.where(valid, s1 / jnp.maximum(w1, 1), 0.0)
+  mu0 = xp.where(valid, s0 / xp.maximum(w0, 1), 0.0)
+  mu1 = xp.where(valid, s1 / xp.maximum(w1, 1), 0.0)
   # Minimising within-class variance == maximising between-class variance.
-  between = jnp.where(valid, w0 * w1 * (mu0 - mu1) ** 2, -1.0)
-  return jnp.where(hi > lo, edges[jnp.argmax(between) + 1], hi)
+  between = xp.where(valid, w0 * w1 * (mu0 - mu1) ** 2, -1.0)
+  return xp.where(hi > lo, edges[xp.argmax(between) + 1], hi)
 
 
 def otsu_ratio_jnp(scores, num_bins: int = 256):
@@ -262,9 +276,8 @@ def _finite_scores(scores):
 
 
 def otsu_threshold(scores, num_bins: int = 256) -> float:
-  """Otsu's threshold of a score vector on the host (`otsu_threshold_jnp` in float64)."""
-  with jax.enable_x64(True):
-    return float(otsu_threshold_jnp(jnp.asarray(_finite_scores(scores)), num_bins))
+  """Otsu's threshold of a score vector on the host, in float64."""
+  return float(otsu_threshold_np(_finite_scores(scores), num_bins))
 
 
 def otsu_ratio(scores, num_bins: int = 256) -> float:

@@ -56,6 +56,15 @@ def random_partition(key, num_samples: int, num_models: int) -> jax.Array:
   return _partition(jax.random.permutation(key, num_samples), num_models)
 
 
+def host_partition(key, num_samples: int, num_models: int) -> np.ndarray:
+  """`random_partition` drawn by NumPy from the key: nothing compiled per sample count (host models
+  refine tables of any shape), but not the same draw as `random_partition`'s."""
+  rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
+  assignment = np.empty(num_samples, np.int32)
+  assignment[rng.permutation(num_samples)] = np.arange(num_samples, dtype=np.int32) % num_models
+  return assignment
+
+
 def _partition(perm, num_models):
   n = perm.shape[0]
   return jnp.zeros(n, jnp.int32).at[perm].set(jnp.arange(n, dtype=jnp.int32) % num_models)
@@ -79,14 +88,18 @@ def thresholds_at_gamma(scores, gamma: float) -> np.ndarray:
   return np.asarray(_decide(scores, rows_to_reject(gamma, scores.shape[1]))[0])
 
 
-@jax.jit
-def _decide(scores, num_reject):
+def _decide_xp(scores, num_reject, xp):
   """Eq. 2 and Eq. 1 on (K, N) scores: thresholds (K,), rejecting counts (N,), all finite."""
   n = scores.shape[1]
-  ordered = jnp.sort(scores, axis=1)
-  thresholds = jnp.where(num_reject > 0, ordered[:, jnp.clip(n - num_reject, 0, n - 1)], jnp.inf)
-  rejected_by = jnp.sum(scores >= thresholds[:, None], axis=0)
-  return thresholds, rejected_by, jnp.all(jnp.isfinite(scores))
+  ordered = xp.sort(scores, axis=1)
+  thresholds = xp.where(num_reject > 0, ordered[:, xp.clip(n - num_reject, 0, n - 1)], xp.inf)
+  rejected_by = xp.sum(scores >= thresholds[:, None], axis=0)
+  return thresholds, rejected_by, xp.all(xp.isfinite(scores))
+
+
+_decide = jax.jit(functools.partial(_decide_xp, xp=jnp))
+# Host models' scores are decided on the host: no program compiled per table shape.
+_decide_host = functools.partial(_decide_xp, xp=np)
 
 
 def _grouped_rows(perm, num_models):
@@ -211,7 +224,7 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
                 shrinkage: float | str = "ledoit_wolf", reg_covar: float = 1e-6,
                 otsu_multiplier: float = 2.0, max_gamma: float = 0.5,
                 mesh: jax.sharding.Mesh | None = None, if_nothing_kept: str = "raise",
-                num_rows: int | None = None):
+                num_rows: int | None = None, partition_on_host: bool = False):
   """Refines an unlabeled training set: returns (mask, info).
 
   With the default GDEs the partition, the K fits, the K x N scores and Otsu's
@@ -237,6 +250,8 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
       (STOCDetector, which must fit on whatever data it is given).
     num_rows: the number of real rows when `features` is padded past them (sharded
       arrays are padded to the device count); default all.
+    partition_on_host: with a custom OCC, draw the partition with `host_partition`, so
+      that refinement compiles nothing (the detector's host models on tables).
 
   Returns:
     mask: (N,) bool numpy array, True for samples kept as normal.
@@ -266,16 +281,20 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     models, scores, assignment, otsu_count = _sharded_gde_fit_score(mesh, num_models, shrinkage, reg_covar)(
         key, features, n)
   else:
-    assignment = random_partition(key, n, num_models)
+    assignment = (host_partition if partition_on_host else random_partition)(key, n, num_models)
     assign_np = np.asarray(assignment)
     models = [occ_fit(views[k % len(views)][np.flatnonzero(assign_np == k)]) for k in range(num_models)]
-    scores = jnp.asarray(np.stack([np.asarray(occ_score(m, views[k % len(views)]), np.float32)
-                                   for k, m in enumerate(models)]))
-    otsu_count = _otsu_count_jit(scores)
+    scores = np.stack([np.asarray(occ_score(m, views[k % len(views)]), np.float32)
+                       for k, m in enumerate(models)])
+    for k, m in enumerate(models):
+      if hasattr(m, "fit_scores_"):  # its own rows scored out of sample (a row is its own neighbour)
+        scores[k, assign_np == k] = m.fit_scores_
+    otsu_count = np.sum(scores.mean(axis=0) >= occ.otsu_threshold_np(scores.mean(axis=0)))
   estimated = gamma == "otsu"
   if estimated:
     gamma = float(min(max(otsu_multiplier * int(otsu_count) / n, 1.0 / n), max_gamma))
-  thresholds, rejected_by, finite = _decide(scores, rows_to_reject(gamma, n))
+  decide = _decide_host if isinstance(scores, np.ndarray) else _decide
+  thresholds, rejected_by, finite = decide(scores, rows_to_reject(gamma, n))
   if not bool(finite):
     raise FloatingPointError(
         "Refinement produced non-finite OCC scores; the features may hold huge values "
@@ -319,7 +338,8 @@ def refinement_record(round_index: int, step: int, mask, y_train, gamma) -> dict
 
 
 def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_index: int = 0,
-                     step: int = 0, occ_fit=None, occ_score=None, mesh=None, num_rows=None):
+                     step: int = 0, occ_fit=None, occ_score=None, mesh=None, num_rows=None,
+                     partition_on_host: bool = False):
   """One refinement round with the settings of a config's `refine` block: (mask, record, info).
 
   Every round of both pipelines goes through here, so K, the Otsu multiplier and
@@ -328,7 +348,8 @@ def configured_round(refine_cfg, key, features, gamma, *, y_train=None, round_in
   """
   mask, info = refine_data(key, features, refine_cfg.num_models, gamma, occ_fit=occ_fit,
                            occ_score=occ_score, otsu_multiplier=refine_cfg.otsu_multiplier,
-                           if_nothing_kept=refine_cfg.if_nothing_kept, mesh=mesh, num_rows=num_rows)
+                           if_nothing_kept=refine_cfg.if_nothing_kept, mesh=mesh, num_rows=num_rows,
+                           partition_on_host=partition_on_host)
   return mask, refinement_record(round_index, step, mask, y_train, info["gamma"]), info
 
 

@@ -143,12 +143,15 @@ def test_save_model_then_score_new_rows_in_another_process(table, tmp_path):
               "--contamination", "0.07", "--save-model", model)
   assert r.returncode == 0, r.stderr[-2000:]
   assert str(model) in r.stdout
-  # The saved detector scores its own training rows exactly as detect did.
+  # The saved detector scores its own training rows as detect did: exactly where the final model
+  # never saw them, no higher where it did (detect scores a kept row without itself).
   r = run_cli("score", tmp_path / "fit.csv", "--model", model, "--out", tmp_path / "again.csv",
               "--label-column", "is_fraud")
   assert r.returncode == 0, r.stderr[-2000:]
-  np.testing.assert_allclose(pd.read_csv(tmp_path / "again.csv")["score"],
-                             pd.read_csv(tmp_path / "fit_scores.csv")["score"], rtol=1e-5)
+  again, first = pd.read_csv(tmp_path / "again.csv"), pd.read_csv(tmp_path / "fit_scores.csv")
+  kept = first["kept_in_refined_set"].to_numpy() == 1
+  np.testing.assert_allclose(again["score"][~kept], first["score"][~kept], rtol=1e-5)
+  assert (again["score"][kept] <= first["score"][kept] + 1e-12).all()
   assert "AUC" in r.stdout
   r = run_cli("score", tmp_path / "new.csv", "--model", model, "--out", tmp_path / "new_scores.csv")
   assert r.returncode == 0, r.stderr[-2000:]
@@ -188,7 +191,9 @@ def test_saved_image_model_scores_a_folder(tmp_path, capsys):
                    "--out", str(tmp_path / "again.csv")]) == 0
   again, first = pd.read_csv(tmp_path / "again.csv"), pd.read_csv(tmp_path / "s.csv")
   assert again["id"].tolist() == first["id"].tolist()
-  np.testing.assert_allclose(again["score"], first["score"], rtol=1e-5)
+  kept = first["kept_in_refined_set"].to_numpy() == 1  # detect scored kept images without themselves
+  np.testing.assert_allclose(again["score"][~kept], first["score"][~kept], rtol=1e-5)
+  assert (again["score"][kept] <= first["score"][kept] + 1e-12).all()
   _write_images(tmp_path / "big", [("a", 20)] * 3)
   capsys.readouterr()
   assert cli.main(["score", "--images", str(tmp_path / "big"), "--model", str(model),
@@ -217,3 +222,88 @@ def test_the_declared_scikit_learn_floor_has_what_the_detector_imports():
   requires.read(ROOT / "setup.cfg")
   line = next(l for l in requires["options"]["install_requires"].split("\n") if l.startswith("scikit-learn"))
   assert line == "scikit-learn>=1.6"
+
+
+def test_version():
+  from stoc_jax import __version__
+  with pytest.raises(SystemExit) as e:
+    cli.build_parser().parse_args(["--version"])
+  assert e.value.code == 0
+  r = run_cli("--version")
+  assert r.stdout.strip() == f"stoc-jax {__version__}"
+
+
+def test_semicolon_and_tab_tables_are_read_as_such(table, tmp_path):
+  from stoc_jax.data.tabular import load_table
+  x, y, schema = load_table(table, "is_fraud")
+  for sep, name in ((";", "semi.csv"), ("\t", "tab.csv")):
+    pd.read_csv(table).to_csv(tmp_path / name, sep=sep, index=False)
+    x2, y2, schema2 = load_table(tmp_path / name, "is_fraud")
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+    assert schema2.columns == schema.columns
+
+
+@pytest.mark.parametrize("content, match", [
+    ("a;b\n1,2\n3,4\n5,6\n", r"header holds ';'"),
+    ("a,b\n1,2\n3,1e308\n5,6\n", r"values too large .* at row 2 column 'b'"),
+    ("a,b\n1,2\n3,1e309\n5,6\n", r"NaN or infinite values .* at row 2 column 'b'"),
+])
+def test_mixed_delimiters_and_huge_values_name_the_place(tmp_path, capsys, content, match):
+  path = tmp_path / "bad.csv"
+  path.write_text(content)
+  assert cli.main(["detect", str(path), "--out", str(tmp_path / "s.csv")]) == 2
+  err = capsys.readouterr().err
+  assert str(path) in err and re.search(match, err), err
+  assert not (tmp_path / "s.csv").exists()
+
+
+def test_report_lists_the_most_anomalous_rows_explains_terms_and_aligns(table, tmp_path, capsys):
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", str(table), "--out", str(out), "--label-column", "is_fraud"]) == 0
+  printed = capsys.readouterr().out
+  summary = [line for line in printed.splitlines() if ": " in line and not line.startswith("  ")]
+  assert len({line.index(": ") for line in summary}) == 1  # one column of colons
+  for term in ("contamination", "refinement gamma", "kept by refinement"):
+    assert f"  {term}: " in printed
+  html = (tmp_path / "s_report" / "report.html").read_text()
+  scores = pd.read_csv(out)
+  top = scores.sort_values("score", ascending=False, kind="stable").head(20)
+  section = html.split("The 20 most anomalous rows")[1].split("<h2>")[0]
+  listed = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td></tr>", section)
+  assert [int(r) for _, r, _ in listed] == top["id"].tolist()
+  np.testing.assert_allclose([float(v) for _, _, v in listed], top["score"], rtol=1e-5)
+  assert "kept by refinement</b>:" in html
+
+
+def test_no_refinement_means_no_refinement_lines_or_plot(table, tmp_path, capsys):
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", str(table), "--out", str(out), "--label-column", "is_fraud", "--no-refine"]) == 0
+  printed = capsys.readouterr().out.replace(str(tmp_path), "")  # the folder is named after this test
+  assert "refinement" not in printed and "nan" not in printed
+  report = tmp_path / "s_report"
+  assert not (report / "refinement.png").exists()
+  assert "Refinement" not in (report / "report.html").read_text()
+
+
+def test_labels_colour_the_histogram(monkeypatch, tmp_path):
+  import matplotlib.axes
+  from stoc_jax import report
+  calls = []
+  real = matplotlib.axes.Axes.hist
+  monkeypatch.setattr(matplotlib.axes.Axes, "hist", lambda self, x, **kw: calls.append(
+      (len(x), kw.get("color"))) or real(self, x, **kw))
+  scores = np.r_[np.zeros(90), np.ones(10) * 5]
+  labels = np.r_[np.zeros(90, int), np.ones(10, int)]
+  report.write_report(tmp_path / "with", scores, 1.0, None, {}, None, labels=labels)
+  assert [n for n, _ in calls] == [90, 10] and calls[0][1] != calls[1][1]
+  calls.clear()
+  report.write_report(tmp_path / "without", scores, 1.0, None, {}, None)
+  assert [n for n, _ in calls] == [100]
+
+
+def test_occ_names_and_ensembles_on_the_command_line(table, tmp_path):
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", str(table), "--out", str(out), "--occ", "gde+knn", "--refine-occ", "ecod"]) == 0
+  assert len(pd.read_csv(out)) == 300
+  assert cli.main(["detect", str(table), "--out", str(out), "--occ", "knnn"]) == 2

@@ -182,7 +182,7 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
       raise DataError(f"{path}: {len(names)} feature columns, but the model was fitted on "
                       f"{len(schema.columns)}; give the same columns (and the same --label-column).")
     keep = [names.index(f) for f in schema.features]
-    return _check_rows(arr[:, keep], path), y, schema
+    return _check_rows(arr[:, keep], path, list(schema.features)), y, schema
   x, features = _check_matrix(arr, path, names, drop_constant)
   return x, y, TableSchema(tuple(names), {}, tuple(features))
 
@@ -198,16 +198,36 @@ def _labels(values, path, column):
   return y.astype(np.int64)
 
 
+CSV_DELIMITERS = ",;\t|"
+
+
+def _delimiter(path) -> str:
+  """The file's field delimiter, sniffed from its first lines among , ; tab and |."""
+  import csv
+  with open(path, newline="", errors="replace") as f:
+    sample = "".join(f.readline() for _ in range(20))
+  try:
+    return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+  except csv.Error:  # one column, or no consistent delimiter: the parser's error will say
+    return ","
+
+
 def _load_csv(path, label_column, drop_constant, schema):
   import pandas as pd
+  sep = _delimiter(path)
   try:
-    df = pd.read_csv(path)
+    df = pd.read_csv(path, sep=sep)
   except pd.errors.EmptyDataError:
     raise DataError(f"{path} is empty: no header and no rows.") from None
   except (pd.errors.ParserError, UnicodeDecodeError) as e:
     raise DataError(f"{path} could not be read as CSV: {e}") from None
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
+  if df.shape[1] == 1:
+    others = [d for d in CSV_DELIMITERS if d != sep and d in str(df.columns[0])]
+    if others:
+      raise DataError(f"{path}: read as one column with the delimiter {sep!r}, but its header holds "
+                      f"{others[0]!r}; give every row the same delimiter ({', '.join(map(repr, CSV_DELIMITERS))}).")
   y = None
   if label_column is not None:
     if label_column not in df.columns:
@@ -266,24 +286,32 @@ def _encode_like(df, path, schema):
     raise DataError(f"{path}: columns {text[:10]} hold text, but they were numeric when the model was fitted.")
   encoded = _one_hot(df, schema.categories)
   encoded.columns = [str(c) for c in encoded.columns]
-  return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path)
+  return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path, list(schema.features))
 
 
-def _check_rows(arr, path):
-  """New rows to score: numeric and finite (one row and constant columns are fine)."""
+def _check_rows(arr, path, names=None):
+  """New rows to score: numeric, finite and within float32 (one row and constant columns are fine)."""
   try:
     x = np.asarray(arr, np.float64)
   except (TypeError, ValueError):
     raise DataError(f"{path}: features must be numeric.") from None
+  names = names or [f"x{i}" for i in range(x.shape[1])]
+
+  def where(bad):
+    return ", ".join(f"row {r + 1} column {names[c]!r}" for r, c in np.argwhere(bad)[:3])
   if not np.isfinite(x).all():
-    bad = np.argwhere(~np.isfinite(x))
-    raise DataError(f"{path}: NaN or infinite values at (row, column) {bad[:5].tolist()}; "
+    raise DataError(f"{path}: NaN or infinite values (data rows counted from 1) at {where(~np.isfinite(x))}; "
                     "impute or drop them first.")
+  # The models compute in float32: values beyond its range (3.4e38) would become infinite.
+  too_large = np.abs(x) > np.finfo(np.float32).max
+  if too_large.any():
+    raise DataError(f"{path}: values too large to compute with (beyond 3.4e38) at {where(too_large)}; "
+                    "rescale the column (e.g. take its logarithm) first.")
   return x.astype(np.float32)
 
 
 def _check_matrix(arr, path, names, drop_constant):
-  x = _check_rows(arr, path)
+  x = _check_rows(arr, path, names)
   if x.shape[0] < 2:
     raise DataError(f"{path}: {x.shape[0]} row(s); anomaly detection needs at least 2 (in practice hundreds).")
   const = np.flatnonzero(x.max(axis=0) == x.min(axis=0))

@@ -1,0 +1,131 @@
+"""Tables of run_tables.py's rows: mean AUC, AP, average rank and time per detector, and how close
+each detector's contamination estimate came to the training split's true anomaly fraction.
+
+  python benchmarks/tables/report.py benchmarks/tables/rows.jsonl [--detectors=stoc,iforest,...]
+
+A detector's rank on a table is by its mean AUC over the seeds (1 = best; ties share the mean
+rank), among the detectors listed; the average rank is over the tables every listed detector ran on.
+"""
+
+import argparse
+import json
+from collections import defaultdict
+
+import numpy as np
+from scipy.stats import rankdata
+
+
+def load(paths):
+  rows = []
+  for path in paths:
+    with open(path) as f:
+      rows += [json.loads(line) for line in f if line.strip()]
+  return rows
+
+
+def summary(rows, detectors):
+  """{detector: dict of means} over the tables every detector in `detectors` ran on."""
+  by = defaultdict(list)
+  for r in rows:
+    by[(r["detector"], r["table"])].append(r)
+  tables = sorted({t for (_, t) in by if all((d, t) in by for d in detectors)})
+  auc = np.array([[np.mean([r["auc"] for r in by[(d, t)]]) for t in tables] for d in detectors])
+  ap = np.array([[np.mean([r["ap"] for r in by[(d, t)]]) for t in tables] for d in detectors])
+  secs = np.array([[np.median([r["seconds"] for r in by[(d, t)]]) for t in tables] for d in detectors])
+  ranks = np.stack([rankdata(-auc[:, j]) for j in range(len(tables))], axis=1) if tables else auc
+  out = {}
+  for i, d in enumerate(detectors):
+    out[d] = {"auc": auc[i].mean(), "ap": ap[i].mean(), "rank": ranks[i].mean(),
+              "seconds": float(np.median(secs[i])), "auc_by_table": dict(zip(tables, auc[i])),
+              "ap_by_table": dict(zip(tables, ap[i]))}
+  return tables, out
+
+
+def leave_one_table_out(rows, candidates, baselines):
+  """Defaults chosen apart from where they are judged: for each table, the candidate with the best
+  average rank (among itself and the baselines) on the other tables; then that choice's AUC, AP
+  and rank on the held-out table. Returns [(table, chosen, auc, ap, rank)] and the baselines'
+  ranks on the same footing (each table ranked among the chosen candidate and the baselines)."""
+  tables, _ = summary(rows, list(candidates) + list(baselines))
+  held, baseline_ranks = [], defaultdict(list)
+  for t in tables:
+    others = [r for r in rows if r["table"] != t]
+    score = {c: summary(others, [c] + list(baselines))[1][c]["rank"] for c in candidates}
+    chosen = min(candidates, key=lambda c: (score[c], c))
+    _, on_t = summary([r for r in rows if r["table"] == t], [chosen] + list(baselines))
+    held.append((t, chosen, on_t[chosen]["auc"], on_t[chosen]["ap"], on_t[chosen]["rank"]))
+    for b in baselines:
+      baseline_ranks[b].append((on_t[b]["auc"], on_t[b]["ap"], on_t[b]["rank"]))
+  return held, baseline_ranks
+
+
+def contamination_rows(rows, detector):
+  """(table, true fraction, mean estimate) for a detector's rows that carry an estimate."""
+  by = defaultdict(list)
+  for r in rows:
+    if r["detector"] == detector and "contamination_estimate" in r:
+      by[r["table"]].append(r)
+  return [(t, np.mean([r["contamination"] for r in rs]), np.mean([r["contamination_estimate"] for r in rs]))
+          for t, rs in sorted(by.items())]
+
+
+def print_selection(rows, candidates, baselines):
+  held, base = leave_one_table_out(rows, candidates, baselines)
+  print(f"Leave one table out: on each table, the candidate with the best average rank on the other "
+        f"{len(held) - 1} tables, among itself and {', '.join(baselines)}.\n")
+  print("| held-out table | chosen | AUC | AP | rank |\n|---|---|---|---|---|")
+  for t, c, auc, ap, rank in held:
+    print(f"| {t} | {c} | {auc:.1f} | {ap:.1f} | {rank:.1f} |")
+  print("\n| detector | mean AUC | mean AP | average rank |\n|---|---|---|---|")
+  print(f"| chosen on the other tables | {np.mean([h[2] for h in held]):.1f} | {np.mean([h[3] for h in held]):.1f} "
+        f"| {np.mean([h[4] for h in held]):.2f} |")
+  for b, vals in base.items():
+    print(f"| {b} | {np.mean([v[0] for v in vals]):.1f} | {np.mean([v[1] for v in vals]):.1f} "
+          f"| {np.mean([v[2] for v in vals]):.2f} |")
+  counts = defaultdict(int)
+  for h in held:
+    counts[h[1]] += 1
+  print("\nchosen: " + ", ".join(f"{c} on {n} tables" for c, n in sorted(counts.items(), key=lambda kv: -kv[1])))
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("paths", nargs="+")
+  ap.add_argument("--detectors", default="", help="comma-separated; default: all in the rows")
+  ap.add_argument("--per_table", action="store_true", help="also print AUC per table")
+  ap.add_argument("--select", default="", help="candidate defaults: a leave-one-table-out choice among "
+                  "them against --detectors (the baselines)")
+  args = ap.parse_args()
+  rows = load(args.paths)
+  detectors = [d for d in args.detectors.split(",") if d] or sorted({r["detector"] for r in rows})
+  if args.select:
+    print_selection(rows, [c for c in args.select.split(",") if c], detectors)
+    return
+  tables, out = summary(rows, detectors)
+  seeds = sorted({r["seed"] for r in rows})
+  print(f"{len(tables)} tables, seeds {seeds}; rank among the {len(detectors)} detectors below, by mean AUC a table.\n")
+  print("| detector | mean AUC | mean AP | average rank | median seconds (fit + score) |")
+  print("|---|---|---|---|---|")
+  for d in sorted(detectors, key=lambda d: out[d]["rank"]):
+    o = out[d]
+    print(f"| {d} | {o['auc']:.1f} | {o['ap']:.1f} | {o['rank']:.2f} | {o['seconds']:.3f} |")
+  if args.per_table:
+    print("\nAUC per table (mean over seeds):\n")
+    print("| table | " + " | ".join(detectors) + " |")
+    print("|---|" + "---|" * len(detectors))
+    for t in tables:
+      print(f"| {t} | " + " | ".join(f"{out[d]['auc_by_table'][t]:.1f}" for d in detectors) + " |")
+  for d in detectors:
+    est = contamination_rows(rows, d)
+    if not est:
+      continue
+    within = sum(1 for _, true, e in est if 0.5 <= e / true <= 2.0)
+    print(f"\n{d}: contamination estimate within 2x of the true fraction on {within} of {len(est)} tables\n")
+    print("| table | true | estimate | ratio |")
+    print("|---|---|---|---|")
+    for t, true, e in est:
+      print(f"| {t} | {100 * true:.1f} % | {100 * e:.1f} % | {e / true:.2f} |")
+
+
+if __name__ == "__main__":
+  main()
