@@ -3,7 +3,9 @@
 Library layout: `occ` (one-class classifiers), `refine` (ensemble refinement,
 Eq. 1-2), `metrics`, `goad` and `resnet` / `objectives` / `augment`
 (representation learners), `tabular_stoc` and `image_stoc` (the pipelines),
-`data` (loaders and contamination splits), `detector` (the estimator API).
+`data` (loaders and contamination splits), `table_models` and `contamination`
+(host one-class models and the contamination estimate of tables), `detector`
+(the estimator API).
 """
 
 __version__ = "0.1.0"

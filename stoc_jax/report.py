@@ -32,7 +32,7 @@ def glossary(refined: bool) -> dict:
                           "fraction of the input, estimated without labels unless you gave it."}
   if refined:
     out["refinement gamma"] = ("the fraction of rows each of the K one-class models of refinement "
-                               "rejects (twice the contamination unless set).")
+                               "rejects: twice a given contamination, once an estimated one, unless set.")
     out["kept by refinement"] = ("the rows that all K models, each fitted on its own part of the data, "
                                  "call normal; the final model is fitted on them.")
   return out

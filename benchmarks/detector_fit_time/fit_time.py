@@ -1,5 +1,5 @@
-"""STOCDetector.fit on a small table: first fit (compiles), later fits of the same shape, and
-scikit-learn's IsolationForest on the same rows.
+"""STOCDetector.fit on small tables, each of a new shape (rows + fit), with the XLA compilations
+each fit triggered, and scikit-learn's IsolationForest on the same rows.
 
   python benchmarks/detector_fit_time/fit_time.py --out=benchmarks/detector_fit_time/fit_time.json
 """
@@ -33,7 +33,7 @@ def main():
       lambda name, *_, **__: compiles.append(name) if name == "/jax/core/compile/backend_compile_duration" else None)
   rows = []
   for fit in range(a.fits):
-    x = np.random.default_rng(fit).normal(size=(a.rows, a.dim))
+    x = np.random.default_rng(fit).normal(size=(a.rows + fit, a.dim))  # a new shape each fit
     before = len(compiles)
     t0 = time.perf_counter()
     STOCDetector(contamination=0.05, random_state=fit).fit(x)
