@@ -7,9 +7,9 @@
 
 `detect` fits on the (unlabeled, possibly contaminated) input and writes its scores
 (one row per input row or image), the refined set (the rows or files kept as normal)
-and a report folder (report.html with a score histogram, the threshold and per-round
-refinement counts; with labels, AUC / AP / F1 and the precision / recall of
-refinement). `score` applies a saved detector, with its threshold, to new rows
+and a report folder (report.html with a score histogram, the threshold, the 20 most
+anomalous rows and per-round refinement counts; with labels, a two-colour histogram,
+AUC / AP / F1 and the precision / recall of refinement). `score` applies a saved detector, with its threshold, to new rows
 encoded as the fitted table was. Outputs appear complete or not at all.
 """
 
