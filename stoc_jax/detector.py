@@ -34,7 +34,6 @@ from stoc_jax import contamination as contamination_lib
 from stoc_jax import loop, occ, refine, table_models
 
 REPRESENTATIONS = (None, "goad", "contrastive")
-OCCS = table_models.NAMES
 
 # A row repeated this often (and at least 1 % of the rows) pulls a Gaussian's mean and covariance
 # towards itself until it looks normal: refinement keeps it even when it is anomalous (KDD-Rev's
@@ -187,7 +186,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
                        f"got {self.representation!r}.")
     if self._on_host():
       table_models.check_spec(self._occ())
-      table_models.check_spec(self._refine_spec())
+      table_models.check_spec(self.refine_occ)
     elif self.representation == "contrastive" and self._occ() not in occ.FINAL_OCCS:
       raise ValueError(f"occ must be one of {occ.FINAL_OCCS} with representation='contrastive'; "
                        f"got {self._occ()!r}.")
@@ -270,9 +269,6 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       return self.occ
     return DEFAULT_OCC if self._on_host() else "gde"
 
-  def _refine_spec(self):
-    return self.refine_occ
-
   def _gamma_factor(self, estimated: bool) -> float:
     if self.gamma_factor is not None:
       return float(self.gamma_factor)
@@ -282,7 +278,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     from stoc_jax import goad, image_learner, sharding
     cfg = _learner_config(self)
     if self._on_host():
-      return table_models.HostModels(self._refine_spec(), self._occ(), self.random_state)
+      return table_models.HostModels(self.refine_occ, self._occ(), self.random_state)
     if self.representation == "goad":
       return goad.GOADLearner(cfg.goad, features.shape[1], train_steps=cfg.train_steps,
                               steps_per_jit=cfg.steps_per_jit)

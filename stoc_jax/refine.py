@@ -284,12 +284,17 @@ def refine_data(key, features, num_models: int = 5, gamma=0.1, *,
     assignment = (host_partition if partition_on_host else random_partition)(key, n, num_models)
     assign_np = np.asarray(assignment)
     models = [occ_fit(views[k % len(views)][np.flatnonzero(assign_np == k)]) for k in range(num_models)]
-    scores = np.stack([np.asarray(occ_score(m, views[k % len(views)]), np.float32)
-                       for k, m in enumerate(models)])
+    scores = np.empty((num_models, n), np.float32)
     for k, m in enumerate(models):
-      if hasattr(m, "fit_scores_"):  # its own rows scored out of sample (a row is its own neighbour)
-        scores[k, assign_np == k] = m.fit_scores_
-    otsu_count = np.sum(scores.mean(axis=0) >= occ.otsu_threshold_np(scores.mean(axis=0)))
+      view, own = views[k % len(views)], assign_np == k
+      if hasattr(m, "fit_scores_"):  # its own rows as fitted, out of sample (a row is its own neighbour)
+        scores[k, own] = m.fit_scores_
+        if not own.all():  # scikit-learn's models refuse an empty array
+          scores[k, ~own] = occ_score(m, view[~own])
+      else:
+        scores[k] = occ_score(m, view)
+    mean = scores.mean(axis=0)
+    otsu_count = np.sum(mean >= occ.otsu_threshold_np(mean))
   estimated = gamma == "otsu"
   if estimated:
     gamma = float(min(max(otsu_multiplier * int(otsu_count) / n, 1.0 / n), max_gamma))

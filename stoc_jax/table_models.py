@@ -241,8 +241,13 @@ class FinalModel:
     return self.model.score(np.asarray(features))
 
   def in_sample(self, features) -> np.ndarray:
-    scores = self(features)
-    scores[:len(self.mask)][self.mask] = self.model.fit_scores_
+    features = np.asarray(features)
+    scores = np.empty(len(features), np.float64)
+    kept = np.zeros(len(features), bool)
+    kept[:len(self.mask)] = self.mask
+    scores[kept] = self.model.fit_scores_  # as fitted: each kept row scored once, without itself
+    if not kept.all():  # scikit-learn's models refuse an empty array
+      scores[~kept] = self(features[~kept])
     return scores
 
 

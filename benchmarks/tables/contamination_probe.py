@@ -92,7 +92,7 @@ def main():
   ap.add_argument("--seeds", type=int, default=3)
   ap.add_argument("--out", default="benchmarks/tables/contamination_probe.jsonl")
   ap.add_argument("--select_only", action="store_true", help="only the selection, from --out's rows")
-  # Declared before any selection: each candidate family of the issue at the cut of 2.5 robust SDs
+  # Declared before any selection: each candidate family above at the cut of 2.5 robust SDs
   # that Leys et al. (2013) recommend for outliers around the median; "" selects among every cut.
   ap.add_argument("--candidates", default="otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5")
   args = ap.parse_args()
