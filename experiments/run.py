@@ -109,8 +109,11 @@ def main(argv):
     from stoc_jax.tabular_stoc import train_and_evaluate
   elif config.pipeline == "image":
     from stoc_jax.image_stoc import train_and_evaluate
+  elif config.pipeline == "outlier_exposure":
+    from stoc_jax.oe_stoc import train_and_evaluate
   else:
-    raise app.UsageError(f"config.pipeline must be 'tabular' or 'image', got {config.pipeline!r}.")
+    raise app.UsageError("config.pipeline must be 'tabular', 'image' or 'outlier_exposure', "
+                         f"got {config.pipeline!r}.")
   baseline = None
   if config.compare_baseline and config.refine.enabled:
     # The same run without refinement, in workdir/baseline, reported beside STOC.

@@ -2,10 +2,11 @@
 
 Library layout: `occ` (one-class classifiers), `refine` (ensemble refinement,
 Eq. 1-2), `metrics`, `goad` and `resnet` / `objectives` / `augment`
-(representation learners), `tabular_stoc` and `image_stoc` (the pipelines),
+(representation learners), `lenet` / `oe_objectives` / `oe_learner` (outlier
+exposure), `tabular_stoc`, `image_stoc` and `oe_stoc` (the pipelines),
 `data` (loaders and contamination splits), `table_models` and `contamination`
 (host one-class models and the contamination estimate of tables), `detector`
-(the estimator API).
+and `oe_detector` (the estimator APIs).
 """
 
 __version__ = "0.1.0"
@@ -16,4 +17,7 @@ def __getattr__(name):
   if name in ("STOCDetector", "refine_dataset"):
     from stoc_jax import detector
     return getattr(detector, name)
+  if name == "OEDetector":
+    from stoc_jax import oe_detector
+    return oe_detector.OEDetector
   raise AttributeError(f"module 'stoc_jax' has no attribute {name!r}")

@@ -125,3 +125,24 @@ def crop_flip_augment(key, images):
     out = jax.lax.dynamic_slice(padded, (dy, dx, 0), (h, w, im.shape[2]))
     return random_flip(k3, out)
   return jax.vmap(one)(jax.random.split(key, images.shape[0]), images)
+
+
+def oe_augment(key, images, crop_padding: int = 4, hflip: bool = True, jitter_strength: float = 0.1,
+               noise_std: float = 0.01):
+  """The augmentation of Ruff et al. (2021) for OE training: colour jitter, random crop (reflect
+  padding), horizontal flip and Gaussian pixel noise."""
+  def one(k, im):
+    k1, k2, k3, k4, k5 = jax.random.split(k, 5)
+    h, w, c = im.shape
+    if jitter_strength > 0:
+      im = color_jitter(k1, im, jitter_strength)
+    if crop_padding > 0:
+      p = crop_padding
+      padded = jnp.pad(im, ((p, p), (p, p), (0, 0)), mode="reflect")
+      dy = jax.random.randint(k2, (), 0, 2 * p + 1)
+      dx = jax.random.randint(k3, (), 0, 2 * p + 1)
+      im = jax.lax.dynamic_slice(padded, (dy, dx, 0), (h, w, c))
+    if hflip:
+      im = random_flip(k4, im)
+    return im + noise_std * jax.random.normal(k5, im.shape)
+  return jax.vmap(one)(jax.random.split(key, images.shape[0]), images)

@@ -162,15 +162,86 @@ def image_defaults() -> ml_collections.ConfigDict:
   # gde, kde, ocsvm, ocsvm_linear; rotnet for objective=rotnet; "ensemble": refinement's K GDEs
   # score instead of a final OCC (STOC Table 7's "SRR without final OCC" / "Ensemble only").
   c.final_occ = "gde"
-  c.refine = ml_collections.ConfigDict()
-  c.refine.enabled = True
-  c.refine.update_representation = True
-  c.refine.num_models = 5
-  c.refine.gamma = config_dict.FieldReference("auto", field_type=object)
-  c.refine.otsu_multiplier = 2.0
-  c.refine.if_nothing_kept = "raise"  # see tabular_defaults
-  c.refine.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
-  c.refine.every_epochs = 500
-  c.refine.schedule_steps = ()
-  c.refine.before_training = False  # see tabular_defaults
+  c.refine = image_refine_defaults()
+  return c
+
+
+def image_refine_defaults(enabled: bool = True) -> ml_collections.ConfigDict:
+  """The refine block of the image pipelines (its fields as in tabular_defaults)."""
+  r = ml_collections.ConfigDict()
+  r.enabled = enabled
+  r.update_representation = True
+  r.num_models = 5
+  r.gamma = config_dict.FieldReference("auto", field_type=object)
+  r.otsu_multiplier = 2.0
+  r.if_nothing_kept = "raise"
+  r.schedule_epochs = (1, 2, 5, 10, 20, 50, 100, 500)
+  r.every_epochs = 500
+  r.schedule_steps = ()
+  r.before_training = False
+  return r
+
+
+def outlier_exposure_defaults() -> ml_collections.ConfigDict:
+  """Settings of the outlier-exposure pipeline at paper scale (Ruff et al. 2021, "Rethinking
+  assumptions in deep anomaly detection", appendix F: CIFAR-10, LeNet, 200 epochs)."""
+  c = ml_collections.ConfigDict()
+  c.pipeline = "outlier_exposure"
+  c.seed = 0
+  c.dataset = "cifar10"  # as image_defaults
+  c.data_dir = "data"
+  c.normal_class = 0
+  # Test anomalies: these classes (empty: every class that is neither normal nor OE).
+  c.test_anomaly_classes = ()
+  c.anomaly_ratio = 0.0  # fraction of the normal training images swapped for test-anomaly classes
+  c.image_size = 0
+  c.holdout_per_class = 0
+  c.max_train_images = 0
+  c.max_test_images = 0
+  c.num_devices = 0
+  c.compare_baseline = False
+
+  # hsc, bce, focal, deep_sad (OE pushed away), deep_svdd (one-class; ignores OE).
+  c.objective = "hsc"
+  c.eta = 1.0  # Deep SAD's weight of the OE term
+  c.focal_gamma = 2.0
+  c.focal_alpha = 0.5  # balanced batches (the paper's appendix E)
+  c.model = ml_collections.ConfigDict()
+  c.model.arch = "lenet"  # "lenet" or "resnet18" (the project's ResNet-18, a linear map to out_dim)
+  c.model.conv_channels = (32, 64, 128)  # lenet; MNIST-sized: (16, 32)
+  c.model.fc_units = (512, 256)  # lenet; the last is phi's dimension. MNIST-sized: (64, 32)
+  c.model.bias = False  # bias terms (Deep SVDD must have none)
+  c.model.width = 1.0  # resnet18
+  c.model.out_dim = 256  # resnet18: phi's dimension
+  c.augment = ml_collections.ConfigDict()
+  c.augment.crop_padding = 4  # random crop after reflect-padding this many pixels
+  c.augment.hflip = True
+  c.augment.jitter_strength = 0.1  # colour jitter, factors in 1 +- 0.8 x this
+  c.augment.noise_std = 0.01  # Gaussian pixel noise (images in [0, 1])
+
+  c.optimizer = ml_collections.ConfigDict()
+  c.optimizer.learning_rate = 1e-3  # Adam
+  c.optimizer.milestones = (0.5, 0.75)  # fractions of the run: epochs 100 and 150 of 200
+  c.optimizer.decay = 0.1  # the learning rate's factor at each milestone
+  c.optimizer.weight_decay = 5e-7
+  c.batch_size = 128  # normal images per step
+  c.eval_batch_size = 512
+  c.train_epochs = 200  # epochs of the normal training images
+  c.train_steps = 0  # > 0 overrides train_epochs
+  c.checkpoint_every_steps = 1000
+
+  c.oe = ml_collections.ConfigDict()
+  c.oe.source = "classes"  # classes, folder, npz or none (see stoc_jax/data/outlier_exposure.py)
+  c.oe.classes = ()  # source=classes; empty: half of the non-normal classes, by seed
+  c.oe.path = ""  # source=folder or npz
+  c.oe.size = 0  # OE images kept, by seed (0: all)
+  c.oe.blur_sigma = 0.0  # Gaussian blur of the OE images, in pixels
+  c.oe.batch_size = 128  # OE images per step
+
+  # network: the objective's own score (h(phi(x)) for HSC, -logit for BCE / Focal, ||phi(x) - c||^2
+  # for Deep SAD / SVDD); or gde, kde, ocsvm, ocsvm_linear on phi(x), or refinement's ensemble.
+  c.final_occ = "network"
+  # Off by default: the paper's OE methods. On with oe.source="none": the rows refinement rejects
+  # are HSC's / BCE's OE set, outlier exposure drawn from the contaminated training set itself.
+  c.refine = image_refine_defaults(enabled=False)
   return c

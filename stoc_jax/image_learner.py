@@ -119,8 +119,9 @@ def _rotnet_scores(graphdef, params, batch_stats, images):
   return objectives.rotation_scores(logp.reshape(4, images.shape[0], -1))
 
 
-def _batched(fn, state, graphdef, images, batch_size, mesh) -> jax.Array:
-  """fn over host images, as an (N', ...) array sharded over "data": device d holds rows
+def map_batches(fn, state, graphdef, images, batch_size, mesh, extra=()) -> jax.Array:
+  """fn(graphdef, params, batch_stats, *extra, images) over host images, as an (N', ...) array
+  sharded over "data": device d holds rows
   [d M, (d + 1) M), N' = n_devices x M, N rounded up to whole batches (the last image repeated).
 
   Batch j gives every device the next rows of its own block, so each device's outputs are
@@ -134,7 +135,7 @@ def _batched(fn, state, graphdef, images, batch_size, mesh) -> jax.Array:
   outputs = {d: [] for d in devices}
   for start in range(0, block, per_device):
     rows = np.concatenate([index[d * block + start:d * block + start + per_device] for d in range(len(devices))])
-    out = fn(graphdef, state.params, state.batch_stats, sharding.put_rows(images, mesh, rows))
+    out = fn(graphdef, state.params, state.batch_stats, *extra, sharding.put_rows(images, mesh, rows))
     for shard in out.addressable_shards:
       outputs[shard.device].append(shard.data)
   local = [jnp.concatenate(outputs[d]) for d in devices if d.process_index == jax.process_index()]
@@ -143,8 +144,20 @@ def _batched(fn, state, graphdef, images, batch_size, mesh) -> jax.Array:
 
 
 def features(graphdef, state, images, batch_size, mesh) -> jax.Array:
-  """L2-normalised backbone representations, (N', D) float32 sharded over the mesh (see _batched)."""
-  return _batched(_represent, state, graphdef, images, batch_size, mesh)
+  """L2-normalised backbone representations, (N', D) float32 sharded over the mesh (see map_batches)."""
+  return map_batches(_represent, state, graphdef, images, batch_size, mesh)
+
+
+def run_steps(train_step, state, batches, step_key, first_step: int, num_steps: int, batch_size: int):
+  """`num_steps` calls of the jitted `train_step` on device batches, step s keyed by
+  fold_in(step_key, s): (state, the mean of each metric, and images_per_sec)."""
+  t0, sums = time.perf_counter(), None
+  for s, batch in zip(range(first_step, first_step + num_steps), batches):
+    state, m = train_step(state, batch, jax.random.fold_in(step_key, s))
+    sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
+  metrics = {k: float(v) / num_steps for k, v in jax.device_get(sums).items()}
+  metrics["images_per_sec"] = num_steps * batch_size / (time.perf_counter() - t0)
+  return state, metrics
 
 
 class BatchSampler:
@@ -259,21 +272,14 @@ class ImageLearner:
     # every process.
     local_batches = (sharding.process_rows(x_train, self.mesh, self.sampler.indices(s, kept, round_index))
                      for s in range(step, step + num_steps))
-    step_key = jax.random.fold_in(key, 2)
-    t0, sums = time.perf_counter(), None
-    for s, local in enumerate(prefetch(local_batches), start=step):
-      batch = sharding.assemble_rows(local, self.mesh, self.batch_size)
-      state, m = self.train_step(state, batch, jax.random.fold_in(step_key, s))
-      sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
-    metrics = {k: float(v) / num_steps for k, v in jax.device_get(sums).items()}
-    metrics["images_per_sec"] = num_steps * self.batch_size / (time.perf_counter() - t0)
-    return state, metrics
+    batches = (sharding.assemble_rows(local, self.mesh, self.batch_size) for local in prefetch(local_batches))
+    return run_steps(self.train_step, state, batches, jax.random.fold_in(key, 2), step, num_steps, self.batch_size)
 
   def features(self, state, x):
-    return _batched(_represent, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
+    return map_batches(_represent, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
 
   def own_scores(self, state, x):
-    scores = _batched(_rotnet_scores, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
+    scores = map_batches(_rotnet_scores, state, self.graphdef, x, self.config.eval_batch_size, self.mesh)
     return sharding.to_host(scores)[:len(x)]
 
   def final_occ(self, kind, features, mask):

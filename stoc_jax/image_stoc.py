@@ -21,7 +21,6 @@ import logging
 import time
 
 import jax
-import numpy as np
 
 from stoc_jax import image_learner, loop, metrics, occ, refine
 from stoc_jax.sharding import make_mesh
@@ -47,18 +46,9 @@ def train_and_evaluate(config, workdir) -> dict:
   start = time.time()
   wd = Workdir(workdir)
   wd.write_config(config)
-  data = image_data.load_images(config.dataset, config.data_dir, seed=config.seed,
-                                image_size=config.image_size, holdout_per_class=config.holdout_per_class)
-  if config.image_size:
-    data = data._replace(x_train=image_data.resize_images(data.x_train, config.image_size),
-                         x_test=image_data.resize_images(data.x_test, config.image_size))
+  data = image_data.load_configured(config)
   split = image_data.one_vs_rest_split(data, config.normal_class, config.anomaly_ratio, seed=config.seed)
-  if config.max_train_images:
-    split = split._replace(x_train=split.x_train[:config.max_train_images],
-                           y_train=split.y_train[:config.max_train_images])
-  if config.max_test_images:
-    keep = np.random.default_rng(config.seed).permutation(len(split.x_test))[:config.max_test_images]
-    split = split._replace(x_test=split.x_test[keep], y_test=split.y_test[keep])
+  split = image_data.limit_split(split, config.max_train_images, config.max_test_images, config.seed)
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
   _check_config(config, n, mesh.devices.size)

@@ -227,6 +227,27 @@ def load_images(dataset: str, data_dir=None, seed: int = 0, image_size: int = 0,
                   "(e.g. tfds:cifar10, tfds:fashion_mnist, tfds:cats_vs_dogs).")
 
 
+def load_configured(config) -> ImageData:
+  """The data set of an image config (dataset, data_dir, seed, image_size, holdout_per_class), resized
+  to image_size when it is set."""
+  data = load_images(config.dataset, config.data_dir, seed=config.seed, image_size=config.image_size,
+                     holdout_per_class=config.holdout_per_class)
+  if config.image_size:
+    data = data._replace(x_train=resize_images(data.x_train, config.image_size),
+                         x_test=resize_images(data.x_test, config.image_size))
+  return data
+
+
+def limit_split(split, max_train_images: int, max_test_images: int, seed: int):
+  """The first max_train_images training images and max_test_images test images drawn by seed (0: all)."""
+  if max_train_images:
+    split = split._replace(x_train=split.x_train[:max_train_images], y_train=split.y_train[:max_train_images])
+  if max_test_images:
+    keep = np.random.default_rng(seed).permutation(len(split.x_test))[:max_test_images]
+    split = split._replace(x_test=split.x_test[keep], y_test=split.y_test[keep])
+  return split
+
+
 def resize_images(x, size: int) -> np.ndarray:
   """Bilinear resize of uint8 NHWC images to size x size (done once, on the host)."""
   if x.shape[1] == size and x.shape[2] == size:
