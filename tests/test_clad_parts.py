@@ -1,0 +1,61 @@
+"""DEC's assignment and target against NumPy; ODIN's perturbation raises the confidence."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from stoc_jax import dec, odin
+
+
+def test_soft_assignment_and_target_match_numpy():
+  rng = np.random.default_rng(0)
+  z, mu = rng.normal(size=(7, 3)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)
+  d2 = ((z[:, None] - mu[None]) ** 2).sum(-1)
+  for alpha in (1.0, 2.0):
+    q = (1 + d2 / alpha) ** (-(alpha + 1) / 2)
+    q /= q.sum(1, keepdims=True)
+    np.testing.assert_allclose(dec.soft_assignment(z, mu, alpha), q, rtol=1e-5)
+  q = (1 + d2) ** -1.0
+  q /= q.sum(1, keepdims=True)
+  p = q ** 2 / q.sum(0)
+  p /= p.sum(1, keepdims=True)
+  np.testing.assert_allclose(dec.target_distribution(jnp.asarray(q)), p, rtol=1e-5)
+  np.testing.assert_allclose(dec.kl_loss(p, q), np.mean((p * np.log(p / q)).sum(1)), rtol=1e-5)
+  # the target sharpens: each row's largest assignment grows
+  assert (p.max(1) >= q.max(1) - 1e-7).all()
+
+
+def test_kl_gradient_makes_each_code_more_confident_of_its_cluster():
+  z = jnp.array([[0.9, 0.1], [-1.1, 0.0]])
+  mu = jnp.array([[1.0, 0.0], [-1.0, 0.0]])
+  p = dec.target_distribution(dec.soft_assignment(z, mu))
+  g = jax.grad(lambda zz: dec.kl_loss(p, dec.soft_assignment(zz, mu)))(z)
+  before = dec.soft_assignment(z, mu).max(axis=1)
+  after = dec.soft_assignment(z - 0.1 * g, mu).max(axis=1)
+  assert (after > before).all()
+
+
+def test_kmeans_centers_find_separated_clusters():
+  rng = np.random.default_rng(0)
+  z = np.concatenate([rng.normal(m, 0.1, (30, 2)) for m in (-3, 0, 3)])
+  centers = np.sort(dec.kmeans_centers(z, 3)[:, 0])
+  np.testing.assert_allclose(centers, [-3, 0, 3], atol=0.1)
+  with pytest.raises(ValueError, match="exceeds"):
+    dec.kmeans_centers(z[:2], 3)
+
+
+def test_odin_perturbation_raises_the_max_softmax():
+  w = jnp.array([[2.0, -1.0, 0.5], [0.3, 1.5, -0.7]])
+
+  def logits(x):
+    return x @ w
+
+  x = jax.random.normal(jax.random.key(0), (16, 2))
+  for temperature in (1.0, 1000.0):
+    before = odin.max_softmax(logits(x), temperature)
+    after = odin.odin_score(logits, x, temperature, 0.05)
+    assert (after >= before).all() and (after > before).any()
+  np.testing.assert_allclose(odin.odin_score(logits, x, 1.0, 0.0), odin.max_softmax(logits(x), 1.0))
+  # temperature flattens the softmax towards uniform
+  assert float(odin.max_softmax(logits(x), 1000.0).max()) < 1 / 3 + 2e-3
