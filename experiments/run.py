@@ -111,8 +111,10 @@ def main(argv):
     from stoc_jax.image_stoc import train_and_evaluate
   elif config.pipeline == "outlier_exposure":
     from stoc_jax.oe_stoc import train_and_evaluate
+  elif config.pipeline == "clad":
+    from stoc_jax.clad_stoc import train_and_evaluate
   else:
-    raise app.UsageError("config.pipeline must be 'tabular', 'image' or 'outlier_exposure', "
+    raise app.UsageError("config.pipeline must be 'tabular', 'image', 'outlier_exposure' or 'clad', "
                          f"got {config.pipeline!r}.")
   baseline = None
   if config.compare_baseline and config.refine.enabled:

@@ -118,21 +118,7 @@ def tabular_defaults() -> ml_collections.ConfigDict:
 
 def image_defaults() -> ml_collections.ConfigDict:
   """Settings of the image pipeline at paper scale (Sohn et al. 2021 A.1)."""
-  c = ml_collections.ConfigDict()
-  c.pipeline = "image"
-  c.seed = 0
-  c.dataset = "cifar10"  # digits, cifar10, folder, npz or tfds:NAME
-  c.data_dir = "data"
-  c.normal_class = 0
-  c.anomaly_ratio = 0.0  # fraction of the normal class's training images swapped for other classes
-  c.image_size = 0  # > 0: resize every image to image_size x image_size once, on the host
-  # > 0: a data set without a test split holds out its last holdout_per_class images of each
-  # class as the test set (tfds:cats_vs_dogs, 2,500 a class as Golan & El-Yaniv 2018).
-  c.holdout_per_class = 0
-  c.compare_baseline = False  # run.py also runs without refinement and reports both
-  c.max_train_images = 0  # 0 = all; CPU-sized runs subsample
-  c.max_test_images = 0
-  c.num_devices = 0  # 0 = all devices on the ("data",) mesh
+  c = image_data_defaults("image")
 
   c.objective = "da_contrastive"  # contrastive, da_contrastive, rotation, rotnet, dae
   c.temperature = 0.2
@@ -166,6 +152,28 @@ def image_defaults() -> ml_collections.ConfigDict:
   return c
 
 
+def image_data_defaults(pipeline: str) -> ml_collections.ConfigDict:
+  """The data fields every image pipeline shares."""
+  c = ml_collections.ConfigDict()
+  c.pipeline = pipeline
+  c.seed = 0
+  c.dataset = "cifar10"  # digits, cifar10, folder, npz or tfds:NAME
+  c.data_dir = "data"
+  c.normal_class = 0
+  # Several normal classes (a tuple, e.g. (0, 3, 8)); unset: (normal_class,).
+  c.normal_classes = config_dict.placeholder(tuple)
+  c.anomaly_ratio = 0.0  # fraction of the normal classes' training images swapped for other classes
+  c.image_size = 0  # > 0: resize every image to image_size x image_size once, on the host
+  # > 0: a data set without a test split holds out its last holdout_per_class images of each
+  # class as the test set (tfds:cats_vs_dogs, 2,500 a class as Golan & El-Yaniv 2018).
+  c.holdout_per_class = 0
+  c.compare_baseline = False  # run.py also runs without refinement and reports both
+  c.max_train_images = 0  # 0 = all; CPU-sized runs subsample
+  c.max_test_images = 0
+  c.num_devices = 0  # 0 = all devices on the ("data",) mesh
+  return c
+
+
 def image_refine_defaults(enabled: bool = True) -> ml_collections.ConfigDict:
   """The refine block of the image pipelines (its fields as in tabular_defaults)."""
   r = ml_collections.ConfigDict()
@@ -185,21 +193,10 @@ def image_refine_defaults(enabled: bool = True) -> ml_collections.ConfigDict:
 def outlier_exposure_defaults() -> ml_collections.ConfigDict:
   """Settings of the outlier-exposure pipeline at paper scale (Ruff et al. 2021, "Rethinking
   assumptions in deep anomaly detection", appendix F: CIFAR-10, LeNet, 200 epochs)."""
-  c = ml_collections.ConfigDict()
-  c.pipeline = "outlier_exposure"
-  c.seed = 0
-  c.dataset = "cifar10"  # as image_defaults
-  c.data_dir = "data"
-  c.normal_class = 0
-  # Test anomalies: these classes (empty: every class that is neither normal nor OE).
+  c = image_data_defaults("outlier_exposure")
+  # Test anomalies: these classes (empty: every class that is neither normal nor OE); anomaly_ratio's
+  # swapped-in images come from them too.
   c.test_anomaly_classes = ()
-  c.anomaly_ratio = 0.0  # fraction of the normal training images swapped for test-anomaly classes
-  c.image_size = 0
-  c.holdout_per_class = 0
-  c.max_train_images = 0
-  c.max_test_images = 0
-  c.num_devices = 0
-  c.compare_baseline = False
 
   # hsc, bce, focal, deep_sad (OE pushed away), deep_svdd (one-class; ignores OE).
   c.objective = "hsc"
@@ -243,5 +240,51 @@ def outlier_exposure_defaults() -> ml_collections.ConfigDict:
   c.final_occ = "network"
   # Off by default: the paper's OE methods. On with oe.source="none": the rows refinement rejects
   # are HSC's / BCE's OE set, outlier exposure drawn from the contaminated training set itself.
+  c.refine = image_refine_defaults(enabled=False)
+  return c
+
+
+def clad_defaults() -> ml_collections.ConfigDict:
+  """Settings of CLAD at paper scale (Kim et al., "What is wrong with one-class anomaly detection?"):
+  100 epochs per stage, 10 clusters, a 100-dimensional code, a ResNet-18 classifier."""
+  c = image_data_defaults("clad")
+  c.normal_classes = (0, 1, 8, 9)  # the normal data's latent classes: CIFAR-10's things
+
+  c.num_clusters = 10
+  c.hidden_dim = 100  # the autoencoder's code
+  c.autoencoder = ml_collections.ConfigDict()
+  c.autoencoder.channels = (32, 32, 64, 64, 128)  # the five convolutions
+  c.autoencoder.linear = 512
+  c.autoencoder.dropout = 0.1
+  c.autoencoder.learning_rate = 0.01  # Adam (the paper)
+  c.dec = ml_collections.ConfigDict()
+  c.dec.learning_rate = 0.01  # SGD (the paper)
+  c.dec.momentum = 0.9
+  c.dec.alpha = 1.0  # the Student's t degrees of freedom
+  c.classifier = ml_collections.ConfigDict()
+  c.classifier.arch = "resnet18"  # or "lenet"
+  c.classifier.width = 1.0  # resnet18
+  c.classifier.conv_channels = (32, 64, 128)  # lenet
+  c.classifier.fc_units = 512  # lenet: the hidden fully connected layer
+  c.classifier.learning_rate = 1e-4  # Adam (the paper), cosine decay
+  c.augment = ml_collections.ConfigDict()
+  c.augment.crop_padding = 4
+  c.augment.hflip = True
+  c.odin = ml_collections.ConfigDict()
+  c.odin.temperature = 1000.0  # Liang et al. (2018)'s value
+  # "auto": the value of odin.epsilons that gives the training rows the highest mean score (no labels).
+  c.odin.epsilon = config_dict.FieldReference("auto", field_type=object)
+  c.odin.epsilons = (0.0, 0.0005, 0.001, 0.0014, 0.002, 0.005, 0.01)
+  c.odin.calibration_rows = 1000
+
+  c.batch_size = 128
+  c.eval_batch_size = 512
+  c.train_epochs = 300  # all three stages (stage_fractions: 100 each)
+  c.train_steps = 0  # > 0 overrides train_epochs
+  c.stage_fractions = (1.0, 1.0, 1.0)  # autoencoder, DEC, classifier
+  c.checkpoint_every_steps = 1000
+  c.final_occ = "odin"  # or gde, kde, ocsvm, ocsvm_linear on the codes, or refinement's ensemble
+  # Off by default (the paper). On: a round at the end of the autoencoder stage (schedule_steps
+  # empty) removes rows before the clustering; the later stages train on the kept rows.
   c.refine = image_refine_defaults(enabled=False)
   return c

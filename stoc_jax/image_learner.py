@@ -148,6 +148,13 @@ def features(graphdef, state, images, batch_size, mesh) -> jax.Array:
   return map_batches(_represent, state, graphdef, images, batch_size, mesh)
 
 
+def epoch_steps(config, num_rows: int) -> tuple[int, int]:
+  """(total steps, steps per epoch) of an image config: train_steps, or train_epochs of num_rows
+  rows in batches of batch_size."""
+  steps_per_epoch = max(1, num_rows // config.batch_size)
+  return int(config.train_steps or config.train_epochs * steps_per_epoch), steps_per_epoch
+
+
 def run_steps(train_step, state, batches, step_key, first_step: int, num_steps: int, batch_size: int):
   """`num_steps` calls of the jitted `train_step` on device batches, step s keyed by
   fold_in(step_key, s): (state, the mean of each metric, and images_per_sec)."""
@@ -232,9 +239,7 @@ class ImageLearner:
     self.refinement_occ = (None, None)
 
   def steps(self, num_rows: int):
-    steps_per_epoch = max(1, num_rows // self.config.batch_size)
-    total = int(self.config.train_steps or self.config.train_epochs * steps_per_epoch)
-    return total, steps_per_epoch
+    return epoch_steps(self.config, num_rows)
 
   def init(self, key, x_train):
     total, self._steps_per_epoch = self.steps(len(x_train))

@@ -46,15 +46,14 @@ def train_and_evaluate(config, workdir) -> dict:
   start = time.time()
   wd = Workdir(workdir)
   wd.write_config(config)
-  data = image_data.load_configured(config)
-  split = image_data.one_vs_rest_split(data, config.normal_class, config.anomaly_ratio, seed=config.seed)
-  split = image_data.limit_split(split, config.max_train_images, config.max_test_images, config.seed)
+  normal = image_data.normal_classes_of(config)
+  split = image_data.configured_split(config)
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
   _check_config(config, n, mesh.devices.size)
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   logging.info("%s class %s: %d training images (%d swapped in), %d test; %d device(s); gamma=%s",
-               config.dataset, config.normal_class, n, int(split.y_train.sum()), len(split.x_test),
+               config.dataset, normal, n, int(split.y_train.sum()), len(split.x_test),
                mesh.devices.size, gamma)
 
   key = jax.random.key(config.seed)
@@ -64,6 +63,7 @@ def train_and_evaluate(config, workdir) -> dict:
   results = metrics.evaluate(split.y_test, trained.score(split.x_test), train_scores=trained.train_scores,
                              contamination=trained.gamma, minority_positive=True)
   results.update({"refinement": trained.rounds, "dataset": config.dataset, "normal_class": config.normal_class,
+                  "normal_classes": list(normal),
                   "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma,
                   "refine_enabled": bool(config.refine.enabled),
                   "update_representation": bool(config.refine.update_representation),

@@ -27,7 +27,7 @@ from jax.sharding import PartitionSpec as P
 
 from stoc_jax import augment, lenet, occ, oe_objectives, resnet, sharding
 from stoc_jax.data import outlier_exposure
-from stoc_jax.image_learner import BatchSampler, map_batches, run_steps
+from stoc_jax.image_learner import BatchSampler, epoch_steps, map_batches, run_steps
 
 
 class TrainState(NamedTuple):
@@ -148,9 +148,7 @@ class OELearner:
     self.refinement_occ = (None, None)
 
   def steps(self, num_rows: int):
-    steps_per_epoch = max(1, num_rows // self.config.batch_size)
-    total = int(self.config.train_steps or self.config.train_epochs * steps_per_epoch)
-    return total, steps_per_epoch
+    return epoch_steps(self.config, num_rows)
 
   def _network(self, key):
     return OENetwork(self.config.model, self.config.objective, in_channels=self.image_shape[-1],

@@ -51,7 +51,7 @@ def prepare(config):
   """(split, image shape) of a config: the images loaded, resized, split and subsampled."""
   data = image_data.load_configured(config)
   split = outlier_exposure.split_with_oe(
-      data, config.oe, normal_class=config.normal_class, anomaly_ratio=config.anomaly_ratio, seed=config.seed,
+      data, config.oe, normal_classes=image_data.normal_classes_of(config), anomaly_ratio=config.anomaly_ratio, seed=config.seed,
       test_anomaly_classes=tuple(config.test_anomaly_classes),
       uses_oe=config.objective in oe_objectives.USES_OE, image_size=config.image_size)
   split = image_data.limit_split(split, config.max_train_images, config.max_test_images, config.seed)
@@ -70,7 +70,7 @@ def train_and_evaluate(config, workdir) -> dict:
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   n_oe = 0 if split.x_oe is None else len(split.x_oe)
   logging.info("%s class %s, %s: %d training images (%d swapped in), %d OE (%s), %d test; %d device(s)",
-               config.dataset, config.normal_class, config.objective, n, int(split.y_train.sum()), n_oe, source,
+               config.dataset, image_data.normal_classes_of(config), config.objective, n, int(split.y_train.sum()), n_oe, source,
                len(split.x_test), mesh.devices.size)
 
   learner = oe_learner.OELearner(config, split.x_train.shape[1:], mesh, split.x_oe)
@@ -80,6 +80,7 @@ def train_and_evaluate(config, workdir) -> dict:
                              contamination=trained.gamma, minority_positive=True)
   results.update({
       "refinement": trained.rounds, "dataset": config.dataset, "normal_class": config.normal_class,
+      "normal_classes": list(image_data.normal_classes_of(config)),
       "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma, "refine_enabled": bool(config.refine.enabled),
       "update_representation": bool(config.refine.update_representation), "objective": config.objective,
       "final_occ": config.final_occ, "seed": config.seed, "num_train": n, "num_test": len(split.x_test),

@@ -50,3 +50,37 @@ def killed_at_refinement(monkeypatch, n: int):
     yield
   finally:
     monkeypatch.setattr(refine, "refine_data", real)
+
+
+@contextlib.contextmanager
+def killed_at_train_call(monkeypatch, learner_class, n: int):
+  """Within the block, the n-th call of learner_class.train raises KeyboardInterrupt: a run killed
+  between two checkpoints."""
+  real, calls = learner_class.train, {"n": 0}
+
+  def dying(self, *args, **kwargs):
+    calls["n"] += 1
+    if calls["n"] == n:
+      raise KeyboardInterrupt("simulated kill")
+    return real(self, *args, **kwargs)
+
+  monkeypatch.setattr(learner_class, "train", dying)
+  try:
+    yield
+  finally:
+    monkeypatch.setattr(learner_class, "train", real)
+
+
+@pytest.fixture(scope="session")
+def tiny_cifar(tmp_path_factory):
+  """A CIFAR-shaped .npz of five classes; class 0 is darker than the rest."""
+  import numpy as np
+  rng = np.random.default_rng(0)
+  y_tr, y_te = np.arange(100) % 5, np.arange(50) % 5
+  x_tr = rng.integers(0, 255, (100, 32, 32, 3), dtype=np.uint8)
+  x_te = rng.integers(0, 255, (50, 32, 32, 3), dtype=np.uint8)
+  x_tr[y_tr == 0] //= 4
+  x_te[y_te == 0] //= 4
+  path = tmp_path_factory.mktemp("npz") / "tiny.npz"
+  np.savez(path, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
+  return str(path)

@@ -59,3 +59,27 @@ def test_odin_perturbation_raises_the_max_softmax():
   np.testing.assert_allclose(odin.odin_score(logits, x, 1.0, 0.0), odin.max_softmax(logits(x), 1.0))
   # temperature flattens the softmax towards uniform
   assert float(odin.max_softmax(logits(x), 1000.0).max()) < 1 / 3 + 2e-3
+
+
+def test_multi_class_split_counts_and_errors():
+  import ml_collections
+
+  from stoc_jax.data import images
+  d = images.load_digits(0)
+  split = images.one_vs_rest_split(d, (0, 3, 8), 0.1, seed=1)
+  n_normal = int(np.isin(d.y_train, (0, 3, 8)).sum())
+  assert len(split.x_train) == n_normal and split.y_train.sum() == round(0.1 * n_normal)
+  assert len(split.x_test) == len(d.x_test)
+  assert split.y_test.sum() == int((~np.isin(d.y_test, (0, 3, 8))).sum())
+  # one class as an int or a 1-tuple: the same split
+  a, b = images.one_vs_rest_split(d, 3, 0.1, seed=2), images.one_vs_rest_split(d, (3,), 0.1, seed=2)
+  np.testing.assert_array_equal(a.x_train, b.x_train)
+  with pytest.raises(ValueError, match="normal class 12 not among"):
+    images.one_vs_rest_split(d, (0, 12), 0.0)
+  with pytest.raises(ValueError, match="every class"):
+    images.one_vs_rest_split(d, tuple(range(10)), 0.0)
+  c = ml_collections.ConfigDict({"normal_class": 4, "normal_classes": None})
+  assert images.normal_classes_of(c) == (4,)
+  c.normal_classes = ()
+  with pytest.raises(ValueError, match="normal_classes is empty"):
+    images.normal_classes_of(c)

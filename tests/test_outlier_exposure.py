@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import killed_at_train_call
 from stoc_jax import oe_learner, oe_objectives, oe_stoc, sharding
 from stoc_jax.data import outlier_exposure
 from stoc_jax.data.tabular import DataError
@@ -167,20 +168,6 @@ def test_oe_folder_errors(tmp_path):
 
 # -- end to end on tiny data
 
-@pytest.fixture(scope="module")
-def tiny_cifar(tmp_path_factory):
-  """A CIFAR-shaped .npz of five classes; class 0 is darker than the rest."""
-  rng = np.random.default_rng(0)
-  y_tr, y_te = np.arange(100) % 5, np.arange(50) % 5
-  x_tr = rng.integers(0, 255, (100, 32, 32, 3), dtype=np.uint8)
-  x_te = rng.integers(0, 255, (50, 32, 32, 3), dtype=np.uint8)
-  x_tr[y_tr == 0] //= 4
-  x_te[y_te == 0] //= 4
-  path = tmp_path_factory.mktemp("npz") / "tiny.npz"
-  np.savez(path, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
-  return str(path)
-
-
 def tiny(name, data, variant="", **overrides):
   module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
   c = module.get_config(variant) if variant else module.get_config()
@@ -257,18 +244,8 @@ def test_rejected_rows_become_the_oe_set(tiny_cifar, tmp_path):
 def test_killed_run_resumes_to_the_same_result(tiny_cifar, tmp_path, monkeypatch):
   make = lambda: tiny("cifar10_oe", tiny_cifar, objective="deep_sad", train_steps=4)
   full = oe_stoc.train_and_evaluate(make(), tmp_path / "full")
-  real, calls = oe_learner.OELearner.train, {"n": 0}
-
-  def dying(self, *args, **kwargs):
-    calls["n"] += 1
-    if calls["n"] == 3:
-      raise KeyboardInterrupt("simulated kill")
-    return real(self, *args, **kwargs)
-
-  monkeypatch.setattr(oe_learner.OELearner, "train", dying)
-  with pytest.raises(KeyboardInterrupt):
+  with killed_at_train_call(monkeypatch, oe_learner.OELearner, 3), pytest.raises(KeyboardInterrupt):
     oe_stoc.train_and_evaluate(make(), tmp_path / "resumed")
-  monkeypatch.setattr(oe_learner.OELearner, "train", real)
   resumed = oe_stoc.train_and_evaluate(make(), tmp_path / "resumed")
   for k in ("auc", "ap", "f1_oracle"):
     assert resumed[k] == pytest.approx(full[k], abs=1e-6)

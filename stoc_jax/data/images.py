@@ -238,6 +238,13 @@ def load_configured(config) -> ImageData:
   return data
 
 
+def configured_split(config) -> OneVsRest:
+  """An image config's split: its data set, normal classes, anomaly_ratio and image limits."""
+  split = one_vs_rest_split(load_configured(config), normal_classes_of(config), config.anomaly_ratio,
+                            seed=config.seed)
+  return limit_split(split, config.max_train_images, config.max_test_images, config.seed)
+
+
 def limit_split(split, max_train_images: int, max_test_images: int, seed: int):
   """The first max_train_images training images and max_test_images test images drawn by seed (0: all)."""
   if max_train_images:
@@ -265,17 +272,36 @@ class OneVsRest(NamedTuple):
   y_test: np.ndarray  # 1 = anomaly (not the normal class)
 
 
-def one_vs_rest_split(data: ImageData, normal_class: int, anomaly_ratio: float, seed: int = 0) -> OneVsRest:
-  """Training = the normal class's training images with a fraction `anomaly_ratio` swapped for
-  images of the other classes (training size unchanged); test = the whole test split."""
+def normal_classes_of(config) -> tuple:
+  """The normal classes of an image config: `normal_classes` when set, else (`normal_class`,)."""
+  given = config.get("normal_classes")
+  if given is None:
+    return (int(config.normal_class),)
+  if len(given) == 0:
+    raise ValueError("normal_classes is empty: give the classes of the normal data, e.g. (0, 3, 8), or leave "
+                     "it unset to use normal_class.")
+  return tuple(int(c) for c in given)
+
+
+def one_vs_rest_split(data: ImageData, normal_classes, anomaly_ratio: float, seed: int = 0) -> OneVsRest:
+  """Training = the normal classes' training images with a fraction `anomaly_ratio` swapped for
+  images of the other classes (training size unchanged); test = the whole test split, every
+  image of another class an anomaly. `normal_classes`: one class or a tuple of them."""
+  normal_classes = (normal_classes,) if np.isscalar(normal_classes) else tuple(normal_classes)
   if not 0.0 <= anomaly_ratio < 1.0:
     raise ValueError(f"anomaly_ratio must lie in [0, 1), got {anomaly_ratio}.")
+  if not normal_classes:
+    raise ValueError("normal_classes is empty: give at least one class.")
   classes = np.unique(data.y_train)
-  if normal_class not in classes:
-    raise ValueError(f"normal_class {normal_class} not among the classes {classes.tolist()}.")
+  unknown = [c for c in normal_classes if c not in classes]
+  if unknown:
+    raise ValueError(f"normal class {unknown[0]} not among the classes {classes.tolist()}.")
+  if len(set(normal_classes)) == len(classes):
+    raise ValueError(f"normal_classes {normal_classes} hold every class; leave at least one class as anomalies.")
   rng = np.random.default_rng(seed)
-  normals = rng.permutation(np.flatnonzero(data.y_train == normal_class))
-  others = np.flatnonzero(data.y_train != normal_class)
+  is_normal = np.isin(data.y_train, normal_classes)
+  normals = rng.permutation(np.flatnonzero(is_normal))
+  others = np.flatnonzero(~is_normal)
   n_swap = int(round(anomaly_ratio * len(normals)))
   if n_swap > len(others):
     raise ValueError(f"anomaly_ratio {anomaly_ratio} needs {n_swap} other-class images; only {len(others)}.")
@@ -283,4 +309,4 @@ def one_vs_rest_split(data: ImageData, normal_class: int, anomaly_ratio: float, 
   labels = np.r_[np.zeros(len(normals) - n_swap, np.int64), np.ones(n_swap, np.int64)]
   order = rng.permutation(len(idx))
   return OneVsRest(data.x_train[idx[order]], labels[order], data.x_test,
-                   (data.y_test != normal_class).astype(np.int64))
+                   (~np.isin(data.y_test, normal_classes)).astype(np.int64))

@@ -41,29 +41,32 @@ class OESplit(NamedTuple):
   test_anomaly_classes: tuple
 
 
-def resolve_classes(normal_class: int, num_classes: int, oe_classes=(), test_anomaly_classes=(), seed=0):
-  """(oe_classes, test_anomaly_classes): disjoint, neither holding the normal class.
+def resolve_classes(normal_classes, num_classes: int, oe_classes=(), test_anomaly_classes=(), seed=0):
+  """(oe_classes, test_anomaly_classes): disjoint, neither holding a normal class (`normal_classes`: one
+  class or a tuple).
 
   Empty `oe_classes`: half of the classes that are neither normal nor a listed test anomaly,
   rounded down, chosen by `seed`. Empty `test_anomaly_classes`: every class that is neither
   normal nor OE.
   """
+  normal = {int(normal_classes)} if np.isscalar(normal_classes) else {int(c) for c in normal_classes}
   classes = set(range(num_classes))
   for name, given in (("oe.classes", oe_classes), ("test_anomaly_classes", test_anomaly_classes)):
     unknown = sorted(set(given) - classes)
     if unknown:
       raise ValueError(f"{name} {unknown} are not classes of this data set (0..{num_classes - 1}).")
-    if normal_class in given:
-      raise ValueError(f"{name} holds the normal class {normal_class}; OE and test anomalies must be other classes.")
+    if normal & set(given):
+      raise ValueError(f"{name} holds the normal class {sorted(normal & set(given))[0]}; OE and test anomalies "
+                       "must be other classes.")
   overlap = sorted(set(oe_classes) & set(test_anomaly_classes))
   if overlap:
     raise ValueError(f"oe.classes and test_anomaly_classes share {overlap}: an OE class would be tested as "
                      "an anomaly. Keep the two sets disjoint (or leave test_anomaly_classes empty).")
-  others = sorted(classes - {normal_class} - set(test_anomaly_classes))
+  others = sorted(classes - normal - set(test_anomaly_classes))
   if not oe_classes:
-    rng = np.random.default_rng([seed, normal_class])
+    rng = np.random.default_rng([seed, *sorted(normal)])
     oe_classes = sorted(rng.choice(others, len(others) // 2, replace=False).tolist())
-  tests = tuple(sorted(test_anomaly_classes)) or tuple(sorted(classes - {normal_class} - set(oe_classes)))
+  tests = tuple(sorted(test_anomaly_classes)) or tuple(sorted(classes - normal - set(oe_classes)))
   if not tests:
     raise ValueError("no class is left for the test anomalies; drop some from oe.classes.")
   return tuple(int(c) for c in sorted(oe_classes)), tuple(int(c) for c in tests)
@@ -167,7 +170,7 @@ def oe_indices(seed: int, step: int, pool_size: int, batch: int, round_index: in
   return perm[pos * batch:(pos + 1) * batch]
 
 
-def split_with_oe(data: image_data.ImageData, oe_cfg, *, normal_class: int, anomaly_ratio: float, seed: int,
+def split_with_oe(data: image_data.ImageData, oe_cfg, *, normal_classes: tuple, anomaly_ratio: float, seed: int,
                   test_anomaly_classes=(), uses_oe: bool = True, image_size: int = 0) -> OESplit:
   """The one-vs-rest split and the OE images of `oe_cfg` (source, classes, path, size, blur_sigma).
 
@@ -177,22 +180,23 @@ def split_with_oe(data: image_data.ImageData, oe_cfg, *, normal_class: int, anom
   if oe_cfg.source not in SOURCES:
     raise ValueError(f"oe.source must be one of {SOURCES}; got {oe_cfg.source!r}.")
   num_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
-  if normal_class not in range(num_classes):
-    raise ValueError(f"normal_class {normal_class} is not a class of this data set (0..{num_classes - 1}).")
+  for c in normal_classes:
+    if c not in range(num_classes):
+      raise ValueError(f"normal class {c} is not a class of this data set (0..{num_classes - 1}).")
   oe_classes, x_oe = (), None
   if oe_cfg.source == "classes":
-    oe_classes, tests = resolve_classes(normal_class, num_classes, tuple(oe_cfg.classes),
+    oe_classes, tests = resolve_classes(normal_classes, num_classes, tuple(oe_cfg.classes),
                                         tuple(test_anomaly_classes), seed)
   else:
     if tuple(oe_cfg.classes):
       raise ValueError(f"oe.classes is set but oe.source is {oe_cfg.source!r}; set oe.source='classes'.")
-    _, tests = resolve_classes(normal_class, num_classes, (), tuple(test_anomaly_classes) or
-                               tuple(c for c in range(num_classes) if c != normal_class), seed)
-  keep_train = np.isin(data.y_train, (normal_class,) + tests)
-  keep_test = np.isin(data.y_test, (normal_class,) + tests)
+    _, tests = resolve_classes(normal_classes, num_classes, (), tuple(test_anomaly_classes) or
+                               tuple(c for c in range(num_classes) if c not in normal_classes), seed)
+  keep_train = np.isin(data.y_train, tuple(normal_classes) + tests)
+  keep_test = np.isin(data.y_test, tuple(normal_classes) + tests)
   kept = data._replace(x_train=data.x_train[keep_train], y_train=data.y_train[keep_train],
                        x_test=data.x_test[keep_test], y_test=data.y_test[keep_test])
-  split = image_data.one_vs_rest_split(kept, normal_class, anomaly_ratio, seed=seed)
+  split = image_data.one_vs_rest_split(kept, tuple(normal_classes), anomaly_ratio, seed=seed)
   if uses_oe:
     if oe_cfg.source == "classes":
       x_oe = data.x_train[np.isin(data.y_train, oe_classes)]

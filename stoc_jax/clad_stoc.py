@@ -1,0 +1,62 @@
+"""CLAD on the STOC loop, with several normal classes (Kim et al., "What is wrong with one-class anomaly
+detection?").
+
+`train_and_evaluate(config, workdir)`: the split with `normal_classes` normal (every other class an
+anomaly; `anomaly_ratio` of the training images swapped for them), the loop with a
+`clad_learner.CLADLearner` (autoencoder, DEC, classifier; checkpointed and resumable in every stage),
+ODIN's score, evaluation. With refine.enabled=True and no refine.schedule_steps, refinement runs at the
+end of the autoencoder stage, in front of the clustering.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import jax
+
+from stoc_jax import clad_learner, loop, metrics, refine
+from stoc_jax.data import images as image_data
+from stoc_jax.sharding import make_mesh
+from stoc_jax.workdir import Workdir
+
+
+def train_and_evaluate(config, workdir) -> dict:
+  start = time.time()
+  wd = Workdir(workdir)
+  wd.write_config(config)
+  normal = image_data.normal_classes_of(config)
+  split = image_data.configured_split(config)
+  mesh = make_mesh(config.num_devices or None)
+  n = len(split.x_train)
+  if config.batch_size % mesh.devices.size or config.batch_size > n:
+    raise ValueError(f"batch_size {config.batch_size} must divide by the {mesh.devices.size} devices and not "
+                     f"exceed the {n} training images.")
+  learner = clad_learner.CLADLearner(config, split.x_train.shape[1:], mesh)
+  total, _ = learner.steps(n)
+  stages = clad_learner.stage_steps(total, config.stage_fractions)
+  run_config = config
+  if config.refine.enabled and not tuple(config.refine.schedule_steps):
+    run_config = config.copy_and_resolve_references()
+    run_config.refine.schedule_steps = (stages[0],)
+  gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
+  logging.info("%s normal classes %s: %d training images (%d swapped in), %d test; stages %s steps",
+               config.dataset, normal, n, int(split.y_train.sum()), len(split.x_test), stages)
+  trained = loop.run_stoc(learner, split.x_train, run_config, key=jax.random.key(config.seed), gamma=gamma,
+                          y_train=split.y_train, workdir=wd)
+  results = metrics.evaluate(split.y_test, trained.score(split.x_test), train_scores=trained.train_scores,
+                             contamination=trained.gamma, minority_positive=False)
+  results.update({
+      "refinement": trained.rounds, "dataset": config.dataset, "normal_classes": list(normal),
+      "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma, "refine_enabled": bool(config.refine.enabled),
+      "num_clusters": config.num_clusters, "hidden_dim": config.hidden_dim, "final_occ": config.final_occ,
+      "odin": {"temperature": config.odin.temperature,
+               "epsilon": float(jax.device_get(trained.state.epsilon))},
+      "stage_steps": list(stages), "seed": config.seed, "num_train": n, "num_test": len(split.x_test),
+      "train_steps": trained.total_steps, "train_images_per_sec": trained.examples_per_sec,
+      "seconds": time.time() - start})
+  wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1_oracle")}})
+  wd.write_results(results)
+  wd.close()
+  logging.info("results: AUC %.1f  AP %.1f", results["auc"], results["ap"])
+  return results

@@ -1,0 +1,74 @@
+"""CLAD end to end at tiny size, resume in every stage, and its configuration errors."""
+
+import json
+
+import pytest
+
+from conftest import killed_at_train_call
+from stoc_jax import clad_learner, clad_stoc
+
+
+def tiny(name, data, variant="", **overrides):
+  module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
+  c = module.get_config(variant) if variant else module.get_config()
+  if name == "cifar10_clad":
+    c.dataset, c.data_dir, c.normal_classes = "npz", data, (0, 1)
+    c.classifier.conv_channels, c.classifier.fc_units, c.classifier.width = (4, 4, 8), 16, 0.125
+  c.autoencoder.channels, c.autoencoder.linear, c.hidden_dim, c.num_clusters = (4, 4, 4, 4, 4), 16, 8, 3
+  c.batch_size, c.eval_batch_size = 8, 64
+  c.train_epochs, c.train_steps, c.checkpoint_every_steps = 0, 3, 1
+  c.max_train_images, c.max_test_images = 0, 0
+  c.odin.epsilons, c.odin.calibration_rows = (0.0, 0.001), 16
+  c.update_from_flattened_dict(overrides)
+  return c
+
+
+def test_stage_steps():
+  assert clad_learner.stage_steps(900, (1, 1, 1)) == (300, 300, 300)
+  assert clad_learner.stage_steps(12, (2, 1, 1)) == (6, 3, 3)
+  assert sum(clad_learner.stage_steps(7, (1, 1, 1))) == 7
+  with pytest.raises(ValueError, match="stage_fractions"):
+    clad_learner.stage_steps(10, (1, 1))
+
+
+@pytest.mark.parametrize("name,variant,arch", [("cifar10_clad", "", "resnet18"), ("cifar10_clad", "cpu", "lenet"),
+                                               ("digits_clad", "", "lenet")])
+def test_every_config_one_step_per_stage(name, variant, arch, tiny_cifar, tmp_path):
+  c = tiny(name, tiny_cifar, variant)
+  assert c.classifier.arch == arch
+  res = clad_stoc.train_and_evaluate(c, tmp_path)
+  saved = json.loads((tmp_path / "results.json").read_text())
+  assert 0 <= saved["auc"] <= 100 and saved["stage_steps"] == [1, 1, 1]
+  assert min(abs(saved["odin"]["epsilon"] - e) for e in (0.0, 0.001)) < 1e-7 and saved["normal_classes"] == list(c.normal_classes)
+  steps = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert [s["stage"] for s in steps if "stage" in s] == [0, 1, 2]
+  assert res["refinement"] == []
+
+
+def test_refinement_in_front_of_the_clustering(tiny_cifar, tmp_path):
+  c = tiny("cifar10_clad", tiny_cifar, anomaly_ratio=0.2, **{"refine.enabled": True, "refine.gamma": 0.2})
+  res = clad_stoc.train_and_evaluate(c, tmp_path)
+  assert [r["step"] for r in res["refinement"]] == [1, 3]  # the end of the autoencoder stage, and the end
+  assert res["refinement"][0]["kept"] < res["num_train"]
+
+
+@pytest.mark.parametrize("kill_at", [1, 2, 3])  # during the autoencoder, DEC and classifier stages
+def test_killed_run_resumes_to_the_same_result(kill_at, tiny_cifar, tmp_path, monkeypatch):
+  make = lambda: tiny("digits_clad", tiny_cifar, train_steps=6)
+  full = clad_stoc.train_and_evaluate(make(), tmp_path / "full")
+  # train is called once a step here (a checkpoint every step): the kill lands on stage kill_at's second step
+  with killed_at_train_call(monkeypatch, clad_learner.CLADLearner, 2 * kill_at), pytest.raises(KeyboardInterrupt):
+    clad_stoc.train_and_evaluate(make(), tmp_path / "resumed")
+  resumed = clad_stoc.train_and_evaluate(make(), tmp_path / "resumed")
+  for k in ("auc", "ap", "f1_oracle"):
+    assert resumed[k] == pytest.approx(full[k], abs=1e-6)
+  assert resumed["odin"] == full["odin"]
+
+
+def test_bad_normal_classes(tiny_cifar, tmp_path):
+  with pytest.raises(ValueError, match="normal_classes is empty"):
+    clad_stoc.train_and_evaluate(tiny("digits_clad", tiny_cifar, normal_classes=()), tmp_path / "a")
+  with pytest.raises(ValueError, match="normal class 11 not among"):
+    clad_stoc.train_and_evaluate(tiny("digits_clad", tiny_cifar, normal_classes=(1, 11)), tmp_path / "b")
+  with pytest.raises(ValueError, match="num_clusters"):
+    clad_stoc.train_and_evaluate(tiny("digits_clad", tiny_cifar, num_clusters=1), tmp_path / "c")
