@@ -160,8 +160,8 @@ def image_data_defaults(pipeline: str) -> ml_collections.ConfigDict:
   c.dataset = "cifar10"  # digits, cifar10, folder, npz or tfds:NAME
   c.data_dir = "data"
   c.normal_class = 0
-  # Several normal classes (a tuple, e.g. (0, 3, 8)); unset: (normal_class,).
-  c.normal_classes = config_dict.placeholder(tuple)
+  # Several normal classes (a tuple, e.g. (0, 3, 8)); empty: (normal_class,).
+  c.normal_classes = ()
   c.anomaly_ratio = 0.0  # fraction of the normal classes' training images swapped for other classes
   c.image_size = 0  # > 0: resize every image to image_size x image_size once, on the host
   # > 0: a data set without a test split holds out its last holdout_per_class images of each
@@ -248,6 +248,7 @@ def clad_defaults() -> ml_collections.ConfigDict:
   """Settings of CLAD at paper scale (Kim et al., "What is wrong with one-class anomaly detection?"):
   100 epochs per stage, 10 clusters, a 100-dimensional code, a ResNet-18 classifier."""
   c = image_data_defaults("clad")
+  del c["normal_class"]  # several latent classes are the point; normal_classes=(k,) is one class
   c.normal_classes = (0, 1, 8, 9)  # the normal data's latent classes: CIFAR-10's things
 
   c.num_clusters = 10

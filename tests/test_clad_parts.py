@@ -78,8 +78,9 @@ def test_multi_class_split_counts_and_errors():
     images.one_vs_rest_split(d, (0, 12), 0.0)
   with pytest.raises(ValueError, match="every class"):
     images.one_vs_rest_split(d, tuple(range(10)), 0.0)
-  c = ml_collections.ConfigDict({"normal_class": 4, "normal_classes": None})
-  assert images.normal_classes_of(c) == (4,)
-  c.normal_classes = ()
+  c = ml_collections.ConfigDict({"normal_class": 4, "normal_classes": ()})
+  assert images.normal_classes_of(c) == (4,)  # the one-class shorthand
+  c.normal_classes = (2, 5)
+  assert images.normal_classes_of(c) == (2, 5)
   with pytest.raises(ValueError, match="normal_classes is empty"):
-    images.normal_classes_of(c)
+    images.normal_classes_of(ml_collections.ConfigDict({"normal_classes": ()}))

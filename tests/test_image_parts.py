@@ -218,7 +218,7 @@ def test_one_vs_rest_swap_protocol():
   assert len(s.x_test) == len(d.x_test) and s.y_test.sum() == int((d.y_test != 3).sum())
   s2 = image_data.one_vs_rest_split(d, 3, 0.1, seed=0)
   np.testing.assert_array_equal(s.x_train, s2.x_train)
-  with pytest.raises(ValueError, match="normal_class"):
+  with pytest.raises(ValueError, match="normal class 12 not among"):
     image_data.one_vs_rest_split(d, 12, 0.1)
 
 

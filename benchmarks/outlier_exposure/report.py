@@ -101,9 +101,9 @@ def main():
   print("## OE set size (class 0 airplane, seed 0): AUC\n")
   print(size_table)
   if ("hsc", 128) in size_auc and ("hsc", "full") in size_auc:
-    print(f"\nHSC with 2^7 OE images − HSC with the full set: {size_auc['hsc', 128] - size_auc['hsc', 'full']:+.1f}\n")
+    print(f"\nHSC with 2^7 OE images − HSC with the full set: {size_auc['hsc', 128] - size_auc['hsc', 'full']:+.1f}")
   blur_table, _ = sweep(rows, "blur", "oe.blur_sigma", "blur σ (pixels)")
-  print("## Blurred OE (class 0 airplane, seed 0, the full OE set): AUC\n")
+  print("\n## Blurred OE (class 0 airplane, seed 0, the full OE set): AUC\n")
   print(blur_table)
   print("\n## 10 % contamination, no OE set (seed 0): AUC / AP\n")
   print(contaminated(rows))

@@ -273,14 +273,14 @@ class OneVsRest(NamedTuple):
 
 
 def normal_classes_of(config) -> tuple:
-  """The normal classes of an image config: `normal_classes` when set, else (`normal_class`,)."""
-  given = config.get("normal_classes")
-  if given is None:
-    return (int(config.normal_class),)
-  if len(given) == 0:
-    raise ValueError("normal_classes is empty: give the classes of the normal data, e.g. (0, 3, 8), or leave "
-                     "it unset to use normal_class.")
-  return tuple(int(c) for c in given)
+  """The normal classes of an image config: `normal_classes` when not empty, else (`normal_class`,)
+  where the config has that shorthand (CLAD's configs do not: there an empty tuple is an error)."""
+  given = tuple(config.get("normal_classes") or ())
+  if given:
+    return tuple(int(c) for c in given)
+  if "normal_class" not in config:
+    raise ValueError("normal_classes is empty: give the classes of the normal data, e.g. (0, 3, 8).")
+  return (int(config.normal_class),)
 
 
 def one_vs_rest_split(data: ImageData, normal_classes, anomaly_ratio: float, seed: int = 0) -> OneVsRest:
