@@ -304,3 +304,44 @@ def test_run_py_runs_the_outlier_exposure_pipeline(tmp_path):
   assert out.returncode == 0, out.stderr[-2000:]
   saved = json.loads((tmp_path / "results.json").read_text())
   assert saved["objective"] == "bce" and saved["oe"]["source"] == "classes" and saved["train_steps"] == 2
+
+
+@pytest.mark.timeout(300)
+def test_sharded_oe_steps_match_single_device():
+  """On 8 fake CPU devices two HSC steps (balanced batches sharded over "data") give the
+  single-device result, and the scores agree."""
+  import os
+  import subprocess
+  import sys
+  import textwrap
+
+  from conftest import ROOT
+  code = textwrap.dedent("""
+      import jax, numpy as np
+      from experiments.configs import cifar10_oe
+      from stoc_jax import oe_learner, sharding
+      assert jax.device_count() == 8
+      c = cifar10_oe.get_config()
+      c.model.conv_channels, c.model.fc_units = (4, 4, 8), (16, 8)
+      c.batch_size, c.oe.batch_size, c.train_epochs, c.train_steps = 8, 8, 0, 2
+      rng = np.random.default_rng(0)
+      x = rng.integers(0, 255, (32, 32, 32, 3), dtype=np.uint8)
+      x_oe = rng.integers(0, 255, (12, 32, 32, 3), dtype=np.uint8)
+      outs = []
+      for n in (1, 8):
+        learner = oe_learner.OELearner(c, x.shape[1:], sharding.make_mesh(n), x_oe)
+        state = learner.init(jax.random.key(0), x)
+        state, m = learner.train(state, x, np.ones(len(x), bool), key=jax.random.key(1), num_steps=2, round_index=0)
+        outs.append((jax.device_get(state.params), m["loss"], learner.own_scores(state, x)))
+      (p1, l1, s1), (p8, l8, s8) = outs
+      assert abs(l1 - l8) < 1e-4, (l1, l8)
+      diffs = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - np.asarray(b)).max()), p1, p8))
+      assert max(diffs) < 1e-4, max(diffs)
+      assert np.abs(s1 - s8).max() < 1e-3 * max(1.0, np.abs(s1).max())
+      print("SHARDED_OE_OK", l1, l8, max(diffs))
+  """)
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
+             PYTHONPATH=str(ROOT))
+  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=280)
+  assert out.returncode == 0, out.stderr[-3000:]
+  assert "SHARDED_OE_OK" in out.stdout
