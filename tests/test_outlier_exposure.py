@@ -345,3 +345,12 @@ def test_sharded_oe_steps_match_single_device():
   out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=280)
   assert out.returncode == 0, out.stderr[-3000:]
   assert "SHARDED_OE_OK" in out.stdout
+
+
+def test_resnet18_is_the_larger_option(tiny_cifar, tmp_path):
+  c = tiny("cifar10_oe", tiny_cifar, objective="bce", **{"model.arch": "resnet18", "model.width": 0.125,
+                                                         "model.out_dim": 8})
+  res = oe_stoc.train_and_evaluate(c, tmp_path)
+  assert 0 <= res["auc"] <= 100
+  with pytest.raises(ValueError, match="model.arch"):
+    oe_stoc.train_and_evaluate(tiny("cifar10_oe", tiny_cifar, **{"model.arch": "vgg"}), tmp_path / "b")
