@@ -114,16 +114,25 @@ def simclr_augment(key, images, **kwargs):
   return jax.vmap(lambda k, im: simclr_augment_one(k, im, **kwargs))(keys, images)
 
 
+def to_float(images):
+  """uint8 images as floats in [0, 1]."""
+  return images.astype(jnp.float32) / 255.0
+
+
+def random_crop(key_y, key_x, image, padding: int):
+  """A crop of the image's size at a random offset after reflect-padding `padding` pixels."""
+  h, w, c = image.shape
+  padded = jnp.pad(image, ((padding, padding), (padding, padding), (0, 0)), mode="reflect")
+  dy = jax.random.randint(key_y, (), 0, 2 * padding + 1)
+  dx = jax.random.randint(key_x, (), 0, 2 * padding + 1)
+  return jax.lax.dynamic_slice(padded, (dy, dx, 0), (h, w, c))
+
+
 def crop_flip_augment(key, images):
   """The lighter augmentation of the rotation learners: random crop (padding 4) and flip."""
   def one(k, im):
     k1, k2, k3 = jax.random.split(k, 3)
-    h, w, _ = im.shape
-    padded = jnp.pad(im, ((4, 4), (4, 4), (0, 0)), mode="reflect")
-    dy = jax.random.randint(k1, (), 0, 9)
-    dx = jax.random.randint(k2, (), 0, 9)
-    out = jax.lax.dynamic_slice(padded, (dy, dx, 0), (h, w, im.shape[2]))
-    return random_flip(k3, out)
+    return random_flip(k3, random_crop(k1, k2, im, 4))
   return jax.vmap(one)(jax.random.split(key, images.shape[0]), images)
 
 
@@ -133,15 +142,10 @@ def oe_augment(key, images, crop_padding: int = 4, hflip: bool = True, jitter_st
   padding), horizontal flip and Gaussian pixel noise."""
   def one(k, im):
     k1, k2, k3, k4, k5 = jax.random.split(k, 5)
-    h, w, c = im.shape
     if jitter_strength > 0:
       im = color_jitter(k1, im, jitter_strength)
     if crop_padding > 0:
-      p = crop_padding
-      padded = jnp.pad(im, ((p, p), (p, p), (0, 0)), mode="reflect")
-      dy = jax.random.randint(k2, (), 0, 2 * p + 1)
-      dx = jax.random.randint(k3, (), 0, 2 * p + 1)
-      im = jax.lax.dynamic_slice(padded, (dy, dx, 0), (h, w, c))
+      im = random_crop(k2, k3, im, crop_padding)
     if hflip:
       im = random_flip(k4, im)
     return im + noise_std * jax.random.normal(k5, im.shape)

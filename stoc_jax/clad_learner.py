@@ -76,9 +76,6 @@ class Classifier(nnx.Module):
     return out if self.head is None else self.head(out)
 
 
-def _to_float(images):
-  return images.astype(jnp.float32) / 255.0
-
 
 def stage_steps(total: int, fractions) -> tuple[int, int, int]:
   """(autoencoder, DEC, classifier) step counts summing to `total`."""
@@ -147,7 +144,7 @@ class CLADLearner:
 
     def ae_step(state, batch, rng):
       def loss_fn(params):
-        x = _to_float(batch["images"])
+        x = augment.to_float(batch["images"])
         return jnp.mean((nnx.merge(ae_def, params)(x, rng) - x) ** 2)
       loss, g = jax.value_and_grad(loss_fn)(state.ae)
       updates, opt = ae_tx.update(g, state.ae_opt, state.ae)
@@ -155,7 +152,7 @@ class CLADLearner:
 
     def dec_step(state, batch, rng):
       def loss_fn(tree):
-        z = nnx.merge(ae_def, tree["ae"]).encode(_to_float(batch["images"]))
+        z = nnx.merge(ae_def, tree["ae"]).encode(augment.to_float(batch["images"]))
         q = dec.soft_assignment(z, tree["centers"], c.dec.alpha)
         return dec.kl_loss(dec.target_distribution(q), q)
       tree = {"ae": state.ae, "centers": state.centers}
@@ -165,7 +162,7 @@ class CLADLearner:
       return state._replace(ae=new["ae"], centers=new["centers"], dec_opt=opt, step=state.step + 1), {"loss": loss}
 
     def cls_step(state, batch, rng):
-      x = augment.oe_augment(rng, _to_float(batch["images"]), crop_padding=c.augment.crop_padding,
+      x = augment.oe_augment(rng, augment.to_float(batch["images"]), crop_padding=c.augment.crop_padding,
                              hflip=c.augment.hflip, jitter_strength=0.0, noise_std=0.0)
       labels = state.labels[batch["index"]]
 
@@ -257,11 +254,11 @@ class _Classifier(NamedTuple):
 
 @functools.partial(jax.jit, static_argnums=0)
 def _encode(graphdef, params, batch_stats, images):
-  return nnx.merge(graphdef, params).encode(_to_float(images))
+  return nnx.merge(graphdef, params).encode(augment.to_float(images))
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _odin_scores(static, params, batch_stats, epsilon, images):
   graphdef, temperature = static
   model = nnx.merge(graphdef, params, batch_stats)
-  return odin.odin_score(lambda x: model(x, train=False), _to_float(images), temperature, epsilon)
+  return odin.odin_score(lambda x: model(x, train=False), augment.to_float(images), temperature, epsilon)

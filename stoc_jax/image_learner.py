@@ -56,16 +56,13 @@ def init_state(config, sample_shape, tx, key):
   return graphdef, TrainState(params, batch_stats, tx.init(params), jnp.zeros((), jnp.int32))
 
 
-def _to_float(batch):
-  return batch.astype(jnp.float32) / 255.0
-
 
 def loss_fn(model: resnet.Learner, images, rng, cfg):
   """Loss of the configured objective on a uint8 batch; returns (loss, metrics).
 
   Batch norm updates its statistics on `model` in place (as NNX modules do).
   """
-  x = _to_float(images)
+  x = augment.to_float(images)
   objective = cfg.objective
   aug_kwargs = dict(crop_scale=tuple(cfg.augment.crop_scale), jitter_strength=cfg.augment.jitter_strength,
                     blur_kernel=cfg.augment.blur_kernel)
@@ -108,13 +105,13 @@ def make_train_step(graphdef, tx, cfg, mesh):
 @functools.partial(jax.jit, static_argnames=("graphdef",))
 def _represent(graphdef, params, batch_stats, images):
   model = nnx.merge(graphdef, params, batch_stats)
-  return resnet.l2_normalize(model.represent(_to_float(images), train=False))
+  return resnet.l2_normalize(model.represent(augment.to_float(images), train=False))
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef",))
 def _rotnet_scores(graphdef, params, batch_stats, images):
   model = nnx.merge(graphdef, params, batch_stats)
-  x, _ = objectives.rotate_batch(_to_float(images))
+  x, _ = objectives.rotate_batch(augment.to_float(images))
   logp = jax.nn.log_softmax(model.apply_head(model.represent(x, train=False), train=False))
   return objectives.rotation_scores(logp.reshape(4, images.shape[0], -1))
 

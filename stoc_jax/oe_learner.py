@@ -71,12 +71,9 @@ def make_optimizer(cfg, total_steps: int) -> optax.GradientTransformation:
   return optax.chain(optax.add_decayed_weights(cfg.weight_decay), optax.adam(lr))
 
 
-def _to_float(images):
-  return images.astype(jnp.float32) / 255.0
-
 
 def loss_fn(model: OENetwork, batch, rng, center, cfg):
-  x = augment.oe_augment(rng, _to_float(batch["images"]), crop_padding=cfg.augment.crop_padding,
+  x = augment.oe_augment(rng, augment.to_float(batch["images"]), crop_padding=cfg.augment.crop_padding,
                          hflip=cfg.augment.hflip, jitter_strength=cfg.augment.jitter_strength,
                          noise_std=cfg.augment.noise_std)
   z, logit = model(x, train=True)
@@ -101,7 +98,7 @@ def make_train_step(graphdef, tx, cfg, mesh):
 
 
 def _apply(graphdef, params, batch_stats, images):
-  return nnx.merge(graphdef, params, batch_stats)(_to_float(images), train=False)
+  return nnx.merge(graphdef, params, batch_stats)(augment.to_float(images), train=False)
 
 
 def _phi(graphdef, params, batch_stats, images):

@@ -84,3 +84,15 @@ def tiny_cifar(tmp_path_factory):
   path = tmp_path_factory.mktemp("npz") / "tiny.npz"
   np.savez(path, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
   return str(path)
+
+
+def run_on_8_cpu_devices(code: str, marker: str, timeout: int):
+  """Runs `code` in a fresh Python on 8 simulated CPU devices and checks that it exits cleanly and
+  prints `marker` (its own asserts decide what passes)."""
+  import subprocess
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
+             PYTHONPATH=str(ROOT))
+  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+  assert out.returncode == 0, out.stderr[-3000:]
+  assert marker in out.stdout
+  return out.stdout

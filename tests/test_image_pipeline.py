@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import ROOT, killed_at_refinement
+from conftest import ROOT, killed_at_refinement, run_on_8_cpu_devices
 from stoc_jax import image_learner, image_stoc
 
 CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_cpu", "fmnist_stoc",
@@ -135,11 +135,7 @@ def test_sharded_train_step_matches_single_device():
       assert max(diffs) < 1e-4, max(diffs)
       print("SHARDED_STEP_OK", l1, l8, max(diffs))
   """)
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
-             PYTHONPATH=str(ROOT))
-  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=380)
-  assert out.returncode == 0, out.stderr[-3000:]
-  assert "SHARDED_STEP_OK" in out.stdout
+  run_on_8_cpu_devices(code, "SHARDED_STEP_OK", timeout=380)
 
 
 def test_otsu_gamma_reaches_no_label_free_threshold_as_a_string(tiny_npz, tmp_path):

@@ -310,12 +310,9 @@ def test_run_py_runs_the_outlier_exposure_pipeline(tmp_path):
 def test_sharded_oe_steps_match_single_device():
   """On 8 fake CPU devices two HSC steps (balanced batches sharded over "data") give the
   single-device result, and the scores agree."""
-  import os
-  import subprocess
-  import sys
   import textwrap
 
-  from conftest import ROOT
+  from conftest import run_on_8_cpu_devices
   code = textwrap.dedent("""
       import jax, numpy as np
       from experiments.configs import cifar10_oe
@@ -340,11 +337,7 @@ def test_sharded_oe_steps_match_single_device():
       assert np.abs(s1 - s8).max() < 1e-3 * max(1.0, np.abs(s1).max())
       print("SHARDED_OE_OK", l1, l8, max(diffs))
   """)
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
-             PYTHONPATH=str(ROOT))
-  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=280)
-  assert out.returncode == 0, out.stderr[-3000:]
-  assert "SHARDED_OE_OK" in out.stdout
+  run_on_8_cpu_devices(code, "SHARDED_OE_OK", timeout=280)
 
 
 def test_resnet18_is_the_larger_option(tiny_cifar, tmp_path):

@@ -1,16 +1,13 @@
 import math
-import os
-import subprocess
-import sys
 import textwrap
 
 import jax
 import numpy as np
 import pytest
 
+from conftest import run_on_8_cpu_devices
 from stoc_jax import occ, refine
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def planted(n_normal=950, n_anomaly=50, dim=4, seed=0):
@@ -170,11 +167,7 @@ def test_sharded_refinement_on_8_devices_matches_single_device():
       assert (m1 != m8).sum() <= 1, (m1 != m8).sum()
       print("SHARDED_OK", int(m8.sum()))
   """)
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
-             PYTHONPATH=ROOT)
-  out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240)
-  assert out.returncode == 0, out.stderr[-3000:]
-  assert "SHARDED_OK" in out.stdout
+  run_on_8_cpu_devices(code, "SHARDED_OK", timeout=240)
 
 
 def test_refinement_that_keeps_nothing_is_a_clear_error():
