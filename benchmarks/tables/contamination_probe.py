@@ -14,6 +14,8 @@ cube root turns it into a z-score that is standard normal there. Candidates:
 * agree_c: the fraction of rows that all K models put beyond robust z > c;
 * gmm: a two-component Gaussian mixture on the mean z-score, the upper component's weight,
   or 0 when one component has the lower BIC;
+* dip_otsu: Otsu's cut behind Hartigan's dip test of unimodality on the same score (the
+  `diptest` package): 0 when the dip's p-value is at least 0.05, Otsu's fraction otherwise;
 * extail_c and geo_c, derived from those (`with_derived`);
 * library: `stoc_jax.contamination.estimate_contamination`, which is geo_2.5.
 
@@ -43,8 +45,11 @@ def estimates(x, seed, k=5):
   x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
   z = contamination.member_z(x, k, seed)
   mean_z = z.mean(0)
-  out = {"otsu": occ.otsu_ratio(np.mean([table_models.GaussianModel().fit(x[np.arange(len(x)) % k == m]).score(x)
-                                         for m in range(k)], axis=0))}
+  import diptest
+  nll = np.mean([table_models.GaussianModel().fit(x[np.arange(len(x)) % k == m]).score(x) for m in range(k)], axis=0)
+  out = {"otsu": occ.otsu_ratio(nll)}
+  out["dip_p"] = float(diptest.diptest(nll)[1])
+  out["dip_otsu"] = out["otsu"] if out["dip_p"] < 0.05 else 0.0
   rz_each = np.array([contamination.robust_z(v) for v in z])
   for c in CUTS:
     out[f"tail_{c}"] = contamination.tail_fraction(mean_z, c)
@@ -72,7 +77,7 @@ def with_derived(row):
 def leave_one_table_out(rows, candidates=()):
   """[(held-out table, chosen candidate, its estimate, truth)] and the candidates' full counts."""
   rows = [with_derived(r) for r in rows]
-  names = [k for k in rows[0] if k not in ("table", "seed", "true")]
+  names = [k for k in rows[0] if k not in ("table", "seed", "true", "dip_p")]
   tables = sorted({r["table"] for r in rows if not r["table"].startswith("noise")})
   mean = {(t, k): np.mean([r[k] for r in rows if r["table"] == t]) for t in tables for k in names}
   true = {t: np.mean([r["true"] for r in rows if r["table"] == t]) for t in tables}
@@ -94,7 +99,7 @@ def main():
   ap.add_argument("--select_only", action="store_true", help="only the selection, from --out's rows")
   # Declared before any selection: each candidate family above at the cut of 2.5 robust SDs
   # that Leys et al. (2013) recommend for outliers around the median; "" selects among every cut.
-  ap.add_argument("--candidates", default="otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5")
+  ap.add_argument("--candidates", default="otsu,dip_otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5")
   args = ap.parse_args()
   if not args.select_only:
     write_rows(args)
