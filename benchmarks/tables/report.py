@@ -3,8 +3,8 @@ each detector's contamination estimate came to the training split's true anomaly
 
   python benchmarks/tables/report.py benchmarks/tables/rows.jsonl [--detectors=stoc,iforest,...]
 
-A detector's rank on a table is by its mean AUC over the seeds (1 = best; ties share the mean
-rank), among the detectors listed; the average rank is over the tables every listed detector ran on.
+A detector's rank on a table is by its mean AUC over the seeds (1 = best; AUCs equal to 1e-6 tie
+and share the mean rank), among the detectors listed; the average rank is over the tables every listed detector ran on.
 """
 
 import argparse
@@ -32,7 +32,8 @@ def summary(rows, detectors):
   auc = np.array([[np.mean([r["auc"] for r in by[(d, t)]]) for t in tables] for d in detectors])
   ap = np.array([[np.mean([r["ap"] for r in by[(d, t)]]) for t in tables] for d in detectors])
   secs = np.array([[np.median([r["seconds"] for r in by[(d, t)]]) for t in tables] for d in detectors])
-  ranks = np.stack([rankdata(-auc[:, j]) for j in range(len(tables))], axis=1) if tables else auc
+  # Rounded first, so equal AUCs computed in different orders (last-digit noise) tie.
+  ranks = np.stack([rankdata(-np.round(auc[:, j], 6)) for j in range(len(tables))], axis=1) if tables else auc
   out = {}
   for i, d in enumerate(detectors):
     out[d] = {"auc": auc[i].mean(), "ap": ap[i].mean(), "rank": ranks[i].mean(),
@@ -43,15 +44,16 @@ def summary(rows, detectors):
 
 def leave_one_table_out(rows, candidates, baselines):
   """Defaults chosen apart from where they are judged: for each table, the candidate with the best
-  average rank (among itself and the baselines) on the other tables; then that choice's AUC, AP
+  average rank (among itself and the baselines) on the other tables, ties to the higher mean AUC; then that choice's AUC, AP
   and rank on the held-out table. Returns [(table, chosen, auc, ap, rank)] and the baselines'
   ranks on the same footing (each table ranked among the chosen candidate and the baselines)."""
   tables, _ = summary(rows, list(candidates) + list(baselines))
   held, baseline_ranks = [], defaultdict(list)
   for t in tables:
     others = [r for r in rows if r["table"] != t]
-    score = {c: summary(others, [c] + list(baselines))[1][c]["rank"] for c in candidates}
-    chosen = min(candidates, key=lambda c: (score[c], c))
+    score = {c: summary(others, [c] + list(baselines))[1][c] for c in candidates}
+    # Best average rank; equal ranks go to the higher mean AUC.
+    chosen = min(candidates, key=lambda c: (round(score[c]["rank"], 6), -score[c]["auc"], c))
     _, on_t = summary([r for r in rows if r["table"] == t], [chosen] + list(baselines))
     held.append((t, chosen, on_t[chosen]["auc"], on_t[chosen]["ap"], on_t[chosen]["rank"]))
     for b in baselines:
