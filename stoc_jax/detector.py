@@ -51,6 +51,8 @@ ESTIMATED_GAMMA_FACTOR = 1.0
 # The final model on tables: the mean rank of an IsolationForest and the kNN distance, both fitted on
 # the refined rows; chosen with every table held out in turn (benchmarks/tables/README.md).
 DEFAULT_OCC = ("iforest", "knn")
+# Refinement's K models on tables: each part's kNN distance, chosen the same way.
+DEFAULT_REFINE_OCC = "knn"
 
 
 def repeated_rows(X) -> dict:
@@ -132,8 +134,8 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       their rank-normalised scores. None: ("iforest", "knn") on tables and callable features, "gde"
       on learned ones. representation="goad" takes "gde" only, "contrastive" the names "gde",
       "kde", "ocsvm", "ocsvm_linear".
-  refine_occ : the K one-class models of refinement, in the same forms (default "gde": K
-      Gaussians, cheap to fit on each part; learned representations take "gde" only)
+  refine_occ : the K one-class models of refinement, in the same forms. None: "knn" (each part's
+      5-NN distance) on tables and callable features; learned representations take "gde" only
   num_models : K, the size of the refinement ensemble (each fitted on a disjoint 1/K of the rows)
   gamma : fraction each ensemble member rejects, "otsu" to estimate it, or None for
       gamma_factor x contamination (x the estimate when contamination="auto"; 0.005 when that is 0)
@@ -146,8 +148,11 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       anomalous) and `predict` returns 1 for anomalies, 0 for normal rows. "sklearn":
       scikit-learn's outlier-detector contract, `predict` returns -1 for anomalies and
       +1 for inliers and `decision_function` is positive for inliers; use it inside
-      scikit-learn tooling. `decision_scores_`, `labels_` (0/1) and `score_samples`
-      (higher = more normal) are the same under both.
+      scikit-learn tooling. `labels_` (0/1) and `score_samples` (higher = more normal)
+      mean the same under both. `decision_scores_`, the training rows' anomaly scores: under
+      "pyod" each kept row is scored without itself (PyOD's kNN does the same), under
+      "sklearn" as `predict` scores it, so `fit(X).predict(X)` equals `fit_predict(X)`; they
+      differ only for final models in which a row can be its own neighbour (kNN, KDE).
   refine : False turns refinement off (the plain OCC baseline)
   scaling : "standard" (each column's mean and std) or "robust" (median and IQR / 1.349), the
       scaling of table columns for representation="goad", occ="kde" / "ocsvm" and refinement.
@@ -159,7 +164,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
   random_state : seed; the same seed gives the same result
   """
 
-  def __init__(self, representation=None, occ=None, refine_occ="gde", num_models=5, gamma=None,
+  def __init__(self, representation=None, occ=None, refine_occ=None, num_models=5, gamma=None,
                gamma_factor=None, contamination="auto", refine=True, convention="pyod", scaling="standard",
                train_steps=512, num_transforms=32, learning_rate=0.1, image_width=0.25, random_state=0):
     self.representation = representation
@@ -186,11 +191,11 @@ class STOCDetector(OutlierMixin, BaseEstimator):
                        f"got {self.representation!r}.")
     if self._on_host():
       table_models.check_spec(self._occ())
-      table_models.check_spec(self.refine_occ)
+      table_models.check_spec(self._refine_occ())
     elif self.representation == "contrastive" and self._occ() not in occ.FINAL_OCCS:
       raise ValueError(f"occ must be one of {occ.FINAL_OCCS} with representation='contrastive'; "
                        f"got {self._occ()!r}.")
-    if not self._on_host() and self.refine_occ != "gde":
+    if not self._on_host() and self._refine_occ() != "gde":
       raise ValueError(f"refine_occ={self.refine_occ!r} needs representation=None or a callable; "
                        "refinement of learned representations uses its GDEs.")
     if self.representation == "goad" and self._occ() != "gde":
@@ -246,6 +251,10 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     self.refined_mask_, self.refinement_ = self._model.mask, self._model.rounds
     self.gamma_ = self._model.gamma
     self.decision_scores_ = self._model.train_scores
+    if self.convention == "sklearn":
+      # scikit-learn's contract, fit(X).predict(X) == fit_predict(X): the training rows scored as new
+      # rows, so a kept row may be its own nearest neighbour.
+      self.decision_scores_ = np.asarray(self._model.score(features), np.float64)
     if estimate is not None:
       self.contamination_ = max(estimate, MIN_CONTAMINATION)
     elif contamination == "auto" and self.refinement_ and self.gamma is None:
@@ -269,6 +278,11 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       return self.occ
     return DEFAULT_OCC if self._on_host() else "gde"
 
+  def _refine_occ(self):
+    if self.refine_occ is not None:
+      return self.refine_occ
+    return DEFAULT_REFINE_OCC if self._on_host() else "gde"
+
   def _gamma_factor(self, estimated: bool) -> float:
     if self.gamma_factor is not None:
       return float(self.gamma_factor)
@@ -278,7 +292,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     from stoc_jax import goad, image_learner, sharding
     cfg = _learner_config(self)
     if self._on_host():
-      return table_models.HostModels(self.refine_occ, self._occ(), self.random_state)
+      return table_models.HostModels(self._refine_occ(), self._occ(), self.random_state)
     if self.representation == "goad":
       return goad.GOADLearner(cfg.goad, features.shape[1], train_steps=cfg.train_steps,
                               steps_per_jit=cfg.steps_per_jit)

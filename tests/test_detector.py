@@ -35,6 +35,19 @@ def test_pyod_convention_differs_only_in_labels():
   assert failed  # the conventions really differ
 
 
+def test_sklearn_convention_scores_training_rows_as_predict_does():
+  """scikit-learn's fit(X).predict(X) == fit_predict(X), with a final kNN in which a kept row is its
+  own neighbour; PyOD's decision_scores_ leave it out, so they are higher on kept rows."""
+  x, _ = contaminated()
+  det = STOCDetector(convention="sklearn", contamination=0.1).fit(x)
+  np.testing.assert_allclose(det.decision_scores_, det.anomaly_score(x), rtol=1e-6)
+  np.testing.assert_array_equal(det.fit_predict(x), det.predict(x))
+  assert (det.predict(x) == -1).sum() == 60
+  pyod = STOCDetector(contamination=0.1).fit(x)
+  kept = pyod.refined_mask_
+  assert (pyod.decision_scores_[kept] > det.decision_scores_[kept]).mean() > 0.9
+
+
 def test_pyod_attributes_and_scores():
   x, y = contaminated()
   det = STOCDetector(contamination=0.1).fit(x)
@@ -284,9 +297,10 @@ def test_a_large_group_of_copies_is_pointed_out_and_refinement_keeps_it():
   anomaly = x[np.flatnonzero(y == 1)[0]]
   x = np.concatenate([x, np.repeat(anomaly[None], 40, axis=0)])  # 41 copies of one anomalous row
   with pytest.warns(UserWarning, match="41 rows are exact copies of one row"):
-    det = STOCDetector(contamination=0.15).fit(x)
-  # Why it warns: the copies mask themselves, so every model of the ensemble keeps them,
-  # while refinement removes most of the other anomalies.
+    det = STOCDetector(contamination=0.15, refine_occ="gde").fit(x)
+  # Why it warns: the copies mask themselves, so every Gaussian of the ensemble keeps them,
+  # while refinement removes most of the other anomalies. (A kNN model keeps them once its part
+  # holds 5 copies: about 5 x K copies in all.)
   assert det.refined_mask_[-41:].all()
   assert (~det.refined_mask_[:600][y == 1]).mean() > 0.8
   with warnings.catch_warnings():
