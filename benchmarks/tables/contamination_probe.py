@@ -16,6 +16,9 @@ cube root turns it into a z-score that is standard normal there. Candidates:
   or 0 when one component has the lower BIC;
 * dip_otsu: Otsu's cut behind Hartigan's dip test of unimodality on the same score (the
   `diptest` package): 0 when the dip's p-value is at least 0.05, Otsu's fraction otherwise;
+* knn_tail_c, knn_gmm, knn_geo_c: the same on the mean log 5-NN distance under K kNN models, each
+  fitted on a disjoint fifth (each row scored without itself by its own part's model), the
+  refinement models of STOCDetector's default;
 * extail_c and geo_c, derived from those (`with_derived`);
 * library: `stoc_jax.contamination.estimate_contamination`, which is geo_2.5.
 
@@ -55,8 +58,26 @@ def estimates(x, seed, k=5):
     out[f"tail_{c}"] = contamination.tail_fraction(mean_z, c)
     out[f"agree_{c}"] = float(np.mean((rz_each > c).all(0)))
   out["gmm"] = contamination.mixture_fraction(mean_z)
+  log_knn = knn_log_distance(x, k, seed)
+  for c in CUTS:
+    out[f"knn_tail_{c}"] = contamination.tail_fraction(log_knn, c)
+  out["knn_gmm"] = contamination.mixture_fraction(log_knn)
+  for c in CUTS:
+    out[f"knn_geo_{c}"] = float(np.sqrt(out[f"knn_tail_{c}"] * out["knn_gmm"]))
   out["library"] = contamination.estimate_contamination(x, k, seed)
   return out
+
+
+def knn_log_distance(x, k, seed):
+  """Each row's mean log 5-NN distance under K kNN models fitted on disjoint parts."""
+  assign = np.empty(len(x), int)
+  assign[np.random.default_rng(seed).permutation(len(x))] = np.arange(len(x)) % k
+  dist = np.empty((k, len(x)))
+  for m in range(k):
+    own = assign == m
+    model = table_models.KNNDistance().fit(x[own])
+    dist[m, own], dist[m, ~own] = model.fit_scores_, model.score(x[~own])
+  return np.log(dist + 1e-12).mean(0)
 
 
 def within_2x(estimate, true):
@@ -99,7 +120,8 @@ def main():
   ap.add_argument("--select_only", action="store_true", help="only the selection, from --out's rows")
   # Declared before any selection: each candidate family above at the cut of 2.5 robust SDs
   # that Leys et al. (2013) recommend for outliers around the median; "" selects among every cut.
-  ap.add_argument("--candidates", default="otsu,dip_otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5")
+  ap.add_argument("--candidates", default="otsu,dip_otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5,"
+                  "knn_tail_2.5,knn_gmm,knn_geo_2.5")
   args = ap.parse_args()
   if not args.select_only:
     write_rows(args)
