@@ -6,8 +6,8 @@
   stoc-jax score new.csv --model model.stoc --out new_scores.csv
 
 `detect` fits on the (unlabeled, possibly contaminated) input and writes its scores
-(one row per input row or image), the refined set (the rows or files kept as normal)
-and a report folder (report.html with a score histogram, the threshold, the 20 most
+(one row per input row or image), the refined set (the rows or files kept as normal; not
+with --no-refine) and a report folder (report.html with a score histogram, the threshold, the 20 most
 anomalous rows and per-round refinement counts; with labels, a two-colour histogram,
 AUC / AP / F1 and the precision / recall of refinement). `score` applies a saved detector, with its threshold, to new rows
 encoded as the fitted table was. Outputs appear complete or not at all.
@@ -167,15 +167,17 @@ def detect(args) -> dict:
   with tempfile.TemporaryDirectory(dir=out.parent, prefix=".stoc-jax-") as tmp:
     tmp = Path(tmp)
     import pandas as pd
-    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "kept_in_refined_set": keep.astype(int)})
+    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged})
+    if refined:  # without refinement every row is "kept": no column, no refined set
+      table["kept_in_refined_set"] = keep.astype(int)
     if labels is not None:
       table["label"] = labels
     table.to_csv(tmp / "scores.csv", index=False)
-    if args.images:
+    if refined and args.images:
       pd.DataFrame({"file": [n for n, k in zip(names, keep) if k]}).to_csv(tmp / "refined.csv", index=False)
-    elif str(args.table).endswith(".csv"):
+    elif refined and str(args.table).endswith(".csv"):
       pd.read_csv(args.table)[keep].to_csv(tmp / "refined.csv", index=False)
-    else:
+    elif refined:
       pd.DataFrame(x[keep]).to_csv(tmp / "refined.csv", index=False)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
                  label_metrics, ids=ids, labels=labels)
@@ -184,9 +186,10 @@ def detect(args) -> dict:
     if report_dir.exists():
       shutil.rmtree(report_dir)
     os.replace(tmp / "scores.csv", out)
-    os.replace(tmp / "refined.csv", refined_path)
+    if refined:
+      os.replace(tmp / "refined.csv", refined_path)
     os.replace(tmp / "report", report_dir)
-    written = [str(out), str(refined_path), str(report_dir / "report.html")]
+    written = [str(out)] + ([str(refined_path)] if refined else []) + [str(report_dir / "report.html")]
     if args.save_model:
       Path(args.save_model).parent.mkdir(parents=True, exist_ok=True)
       shutil.move(tmp / "model", args.save_model)  # a rename on one file system

@@ -284,6 +284,8 @@ def test_no_refinement_means_no_refinement_lines_or_plot(table, tmp_path, capsys
   report = tmp_path / "s_report"
   assert not (report / "refinement.png").exists()
   assert "Refinement" not in (report / "report.html").read_text()
+  assert not (tmp_path / "s_refined.csv").exists()
+  assert "kept_in_refined_set" not in pd.read_csv(out).columns
 
 
 def test_labels_colour_the_histogram(monkeypatch, tmp_path):
