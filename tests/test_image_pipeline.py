@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, killed_at_refinement, run_on_8_cpu_devices
-from stoc_jax import image_learner, image_stoc
+from stoc_jax import image_stoc
 
 CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_cpu", "fmnist_stoc",
            "catsdogs_stoc", "digits_stoc")

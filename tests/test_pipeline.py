@@ -187,7 +187,6 @@ def test_refined_scaling_takes_the_statistics_of_the_kept_rows(tmp_path):
 
 def test_kde_as_the_refinement_occ(tmp_path):
   import jax
-  import numpy as np
   from stoc_jax import occ
   c = tiny("breast_cancer_stoc", **{"refine.occ": "kde"})
   res = tabular_stoc.train_and_evaluate(c, tmp_path / "raw")
