@@ -2,7 +2,11 @@
 alone, on the normal images' true classes; with the clusters' purity against those classes.
 
   python benchmarks/clad/oracle_labels.py --dataset=cifar10 --scenario=things [--seed=0] \
-      [--labels=clusters,true] [--train_steps=0]
+      [--labels=clusters,true,contrastive] [--train_steps=0]
+
+`contrastive` (beyond the paper, and label-free): the pseudo-labels are k-means clusters
+(num_clusters of them) of the contrastive ResNet-18 features that the contrastive + GDE baseline
+learns on the same training images, in place of DEC on the autoencoder's codes.
 
 Appends one JSON row per run to oracle_rows.jsonl: AUC at T = 1 and T = 1000 (eps 0) and the purity
 (each cluster counted as its most frequent true class). About 5 minutes a CIFAR-10 scenario here.
@@ -46,13 +50,27 @@ def purity(labels, classes):
   return float(sum(np.bincount(classes[labels == k]).max() for k in np.unique(labels)) / len(labels))
 
 
+def contrastive_kmeans(args, split, num_clusters, mesh):
+  """k-means labels of the training images' features under the contrastive baseline's ResNet-18."""
+  from sklearn.cluster import KMeans
+  from stoc_jax import image_learner
+  cfg = make_config(args.dataset, "contrastive", args.scenario, args.seed, args.data_dir)
+  if not np.array_equal(images.configured_split(cfg).x_train, split.x_train):
+    raise RuntimeError("the contrastive config's training split differs from CLAD's.")
+  learner = image_learner.ImageLearner(cfg, split.x_train.shape[1:], mesh)
+  trained = loop.run_stoc(learner, split.x_train, cfg, key=jax.random.key(cfg.seed), gamma=0.1, final_occ="gde")
+  feats = np.asarray(sharding.to_host(learner.features(trained.state, split.x_train)))[:len(split.x_train)]  # unpadded
+  return KMeans(num_clusters, n_init=10, random_state=args.seed).fit_predict(feats).astype(np.int32)
+
+
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--dataset", default="cifar10", choices=tuple(SCENARIOS))
   parser.add_argument("--scenario", default="things")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--data_dir", default="../shared/data/images")
-  parser.add_argument("--labels", default="clusters,true", help="clusters, true (classes) or both")
+  parser.add_argument("--labels", default="clusters,true", help="comma-separated: clusters, true (classes), "
+                      "contrastive (k-means on contrastive features)")
   parser.add_argument("--train_steps", type=int, default=0, help="all three stages; 0: the config's")
   parser.add_argument("--rows", default=os.path.join(HERE, "oracle_rows.jsonl"))
   args = parser.parse_args()
@@ -62,12 +80,16 @@ def main():
   split = images.configured_split(config)
   classes = training_classes(config, split)
   mesh = make_mesh(None)
-  for labels_from in [{"clusters": "clusters", "true": "true classes"}[v] for v in args.labels.split(",")]:
+  names = {"clusters": "clusters", "true": "true classes", "contrastive": "contrastive k-means"}
+  for labels_from in [names[v] for v in args.labels.split(",")]:
     t0 = time.time()
     learner = clad_learner.CLADLearner(config, split.x_train.shape[1:], mesh)
-    if labels_from == "true classes":
+    if labels_from != "clusters":
       cluster_start = learner._start_stage
-      true = np.searchsorted(np.unique(classes), classes).astype(np.int32)
+      if labels_from == "true classes":
+        true = np.searchsorted(np.unique(classes), classes).astype(np.int32)
+      else:
+        true = contrastive_kmeans(args, split, config.num_clusters, mesh)
 
       def start(state, stage, x, mask, cluster_start=cluster_start, true=true, learner=learner):
         if stage == "dec":
