@@ -71,6 +71,9 @@ def test_multi_class_split_counts_and_errors():
   assert len(split.x_train) == n_normal and split.y_train.sum() == round(0.1 * n_normal)
   assert len(split.x_test) == len(d.x_test)
   assert split.y_test.sum() == int((~np.isin(d.y_test, (0, 3, 8))).sum())
+  # each training image's class: a normal class where it is normal, another where it was swapped in
+  assert np.isin(split.train_classes[split.y_train == 0], (0, 3, 8)).all()
+  assert not np.isin(split.train_classes[split.y_train == 1], (0, 3, 8)).any()
   # one class as an int or a 1-tuple: the same split
   a, b = images.one_vs_rest_split(d, 3, 0.1, seed=2), images.one_vs_rest_split(d, (3,), 0.1, seed=2)
   np.testing.assert_array_equal(a.x_train, b.x_train)

@@ -32,20 +32,6 @@ from stoc_jax.sharding import make_mesh  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def training_classes(config, split):
-  """The true class of every training image of an uncontaminated split (one_vs_rest_split's draws)."""
-  data = images.load_configured(config)
-  normal = images.normal_classes_of(config)
-  rng = np.random.default_rng(config.seed)
-  normals = rng.permutation(np.flatnonzero(np.isin(data.y_train, normal)))
-  rng.choice(np.flatnonzero(~np.isin(data.y_train, normal)), 0, replace=False)
-  order = rng.permutation(len(normals))
-  index = normals[order][:len(split.x_train)]
-  if not np.array_equal(data.x_train[index], split.x_train):
-    raise RuntimeError("the replayed split differs from configured_split's; one_vs_rest_split changed.")
-  return data.y_train[index]
-
-
 def purity(labels, classes):
   return float(sum(np.bincount(classes[labels == k]).max() for k in np.unique(labels)) / len(labels))
 
@@ -78,7 +64,7 @@ def main():
   if args.train_steps:
     config.train_steps = args.train_steps
   split = images.configured_split(config)
-  classes = training_classes(config, split)
+  classes = split.train_classes
   mesh = make_mesh(None)
   names = {"clusters": "clusters", "true": "true classes", "contrastive": "contrastive k-means"}
   for labels_from in [names[v] for v in args.labels.split(",")]:
@@ -87,14 +73,14 @@ def main():
     if labels_from != "clusters":
       cluster_start = learner._start_stage
       if labels_from == "true classes":
-        true = np.searchsorted(np.unique(classes), classes).astype(np.int32)
+        given = np.searchsorted(np.unique(classes), classes).astype(np.int32)
       else:
-        true = contrastive_kmeans(args, split, config.num_clusters, mesh)
+        given = contrastive_kmeans(args, split, config.num_clusters, mesh)
 
-      def start(state, stage, x, mask, cluster_start=cluster_start, true=true, learner=learner):
+      def start(state, stage, x, mask, cluster_start=cluster_start, given=given, learner=learner):
         if stage == "dec":
           return cluster_start(state, stage, x, mask)
-        return state._replace(labels=learner.place(jnp.asarray(true)))
+        return state._replace(labels=learner.place(jnp.asarray(given)))
       learner._start_stage = start
     trained = loop.run_stoc(learner, split.x_train, config, key=jax.random.key(config.seed), gamma=0.1)
     labels = np.asarray(sharding.to_host(trained.state.labels))

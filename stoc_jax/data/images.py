@@ -248,7 +248,8 @@ def configured_split(config) -> OneVsRest:
 def limit_split(split, max_train_images: int, max_test_images: int, seed: int):
   """The first max_train_images training images and max_test_images test images drawn by seed (0: all)."""
   if max_train_images:
-    split = split._replace(x_train=split.x_train[:max_train_images], y_train=split.y_train[:max_train_images])
+    split = split._replace(x_train=split.x_train[:max_train_images], y_train=split.y_train[:max_train_images],
+                           train_classes=split.train_classes[:max_train_images])
   if max_test_images:
     keep = np.random.default_rng(seed).permutation(len(split.x_test))[:max_test_images]
     split = split._replace(x_test=split.x_test[keep], y_test=split.y_test[keep])
@@ -270,6 +271,7 @@ class OneVsRest(NamedTuple):
   y_train: np.ndarray  # 1 where a training image is a swapped-in anomaly (for measuring refinement)
   x_test: np.ndarray
   y_test: np.ndarray  # 1 = anomaly (not the normal class)
+  train_classes: np.ndarray  # each training image's class in the data set (for checks such as cluster purity)
 
 
 def normal_classes_of(config) -> tuple:
@@ -309,4 +311,4 @@ def one_vs_rest_split(data: ImageData, normal_classes, anomaly_ratio: float, see
   labels = np.r_[np.zeros(len(normals) - n_swap, np.int64), np.ones(n_swap, np.int64)]
   order = rng.permutation(len(idx))
   return OneVsRest(data.x_train[idx[order]], labels[order], data.x_test,
-                   (~np.isin(data.y_test, normal_classes)).astype(np.int64))
+                   (~np.isin(data.y_test, normal_classes)).astype(np.int64), data.y_train[idx[order]])

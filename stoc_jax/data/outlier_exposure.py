@@ -39,6 +39,7 @@ class OESplit(NamedTuple):
   x_oe: np.ndarray | None  # uint8 NHWC, or None
   oe_classes: tuple
   test_anomaly_classes: tuple
+  train_classes: np.ndarray  # each training image's class in the data set
 
 
 def resolve_classes(normal_classes, num_classes: int, oe_classes=(), test_anomaly_classes=(), seed=0):
@@ -206,4 +207,5 @@ def split_with_oe(data: image_data.ImageData, oe_cfg, *, normal_classes: tuple, 
       x_oe = fit_to(read_oe_array(oe_cfg.path), split.x_train.shape[1:], str(oe_cfg.path), image_size)
     if x_oe is not None:
       x_oe = blur(subsample(x_oe, int(oe_cfg.size), seed), float(oe_cfg.blur_sigma))
-  return OESplit(split.x_train, split.y_train, split.x_test, split.y_test, x_oe, oe_classes, tests)
+  return OESplit(split.x_train, split.y_train, split.x_test, split.y_test, x_oe, oe_classes, tests,
+                 split.train_classes)
