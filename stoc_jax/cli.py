@@ -173,12 +173,14 @@ def detect(args) -> dict:
     if labels is not None:
       table["label"] = labels
     table.to_csv(tmp / "scores.csv", index=False)
-    if refined and args.images:
-      pd.DataFrame({"file": [n for n, k in zip(names, keep) if k]}).to_csv(tmp / "refined.csv", index=False)
-    elif refined and str(args.table).endswith(".csv"):
-      pd.read_csv(args.table)[keep].to_csv(tmp / "refined.csv", index=False)
-    elif refined:
-      pd.DataFrame(x[keep]).to_csv(tmp / "refined.csv", index=False)
+    if refined:
+      if args.images:
+        refined_rows = pd.DataFrame({"file": [n for n, k in zip(names, keep) if k]})
+      elif str(args.table).endswith(".csv"):
+        refined_rows = pd.read_csv(args.table)[keep]
+      else:
+        refined_rows = pd.DataFrame(x[keep])
+      refined_rows.to_csv(tmp / "refined.csv", index=False)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
                  label_metrics, ids=ids, labels=labels)
     if args.save_model:
