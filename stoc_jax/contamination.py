@@ -41,9 +41,9 @@ def robust_z(values):
 def member_z(x, num_models: int = 5, random_state: int = 0) -> np.ndarray:
   """(K, N): each row's Wilson-Hilferty z-score under each of K Gaussians fitted on disjoint parts."""
   from stoc_jax.table_models import GaussianModel
+  from stoc_jax.refine import disjoint_parts
   x = np.asarray(x, np.float64)
-  assign = np.empty(len(x), int)
-  assign[np.random.default_rng(random_state).permutation(len(x))] = np.arange(len(x)) % num_models
+  assign = disjoint_parts(len(x), num_models, random_state)
   z = []
   for k in range(num_models):
     g = GaussianModel().fit(x[assign == k])

@@ -59,9 +59,13 @@ def random_partition(key, num_samples: int, num_models: int) -> jax.Array:
 def host_partition(key, num_samples: int, num_models: int) -> np.ndarray:
   """`random_partition` drawn by NumPy from the key: nothing compiled per sample count (host models
   refine tables of any shape), but not the same draw as `random_partition`'s."""
-  rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
-  assignment = np.empty(num_samples, np.int32)
-  assignment[rng.permutation(num_samples)] = np.arange(num_samples, dtype=np.int32) % num_models
+  return disjoint_parts(num_samples, num_models, np.asarray(jax.random.key_data(key)).ravel())
+
+
+def disjoint_parts(n: int, num_parts: int, seed) -> np.ndarray:
+  """(n,) int32, each row's part: a NumPy permutation drawn from `seed`, dealt round-robin."""
+  assignment = np.empty(n, np.int32)
+  assignment[np.random.default_rng(seed).permutation(n)] = np.arange(n, dtype=np.int32) % num_parts
   return assignment
 
 

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from benchmarks.tables.run_tables import load_tables, minmax  # noqa: E402
-from stoc_jax import contamination, occ, table_models  # noqa: E402
+from stoc_jax import contamination, occ, refine, table_models  # noqa: E402
 
 CUTS = tuple(float(c) for c in np.arange(1.5, 5.01, 0.25))
 
@@ -70,8 +70,7 @@ def estimates(x, seed, k=5):
 
 def knn_log_distance(x, k, seed):
   """Each row's mean log 5-NN distance under K kNN models fitted on disjoint parts."""
-  assign = np.empty(len(x), int)
-  assign[np.random.default_rng(seed).permutation(len(x))] = np.arange(len(x)) % k
+  assign = refine.disjoint_parts(len(x), k, seed)
   dist = np.empty((k, len(x)))
   for m in range(k):
     own = assign == m
