@@ -15,7 +15,7 @@ import time
 
 import jax
 
-from stoc_jax import clad_learner, loop, metrics, refine
+from stoc_jax import clad_learner, loop, refine
 from stoc_jax.data import images as image_data
 from stoc_jax.sharding import make_mesh
 from stoc_jax.workdir import Workdir
@@ -44,19 +44,14 @@ def train_and_evaluate(config, workdir) -> dict:
                config.dataset, normal, n, int(split.y_train.sum()), len(split.x_test), stages)
   trained = loop.run_stoc(learner, split.x_train, run_config, key=jax.random.key(config.seed), gamma=gamma,
                           y_train=split.y_train, workdir=wd)
-  results = metrics.evaluate(split.y_test, trained.score(split.x_test), train_scores=trained.train_scores,
-                             contamination=trained.gamma, minority_positive=False)
+  results = trained.evaluate(split.x_test, split.y_test, minority_positive=False)
   results.update({
-      "refinement": trained.rounds, "dataset": config.dataset, "normal_classes": list(normal),
-      "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma, "refine_enabled": bool(config.refine.enabled),
-      "num_clusters": config.num_clusters, "hidden_dim": config.hidden_dim, "final_occ": config.final_occ,
+      "dataset": config.dataset, "normal_classes": list(normal), "anomaly_ratio": config.anomaly_ratio,
+      "refine_enabled": bool(config.refine.enabled), "num_clusters": config.num_clusters,
+      "hidden_dim": config.hidden_dim, "final_occ": config.final_occ,
       "odin": {"temperature": config.odin.temperature,
                "epsilon": float(jax.device_get(trained.state.epsilon))},
       "stage_steps": list(stages), "seed": config.seed, "num_train": n, "num_test": len(split.x_test),
-      "train_steps": trained.total_steps, "train_images_per_sec": trained.examples_per_sec,
       "seconds": time.time() - start})
-  wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1_oracle")}})
-  wd.write_results(results)
-  wd.close()
-  logging.info("results: AUC %.1f  AP %.1f", results["auc"], results["ap"])
+  wd.finish(results)
   return results

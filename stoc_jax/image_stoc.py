@@ -22,7 +22,7 @@ import time
 
 import jax
 
-from stoc_jax import image_learner, loop, metrics, occ, refine
+from stoc_jax import image_learner, loop, occ, refine
 from stoc_jax.sharding import make_mesh
 from stoc_jax.data import images as image_data
 from stoc_jax.workdir import Workdir
@@ -60,19 +60,11 @@ def train_and_evaluate(config, workdir) -> dict:
   learner = image_learner.ImageLearner(config, split.x_train.shape[1:], mesh)
   trained = loop.run_stoc(learner, split.x_train, config, key=key, gamma=gamma, y_train=split.y_train,
                           workdir=wd)
-  results = metrics.evaluate(split.y_test, trained.score(split.x_test), train_scores=trained.train_scores,
-                             contamination=trained.gamma, minority_positive=True)
-  results.update({"refinement": trained.rounds, "dataset": config.dataset, "normal_class": config.normal_class,
-                  "normal_classes": list(normal),
-                  "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma,
-                  "refine_enabled": bool(config.refine.enabled),
+  results = trained.evaluate(split.x_test, split.y_test, minority_positive=True)
+  results.update({"dataset": config.dataset, "normal_class": config.normal_class, "normal_classes": list(normal),
+                  "anomaly_ratio": config.anomaly_ratio, "refine_enabled": bool(config.refine.enabled),
                   "update_representation": bool(config.refine.update_representation),
                   "objective": config.objective, "seed": config.seed, "num_train": n,
-                  "num_test": len(split.x_test), "train_steps": trained.total_steps,
-                  "train_images_per_sec": trained.examples_per_sec,
-                  "seconds": time.time() - start})
-  wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1_oracle")}})
-  wd.write_results(results)
-  wd.close()
-  logging.info("results: AUC %.1f  AP %.1f", results["auc"], results["ap"])
+                  "num_test": len(split.x_test), "seconds": time.time() - start})
+  wd.finish(results)
   return results

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from stoc_jax import occ, refine, schedule
+from stoc_jax import metrics, occ, refine, schedule
 from stoc_jax.workdir import Workdir
 
 ENSEMBLE = "ensemble"
@@ -84,6 +84,15 @@ class Trained:
   @property
   def examples_per_sec(self):
     return self.examples_seen / self.train_seconds if self.train_seconds else None
+
+  def evaluate(self, x_test, y_test, *, minority_positive: bool) -> dict:
+    """The test metrics (`metrics.evaluate`; F1 at the threshold that flags `gamma` of the training
+    rows) and what every experiment reports of its training: refinement rounds, gamma, steps, speed."""
+    results = metrics.evaluate(y_test, self.score(x_test), train_scores=self.train_scores,
+                               contamination=self.gamma, minority_positive=minority_positive)
+    results.update({"refinement": self.rounds, "gamma": self.gamma, "train_steps": self.total_steps,
+                    "train_images_per_sec": self.examples_per_sec})
+    return results
 
 
 class FixedFeatures:

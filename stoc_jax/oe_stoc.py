@@ -18,7 +18,7 @@ import time
 
 import jax
 
-from stoc_jax import loop, metrics, oe_learner, oe_objectives, refine
+from stoc_jax import loop, oe_learner, oe_objectives, refine
 from stoc_jax.data import images as image_data
 from stoc_jax.data import outlier_exposure
 from stoc_jax.sharding import make_mesh
@@ -76,21 +76,16 @@ def train_and_evaluate(config, workdir) -> dict:
   learner = oe_learner.OELearner(config, split.x_train.shape[1:], mesh, split.x_oe)
   trained = loop.run_stoc(learner, split.x_train, config, key=jax.random.key(config.seed), gamma=gamma,
                           y_train=split.y_train, workdir=wd)
-  results = metrics.evaluate(split.y_test, trained.score(split.x_test), train_scores=trained.train_scores,
-                             contamination=trained.gamma, minority_positive=True)
+  results = trained.evaluate(split.x_test, split.y_test, minority_positive=True)
   results.update({
-      "refinement": trained.rounds, "dataset": config.dataset, "normal_class": config.normal_class,
-      "normal_classes": list(image_data.normal_classes_of(config)),
-      "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma, "refine_enabled": bool(config.refine.enabled),
+      "dataset": config.dataset, "normal_class": config.normal_class,
+      "normal_classes": list(image_data.normal_classes_of(config)), "anomaly_ratio": config.anomaly_ratio,
+      "refine_enabled": bool(config.refine.enabled),
       "update_representation": bool(config.refine.update_representation), "objective": config.objective,
       "final_occ": config.final_occ, "seed": config.seed, "num_train": n, "num_test": len(split.x_test),
-      "test_anomaly_classes": list(split.test_anomaly_classes), "train_steps": trained.total_steps,
-      "train_images_per_sec": trained.examples_per_sec, "seconds": time.time() - start,
+      "test_anomaly_classes": list(split.test_anomaly_classes), "seconds": time.time() - start,
       "oe": {"source": source, "classes": list(split.oe_classes), "num_images": n_oe,
              "size": int(config.oe.size), "blur_sigma": float(config.oe.blur_sigma),
              "batch_size": int(config.oe.batch_size), "path": config.oe.path}})
-  wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1_oracle")}})
-  wd.write_results(results)
-  wd.close()
-  logging.info("results: AUC %.1f  AP %.1f", results["auc"], results["ap"])
+  wd.finish(results)
   return results

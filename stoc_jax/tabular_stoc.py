@@ -23,7 +23,7 @@ import warnings
 import jax
 import numpy as np
 
-from stoc_jax import goad, loop, metrics, occ, refine
+from stoc_jax import goad, loop, occ, refine
 from stoc_jax.data import split as split_lib
 from stoc_jax.data import tabular
 from stoc_jax.workdir import Workdir
@@ -198,18 +198,11 @@ def train_and_evaluate(config, workdir) -> dict:
                data.x_train.shape[1], gamma)
   trained = loop.run_stoc(make_learner(config, data.x_train.shape[1]), data.x_train, config, key=key,
                           gamma=gamma, y_train=data.y_train, workdir=wd)
-  results = metrics.evaluate(data.y_test, trained.score(data.x_test), train_scores=trained.train_scores,
-                             contamination=trained.gamma,
-                             minority_positive=config.minority_positive)
-  results.update({"refinement": trained.rounds, "scaling_refinement": scaling_round, "dataset": config.dataset,
-                  "anomaly_ratio": config.anomaly_ratio, "gamma": trained.gamma,
-                  "refine_enabled": bool(config.refine.enabled),
+  results = trained.evaluate(data.x_test, data.y_test, minority_positive=config.minority_positive)
+  results.update({"scaling_refinement": scaling_round, "dataset": config.dataset,
+                  "anomaly_ratio": config.anomaly_ratio, "refine_enabled": bool(config.refine.enabled),
                   "representation": config.representation, "seed": config.seed,
                   "split_seed": config.split.seed, "num_train": len(data.x_train),
                   "num_test": len(data.x_test), "seconds": time.time() - start})
-  wd.log_metrics({"event": "final", **{k: results[k] for k in ("auc", "ap", "f1", "f1_oracle")}})
-  wd.write_results(results)
-  wd.close()
-  logging.info("results: AUC %.1f  AP %.1f  F1 %.1f  F1(oracle) %.1f", results["auc"], results["ap"],
-               results["f1"], results["f1_oracle"])
+  wd.finish(results)
   return results

@@ -120,6 +120,14 @@ class Workdir:
   def write_results(self, results: dict) -> None:
     write_results(self.path, results)
 
+  def finish(self, results: dict) -> None:
+    """The run's end: its headline metrics in metrics.jsonl, results.json, the checkpoints closed."""
+    headline = {k: results[k] for k in ("auc", "ap", "f1", "f1_oracle") if k in results}
+    self.log_metrics({"event": "final", **headline})
+    self.write_results(results)
+    self.close()
+    logging.info("results: %s", "  ".join(f"{k.upper()} {v:.1f}" for k, v in headline.items()))
+
   # -- checkpoints: a pytree of arrays plus a JSON dict of progress
 
   def latest_step(self):
