@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, killed_at_refinement, run_on_8_cpu_devices
 from stoc_jax import image_stoc
 
-CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_cpu", "fmnist_stoc",
+CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_stoc:cpu", "fmnist_stoc",
            "catsdogs_stoc", "digits_stoc")
 SHAPES = {"fmnist_stoc": (28, 28, 1), "catsdogs_stoc": (64, 64, 3), "digits_stoc": None}
 
@@ -34,8 +34,9 @@ def tiny_npz(tmp_path_factory):
 
 
 def tiny(name, tiny_npz, **overrides):
+  name, _, variant = name.partition(":")
   module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
-  c = module.get_config()
+  c = module.get_config(variant)
   shape = SHAPES.get(name, (32, 32, 3))
   if shape is not None:
     c.dataset, c.data_dir = "npz", tiny_npz[shape]
@@ -68,6 +69,20 @@ def test_every_image_config_one_step(name, tiny_npz, tmp_path):
   else:
     assert saved["refinement"] == []
   assert res["objective"] == c.objective
+
+
+@pytest.mark.parametrize("name", ["cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "fmnist_stoc",
+                                  "catsdogs_stoc"])
+def test_every_paper_scale_image_config_has_a_cpu_variant(name):
+  module = __import__(f"experiments.configs.{name}", fromlist=["get_config"])
+  paper, cpu = module.get_config(), module.get_config("cpu")
+  assert (paper.model.width, paper.max_train_images) == (1.0, 0)  # the paper's defaults stay
+  assert (cpu.model.width, cpu.max_train_images, cpu.train_steps, cpu.batch_size) == (0.25, 1000, 300, 64)
+  # Only what costs a CPU too much changes: DA's 4 rotations per image; the rest is the paper config's.
+  assert cpu.objective == ("contrastive" if paper.objective == "da_contrastive" else paper.objective)
+  assert (cpu.dataset, cpu.refine.enabled, cpu.model.stem) == (paper.dataset, paper.refine.enabled, paper.model.stem)
+  with pytest.raises(ValueError, match="variant"):
+    module.get_config("gpu")
 
 
 @pytest.mark.parametrize("objective,final_occ", [("rotnet", "rotnet"), ("dae", "gde"), ("contrastive", "kde"),

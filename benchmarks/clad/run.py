@@ -10,7 +10,7 @@ other class is an anomaly; seeds 0-2 (the seed sets the split and the models). E
 scenario and seed sees the same split (each row records a digest of its test images and labels).
   clad         digits_clad.py / cifar10_clad.py:cpu as committed;
   deep_svdd    digits_oe.py / cifar10_oe.py:cpu with objective=deep_svdd and no OE;
-  contrastive  digits_stoc.py / cifar10_cpu.py without refinement: the contrastive ResNet-18 + GDE;
+  contrastive  digits_stoc.py / cifar10_stoc.py:cpu without refinement: the contrastive ResNet-18 + GDE;
   raw          on raw pixels: OC-SVM (RBF, gamma="scale", nu=0.1), one Gaussian (OAS shrinkage), and a
                Gaussian mixture with one component per normal class (on CIFAR-10 the Gaussians see the
                first 100 principal components of the training pixels);
@@ -33,7 +33,7 @@ import hashlib  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from experiments.configs import cifar10_clad, cifar10_cpu, cifar10_oe, digits_clad, digits_oe, digits_stoc  # noqa: E402
+from experiments.configs import cifar10_clad, cifar10_oe, cifar10_stoc, digits_clad, digits_oe, digits_stoc  # noqa: E402
 from stoc_jax import clad_stoc, image_stoc, metrics, oe_stoc  # noqa: E402
 from stoc_jax.data import images  # noqa: E402
 
@@ -44,7 +44,7 @@ SCENARIOS = {
 }
 CONFIGS = {  # (module, variant) of each method's config
     "digits": {"clad": (digits_clad, ""), "deep_svdd": (digits_oe, ""), "contrastive": (digits_stoc, "")},
-    "cifar10": {"clad": (cifar10_clad, "cpu"), "deep_svdd": (cifar10_oe, "cpu"), "contrastive": (cifar10_cpu, "")},
+    "cifar10": {"clad": (cifar10_clad, "cpu"), "deep_svdd": (cifar10_oe, "cpu"), "contrastive": (cifar10_stoc, "cpu")},
 }
 
 

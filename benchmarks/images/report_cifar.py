@@ -12,7 +12,7 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 def main(path):
   rows = [json.loads(l) for l in open(path)]
   for tag in sorted({r.get("tag", "") for r in rows}):
-    print(f"\n### {tag or 'contrastive (cifar10_cpu.py)'}\n")
+    print(f"\n### {tag or 'contrastive (cifar10_stoc.py:cpu)'}\n")
     table([r for r in rows if r.get("tag", "") == tag])
 
 

@@ -4,7 +4,7 @@
       --out=benchmarks/images/cifar10_cpu.jsonl
   python benchmarks/images/report_cifar.py benchmarks/images/cifar10_cpu.jsonl
 
-Uses experiments/configs/cifar10_cpu.py (ResNet-18 width 0.25, 300 steps of 64,
+Uses experiments/configs/cifar10_stoc.py:cpu (ResNet-18 width 0.25, 300 steps of 64,
 1,000 training images of the normal class, 2,000 test images). One JSON line per
 (class, ratio, method, seed); finished lines are skipped on rerun.
 """
@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from experiments.configs import cifar10_cpu  # noqa: E402
+from experiments.configs import cifar10_stoc  # noqa: E402
 from stoc_jax import image_stoc  # noqa: E402
 from stoc_jax.configs import parse_overrides  # noqa: E402
 
@@ -47,7 +47,7 @@ def main():
         for method in args.methods.split(","):
           if (cls, ratio, method, seed, tag) in done:
             continue
-          c = cifar10_cpu.get_config()
+          c = cifar10_stoc.get_config("cpu")
           c.data_dir, c.normal_class, c.anomaly_ratio, c.seed = args.data_dir, cls, ratio, seed
           c.update_from_flattened_dict(overrides)
           c.refine.enabled = method == "stoc"

@@ -5,7 +5,8 @@
       --config.anomaly_ratio=0.1 --workdir=/tmp/fmnist
 
 Or with a local .npz (x_train, y_train, x_test, y_test):
---config.dataset=npz --config.data_dir=fmnist.npz.
+--config.dataset=npz --config.data_dir=fmnist.npz. Variant `:cpu`: the CPU sizing of
+`image_base.cpu_sized` (width 0.25, plain contrastive, 1,000 training images, 300 steps of 64).
 """
 
 from stoc_jax.configs import check_variant
@@ -13,8 +14,10 @@ from experiments.configs import image_base
 
 
 def get_config(variant=""):
-  check_variant(variant, ())
+  check_variant(variant, ("cpu",))
   c = image_base.get_config()
   c.dataset = "tfds:fashion_mnist"
   c.data_dir = ""
+  if variant == "cpu":
+    image_base.cpu_sized(c)
   return c
