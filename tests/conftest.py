@@ -27,9 +27,18 @@ def pytest_configure(config):
   import tempfile
 
   import jax
-  jax.config.update("jax_compilation_cache_dir", os.environ.get(
-      "STOC_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "stoc_jax_test_cache")))
+  cache = os.environ.get("STOC_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "stoc_jax_test_cache"))
+  jax.config.update("jax_compilation_cache_dir", cache)
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+  # The runs that tests start in other processes (run.py, stoc-jax, the GPU script) share it.
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = cache
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.5"
+
+
+def pytest_collection_modifyitems(config, items):
+  # The multi-process test runs longest (a stalled attempt is run again): first, so that under
+  # `pytest -n 2` the other worker takes the rest of the suite meanwhile.
+  items.sort(key=lambda item: "test_multihost.py" not in item.nodeid)
 
 
 @contextlib.contextmanager
