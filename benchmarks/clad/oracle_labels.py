@@ -6,7 +6,10 @@ alone, on the normal images' true classes; with the clusters' purity against tho
 
 `contrastive` (beyond the paper, and label-free): the pseudo-labels are k-means clusters
 (num_clusters of them) of the contrastive ResNet-18 features that the contrastive + GDE baseline
-learns on the same training images, in place of DEC on the autoencoder's codes.
+learns on the same training images, in place of DEC on the autoencoder's codes. `sobel` (label-free
+too): k-means on the first 100 principal components of the images' grey-level Sobel gradient magnitude,
+which carries no colour (DeepCluster's front end, Caron et al. 2018: clustering raw images groups them by
+colour).
 
 Appends one JSON row per run to oracle_rows.jsonl: AUC at T = 1 and T = 1000 (eps 0) and the purity
 (each cluster counted as its most frequent true class). About 5 minutes a CIFAR-10 scenario here.
@@ -49,6 +52,17 @@ def contrastive_kmeans(args, split, num_clusters, mesh):
   return KMeans(num_clusters, n_init=10, random_state=args.seed).fit_predict(feats).astype(np.int32)
 
 
+def sobel_kmeans(x, num_clusters, seed):
+  """k-means labels of the images' colour-free edges: grey level, Sobel magnitude, 100 PCs."""
+  from scipy import ndimage
+  from sklearn.cluster import KMeans
+  from sklearn.decomposition import PCA
+  grey = np.asarray(x, np.float32).mean(axis=-1) / 255.0
+  edges = np.hypot(ndimage.sobel(grey, axis=1), ndimage.sobel(grey, axis=2)).reshape(len(x), -1)
+  codes = PCA(min(100, edges.shape[1]), random_state=seed).fit_transform(edges)
+  return KMeans(num_clusters, n_init=10, random_state=seed).fit_predict(codes).astype(np.int32)
+
+
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--dataset", default="cifar10", choices=tuple(SCENARIOS))
@@ -56,7 +70,7 @@ def main():
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--data_dir", default="../shared/data/images")
   parser.add_argument("--labels", default="clusters,true", help="comma-separated: clusters, true (classes), "
-                      "contrastive (k-means on contrastive features)")
+                      "contrastive (k-means on contrastive features), sobel (k-means on Sobel edges)")
   parser.add_argument("--train_steps", type=int, default=0, help="all three stages; 0: the config's")
   parser.add_argument("--rows", default=os.path.join(HERE, "oracle_rows.jsonl"))
   args = parser.parse_args()
@@ -66,7 +80,8 @@ def main():
   split = images.configured_split(config)
   classes = split.train_classes
   mesh = make_mesh(None)
-  names = {"clusters": "clusters", "true": "true classes", "contrastive": "contrastive k-means"}
+  names = {"clusters": "clusters", "true": "true classes", "contrastive": "contrastive k-means",
+           "sobel": "sobel k-means"}
   for labels_from in [names[v] for v in args.labels.split(",")]:
     t0 = time.time()
     learner = clad_learner.CLADLearner(config, split.x_train.shape[1:], mesh)
@@ -74,6 +89,8 @@ def main():
       cluster_start = learner._start_stage
       if labels_from == "true classes":
         given = np.searchsorted(np.unique(classes), classes).astype(np.int32)
+      elif labels_from == "sobel k-means":
+        given = sobel_kmeans(split.x_train, config.num_clusters, args.seed)
       else:
         given = contrastive_kmeans(args, split, config.num_clusters, mesh)
 
