@@ -65,71 +65,57 @@ def _wait(procs, timeout, idle=20.0, busy=0.1):
   return False
 
 
-def _two_processes(tmp_path, attempts=6, timeout=150):
-  """Runs the two-process job; returns [(stdout, stderr)] of processes 0 and 1.
+def _run(tmp_path, name, devices, process_args, attempts, timeout=150):
+  """Runs the job as len(process_args()) processes of `devices` devices each, in workdir tmp_path/name,
+  and again from scratch while an attempt stalls; returns [(stdout, stderr)] of each process.
 
   On this 2-core CPU machine, XLA's CPU collectives (gloo across processes, and the in-process
-  rendezvous of 4 simulated devices) now and then stall for good: a run takes 50-90 s; 2 of 12
-  attempts stalled alone (one of them with JAX_CPU_ENABLE_ASYNC_DISPATCH=false), and 2 of 3 beside
-  the rest of the suite under `-n 2`, each in refinement's
-  sharded fit. Native stacks of a stalled pair (gdb): both devices of one process wait inside gloo's
-  allgather for the other process, whose devices run nothing while its host waits for the result;
-  gathering the scores inside the fitting program stalled as well. So a stalled attempt, seen as
-  both processes idle, is killed and run again from scratch; a run that finishes is checked in full.
+  rendezvous of 4 simulated devices) now and then stall for good: a run takes 40-90 s; 4 of 15
+  two-process attempts stalled alone (one of them with JAX_CPU_ENABLE_ASYNC_DISPATCH=false), and 2
+  of 3 beside the rest of the suite under `-n 2`, each in refinement's sharded fit. Native stacks of
+  a stalled pair (gdb): both devices of one process wait inside gloo's allgather for the other
+  process, whose devices run nothing while its host waits for the result; gathering the scores
+  inside the fitting program stalled as well. So a stalled attempt, seen as its processes idle, is
+  killed and run again; a run that finishes is checked in full.
   """
   for attempt in range(attempts):
-    shutil.rmtree(tmp_path / "two", ignore_errors=True)
-    port = _free_port()
-    logs = [(open(tmp_path / f"out{i}", "w"), open(tmp_path / f"err{i}", "w")) for i in range(2)]
+    shutil.rmtree(tmp_path / name, ignore_errors=True)
+    extra = process_args()  # a new coordinator port for every attempt
+    paths = [(tmp_path / f"{name}_out{i}", tmp_path / f"{name}_err{i}") for i in range(len(extra))]
+    logs = [(open(out, "w"), open(err, "w")) for out, err in paths]
     # Files, not pipes: a process blocked on a full pipe would stall the other in a collective.
-    procs = [subprocess.Popen([sys.executable, *ARGS, f"--workdir={tmp_path / 'two'}", "--jax_distributed",
-                               f"--coordinator_address=127.0.0.1:{port}", "--num_processes=2",
-                               f"--process_id={i}"], cwd=ROOT, env=_env(2), stdout=out, stderr=err)
-             for i, (out, err) in enumerate(logs)]
-    t0 = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, *ARGS, f"--workdir={tmp_path / name}", *args], cwd=ROOT,
+                              env=_env(devices), stdout=out, stderr=err)
+             for args, (out, err) in zip(extra, logs)]
+    t0, finished = time.monotonic(), False
     try:
       finished = _wait(procs, timeout)
     finally:
-      print(f"two processes, attempt {attempt}: {'finished' if finished else 'stalled'} after "
+      print(f"{name}, attempt {attempt}: {'finished' if finished else 'stalled'} after "
             f"{time.monotonic() - t0:.0f} s")
       for p in procs:
         p.kill()
         p.wait()
       for out, err in logs:
         out.close(), err.close()
-    outs = [((tmp_path / f"out{i}").read_text(), (tmp_path / f"err{i}").read_text()) for i in range(2)]
+    outs = [(out.read_text(), err.read_text()) for out, err in paths]
     if finished:
       for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
       return outs
-  pytest.fail(f"the two-process run stalled {attempts} times; last stderr: {outs[0][1][-2000:]}")
+  pytest.fail(f"the {name} run stalled {attempts} times; last stderr: {outs[0][1][-2000:]}")
 
 
-def _one_process(tmp_path, attempts=3, timeout=150):
-  """The same job in one process of 4 devices, rerun on a stall: (returncode, stderr)."""
-  for attempt in range(attempts):
-    shutil.rmtree(tmp_path / "one", ignore_errors=True)
-    with open(tmp_path / "err_one", "w") as err:
-      proc = subprocess.Popen([sys.executable, *ARGS, f"--workdir={tmp_path / 'one'}"], cwd=ROOT, env=_env(4),
-                              stdout=subprocess.DEVNULL, stderr=err)
-      t0 = time.monotonic()
-      try:
-        finished = _wait([proc], timeout)
-      finally:
-        print(f"one process, attempt {attempt}: {'finished' if finished else 'stalled'} after "
-              f"{time.monotonic() - t0:.0f} s")
-        proc.kill()
-        proc.wait()
-    if finished:
-      return proc.returncode, (tmp_path / "err_one").read_text()
-  pytest.fail(f"the 4-device run stalled {attempts} times")
+def _two_processes_args():
+  port = _free_port()
+  return [["--jax_distributed", f"--coordinator_address=127.0.0.1:{port}", "--num_processes=2",
+           f"--process_id={i}"] for i in range(2)]
 
 
 @pytest.mark.timeout(1500)
 def test_two_processes_give_the_result_of_one_with_as_many_devices(tmp_path):
-  returncode, stderr = _one_process(tmp_path)
-  assert returncode == 0, stderr[-3000:]
-  outs = _two_processes(tmp_path)
+  _run(tmp_path, "one", 4, lambda: [[]], attempts=3)
+  outs = _run(tmp_path, "two", 2, _two_processes_args, attempts=6)
   single = json.loads((tmp_path / "one" / "results.json").read_text())
   multi = json.loads((tmp_path / "two" / "results.json").read_text())
   assert (single["environment"]["processes"], single["environment"]["devices"]) == (1, 4)
