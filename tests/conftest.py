@@ -35,12 +35,6 @@ def pytest_configure(config):
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.5"
 
 
-def pytest_collection_modifyitems(config, items):
-  # The multi-process test runs longest (a stalled attempt is run again): first, so that under
-  # `pytest -n 2` the other worker takes the rest of the suite meanwhile.
-  items.sort(key=lambda item: "test_multihost.py" not in item.nodeid)
-
-
 @contextlib.contextmanager
 def killed_at_refinement(monkeypatch, n: int):
   """Within the block, the n-th call of refine_data raises KeyboardInterrupt: a run killed mid-way."""

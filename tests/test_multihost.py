@@ -71,8 +71,9 @@ def _run(tmp_path, name, devices, process_args, attempts, timeout=150):
 
   On this 2-core CPU machine, XLA's CPU collectives (gloo across processes, and the in-process
   rendezvous of 4 simulated devices) now and then stall for good: a run takes 40-90 s; 4 of 15
-  two-process attempts stalled alone (one of them with JAX_CPU_ENABLE_ASYNC_DISPATCH=false), and 2
-  of 3 beside the rest of the suite under `-n 2`, each in refinement's sharded fit. Native stacks of
+  two-process attempts stalled alone (one of them with JAX_CPU_ENABLE_ASYNC_DISPATCH=false), and 8
+  of 9 beside the rest of the suite under `pytest -n 2` (so the suite runs in one process), each in
+  refinement's sharded fit. Native stacks of
   a stalled pair (gdb): both devices of one process wait inside gloo's allgather for the other
   process, whose devices run nothing while its host waits for the result; gathering the scores
   inside the fitting program stalled as well. So a stalled attempt, seen as its processes idle, is
