@@ -66,7 +66,10 @@ def _fit_weighted(x, weights, shrinkage, reg_covar, axis_name=None) -> GDEParams
     if isinstance(shrinkage, str):
       raise ValueError(f"shrinkage must be a number in [0, 1] or 'ledoit_wolf', got {shrinkage!r}.")
     alpha = jnp.full(covs.shape[0], float(shrinkage), covs.dtype)
-  params = jax.vmap(lambda m, c, a: _gaussian_from_cov(m, c, a, reg_covar))(means, covs, alpha)
+  # One factorisation at a time: jaxlib's batched Cholesky spreads a batch over the CPU thread pool
+  # and waits for it, which deadlocks when every pool thread is a device inside that same wait
+  # (2 devices on 2 cores, as in a sharded fit).
+  params = jax.lax.map(lambda mca: _gaussian_from_cov(*mca, reg_covar), (means, covs, alpha))
   return params._replace(mean=params.mean + centre)
 
 

@@ -35,6 +35,12 @@ def pytest_configure(config):
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.5"
 
 
+def pytest_collection_modifyitems(config, items):
+  # The multi-process test runs longest: first, so that under `pytest -n 2` the other worker takes
+  # the rest of the suite meanwhile.
+  items.sort(key=lambda item: "test_multihost.py" not in item.nodeid)
+
+
 @contextlib.contextmanager
 def killed_at_refinement(monkeypatch, n: int):
   """Within the block, the n-th call of refine_data raises KeyboardInterrupt: a run killed mid-way."""
@@ -89,11 +95,11 @@ def tiny_cifar(tmp_path_factory):
   return str(path)
 
 
-def run_on_8_cpu_devices(code: str, marker: str, timeout: int):
-  """Runs `code` in a fresh Python on 8 simulated CPU devices and checks that it exits cleanly and
-  prints `marker` (its own asserts decide what passes)."""
+def run_on_cpu_devices(code: str, marker: str, timeout: int, devices: int = 8):
+  """Runs `code` in a fresh Python on `devices` simulated CPU devices and checks that it exits
+  cleanly and prints `marker` (its own asserts decide what passes)."""
   import subprocess
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu",
+  env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu",
              PYTHONPATH=str(ROOT))
   out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
   assert out.returncode == 0, out.stderr[-3000:]

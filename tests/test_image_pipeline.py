@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import ROOT, killed_at_refinement, run_on_8_cpu_devices
+from conftest import ROOT, killed_at_refinement, run_on_cpu_devices
 from stoc_jax import image_stoc
 
 CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_stoc:cpu", "fmnist_stoc",
@@ -150,7 +150,7 @@ def test_sharded_train_step_matches_single_device():
       assert max(diffs) < 1e-4, max(diffs)
       print("SHARDED_STEP_OK", l1, l8, max(diffs))
   """)
-  run_on_8_cpu_devices(code, "SHARDED_STEP_OK", timeout=380)
+  run_on_cpu_devices(code, "SHARDED_STEP_OK", timeout=380)
 
 
 def test_otsu_gamma_reaches_no_label_free_threshold_as_a_string(tiny_npz, tmp_path):

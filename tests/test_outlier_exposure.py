@@ -312,7 +312,7 @@ def test_sharded_oe_steps_match_single_device():
   single-device result, and the scores agree."""
   import textwrap
 
-  from conftest import run_on_8_cpu_devices
+  from conftest import run_on_cpu_devices
   code = textwrap.dedent("""
       import jax, numpy as np
       from experiments.configs import cifar10_oe
@@ -337,7 +337,7 @@ def test_sharded_oe_steps_match_single_device():
       assert np.abs(s1 - s8).max() < 1e-3 * max(1.0, np.abs(s1).max())
       print("SHARDED_OE_OK", l1, l8, max(diffs))
   """)
-  run_on_8_cpu_devices(code, "SHARDED_OE_OK", timeout=280)
+  run_on_cpu_devices(code, "SHARDED_OE_OK", timeout=280)
 
 
 def test_resnet18_is_the_larger_option(tiny_cifar, tmp_path):

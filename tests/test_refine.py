@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import run_on_8_cpu_devices
+from conftest import run_on_cpu_devices
 from stoc_jax import occ, refine
 
 
@@ -167,7 +167,25 @@ def test_sharded_refinement_on_8_devices_matches_single_device():
       assert (m1 != m8).sum() <= 1, (m1 != m8).sum()
       print("SHARDED_OK", int(m8.sum()))
   """)
-  run_on_8_cpu_devices(code, "SHARDED_OK", timeout=240)
+  run_on_cpu_devices(code, "SHARDED_OK", timeout=240)
+
+
+@pytest.mark.timeout(300)
+def test_sharded_fit_on_as_many_devices_as_cores_finishes():
+  """Each device factors the K covariances itself. jaxlib's batched Cholesky spreads a batch over
+  the CPU thread pool and waits for it: with as many devices as pool threads (2 on 2 cores) every
+  thread waited inside it and the fit never finished. It factors one covariance at a time now."""
+  code = textwrap.dedent("""
+      import numpy as np, jax
+      from stoc_jax import refine
+      mesh = jax.make_mesh((2,), ("data",))
+      x = np.random.default_rng(0).normal(size=(400, 128)).astype(np.float32)
+      xs = jax.device_put(x, jax.sharding.NamedSharding(mesh, jax.P("data")))
+      for seed in range(5):
+        refine.refine_data(jax.random.key(seed), xs, 5, 0.1, mesh=mesh)
+      print("FIT_OK")
+  """)
+  run_on_cpu_devices(code, "FIT_OK", timeout=60, devices=2)
 
 
 def test_refinement_that_keeps_nothing_is_a_clear_error():
