@@ -3,7 +3,7 @@
 Every scorer returns *anomaly* scores: higher means more anomalous.
 
 * GDE (Gaussian density estimator): a single full-covariance Gaussian, written in
-  jnp so that K of them can be fitted at once under `vmap` (or sharded), with
+  jnp so that K of them can be fitted in one pass of weighted sums (or sharded), with
   optional per-sample weights. Shrinkage towards a scaled identity keeps the
   covariance invertible for singular or constant features.
 * KDE with the RBF width rule of Sohn et al. (10 / (dim * Var)).
