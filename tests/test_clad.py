@@ -1,10 +1,12 @@
 """CLAD end to end at tiny size, resume in every stage, and its configuration errors."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-from conftest import killed_at_train_call
+from conftest import ROOT, killed_at_train_call
 from stoc_jax import clad_learner, clad_stoc
 
 
@@ -72,3 +74,26 @@ def test_bad_normal_classes(tiny_cifar, tmp_path):
     clad_stoc.train_and_evaluate(tiny("digits_clad", tiny_cifar, normal_classes=(1, 11)), tmp_path / "b")
   with pytest.raises(ValueError, match="num_clusters"):
     clad_stoc.train_and_evaluate(tiny("digits_clad", tiny_cifar, num_clusters=1), tmp_path / "c")
+
+
+@pytest.mark.timeout(300)
+def test_gpu_check_runs_at_a_tiny_size(tiny_cifar, tmp_path):
+  """benchmarks/clad/gpu_cifar.py end to end on CPU: both probes, the step budget, both runs, summary.json."""
+  clad = ["autoencoder.channels=(4,4,4,4,4)", "autoencoder.linear=16", "hidden_dim=4", "num_clusters=2",
+          "classifier.arch=lenet", "classifier.conv_channels=(4,4,4)", "classifier.fc_units=8",
+          "odin.calibration_rows=16", "odin.epsilons=(0.0,0.001)"]
+  contrastive = ["model.width=0.125", "model.head_hidden=16", "model.head_depth=2", "model.head_out=8"]
+  common = ["dataset=npz", "normal_classes=(0,1)", "batch_size=8", "eval_batch_size=64"]
+  args = [f"--{group}={kv}" for group, kvs in (("clad", clad), ("contrastive", contrastive), ("common", common))
+          for kv in kvs]
+  out = subprocess.run([sys.executable, "benchmarks/clad/gpu_cifar.py", f"--data_dir={tiny_cifar}",
+                        f"--out={tmp_path}", "--budget=1", "--probe_steps=2", *args],
+                       cwd=ROOT, capture_output=True, text=True, timeout=280)
+  assert out.returncode == 0, out.stderr[-3000:]
+  summary = json.loads((tmp_path / "summary.json").read_text())
+  # No budget left after the probes: the smallest run of each (one epoch a stage; 10 steps).
+  assert summary["clad"]["epochs_per_stage"] == 1 and summary["clad"]["stage_steps"] == [5, 5, 5]
+  assert summary["contrastive"]["train_steps"] == 10 and summary["normal_classes"] == [0, 1]
+  assert len(summary["clad"]["probe_images_per_sec"]) == 3 and min(summary["clad"]["probe_images_per_sec"]) > 0
+  assert 0 <= summary["clad"]["auc"] <= 100 and 0 <= summary["contrastive"]["auc"] <= 100
+  assert summary["environment"]["devices"]
