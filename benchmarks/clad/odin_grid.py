@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks.clad.run import SCENARIOS, make_config  # noqa: E402
+from benchmarks.clad.run import make_config  # noqa: E402
 from stoc_jax import clad_learner, loop, metrics, refine  # noqa: E402
 from stoc_jax.data import images  # noqa: E402
 from stoc_jax.sharding import make_mesh  # noqa: E402
