@@ -9,7 +9,7 @@ detector's models on tables run here. Each model has
 * `fit_scores_`: the scores of the rows it was fitted on, out of sample where the model
   would otherwise see the row itself (a row is its own nearest neighbour).
 
-`make_model(spec, random_state)` builds one from a name ("gde", "knn", "iforest",
+`make_model(spec, random_state, n_neighbors)` builds one from a name ("gde", "knn", "iforest",
 "ecod", "kde", "ocsvm", "ocsvm_linear"), from any object with scikit-learn's
 `fit` / `score_samples` or PyOD's `fit` / `decision_function` (cloned for every fit,
 no dependency on PyOD), or from a list of those: `RankEnsemble`, the mean of their
@@ -197,14 +197,15 @@ class RankEnsemble:
     return self._combine([m.score(X) for m in self.fitted_])
 
 
-def make_model(spec, random_state: int = 0):
-  """A fresh, unfitted model from a name, a detector object or a list of those (a RankEnsemble)."""
+def make_model(spec, random_state: int = 0, n_neighbors: int = 5):
+  """A fresh, unfitted model from a name, a detector object or a list of those (a RankEnsemble);
+  `n_neighbors` is the k of "knn"."""
   if isinstance(spec, (list, tuple)):
     if not spec:
       raise ValueError("an ensemble of one-class models needs at least one model; got an empty list.")
-    return RankEnsemble([make_model(s, random_state) for s in spec])
+    return RankEnsemble([make_model(s, random_state, n_neighbors) for s in spec])
   if isinstance(spec, str):
-    builders = {"gde": GaussianModel, "knn": KNNDistance, "ecod": ECODModel, "kde": KDEModel,
+    builders = {"gde": GaussianModel, "knn": lambda: KNNDistance(n_neighbors), "ecod": ECODModel, "kde": KDEModel,
                 "iforest": lambda: IsolationForestModel(random_state),
                 "ocsvm": lambda: OCSVMModel("rbf"), "ocsvm_linear": lambda: OCSVMModel("linear")}
     if spec not in builders:
@@ -219,10 +220,10 @@ def check_spec(spec):
   make_model(spec)
 
 
-def refinement_models(spec, random_state: int = 0):
+def refinement_models(spec, random_state: int = 0, n_neighbors: int = 5):
   """(occ_fit, occ_score) for `refine.refine_data`: each of the K subsets gets a fresh model."""
   def occ_fit(rows):
-    return make_model(spec, random_state).fit(rows)
+    return make_model(spec, random_state, n_neighbors).fit(rows)
 
   def occ_score(model, features):
     return model.score(features)
@@ -234,9 +235,9 @@ class FinalModel:
   rows, and `in_sample(features)`, the training rows' scores with each kept row scored out of
   sample (the threshold is read off these)."""
 
-  def __init__(self, spec, features, mask, random_state: int = 0):
+  def __init__(self, spec, features, mask, random_state: int = 0, n_neighbors: int = 5):
     self.mask = np.asarray(mask, bool)
-    self.model = make_model(spec, random_state).fit(np.asarray(features)[:len(self.mask)][self.mask])
+    self.model = make_model(spec, random_state, n_neighbors).fit(np.asarray(features)[:len(self.mask)][self.mask])
 
   def __call__(self, features) -> np.ndarray:
     return self.model.score(np.asarray(features))
@@ -259,14 +260,15 @@ class HostModels(FixedFeatures):
   partition_on_host = True
   final_occs = ("model",)
 
-  def __init__(self, refinement_spec="gde", final_spec="gde", random_state: int = 0):
+  def __init__(self, refinement_spec="gde", final_spec="gde", random_state: int = 0, n_neighbors: int = 5):
     check_spec(refinement_spec)
     check_spec(final_spec)
     self.refinement_spec, self.final_spec, self.random_state = refinement_spec, final_spec, random_state
+    self.n_neighbors = n_neighbors
 
   @property
   def refinement_occ(self):  # built on use, so a fitted detector pickles without closures
-    return refinement_models(self.refinement_spec, self.random_state)
+    return refinement_models(self.refinement_spec, self.random_state, self.n_neighbors)
 
   def final_occ(self, kind, features, mask):
-    return FinalModel(self.final_spec, features, mask, self.random_state)
+    return FinalModel(self.final_spec, features, mask, self.random_state, self.n_neighbors)

@@ -242,11 +242,28 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
     ({"gamma_factor": 0}, "gamma_factor must be a positive number or None"),
     ({"representation": "bert"}, "representation must be"),
     ({"scaling": "minmax"}, "scaling must be"),
+    ({"n_neighbors": 0}, "n_neighbors must be a positive integer"),
 ])
 def test_bad_parameters(kwargs, match):
   x, _ = contaminated(n=100)
   with pytest.raises(ValueError, match=match):
     STOCDetector(**kwargs).fit(x)
+
+
+def test_n_neighbors_reaches_refinement_and_the_final_model():
+  from sklearn.neighbors import NearestNeighbors
+  from stoc_jax import table_models
+  x, _ = contaminated(n=300)
+  det = STOCDetector(n_neighbors=7, contamination=0.1).fit(x[:200])
+  assert det._model.learner.n_neighbors == 7
+  fit, _ = det._model.learner.refinement_occ
+  assert fit(x[:50]).k_ == 7
+  # refine=False, occ="knn": the score of a new row is its 7th-nearest distance among the scaled rows.
+  plain = STOCDetector(occ="knn", refine=False, n_neighbors=7, contamination=0.1).fit(x[:200])
+  rows, new = plain._input_features(x[:200]), plain._input_features(x[200:])
+  expected = NearestNeighbors(n_neighbors=7).fit(rows).kneighbors(new)[0][:, -1]
+  np.testing.assert_allclose(plain.decision_function(x[200:]), expected, rtol=1e-6)
+  assert table_models.make_model("knn").n_neighbors == 5  # the model's own default stays PyOD's
 
 
 def test_nan_input_is_rejected():
