@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The candidate defaults of STOCDetector on tables, each over the 15 tables x 3 seeds of run_tables.py
-# (about 20 min on 2 cores). Names: final model(s) _ gamma factor on the estimated contamination
+# (about 25 min on 2 cores). Names: final model(s) _ gamma factor on the estimated contamination
 # (g = gde, k = knn, i = iforest, e = ecod; refinement's models are Gaussians unless the name starts with
 # r: rk_ = the kNN distance, rgk_ = the mean rank of a Gaussian and the kNN distance).
 # Then the leave-one-table-out choice among them against PyOD's detectors (rows.jsonl):
 #   python benchmarks/tables/report.py benchmarks/tables/rows.jsonl benchmarks/tables/candidates.jsonl \
 #       --detectors=iforest,ecod,copod,knn,lof,ocsvm --select=gde_f2,gde_f1,gk_f2,gk_f1,if_f1,gi_f1,knn_f1,ik_f1,gki_f1,\
 #       ie_f1,ike_f1,rk_ik_f1,rk_if_f1,rk_ike_f1,rgk_ik_f1,rk_ik_f2,\
-#       rk_ik_f1_k10,rk_ik_f1_k20,rk_ik_f1_k40
+#       rk_ik_f1_k10,rk_ik_f1_k20,rk_ik_f1_k40,rk_knn_f1_k10,rk_knn_f1_k20
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # Every candidate's kNN distance has k = 5 (PyOD's) unless its line sets n_neighbors.
@@ -36,3 +36,6 @@ R --name=rk_ik_f2 --stoc refine_occ=knn --stoc 'occ=["iforest","knn"]' --stoc ga
 R --name=rk_ik_f1_k10 --stoc refine_occ=knn --stoc 'occ=["iforest","knn"]' --stoc gamma_factor=1.0 --stoc n_neighbors=10
 R --name=rk_ik_f1_k20 --stoc refine_occ=knn --stoc 'occ=["iforest","knn"]' --stoc gamma_factor=1.0 --stoc n_neighbors=20
 R --name=rk_ik_f1_k40 --stoc refine_occ=knn --stoc 'occ=["iforest","knn"]' --stoc gamma_factor=1.0 --stoc n_neighbors=40
+# And the kNN distance alone as the final model, without the IsolationForest (half of a fit's time).
+R --name=rk_knn_f1_k10 --stoc refine_occ=knn --stoc occ=knn --stoc gamma_factor=1.0 --stoc n_neighbors=10
+R --name=rk_knn_f1_k20 --stoc refine_occ=knn --stoc occ=knn --stoc gamma_factor=1.0 --stoc n_neighbors=20
