@@ -97,3 +97,6 @@ def test_gpu_check_runs_at_a_tiny_size(tiny_cifar, tmp_path):
   assert len(summary["clad"]["probe_images_per_sec"]) == 3 and min(summary["clad"]["probe_images_per_sec"]) > 0
   assert 0 <= summary["clad"]["auc"] <= 100 and 0 <= summary["contrastive"]["auc"] <= 100
   assert summary["environment"]["devices"]
+  again = subprocess.run([sys.executable, "benchmarks/clad/gpu_cifar.py", f"--data_dir={tiny_cifar}",
+                          f"--out={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+  assert again.returncode == 2 and "already holds a run" in again.stderr

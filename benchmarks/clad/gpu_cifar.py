@@ -86,6 +86,10 @@ def main():
     parser.add_argument(f"--{name}", action="append", default=[], metavar="KEY=VALUE")
   args = parser.parse_args()
   start = time.time()
+  runs = ("clad_probe", "clad", "contrastive_probe", "contrastive")
+  if any(os.path.exists(os.path.join(args.out, name)) for name in runs):
+    # Each rerun fits its step counts to the time left, so a half-done folder's configs would differ.
+    parser.error(f"{args.out} already holds a run of this check; give an empty or new --out folder.")
   os.makedirs(args.out, exist_ok=True)
   # The probes compile every program; the main runs find them in this cache (or the one already set).
   if not jax.config.jax_compilation_cache_dir:
