@@ -19,6 +19,10 @@ cube root turns it into a z-score that is standard normal there. Candidates:
 * knn_tail_c, knn_gmm, knn_geo_c: the same on the mean log 5-NN distance under K kNN models, each
   fitted on a disjoint fifth (each row scored without itself by its own part's model), the
   refinement models of STOCDetector's default;
+* if_0.5, if_tail, if_gmm: on an IsolationForest's anomaly score s (Liu et al. 2008; fitted on all
+  rows): the fraction with s > 0.5, the cut of the paper and of scikit-learn's contamination="auto",
+  the tail count at 2.5 robust SDs, and the two-component fit; geo_if05_gmm and geo_iftail_gmm, each
+  one's geometric mean with gmm above (0 where the Gaussians' fit finds one component);
 * extail_c and geo_c, derived from those (`with_derived`);
 * library: `stoc_jax.contamination.estimate_contamination`, which is geo_2.5.
 
@@ -64,6 +68,13 @@ def estimates(x, seed, k=5):
   out["knn_gmm"] = contamination.mixture_fraction(log_knn)
   for c in CUTS:
     out[f"knn_geo_{c}"] = float(np.sqrt(out[f"knn_tail_{c}"] * out["knn_gmm"]))
+  from sklearn.ensemble import IsolationForest
+  s = -IsolationForest(random_state=seed).fit(x).score_samples(x)
+  out["if_0.5"] = float(np.mean(s > 0.5))
+  out["if_tail"] = contamination.tail_fraction(s)
+  out["if_gmm"] = contamination.mixture_fraction(s)
+  out["geo_if05_gmm"] = float(np.sqrt(out["if_0.5"] * out["gmm"]))
+  out["geo_iftail_gmm"] = float(np.sqrt(out["if_tail"] * out["gmm"]))
   out["library"] = contamination.estimate_contamination(x, k, seed)
   return out
 
@@ -120,7 +131,7 @@ def main():
   # Declared before any selection: each candidate family above at the cut of 2.5 robust SDs
   # that Leys et al. (2013) recommend for outliers around the median; "" selects among every cut.
   ap.add_argument("--candidates", default="otsu,dip_otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5,"
-                  "knn_tail_2.5,knn_gmm,knn_geo_2.5")
+                  "knn_tail_2.5,knn_gmm,knn_geo_2.5,if_0.5,if_tail,if_gmm,geo_if05_gmm,geo_iftail_gmm")
   args = ap.parse_args()
   if not args.select_only:
     write_rows(args)
