@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "default: STOCDetector's")
   d.add_argument("--refine-occ", default=None, help="refinement's K models, in the same forms "
                  "(default: STOCDetector's)")
+  d.add_argument("--n-neighbors", type=int, default=None,
+                 help="k of the kNN distance (knn), in refinement and the final model (default: STOCDetector's, 10)")
   d.add_argument("--num-models", type=int, default=5, help="K, the refinement ensemble size")
   d.add_argument("--no-refine", action="store_true", help="no refinement (the plain OCC baseline)")
   d.add_argument("--train-steps", type=int, default=300, help="steps for learned representations")
@@ -136,11 +138,13 @@ def detect(args) -> dict:
   if len(x) < 2 * args.num_models:
     raise DataError(f"{len(x)} rows: refinement with --num-models {args.num_models} needs at least "
                     f"{2 * args.num_models}; lower --num-models or give more rows.")
-  models = {k: _models(v) for k, v in (("occ", args.occ), ("refine_occ", args.refine_occ)) if v}
+  params = {k: _models(v) for k, v in (("occ", args.occ), ("refine_occ", args.refine_occ)) if v}
+  if args.n_neighbors is not None:
+    params["n_neighbors"] = args.n_neighbors
   det = STOCDetector(representation=None if representation == "none" else representation,
                      num_models=args.num_models, contamination=args.contamination,
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
-                     random_state=args.seed, **models)
+                     random_state=args.seed, **params)
   det.fit(x)
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
   refined = not args.no_refine

@@ -309,3 +309,15 @@ def test_occ_names_and_ensembles_on_the_command_line(table, tmp_path):
   assert cli.main(["detect", str(table), "--out", str(out), "--occ", "gde+knn", "--refine-occ", "ecod"]) == 0
   assert len(pd.read_csv(out)) == 300
   assert cli.main(["detect", str(table), "--out", str(out), "--occ", "knnn"]) == 2
+
+
+def test_n_neighbors_on_the_command_line(table, tmp_path, capsys):
+  scores = {}
+  for k in ("5", "40"):
+    out = tmp_path / f"k{k}.csv"
+    assert cli.main(["detect", str(table), "--out", str(out), "--occ", "knn", "--no-refine", "--n-neighbors", k]) == 0
+    scores[k] = pd.read_csv(out)["score"].to_numpy()
+  assert (scores["40"] >= scores["5"] - 1e-9).all() and (scores["40"] > scores["5"]).any()  # a farther neighbour
+  capsys.readouterr()
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "bad.csv"), "--n-neighbors", "0"]) == 2
+  assert "n_neighbors must be a positive integer" in capsys.readouterr().err
