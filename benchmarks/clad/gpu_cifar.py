@@ -30,12 +30,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import jax  # noqa: E402
 
+from benchmarks.clad.run import SCENARIOS as ALL_SCENARIOS  # noqa: E402
 from experiments.configs import cifar10_clad, cifar10_stoc  # noqa: E402
 from stoc_jax import clad_stoc, image_stoc  # noqa: E402
 from stoc_jax.configs import parse_overrides  # noqa: E402
 
-SCENARIOS = {"things": (0, 1, 8, 9), "living": (2, 3, 4, 5, 6, 7)}
-STAGE_NAMES = ("autoencoder", "dec", "classifier")
+SCENARIOS = ALL_SCENARIOS["cifar10"]
 
 
 def clad_config(args):
@@ -60,16 +60,17 @@ def rows(workdir):
 
 
 def probe(pipeline, config, workdir, stages: int, steps: int):
-  """Trains `stages` x 2 stretches of `steps`; images/s of each stage's second stretch, and seconds."""
+  """Trains `stages` x 2 stretches of `steps`: images/s of each stage's second stretch, the seconds
+  taken and the run's results."""
   config = config.copy_and_resolve_references()
   config.train_steps, config.train_epochs, config.checkpoint_every_steps = 2 * stages * steps, 0, steps
   config.max_test_images = config.max_test_images or 1000  # its scores are not the point
   if "stage_fractions" in config:
     config.stage_fractions = (1.0,) * stages
   t0 = time.time()
-  pipeline.train_and_evaluate(config, workdir)
+  results = pipeline.train_and_evaluate(config, workdir)
   timed = [r for r in rows(workdir) if "images_per_sec" in r]
-  return [timed[2 * i + 1]["images_per_sec"] for i in range(stages)], time.time() - t0
+  return [timed[2 * i + 1]["images_per_sec"] for i in range(stages)], time.time() - t0, results
 
 
 def main():
@@ -97,10 +98,11 @@ def main():
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
   clad, contrastive = clad_config(args), contrastive_config(args)
-  clad_ips, clad_probe_s = probe(clad_stoc, clad, os.path.join(args.out, "clad_probe"), 3, args.probe_steps)
-  con_ips, con_probe_s = probe(image_stoc, contrastive, os.path.join(args.out, "contrastive_probe"), 1,
-                               args.probe_steps)
-  n = json.load(open(os.path.join(args.out, "clad_probe", "results.json")))["num_train"]
+  clad_ips, clad_probe_s, clad_probe = probe(clad_stoc, clad, os.path.join(args.out, "clad_probe"), 3,
+                                             args.probe_steps)
+  con_ips, con_probe_s, _ = probe(image_stoc, contrastive, os.path.join(args.out, "contrastive_probe"), 1,
+                                  args.probe_steps)
+  n = clad_probe["num_train"]
   train_left = max(args.budget - (time.time() - start) - clad_probe_s - con_probe_s, 0.0)
   clad_epoch_s = sum(n / ips for ips in clad_ips)  # one epoch of each stage
   clad_epochs = max(1, min(args.max_clad_epochs, int(args.clad_share * train_left / clad_epoch_s)))
@@ -121,7 +123,8 @@ def main():
                                            "stage_steps", "train_images_per_sec")}
     summary[name].update({"seconds": time.time() - t0, "probe_images_per_sec": ips,
                           "batch_size": config.batch_size})
-    summary["environment"] = json.load(open(os.path.join(args.out, name, "results.json"))).get("environment")
+  with open(os.path.join(args.out, "clad", "results.json")) as f:  # results.json adds the versions and devices
+    summary["environment"] = json.load(f)["environment"]
   summary["clad"]["epochs_per_stage"] = clad_epochs
   summary["contrastive"]["epochs"] = con_steps * contrastive.batch_size / n
   summary["seconds"] = time.time() - start
