@@ -37,18 +37,35 @@ class GaussianModel:
   def fit(self, X):
     from sklearn.covariance import OAS
     X = np.asarray(X, np.float64)
-    shrunk = OAS().fit(X)
-    cov = shrunk.covariance_ + 1e-6 * np.eye(X.shape[1])
+    n, d = X.shape
+    # No precision matrix: the Cholesky factor below replaces it, and its eigh cost 20x the fit.
+    shrunk = OAS(store_precision=False).fit(X)
     self.mean_ = shrunk.location_
-    self.chol_ = np.linalg.cholesky(cov)
-    self.log_det_ = 2.0 * np.log(np.diag(self.chol_)).sum()
+    if n < d:
+      # Fewer rows than columns: the shrunk covariance is nu * I plus a rank-n term, so Woodbury's
+      # identity scores with an n x n factor in place of a d x d one.
+      centred, rho = X - self.mean_, shrunk.shrinkage_
+      self.nu_ = rho * np.einsum("ij,ij->", centred, centred) / (n * d) + 1e-6  # rho * trace(S) / d
+      self.basis_ = math.sqrt((1.0 - rho) / n) * centred  # the covariance is nu I + basis' basis
+      self.chol_ = np.linalg.cholesky(self.nu_ * np.eye(n) + self.basis_ @ self.basis_.T)
+      self.log_det_ = (d - n) * math.log(self.nu_) + 2.0 * np.log(np.diag(self.chol_)).sum()
+    else:
+      self.basis_ = None
+      self.chol_ = np.linalg.cholesky(shrunk.covariance_ + 1e-6 * np.eye(d))
+      self.log_det_ = 2.0 * np.log(np.diag(self.chol_)).sum()
     self.fit_scores_ = self.score(X)
     return self
 
   def score(self, X):
     from scipy.linalg import solve_triangular
-    y = solve_triangular(self.chol_, (np.asarray(X, np.float64) - self.mean_).T, lower=True)
-    return 0.5 * (np.einsum("ij,ij->j", y, y) + self.log_det_ + len(self.mean_) * math.log(2 * math.pi))
+    diff = np.asarray(X, np.float64) - self.mean_
+    if self.basis_ is None:
+      y = solve_triangular(self.chol_, diff.T, lower=True)
+      maha2 = np.einsum("ij,ij->j", y, y)
+    else:
+      v = solve_triangular(self.chol_, self.basis_ @ diff.T, lower=True)
+      maha2 = (np.einsum("ij,ij->i", diff, diff) - np.einsum("ij,ij->j", v, v)) / self.nu_
+    return 0.5 * (maha2 + self.log_det_ + len(self.mean_) * math.log(2 * math.pi))
 
 
 class KNNDistance:

@@ -325,6 +325,17 @@ def test_a_large_group_of_copies_is_pointed_out_and_refinement_keeps_it():
     STOCDetector(contamination=0.1).fit(contaminated()[0])
 
 
+def test_repeated_rows_counts_exact_copies_only():
+  from stoc_jax.detector import repeated_rows
+  x = np.random.default_rng(0).normal(size=(50, 300))
+  x[[3, 9, 17]] = x[5]  # a group of four
+  x[20] = x[21] + 1e-12  # near, not equal
+  x[30], x[31] = 0.0, -0.0  # -0.0 == 0.0, as numpy compares
+  assert repeated_rows(x) == {"rows repeating an earlier row": 4, "largest group of identical rows": 4}
+  ints = np.array([[1, 2], [3, 4], [1, 2], [1, 2]])
+  assert repeated_rows(ints) == {"rows repeating an earlier row": 2, "largest group of identical rows": 3}
+
+
 @pytest.mark.parametrize("representation,rows", [(None, 203), ("goad", 204)])
 def test_a_second_fit_of_the_same_shape_compiles_nothing(representation, rows):
   """GOAD: a second fit of a shape compiles nothing. Tables: no fit compiles per shape (host

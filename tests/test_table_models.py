@@ -61,6 +61,16 @@ def test_each_model_scores_as_its_counterpart(name):
   np.testing.assert_allclose(model.score(x[200:]), REFERENCES[name](x[:200], x[200:]), rtol=2e-4, atol=1e-4)
 
 
+def test_gaussian_with_fewer_rows_than_columns_scores_as_the_full_covariance():
+  """Under Woodbury's identity (n < d) the scores equal the d x d covariance's."""
+  rng = np.random.default_rng(1)
+  x = rng.normal(size=(100, 64)) * rng.uniform(0.1, 3.0, 64)
+  model = table_models.make_model("gde").fit(x[:30])
+  assert model.basis_ is not None  # the low-rank path ran
+  np.testing.assert_allclose(model.score(x[30:]), gaussian_nll(x[:30], x[30:]), rtol=1e-8)
+  np.testing.assert_allclose(model.fit_scores_, gaussian_nll(x[:30], x[:30]), rtol=1e-8)
+
+
 def test_knn_scores_its_own_rows_without_themselves():
   x = table()
   model = table_models.make_model("knn").fit(x)
