@@ -14,8 +14,7 @@ varies by 20 % or more), the same count for every detector.
 
 Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KDD Cup 99 (10 %),
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
-20,000 rows. `--suite=bundled` runs two tables no default was chosen on instead
-(`load_bundled_tables`). One line of JSON per (table, seed, detector); finished lines are skipped
+20,000 rows. `--suite=unseen` runs tables no default was chosen on instead (`load_unseen_tables`). One line of JSON per (table, seed, detector); finished lines are skipped
 on rerun.
 """
 
@@ -62,9 +61,12 @@ def load_tables(data_dir, names=None):
   return found
 
 
-def load_bundled_tables():
-  """{name: (X, y)} of two tables built from scikit-learn's bundled datasets as ODDS builds them
-  (Rayana 2016), held apart from every choice of default: a check on unseen tables.
+def load_unseen_tables(data_dir):
+  """{name: (X, y)} of tables held apart from every choice of default: a check on unseen tables.
+
+  ADBench's 15 MVTec AD tables (`features/mvtec-resnet18-<category>.npz` under data_dir when
+  present: an ImageNet ResNet-18's 512 features of every image of a category, y = 1 for a defect),
+  and two built from scikit-learn's bundled datasets as ODDS builds them (Rayana 2016):
 
   * wine: classes 1 and 2 normal, class 0 sampled to 10 rows (ODDS "wine": 129 rows, 13 columns);
   * optdigits: scikit-learn's 1,797 8 x 8 digits (the test part of UCI optdigits), 1-9 normal and
@@ -82,6 +84,9 @@ def load_bundled_tables():
     anomalies = rng.choice(np.flatnonzero(y == outlier), count(len(normal)), replace=False)
     keep = np.sort(np.r_[normal, anomalies])
     found[name] = (x[keep].astype(np.float64), (y[keep] == outlier).astype(np.int64))
+  for path in sorted((Path(data_dir) / "features").glob("mvtec-resnet18-*.npz")):
+    with np.load(path) as d:
+      found["mvtec_" + path.stem[len("mvtec-resnet18-"):]] = (d["X"].astype(np.float64), d["y"].astype(np.int64))
   return found
 
 
@@ -127,8 +132,8 @@ def run_one(make, x_train, x_test, y_test, seed, repeats: int = 1):
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--data_dir", default="../shared/data")
-  ap.add_argument("--suite", default="shared", choices=("shared", "bundled"),
-                  help="shared: the tables under --data_dir; bundled: two tables built from scikit-learn's data")
+  ap.add_argument("--suite", default="shared", choices=("shared", "unseen"),
+                  help="shared: the 15 tables the defaults were chosen on; unseen: tables held apart from that")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
   ap.add_argument("--detectors", default="stoc,iforest,ecod,copod,knn,lof,ocsvm",
@@ -139,8 +144,8 @@ def main():
   ap.add_argument("--timing_repeats", type=int, default=3, help="fits timed per detector; the fastest is kept")
   args = ap.parse_args()
   names = [t for t in args.tables.split(",") if t]
-  tables = load_tables(args.data_dir, names) if args.suite == "shared" else load_bundled_tables()
-  if args.suite == "bundled" and names:
+  tables = load_tables(args.data_dir, names) if args.suite == "shared" else load_unseen_tables(args.data_dir)
+  if args.suite == "unseen" and names:
     tables = {n: tables[n] for n in names if n in tables}
   pyod = pyod_detectors() if set(args.detectors.split(",")) - {"stoc"} else {}
   params = parse_overrides(args.stoc)
