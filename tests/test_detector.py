@@ -133,6 +133,28 @@ class PyODStyleKNN:
     return np.sort(d, axis=1)[:, 4]
 
 
+class BlasThreadsSeen(PyODStyleKNN):
+  """Records how many threads each BLAS library had while the detector fitted and scored it."""
+  seen = []
+
+  def fit(self, X):
+    import threadpoolctl
+    self.seen.append({i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
+                      if i["user_api"] == "blas"})
+    return super().fit(X)
+
+
+def test_blas_runs_on_one_thread_inside_a_fit_and_is_restored_after():
+  import threadpoolctl
+  before = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+  BlasThreadsSeen.seen.clear()
+  STOCDetector(occ=BlasThreadsSeen(), contamination=0.1).fit(contaminated(n=200)[0])
+  assert BlasThreadsSeen.seen and all(set(s.values()) == {1} for s in BlasThreadsSeen.seen)
+  assert set(before) <= set(BlasThreadsSeen.seen[0])  # numpy's and scipy's libraries both limited
+  after = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+  assert after == before
+
+
 @pytest.mark.parametrize("occ", ["knn", "iforest", "ecod", ["gde", "knn"], "custom_sklearn", "custom_pyod"])
 def test_any_one_class_model_in_refinement_and_as_the_final_model(occ):
   from sklearn.neighbors import LocalOutlierFactor
