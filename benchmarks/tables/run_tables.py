@@ -14,8 +14,8 @@ varies by 20 % or more), the same count for every detector.
 
 Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KDD Cup 99 (10 %),
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
-20,000 rows. `--suite=unseen` runs tables no default was chosen on instead (`load_unseen_tables`). One line of JSON per (table, seed, detector); finished lines are skipped
-on rerun.
+20,000 rows. `--suite=unseen` runs tables no default was chosen on instead (`load_unseen_tables`).
+One line of JSON per (table, seed, detector); finished lines are skipped on rerun.
 """
 
 import argparse
@@ -53,15 +53,20 @@ def load_tables(data_dir, names=None):
     x, y = tabular.load_kdd(data_dir / "tabular")
     keep, _ = train_test_split(np.arange(len(y)), train_size=MAX_ROWS, stratify=y, random_state=0)
     found["kdd"] = (x[np.sort(keep)].astype(np.float64), y[np.sort(keep)])
-  if names:
-    missing = sorted(set(names) - set(found))
-    if missing:
-      raise SystemExit(f"tables not found under {data_dir}: {', '.join(missing)}; have {', '.join(found)}.")
-    found = {n: found[n] for n in names}
-  return found
+  return pick(found, names, data_dir)
 
 
-def load_unseen_tables(data_dir):
+def pick(found, names, data_dir):
+  """The tables named (all when none), or a one-line error naming those not found."""
+  if not names:
+    return found
+  missing = sorted(set(names) - set(found))
+  if missing:
+    raise SystemExit(f"tables not found under {data_dir}: {', '.join(missing)}; have {', '.join(found)}.")
+  return {n: found[n] for n in names}
+
+
+def load_unseen_tables(data_dir, names=None):
   """{name: (X, y)} of tables held apart from every choice of default: a check on unseen tables.
 
   ADBench's 15 MVTec AD tables (`features/mvtec-resnet18-<category>.npz` under data_dir when
@@ -87,7 +92,7 @@ def load_unseen_tables(data_dir):
   for path in sorted((Path(data_dir) / "features").glob("mvtec-resnet18-*.npz")):
     with np.load(path) as d:
       found["mvtec_" + path.stem[len("mvtec-resnet18-"):]] = (d["X"].astype(np.float64), d["y"].astype(np.int64))
-  return found
+  return pick(found, names, data_dir)
 
 
 def minmax(x_train, x_test):
@@ -144,9 +149,7 @@ def main():
   ap.add_argument("--timing_repeats", type=int, default=3, help="fits timed per detector; the fastest is kept")
   args = ap.parse_args()
   names = [t for t in args.tables.split(",") if t]
-  tables = load_tables(args.data_dir, names) if args.suite == "shared" else load_unseen_tables(args.data_dir)
-  if args.suite == "unseen" and names:
-    tables = {n: tables[n] for n in names if n in tables}
+  tables = (load_tables if args.suite == "shared" else load_unseen_tables)(args.data_dir, names)
   pyod = pyod_detectors() if set(args.detectors.split(",")) - {"stoc"} else {}
   params = parse_overrides(args.stoc)
   done = set()
