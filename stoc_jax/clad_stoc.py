@@ -17,7 +17,7 @@ import jax
 
 from stoc_jax import clad_learner, loop, refine
 from stoc_jax.data import images as image_data
-from stoc_jax.sharding import make_mesh
+from stoc_jax.sharding import check_batch_size, make_mesh
 from stoc_jax.workdir import Workdir
 
 
@@ -29,9 +29,7 @@ def train_and_evaluate(config, workdir) -> dict:
   split = image_data.configured_split(config)
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
-  if config.batch_size % mesh.devices.size or config.batch_size > n:
-    raise ValueError(f"batch_size {config.batch_size} must divide by the {mesh.devices.size} devices and not "
-                     f"exceed the {n} training images.")
+  check_batch_size(config.batch_size, n, mesh)
   learner = clad_learner.CLADLearner(config, split.x_train.shape[1:], mesh)
   total, _ = learner.steps(n)
   stages = clad_learner.stage_steps(total, config.stage_fractions)

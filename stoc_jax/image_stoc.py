@@ -23,12 +23,12 @@ import time
 import jax
 
 from stoc_jax import image_learner, loop, occ, refine
-from stoc_jax.sharding import make_mesh
+from stoc_jax.sharding import check_batch_size, make_mesh
 from stoc_jax.data import images as image_data
 from stoc_jax.workdir import Workdir
 
 
-def _check_config(config, n_train, n_devices):
+def _check_config(config, n_train, mesh):
   if config.objective not in image_learner.OBJECTIVES:
     raise ValueError(f"unknown objective {config.objective!r}; choose one of {image_learner.OBJECTIVES}.")
   if config.final_occ not in occ.FINAL_OCCS + ("rotnet", "ensemble"):
@@ -36,10 +36,7 @@ def _check_config(config, n_train, n_devices):
                      f"got {config.final_occ!r}.")
   if config.final_occ == "rotnet" and config.objective != "rotnet":
     raise ValueError("final_occ='rotnet' scores with the rotation classifier: set objective='rotnet'.")
-  if config.batch_size % n_devices:
-    raise ValueError(f"batch_size {config.batch_size} must be divisible by the {n_devices} devices.")
-  if config.batch_size > n_train:
-    raise ValueError(f"batch_size {config.batch_size} exceeds the {n_train} training images.")
+  check_batch_size(config.batch_size, n_train, mesh)
 
 
 def train_and_evaluate(config, workdir) -> dict:
@@ -50,7 +47,7 @@ def train_and_evaluate(config, workdir) -> dict:
   split = image_data.configured_split(config)
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
-  _check_config(config, n, mesh.devices.size)
+  _check_config(config, n, mesh)
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   logging.info("%s class %s: %d training images (%d swapped in), %d test; %d device(s); gamma=%s",
                config.dataset, normal, n, int(split.y_train.sum()), len(split.x_test),

@@ -21,19 +21,15 @@ import jax
 from stoc_jax import loop, oe_learner, oe_objectives, refine
 from stoc_jax.data import images as image_data
 from stoc_jax.data import outlier_exposure
-from stoc_jax.sharding import make_mesh
+from stoc_jax.sharding import check_batch_size, make_mesh
 from stoc_jax.workdir import Workdir
 
 
-def _check_config(config, n_train, n_devices):
+def _check_config(config, n_train, mesh):
   if config.objective not in oe_objectives.OBJECTIVES:
     raise ValueError(f"unknown objective {config.objective!r}; choose one of {oe_objectives.OBJECTIVES}.")
-  for name in ("batch_size", "oe.batch_size"):
-    value = config.oe.batch_size if name == "oe.batch_size" else config.batch_size
-    if value < 1 or value % n_devices:
-      raise ValueError(f"{name} {value} must be a positive multiple of the {n_devices} devices.")
-  if config.batch_size > n_train:
-    raise ValueError(f"batch_size {config.batch_size} exceeds the {n_train} training images.")
+  check_batch_size(config.batch_size, n_train, mesh)
+  check_batch_size(config.oe.batch_size, None, mesh, "oe.batch_size")  # a smaller OE pool is drawn with replacement
 
 
 def oe_source(config, split) -> str:
@@ -66,7 +62,7 @@ def train_and_evaluate(config, workdir) -> dict:
   source = oe_source(config, split)
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
-  _check_config(config, n, mesh.devices.size)
+  _check_config(config, n, mesh)
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   n_oe = 0 if split.x_oe is None else len(split.x_oe)
   logging.info("%s class %s, %s: %d training images (%d swapped in), %d OE (%s), %d test; %d device(s)",

@@ -26,6 +26,16 @@ def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
                        devices=devices)
 
 
+def check_batch_size(batch_size: int, num_rows: int | None, mesh, name: str = "batch_size") -> None:
+  """A batch splits evenly over the mesh's devices and, unless num_rows is None, fits in the
+  training set; otherwise a one-line error."""
+  n_devices = mesh.devices.size
+  if batch_size < 1 or batch_size % n_devices:
+    raise ValueError(f"{name} {batch_size} must be a positive multiple of the {n_devices} devices.")
+  if num_rows is not None and batch_size > num_rows:
+    raise ValueError(f"{name} {batch_size} exceeds the {num_rows} training images.")
+
+
 def rows(mesh) -> NamedSharding:
   return NamedSharding(mesh, P("data"))
 

@@ -258,3 +258,17 @@ def test_tfds_missing_says_how_to_install(monkeypatch):
   monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)
   with pytest.raises(DataError, match=r"stoc-jax\[images\]"):
     image_data.load_images("tfds:cifar10")
+
+
+def test_batch_size_checks_name_the_problem():
+  from types import SimpleNamespace
+  from stoc_jax.sharding import check_batch_size
+  four_devices = SimpleNamespace(devices=np.empty(4))
+  check_batch_size(64, 100, four_devices)
+  check_batch_size(64, None, four_devices)  # no bound on the rows
+  with pytest.raises(ValueError, match="batch_size 62 must be a positive multiple of the 4 devices"):
+    check_batch_size(62, 100, four_devices)
+  with pytest.raises(ValueError, match="oe.batch_size 0 must be a positive multiple"):
+    check_batch_size(0, None, four_devices, "oe.batch_size")
+  with pytest.raises(ValueError, match="batch_size 128 exceeds the 100 training images"):
+    check_batch_size(128, 100, four_devices)
