@@ -45,7 +45,8 @@ class GaussianModel:
       # Fewer rows than columns: the shrunk covariance is nu * I plus a rank-n term, so Woodbury's
       # identity scores with an n x n factor in place of a d x d one.
       centred, rho = X - self.mean_, shrunk.shrinkage_
-      self.nu_ = rho * np.einsum("ij,ij->", centred, centred) / (n * d) + 1e-6  # rho * trace(S) / d
+      # Shrinkage keeps the trace: trace(covariance) / d is OAS's target scale, trace(S) / d.
+      self.nu_ = rho * np.trace(shrunk.covariance_) / d + 1e-6
       self.basis_ = math.sqrt((1.0 - rho) / n) * centred  # the covariance is nu I + basis' basis
       self.chol_ = np.linalg.cholesky(self.nu_ * np.eye(n) + self.basis_ @ self.basis_.T)
       self.log_det_ = (d - n) * math.log(self.nu_) + 2.0 * np.log(np.diag(self.chol_)).sum()

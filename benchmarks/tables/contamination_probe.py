@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from benchmarks.tables.run_tables import load_tables, load_unseen_tables, minmax  # noqa: E402
+from benchmarks.tables.run_tables import SUITES, minmax  # noqa: E402
 from stoc_jax import contamination, occ, refine, table_models  # noqa: E402
 
 CUTS = tuple(float(c) for c in np.arange(1.5, 5.01, 0.25))
@@ -130,7 +130,7 @@ def main():
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--seeds", type=int, default=3)
   ap.add_argument("--out", default="benchmarks/tables/contamination_probe.jsonl")
-  ap.add_argument("--suite", default="shared", choices=("shared", "unseen"),
+  ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
                   help="the tables: run_tables.py's suites (the 15 the defaults were chosen on, or the unseen ones)")
   ap.add_argument("--chosen_on", default="", help="rows of another run: the candidate within 2x on most "
                   "of its tables is judged on --out's tables, instead of a leave-one-table-out choice")
@@ -171,9 +171,8 @@ def judge_elsewhere(path, rows, candidates):
 
 
 def write_rows(args):
-  tables = load_tables(args.data_dir) if args.suite == "shared" else load_unseen_tables(args.data_dir)
   with open(args.out, "w") as f:
-    for table, (x, y) in tables.items():
+    for table, (x, y) in SUITES[args.suite](args.data_dir).items():
       for seed in range(args.seeds):
         x_train, x_test, y_train, _ = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
         x_train, _ = minmax(x_train, x_test)
