@@ -46,3 +46,22 @@ def test_mvtec_features_rows_pair_methods_on_one_test_set(tmp_path):
   assert rows["stoc"]["train_anomalies"] == 7 and rows["stoc"]["anomalies_removed"] == 1.0
   assert "anomalies_removed" not in rows["gde"] and "anomalies_removed" not in rows["gde_oracle"]
   assert rows["gde_oracle"]["auc"] > 95.0
+
+
+def test_tables_held_out_as_a_group_are_judged_by_a_choice_made_without_any_of_them():
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import report
+  # Candidate "a" beats the baseline on the g_ tables and loses elsewhere; "b" the reverse.
+  auc = {"a": {"g": 90.0, "t": 70.0}, "b": {"g": 75.0, "t": 85.0}, "base": {"g": 80.0, "t": 80.0}}
+  tables = ["g_1", "g_2", "g_3", "g_4", "t_1", "t_2"]
+  rows = [{"table": t, "seed": 0, "detector": d, "auc": a[t[0]], "ap": a[t[0]] / 2, "seconds": 0.1}
+          for t in tables for d, a in auc.items()]
+  one_by_one, _ = report.leave_one_table_out(rows, ["a", "b"], ["base"])
+  grouped, base_ranks = report.leave_one_table_out(rows, ["a", "b"], ["base"], group_prefixes=("g_",))
+  # One at a time, g_1 is judged by a choice made mostly on the other three g_ tables.
+  assert [c for t, c, *_ in one_by_one if t.startswith("g_")] == ["a"] * 4
+  # Held out together, only the t_ tables choose for them, and the choice is ranked below the baseline.
+  assert [(t, c, rank) for t, c, _, _, rank in grouped if t.startswith("g_")] == [(t, "b", 2.0) for t in tables[:4]]
+  assert [c for t, c, *_ in grouped if t.startswith("t_")] == ["a", "a"]
+  # Each choice is the wrong one where it is judged, so the baseline ranks first on every table.
+  assert [r for _, _, r in base_ranks["base"]] == [1.0] * 6

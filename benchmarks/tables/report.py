@@ -42,15 +42,24 @@ def summary(rows, detectors):
   return tables, out
 
 
-def leave_one_table_out(rows, candidates, baselines):
+def table_group(table, group_prefixes=()):
+  """The tables held out together: those named with a shared prefix (e.g. the 15 MVTec AD tables,
+  one feature extractor's view of one dataset) form one group, so a choice is never judged on a
+  near-copy of a table it was made on; every other table is its own group."""
+  return next((p for p in group_prefixes if table.startswith(p)), table)
+
+
+def leave_one_table_out(rows, candidates, baselines, group_prefixes=()):
   """Defaults chosen apart from where they are judged: for each table, the candidate with the best
-  average rank (among itself and the baselines) on the other tables, ties to the higher mean AUC; then that choice's AUC, AP
-  and rank on the held-out table. Returns [(table, chosen, auc, ap, rank)] and the baselines'
-  ranks on the same footing (each table ranked among the chosen candidate and the baselines)."""
+  average rank (among itself and the baselines) on the tables outside its group (`table_group`),
+  ties to the higher mean AUC; then that choice's AUC, AP and rank on the held-out table. Returns
+  [(table, chosen, auc, ap, rank)] and the baselines' ranks on the same footing (each table ranked
+  among the chosen candidate and the baselines)."""
   tables, _ = summary(rows, list(candidates) + list(baselines))
   held, baseline_ranks = [], defaultdict(list)
   for t in tables:
-    others = [r for r in rows if r["table"] != t]
+    g = table_group(t, group_prefixes)
+    others = [r for r in rows if table_group(r["table"], group_prefixes) != g]
     score = {c: summary(others, [c] + list(baselines))[1][c] for c in candidates}
     # Best average rank; equal ranks go to the higher mean AUC.
     chosen = min(candidates, key=lambda c: (round(score[c]["rank"], 6), -score[c]["auc"], c))
@@ -71,10 +80,11 @@ def contamination_rows(rows, detector):
           for t, rs in sorted(by.items())]
 
 
-def print_selection(rows, candidates, baselines):
-  held, base = leave_one_table_out(rows, candidates, baselines)
-  print(f"Leave one table out: on each table, the candidate with the best average rank on the other "
-        f"{len(held) - 1} tables, among itself and {', '.join(baselines)}.\n")
+def print_selection(rows, candidates, baselines, group_prefixes=()):
+  held, base = leave_one_table_out(rows, candidates, baselines, group_prefixes)
+  grouped = f" (tables named {', '.join(p + '*' for p in group_prefixes)} held out together)" if group_prefixes else ""
+  print(f"Leave one table out{grouped}: on each table, the candidate with the best average rank on the "
+        f"tables outside its group, among itself and {', '.join(baselines)}.\n")
   print("| held-out table | chosen | AUC | AP | rank |\n|---|---|---|---|---|")
   for t, c, auc, ap, rank in held:
     print(f"| {t} | {c} | {auc:.1f} | {ap:.1f} | {rank:.1f} |")
@@ -87,7 +97,7 @@ def print_selection(rows, candidates, baselines):
   counts = defaultdict(int)
   for h in held:
     counts[h[1]] += 1
-  print("\nchosen: " + ", ".join(f"{c} on {n} tables" for c, n in sorted(counts.items(), key=lambda kv: -kv[1])))
+  print("\nchosen: " + ", ".join(f"{c} on {n} table{'s' * (n > 1)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1])))
 
 
 def main():
@@ -97,11 +107,13 @@ def main():
   ap.add_argument("--per_table", action="store_true", help="also print AUC per table")
   ap.add_argument("--select", default="", help="candidate defaults: a leave-one-table-out choice among "
                   "them against --detectors (the baselines)")
+  ap.add_argument("--group", action="append", default=[], help="with --select: a table-name prefix "
+                  "whose tables are held out together (repeatable), e.g. --group=mvtec_")
   args = ap.parse_args()
   rows = load(args.paths)
   detectors = [d for d in args.detectors.split(",") if d] or sorted({r["detector"] for r in rows})
   if args.select:
-    print_selection(rows, [c for c in args.select.split(",") if c], detectors)
+    print_selection(rows, [c for c in args.select.split(",") if c], detectors, tuple(args.group))
     return
   tables, out = summary(rows, detectors)
   seeds = sorted({r["seed"] for r in rows})
