@@ -15,6 +15,12 @@ The estimate is their geometric mean, so it is 0 when either finds nothing: on G
 noise it flags no row, where Otsu's cut flags a quarter. benchmarks/tables/ compares
 it with the other candidates on every table.
 
+Columns with only two values (0/1 flags, one-hot codes of a categorical column) are left
+out of the estimate, not of the models: such a column adds a two-valued term to every
+distance, so the rows split by their value there, and on clean data with one balanced
+0/1 column the two-component fit finds the two groups and the estimate is 5-15 % where
+it should be 0 (tests/test_detector.py).
+
 Its limit is masking: anomalies that form one tight cluster of, say, 10 % of the rows
 pull every Gaussian towards themselves and leave no tail to count (the estimate is then
 near 0; tests/test_detector.py). Give the contamination when you know it.
@@ -68,10 +74,23 @@ def mixture_fraction(z) -> float:
   return float(two.weights_[int(np.argmax(two.means_.ravel()))])
 
 
+def two_valued_columns(x) -> np.ndarray:
+  """A mask of the columns of `x` that hold at most two distinct values."""
+  x = np.asarray(x)
+  return ((x == x.min(axis=0)) | (x == x.max(axis=0))).all(axis=0)
+
+
+def columns_for_estimate(x) -> np.ndarray:
+  """`x` without its two-valued columns; a table of such columns only, as it is."""
+  flags = two_valued_columns(x)
+  return x if flags.all() else x[:, ~flags]
+
+
 def estimate_contamination(x, num_models: int = 5, random_state: int = 0) -> float:
   """The estimated anomaly fraction of the rows of `x` (scaled columns), in [0, 0.5]."""
   x = np.asarray(x, np.float64)
   if len(x) < 2 * num_models:
     raise ValueError(f"estimating the contamination needs at least {2 * num_models} rows; got {len(x)}.")
+  x = columns_for_estimate(x)
   z = member_z(x, num_models, random_state).mean(axis=0)
   return float(min(np.sqrt(tail_fraction(z) * mixture_fraction(z)), 0.5))
