@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "'normal' and 'anomaly' are read as labels")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
   d.add_argument("--label-column", help="a 0/1 column (1 = anomaly) used only to evaluate")
+  d.add_argument("--ignore-columns", default="", help="comma-separated CSV columns to leave out (identifiers, "
+                 "row numbers, timestamps); a saved model leaves them out of the rows it scores too")
   d.add_argument("--contamination", type=_contamination, default="auto",
                  help="'auto' (estimated without labels, default) or the expected anomaly fraction")
   d.add_argument("--representation", choices=("none", "goad", "contrastive"), default=None,
@@ -131,7 +133,8 @@ def detect(args) -> dict:
       x = _pixels_as_features(x)
     ids = names
   else:
-    x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant)
+    x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant,
+                                   ignore_columns=[c for c in args.ignore_columns.split(",") if c])
     sample_shape = x.shape[1:]
     representation = args.representation or "none"
     ids = list(range(len(x)))

@@ -71,6 +71,8 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("a,b\n1,\n2,3\n4,5\n", "missing values"),
     ("name\nx\ny\nz\n", "no numeric columns"),
     ("id,v\n" + "".join(f"u{i},{i % 7}\n" for i in range(30)), r"\['id'\].*identifiers"),
+    ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds numbers"),
+    (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)), "'Unnamed: 0' numbers the rows.*--ignore-columns"),
 ])
 def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, content, match):
   p = tmp_path / "bad.csv"
@@ -321,3 +323,30 @@ def test_n_neighbors_on_the_command_line(table, tmp_path, capsys):
   capsys.readouterr()
   assert cli.main(["detect", str(table), "--out", str(tmp_path / "bad.csv"), "--n-neighbors", "0"]) == 2
   assert "n_neighbors must be a positive integer" in capsys.readouterr().err
+
+
+def test_ignored_columns_stay_out_of_the_fit_and_of_what_a_saved_model_scores(tmp_path, capsys):
+  rng = np.random.default_rng(0)
+  df = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
+  df.insert(0, "row", np.arange(1, 121))
+  df.to_csv(tmp_path / "t.csv", index=False)
+  model, out = tmp_path / "m.stoc", tmp_path / "s.csv"
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(out), "--ignore-columns", "rowz"]) == 2
+  assert "no columns ['rowz'] to ignore" in capsys.readouterr().err
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(out), "--ignore-columns", "row",
+                   "--contamination", "0.05", "--save-model", str(model)]) == 0
+  # The same rows without the counter give the same scores: it was left out.
+  df.drop(columns=["row"]).to_csv(tmp_path / "plain.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "p.csv"),
+                   "--contamination", "0.05"]) == 0
+  np.testing.assert_allclose(pd.read_csv(out)["score"], pd.read_csv(tmp_path / "p.csv")["score"], rtol=1e-6)
+  # The saved model reads new rows with the counter and leaves it out as well.
+  assert cli.main(["score", str(tmp_path / "t.csv"), "--model", str(model), "--out", str(tmp_path / "n.csv")]) == 0
+  assert len(pd.read_csv(tmp_path / "n.csv")) == 120
+
+
+def test_a_header_of_column_numbers_is_read_as_names(tmp_path):
+  rng = np.random.default_rng(0)
+  pd.DataFrame(rng.normal(size=(60, 3)), columns=["0", "1", "2"]).to_csv(tmp_path / "t.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+  assert len(pd.read_csv(tmp_path / "s.csv")) == 60

@@ -140,13 +140,15 @@ class TableSchema:
 
 
 def load_table(path, label_column: str | int | None = None, drop_constant: bool = False,
-               schema: TableSchema | None = None):
+               schema: TableSchema | None = None, ignore_columns=()):
   """A user table: CSV (header row; categorical columns one-hot encoded) or .npy / .npz.
 
-  `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index.
-  Errors name what is wrong: a missing file, an empty file, no numeric columns,
-  missing values (rows and columns listed), fewer than 2 rows, constant columns
-  (unless `drop_constant`). Returns (X, y or None, TableSchema).
+  `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index;
+  `ignore_columns` names CSV columns to leave out (identifiers, row numbers, timestamps).
+  Errors name what is wrong: a missing file, an empty file, a first row that is data
+  rather than column names, no numeric columns, a column of row numbers, missing values
+  (rows and columns listed), fewer than 2 rows, constant columns (unless
+  `drop_constant`). Returns (X, y or None, TableSchema).
 
   With `schema` (from an earlier call), the table is encoded as that one was: the
   same columns are required, text values unseen then get all-zero one-hot codes
@@ -158,7 +160,9 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
   if path.stat().st_size == 0:
     raise DataError(f"{path} is empty.")
   if path.suffix not in (".npy", ".npz"):
-    return _load_csv(path, label_column, drop_constant, schema)
+    return _load_csv(path, label_column, drop_constant, schema, tuple(ignore_columns))
+  if ignore_columns:
+    raise DataError(f"{path}: ignoring columns by name needs a CSV with a header row; drop them from the array.")
   y = None
   if path.suffix == ".npy":
     arr = np.load(path, allow_pickle=False)
@@ -212,7 +216,30 @@ def _delimiter(path) -> str:
     return ","
 
 
-def _load_csv(path, label_column, drop_constant, schema):
+def _looks_like_data(header) -> bool:
+  """A header row whose every field is a number, one of them not a plain column index (0, 1, 2, ...):
+  a file without column names, whose first row of data was read as them."""
+  def number(v):
+    try:
+      float(v)
+      return True
+    except ValueError:
+      return False
+  names = [str(c) for c in header]
+  return all(number(v) for v in names) and not all(v.isdigit() for v in names)
+
+
+def _row_number_columns(df) -> list:
+  """Numeric columns that count the rows, 0..n-1 or 1..n in file order (an index pandas writes by default)."""
+  import pandas as pd
+  n = len(df)
+  if n < 10:
+    return []
+  return [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])
+          and df[c].iloc[0] in (0, 1) and (np.diff(df[c].to_numpy()) == 1).all()]
+
+
+def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   import pandas as pd
   sep = _delimiter(path)
   try:
@@ -223,6 +250,13 @@ def _load_csv(path, label_column, drop_constant, schema):
     raise DataError(f"{path} could not be read as CSV: {e}") from None
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
+  if _looks_like_data(df.columns):
+    raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds numbers, not column names; "
+                    "add a header row (one name per column) as the first line.")
+  unknown = [c for c in ignore_columns if c not in df.columns]
+  if unknown:
+    raise DataError(f"{path}: no columns {unknown} to ignore; columns are {list(df.columns)[:20]}.")
+  df = df.drop(columns=list(ignore_columns))
   if df.shape[1] == 1:
     others = [d for d in CSV_DELIMITERS if d != sep and d in str(df.columns[0])]
     if others:
@@ -249,6 +283,12 @@ def _load_csv(path, label_column, drop_constant, schema):
     raise DataError(f"{path}: no feature columns left after removing the label column.")
   if schema is not None:
     return _encode_like(df, path, schema), y, schema
+  counters = _row_number_columns(df)
+  if counters:
+    raise DataError(f"{path}: column {str(counters[0])!r} numbers the rows ({df[counters[0]].iloc[0]}, "
+                    f"{df[counters[0]].iloc[1]}, ...), which would make the first and last rows look anomalous; "
+                    f"leave it out with --ignore-columns {str(counters[0])!r} (pandas writes such an index "
+                    "unless to_csv(index=False)).")
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
   if len(categorical) == df.shape[1]:
     raise DataError(f"{path}: no numeric columns (all of {list(df.columns)[:10]} hold text). "
