@@ -287,8 +287,8 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   if counters:
     raise DataError(f"{path}: column {str(counters[0])!r} numbers the rows ({df[counters[0]].iloc[0]}, "
                     f"{df[counters[0]].iloc[1]}, ...), which would make the first and last rows look anomalous; "
-                    f"leave it out with --ignore-columns {str(counters[0])!r} (pandas writes such an index "
-                    "unless to_csv(index=False)).")
+                    f"leave it out with --ignore-columns {str(counters[0])!r} (ignore_columns= in Python; "
+                    "pandas writes such an index unless to_csv(index=False)).")
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
   if len(categorical) == df.shape[1]:
     raise DataError(f"{path}: no numeric columns (all of {list(df.columns)[:10]} hold text). "
@@ -296,7 +296,8 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   id_like = [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)]
   if id_like:
     raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows (identifiers?); "
-                    "one-hot encoding them would add a column per row. Drop them first.")
+                    f"one-hot encoding them would add a column per row. Leave them out: --ignore-columns "
+                    f"{','.join(map(str, id_like[:10]))!r} (ignore_columns= in Python).")
   categories = {c: tuple(sorted(df[c].astype(str).unique())) for c in categorical}
   encoded = _one_hot(df, categories)
   x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
