@@ -18,7 +18,7 @@ it with the other candidates on every table.
 Columns with only two values (0/1 flags, one-hot codes of a categorical column) are left
 out of the estimate, not of the models: such a column adds a two-valued term to every
 distance, so the rows split by their value there, and on clean data with one balanced
-0/1 column the two-component fit finds the two groups and the estimate is 5-15 % where
+0/1 column the two-component fit finds the two groups and the estimate is 5-14 % where
 it should be 0 (tests/test_detector.py).
 
 Its limit is masking: anomalies that form one tight cluster of, say, 10 % of the rows
