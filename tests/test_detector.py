@@ -232,8 +232,12 @@ def test_goad_and_callable_representations():
   restored = pickle.loads(pickle.dumps(goad))
   np.testing.assert_array_equal(restored.decision_function(x), goad.decision_function(x))
   np.testing.assert_array_equal(restored.predict(x[:50]), goad.labels_[:50])
-  feats = STOCDetector(representation=lambda a: np.asarray(a)[:, :3] * 2.0, contamination=0.1).fit(x)
+  embed = lambda a: np.asarray(a)[:, :3] * 2.0  # noqa: E731
+  feats = STOCDetector(representation=embed, contamination=0.1).fit(x)
   assert metrics.auc(y, feats.decision_scores_) > 90
+  # A given representation's final model is a Gaussian by default, as a learned one's.
+  gaussian = STOCDetector(representation=embed, occ="gde", contamination=0.1).fit(x)
+  np.testing.assert_allclose(feats.decision_function(x), gaussian.decision_function(x), rtol=1e-6)
 
 
 def test_robust_scaling_uses_median_and_iqr():

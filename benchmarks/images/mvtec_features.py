@@ -15,7 +15,11 @@ The pool is the same at every ratio, so one split has one test set and the metho
 Methods: `gde` (STOCDetector(occ="gde", refine=False), the one-class baseline), `stoc` (the
 papers' refinement: K = 5 Gaussians, gamma = 2 x the true ratio, 0.5 % at 0 %, and a Gaussian as the
 final model), `stoc_auto` (the default STOCDetector(): the estimated contamination, kNN refinement,
-the mean rank of an IsolationForest and the kNN distance as the final model),
+the mean rank of an IsolationForest and the kNN distance as the final model), `stoc_embedding`
+(the same features given as a representation, STOCDetector(representation=callable): its defaults,
+the features as they are, not standardised, and a Gaussian as the final model), with
+`gde_embedding` and `gde_embedding_oracle` the same without refinement, on all training rows and
+on the good ones,
 the peers IsolationForest, LOF and OC-SVM (RBF, the papers' width rule) from scikit-learn, and
 `gde_oracle`, a diagnostic that fits the GDE on the training set's good images alone (it reads
 the labels): the most any refinement could recover. One JSON line per (category, ratio,
@@ -39,7 +43,9 @@ from stoc_jax import STOCDetector, metrics  # noqa: E402
 from stoc_jax.data.split import contamination_split  # noqa: E402
 from stoc_jax.data.tabular import load_table  # noqa: E402
 
-METHODS = ("gde", "stoc", "stoc_auto", "gde_oracle", "iforest", "lof", "ocsvm")
+METHODS = ("gde", "stoc", "stoc_auto", "gde_oracle", "gde_embedding", "stoc_embedding", "gde_embedding_oracle",
+           "iforest", "lof", "ocsvm")
+EMBEDDING = ("gde_embedding", "stoc_embedding", "gde_embedding_oracle")  # features given as a representation
 POOL_RATIO = 0.10  # defects held out for contamination: enough for the highest ratio
 
 
@@ -58,11 +64,13 @@ def anomaly_scores(method, ratio, seed, x_train, y_train, x_test):
   from sklearn.preprocessing import StandardScaler
   from sklearn.svm import OneClassSVM
   from stoc_jax.occ import rbf_gamma
-  if method in ("gde", "stoc", "stoc_auto", "gde_oracle"):
-    if method == "gde_oracle":
+  if method in ("gde", "stoc", "stoc_auto", "gde_oracle") + EMBEDDING:
+    if method.endswith("_oracle"):
       x_train = x_train[y_train == 0]
-    kwargs = {"refine": method in ("stoc", "stoc_auto"), "random_state": seed}
-    if method != "stoc_auto":  # the papers' Gaussians, whatever the detector's defaults
+    kwargs = {"refine": method in ("stoc", "stoc_auto", "stoc_embedding"), "random_state": seed}
+    if method in EMBEDDING:  # a given representation's defaults: unscaled features, a Gaussian at the end
+      kwargs["representation"] = _identity
+    elif method != "stoc_auto":  # the papers' Gaussians, whatever the detector's defaults
       kwargs.update(occ="gde", refine_occ="gde")
     if method == "stoc":
       kwargs["gamma"] = 2.0 * ratio if ratio > 0 else 0.005
@@ -77,6 +85,11 @@ def anomaly_scores(method, ratio, seed, x_train, y_train, x_test):
   else:
     model = OneClassSVM(kernel="rbf", gamma=rbf_gamma(xs)).fit(xs)
   return -model.score_samples(xt), None
+
+
+def _identity(x):
+  """The features as they are, given as a representation: STOCDetector's defaults for embeddings."""
+  return x
 
 
 @functools.lru_cache(maxsize=1)  # runs go category by category: one read per file, not per run
@@ -95,7 +108,7 @@ def run(category, path, ratio, method, seed):
          "f1_oracle": metrics.f1_oracle(s.y_test, scores),
          "num_train": len(s.y_train), "train_anomalies": int(s.y_train.sum()),
          "num_test": len(s.y_test), "test_anomalies": int(s.y_test.sum()), "seconds": time.time() - t}
-  if method in ("stoc", "stoc_auto"):
+  if method in ("stoc", "stoc_auto", "stoc_embedding"):
     removed = ~kept
     anomalies = s.y_train == 1
     row["anomalies_removed"] = float(removed[anomalies].mean()) if anomalies.any() else None
@@ -122,7 +135,7 @@ def report(rows):
     print()
   by_run = {(r["category"], r["anomaly_ratio"], r["method"], r["seed"]): r for r in rows}
   for ratio in ratios:
-    for method in ("stoc", "stoc_auto"):
+    for method in ("stoc", "stoc_auto", "stoc_embedding"):
       pairs = [(by_run[(c, ratio, method, s)]["auc"], by_run[(c, ratio, "gde", s)]["auc"])
                for c in cats for s in seeds if (c, ratio, method, s) in by_run and (c, ratio, "gde", s) in by_run]
       if not pairs:
