@@ -53,8 +53,8 @@ def member_z(x, num_models: int = 5, random_state: int = 0) -> np.ndarray:
   z = []
   for k in range(num_models):
     g = GaussianModel().fit(x[assign == k])
-    maha2 = 2 * g.score(x) - g.log_det_ - x.shape[1] * np.log(2 * np.pi)
-    z.append(wilson_hilferty(np.maximum(maha2, 0.0), x.shape[1]))
+    # Woodbury's path can dip below 0 by rounding.
+    z.append(wilson_hilferty(np.maximum(g.mahalanobis2(x), 0.0), x.shape[1]))
   return np.array(z)
 
 

@@ -57,16 +57,19 @@ class GaussianModel:
     self.fit_scores_ = self.score(X)
     return self
 
-  def score(self, X):
+  def mahalanobis2(self, X):
+    """Each row's squared Mahalanobis distance from the mean."""
     from scipy.linalg import solve_triangular
     diff = np.asarray(X, np.float64) - self.mean_
     if self.basis_ is None:
       y = solve_triangular(self.chol_, diff.T, lower=True)
-      maha2 = np.einsum("ij,ij->j", y, y)
-    else:
-      v = solve_triangular(self.chol_, self.basis_ @ diff.T, lower=True)
-      maha2 = (np.einsum("ij,ij->i", diff, diff) - np.einsum("ij,ij->j", v, v)) / self.nu_
-    return 0.5 * (maha2 + self.log_det_ + len(self.mean_) * math.log(2 * math.pi))
+      return np.einsum("ij,ij->j", y, y)
+    v = solve_triangular(self.chol_, self.basis_ @ diff.T, lower=True)
+    return (np.einsum("ij,ij->i", diff, diff) - np.einsum("ij,ij->j", v, v)) / self.nu_
+
+  def score(self, X):
+    """The negative log-likelihood of each row."""
+    return 0.5 * (self.mahalanobis2(X) + self.log_det_ + len(self.mean_) * math.log(2 * math.pi))
 
 
 class KNNDistance:
