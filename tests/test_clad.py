@@ -104,3 +104,18 @@ def test_gpu_check_runs_at_a_tiny_size(tiny_cifar, tmp_path, monkeypatch, capsys
   with pytest.raises(SystemExit) as exit_info:  # a second run into the same folder
     gpu_cifar.main()
   assert exit_info.value.code == 2 and "already holds a run" in capsys.readouterr().err
+
+
+def test_paper_scale_benchmark_configs():
+  """benchmarks/clad/run.py --scale=paper: every CIFAR-10 method at its config's defaults, on all images."""
+  spec = importlib.util.spec_from_file_location("clad_run", ROOT / "benchmarks" / "clad" / "run.py")
+  clad_run = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(clad_run)
+  for group in ("clad", "deep_svdd", "contrastive"):
+    cpu = clad_run.make_config("cifar10", group, "living", 1, "DATA")
+    paper = clad_run.make_config("cifar10", group, "living", 1, "DATA", scale="paper")
+    module = clad_run.CONFIGS["cifar10"][group][0]
+    assert cpu.max_train_images == 4000 and paper.max_train_images == 0 and paper.max_test_images == 0
+    assert paper.normal_classes == (2, 3, 4, 5, 6, 7) and paper.seed == 1 and paper.data_dir == "DATA"
+    assert paper.batch_size == module.get_config().batch_size  # the defaults, not the :cpu variant's
+  assert clad_run.make_config("cifar10", "clad", "things", 0, "DATA", "paper").classifier.arch == "resnet18"

@@ -3,6 +3,10 @@ alone, on the normal images' true classes; with the clusters' purity against tho
 
   python benchmarks/clad/oracle_labels.py --dataset=cifar10 --scenario=things [--seed=0] \
       [--labels=clusters,true,contrastive] [--train_steps=0]
+  python benchmarks/clad/oracle_labels.py --scale=paper --epochs_per_stage=25 ...   # GPU
+
+`--scale=paper` (CIFAR-10 only) takes `cifar10_clad.py` at its defaults, the paper's scale: all of the
+scenario's training images, the 10,000 test images, the full-width autoencoder and the ResNet-18.
 
 `contrastive` (beyond the paper, and label-free): the pseudo-labels are k-means clusters
 (num_clusters of them) of the contrastive ResNet-18 features that the contrastive + GDE baseline
@@ -29,6 +33,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.clad.run import SCENARIOS, make_config  # noqa: E402
 from stoc_jax import clad_learner, loop, metrics, sharding  # noqa: E402
+from stoc_jax.configs import parse_overrides  # noqa: E402
 from stoc_jax.data import images  # noqa: E402
 from stoc_jax.sharding import make_mesh  # noqa: E402
 
@@ -43,7 +48,7 @@ def contrastive_kmeans(args, split, num_clusters, mesh):
   """k-means labels of the training images' features under the contrastive baseline's ResNet-18."""
   from sklearn.cluster import KMeans
   from stoc_jax import image_learner
-  cfg = make_config(args.dataset, "contrastive", args.scenario, args.seed, args.data_dir)
+  cfg = make_config(args.dataset, "contrastive", args.scenario, args.seed, args.data_dir, args.scale)
   if not np.array_equal(images.configured_split(cfg).x_train, split.x_train):
     raise RuntimeError("the contrastive config's training split differs from CLAD's.")
   learner = image_learner.ImageLearner(cfg, split.x_train.shape[1:], mesh)
@@ -72,11 +77,20 @@ def main():
   parser.add_argument("--labels", default="clusters,true", help="comma-separated: clusters, true (classes), "
                       "contrastive (k-means on contrastive features), sobel (k-means on Sobel edges)")
   parser.add_argument("--train_steps", type=int, default=0, help="all three stages; 0: the config's")
+  parser.add_argument("--scale", default="cpu", choices=("cpu", "paper"))
+  parser.add_argument("--epochs_per_stage", type=int, default=0, help="in place of the config's steps")
+  parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config overrides")
   parser.add_argument("--rows", default=os.path.join(HERE, "oracle_rows.jsonl"))
   args = parser.parse_args()
-  config = make_config(args.dataset, "clad", args.scenario, args.seed, args.data_dir)
+  if args.scale == "paper" and args.dataset != "cifar10":
+    parser.error("--scale=paper is CIFAR-10's; the digits configs are their own scale.")
+  config = make_config(args.dataset, "clad", args.scenario, args.seed, args.data_dir, args.scale)
   if args.train_steps:
     config.train_steps = args.train_steps
+  if args.epochs_per_stage:
+    config.train_epochs, config.train_steps = 3 * args.epochs_per_stage, 0
+  config.checkpoint_every_steps = 0
+  config.update_from_flattened_dict(parse_overrides(args.set))
   split = images.configured_split(config)
   classes = split.train_classes
   mesh = make_mesh(None)
@@ -103,7 +117,8 @@ def main():
     labels = np.asarray(sharding.to_host(trained.state.labels))
     row = {"dataset": args.dataset, "scenario": args.scenario, "seed": args.seed, "labels": labels_from,
            "purity": purity(labels, classes), "clusters_used": int(len(np.unique(labels))),
-           "train_steps": trained.total_steps}
+           "train_steps": trained.total_steps, "scale": args.scale, "num_train": len(split.x_train),
+           "num_test": len(split.x_test)}
     for temperature in (1.0, 1000.0):
       config.odin.temperature = temperature
       row[f"auc_T{int(temperature)}"] = metrics.auc(split.y_test, -learner._odin(trained.state, split.x_test, 0.0))

@@ -48,11 +48,16 @@ CONFIGS = {  # (module, variant) of each method's config
 }
 
 
-def make_config(dataset, group, scenario, seed, data_dir):
+def make_config(dataset, group, scenario, seed, data_dir, scale="cpu"):
+  """`scale="paper"` (CIFAR-10): the configs at their defaults, on all of the scenario's images."""
   module, variant = CONFIGS[dataset]["clad" if group.startswith("clad") else group]
+  if scale == "paper" and dataset == "cifar10":
+    variant = ""
   config = module.get_config(variant) if variant else module.get_config()
   config.normal_classes, config.seed = SCENARIOS[dataset][scenario], seed
-  if dataset == "cifar10":  # every method on CLAD's :cpu split
+  if dataset == "cifar10" and scale == "paper":
+    config.data_dir = data_dir
+  elif dataset == "cifar10":  # every method on CLAD's :cpu split
     base = cifar10_clad.get_config("cpu")
     config.data_dir, config.max_train_images, config.max_test_images = data_dir, base.max_train_images, base.max_test_images
   if group == "contrastive":
@@ -118,7 +123,11 @@ def main():
   parser.add_argument("--only", default="clad,deep_svdd,contrastive,raw,sweep,contaminated")
   parser.add_argument("--scenarios", default="", help="comma-separated; empty: all of the data set's")
   parser.add_argument("--seeds", default="0,1,2")
+  parser.add_argument("--scale", default="cpu", choices=("cpu", "paper"),
+                      help="paper: CIFAR-10 configs at their defaults, all images (rows carry the scale)")
   args = parser.parse_args()
+  if args.scale == "paper" and args.dataset != "cifar10":
+    parser.error("--scale=paper is CIFAR-10's; the digits configs are their own scale.")
   scenarios = [v for v in args.scenarios.split(",") if v]
   unknown = set(scenarios) - set(SCENARIOS[args.dataset])
   if unknown:
@@ -126,14 +135,14 @@ def main():
   done = set()
   if os.path.exists(args.rows):
     with open(args.rows) as f:
-      done = {json.dumps([r.get("dataset", "digits"), r["group"], r["scenario"], r["seed"], r["overrides"]])
-              for r in map(json.loads, f)}
+      done = {json.dumps([r.get("dataset", "digits"), r["group"], r["scenario"], r["seed"], r["overrides"],
+                          r.get("scale", "cpu")]) for r in map(json.loads, f)}
   for group, scenario, seed, overrides in runs(args.dataset, args.only.split(","), scenarios,
                                                [int(v) for v in args.seeds.split(",")]):
-    if json.dumps([args.dataset, group, scenario, seed, overrides]) in done:
+    if json.dumps([args.dataset, group, scenario, seed, overrides, args.scale]) in done:
       continue
     t0 = time.time()
-    config = make_config(args.dataset, "clad" if group == "raw" else group, scenario, seed, args.data_dir)
+    config = make_config(args.dataset, "clad" if group == "raw" else group, scenario, seed, args.data_dir, args.scale)
     config.update_from_flattened_dict(overrides)
     split = oe_stoc.prepare(config) if group == "deep_svdd" else images.configured_split(config)
     if group == "raw":
@@ -148,7 +157,7 @@ def main():
     with open(args.rows, "a") as f:
       for res in results:
         row = {"dataset": args.dataset, "group": group, "scenario": scenario, "seed": seed,
-               "overrides": overrides, **res, "split": split_digest(split),
+               "overrides": overrides, **res, **({"scale": args.scale} if args.scale != "cpu" else {}), "split": split_digest(split),
                "seconds": time.time() - t0, "date": time.strftime("%Y-%m-%d")}
         f.write(json.dumps(row, sort_keys=True) + "\n")
         print(group, scenario, seed, overrides, res["method"], f"AUC {res['auc']:.1f}", flush=True)
