@@ -105,16 +105,13 @@ class CLADLearner:
 
   def _modules(self, key):
     c = self.config
-
-    def build(key):
-      k1, k2 = jax.random.split(key)
-      ae = autoencoder.ConvAutoencoder(in_channels=self.image_shape[-1], image_size=self.image_shape[0],
-                                       channels=tuple(c.autoencoder.channels), linear=c.autoencoder.linear,
-                                       hidden_dim=c.hidden_dim, dropout=c.autoencoder.dropout, rngs=nnx.Rngs(k1))
-      cls = Classifier(c.classifier, c.num_clusters, in_channels=self.image_shape[-1],
-                       image_size=self.image_shape[0], rngs=nnx.Rngs(k2))
-      return ae, cls
-    return nnx.jit(build)(key)  # one cached program, not an op per parameter (image_learner.init_state)
+    k1, k2 = jax.random.split(key)
+    ae = autoencoder.ConvAutoencoder(in_channels=self.image_shape[-1], image_size=self.image_shape[0],
+                                     channels=tuple(c.autoencoder.channels), linear=c.autoencoder.linear,
+                                     hidden_dim=c.hidden_dim, dropout=c.autoencoder.dropout, rngs=nnx.Rngs(k1))
+    cls = Classifier(c.classifier, c.num_clusters, in_channels=self.image_shape[-1],
+                     image_size=self.image_shape[0], rngs=nnx.Rngs(k2))
+    return ae, cls
 
   def init(self, key, x_train):
     c = self.config

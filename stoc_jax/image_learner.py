@@ -51,9 +51,7 @@ def build_learner(config, in_channels: int, image_size: int, key) -> resnet.Lear
 
 def init_state(config, sample_shape, tx, key):
   """(graphdef, TrainState) for images of shape (H, W, C)."""
-  # Built under jit: one program, kept by the persistent compilation cache, where eager
-  # construction compiles an op per parameter again in every process (5 s for the digits ResNet-18).
-  model = nnx.jit(lambda k: build_learner(config, sample_shape[-1], sample_shape[0], k))(key)
+  model = build_learner(config, sample_shape[-1], sample_shape[0], key)
   graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
   return graphdef, TrainState(params, batch_stats, tx.init(params), jnp.zeros((), jnp.int32))
 

@@ -154,8 +154,7 @@ class OELearner:
   def init(self, key, x_train):
     total, steps_per_epoch = self.steps(len(x_train))
     tx = make_optimizer(self.config.optimizer, total)
-    # Under jit: one cached program, not an op per parameter (image_learner.init_state).
-    model = nnx.jit(self._network)(jax.random.fold_in(key, 0))
+    model = self._network(jax.random.fold_in(key, 0))
     self.graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     self.train_step = make_train_step(self.graphdef, tx, self.config, self.mesh)
     self.sampler = BatchSampler(self.config.seed, self.config.batch_size, steps_per_epoch)
