@@ -89,7 +89,7 @@ def main():
     config.train_steps = args.train_steps
   if args.epochs_per_stage:
     config.train_epochs, config.train_steps = 3 * args.epochs_per_stage, 0
-  config.checkpoint_every_steps = 0
+  config.checkpoint_every_steps = 0  # no workdir: nothing to pause for
   config.update_from_flattened_dict(parse_overrides(args.set))
   split = images.configured_split(config)
   classes = split.train_classes

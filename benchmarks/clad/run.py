@@ -142,7 +142,8 @@ def main():
     if json.dumps([args.dataset, group, scenario, seed, overrides, args.scale]) in done:
       continue
     t0 = time.time()
-    config = make_config(args.dataset, "clad" if group == "raw" else group, scenario, seed, args.data_dir, args.scale)
+    config = make_config(args.dataset, "clad" if group == "raw" else group, scenario, seed, args.data_dir,
+                         args.scale)
     config.update_from_flattened_dict(overrides)
     split = oe_stoc.prepare(config) if group == "deep_svdd" else images.configured_split(config)
     if group == "raw":
@@ -157,8 +158,10 @@ def main():
     with open(args.rows, "a") as f:
       for res in results:
         row = {"dataset": args.dataset, "group": group, "scenario": scenario, "seed": seed,
-               "overrides": overrides, **res, **({"scale": args.scale} if args.scale != "cpu" else {}), "split": split_digest(split),
+               "overrides": overrides, **res, "split": split_digest(split),
                "seconds": time.time() - t0, "date": time.strftime("%Y-%m-%d")}
+        if args.scale != "cpu":  # the committed CPU rows carry no scale
+          row["scale"] = args.scale
         f.write(json.dumps(row, sort_keys=True) + "\n")
         print(group, scenario, seed, overrides, res["method"], f"AUC {res['auc']:.1f}", flush=True)
 
