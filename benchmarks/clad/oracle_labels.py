@@ -76,9 +76,10 @@ def main():
   parser.add_argument("--data_dir", default="../shared/data/images")
   parser.add_argument("--labels", default="clusters,true", help="comma-separated: clusters, true (classes), "
                       "contrastive (k-means on contrastive features), sobel (k-means on Sobel edges)")
-  parser.add_argument("--train_steps", type=int, default=0, help="all three stages; 0: the config's")
+  length = parser.add_mutually_exclusive_group()
+  length.add_argument("--train_steps", type=int, default=0, help="all three stages; 0: the config's")
+  length.add_argument("--epochs_per_stage", type=int, default=0, help="in place of the config's steps")
   parser.add_argument("--scale", default="cpu", choices=("cpu", "paper"))
-  parser.add_argument("--epochs_per_stage", type=int, default=0, help="in place of the config's steps")
   parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config overrides")
   parser.add_argument("--rows", default=os.path.join(HERE, "oracle_rows.jsonl"))
   args = parser.parse_args()

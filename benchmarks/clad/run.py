@@ -51,15 +51,14 @@ CONFIGS = {  # (module, variant) of each method's config
 def make_config(dataset, group, scenario, seed, data_dir, scale="cpu"):
   """`scale="paper"` (CIFAR-10): the configs at their defaults, on all of the scenario's images."""
   module, variant = CONFIGS[dataset]["clad" if group.startswith("clad") else group]
-  if scale == "paper" and dataset == "cifar10":
-    variant = ""
-  config = module.get_config(variant) if variant else module.get_config()
+  paper = scale == "paper" and dataset == "cifar10"
+  config = module.get_config(variant) if variant and not paper else module.get_config()
   config.normal_classes, config.seed = SCENARIOS[dataset][scenario], seed
-  if dataset == "cifar10" and scale == "paper":
+  if dataset == "cifar10":
     config.data_dir = data_dir
-  elif dataset == "cifar10":  # every method on CLAD's :cpu split
-    base = cifar10_clad.get_config("cpu")
-    config.data_dir, config.max_train_images, config.max_test_images = data_dir, base.max_train_images, base.max_test_images
+    if not paper:  # every method on CLAD's :cpu split
+      base = cifar10_clad.get_config("cpu")
+      config.max_train_images, config.max_test_images = base.max_train_images, base.max_test_images
   if group == "contrastive":
     config.refine.enabled = False
   if group == "deep_svdd":

@@ -46,6 +46,7 @@ from stoc_jax.data.tabular import load_table  # noqa: E402
 METHODS = ("gde", "stoc", "stoc_auto", "gde_oracle", "gde_embedding", "stoc_embedding", "gde_embedding_oracle",
            "iforest", "lof", "ocsvm")
 EMBEDDING = ("gde_embedding", "stoc_embedding", "gde_embedding_oracle")  # features given as a representation
+REFINED = ("stoc", "stoc_auto", "stoc_embedding")  # the STOCDetector methods that refine
 POOL_RATIO = 0.10  # defects held out for contamination: enough for the highest ratio
 
 
@@ -67,7 +68,7 @@ def anomaly_scores(method, ratio, seed, x_train, y_train, x_test):
   if method in ("gde", "stoc", "stoc_auto", "gde_oracle") + EMBEDDING:
     if method.endswith("_oracle"):
       x_train = x_train[y_train == 0]
-    kwargs = {"refine": method in ("stoc", "stoc_auto", "stoc_embedding"), "random_state": seed}
+    kwargs = {"refine": method in REFINED, "random_state": seed}
     if method in EMBEDDING:  # a given representation's defaults: unscaled features, a Gaussian at the end
       kwargs["representation"] = _identity
     elif method != "stoc_auto":  # the papers' Gaussians, whatever the detector's defaults
@@ -108,7 +109,7 @@ def run(category, path, ratio, method, seed):
          "f1_oracle": metrics.f1_oracle(s.y_test, scores),
          "num_train": len(s.y_train), "train_anomalies": int(s.y_train.sum()),
          "num_test": len(s.y_test), "test_anomalies": int(s.y_test.sum()), "seconds": time.time() - t}
-  if method in ("stoc", "stoc_auto", "stoc_embedding"):
+  if method in REFINED:
     removed = ~kept
     anomalies = s.y_train == 1
     row["anomalies_removed"] = float(removed[anomalies].mean()) if anomalies.any() else None
@@ -135,7 +136,7 @@ def report(rows):
     print()
   by_run = {(r["category"], r["anomaly_ratio"], r["method"], r["seed"]): r for r in rows}
   for ratio in ratios:
-    for method in ("stoc", "stoc_auto", "stoc_embedding"):
+    for method in REFINED:
       pairs = [(by_run[(c, ratio, method, s)]["auc"], by_run[(c, ratio, "gde", s)]["auc"])
                for c in cats for s in seeds if (c, ratio, method, s) in by_run and (c, ratio, "gde", s) in by_run]
       if not pairs:
