@@ -65,3 +65,27 @@ def test_tables_held_out_as_a_group_are_judged_by_a_choice_made_without_any_of_t
   assert [c for t, c, *_ in grouped if t.startswith("t_")] == ["a", "a"]
   # Each choice is the wrong one where it is judged, so the baseline ranks first on every table.
   assert [r for _, _, r in base_ranks["base"]] == [1.0] * 6
+
+
+def test_kdd_http_keeps_logged_in_http_rows_with_log_columns_and_the_asked_attack_fraction(tmp_path):
+  import gzip
+  import numpy as np
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+
+  def line(service, logged_in, label, duration):
+    cols = ["0"] * 41 + [label]
+    cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[11] = (
+        str(duration), "tcp", service, "SF", "100", "2000", str(logged_in))
+    return ",".join(cols)
+
+  lines = ([line("http", 1, "normal.", 1)] * 90 + [line("http", 1, "back.", 9)] * 30
+           + [line("http", 0, "normal.", 5)] * 40 + [line("smtp", 1, "normal.", 7)] * 40)
+  path = tmp_path / "kdd.gz"
+  with gzip.open(path, "wt") as f:
+    f.write("\n".join(lines) + "\n")
+  x, y = run_tables.kdd_http(path, np.random.default_rng(0), rows=100, anomaly_fraction=0.1)
+  assert x.shape == (100, 3) and y.sum() == 10
+  # Only logged-in http rows (duration 1 or 9) remain, each column as log(x + 0.1).
+  np.testing.assert_allclose(x[y == 0], np.log([[1.1, 100.1, 2000.1]] * 90))
+  np.testing.assert_allclose(x[y == 1], np.log([[9.1, 100.1, 2000.1]] * 10))
