@@ -71,7 +71,7 @@ def load_unseen_tables(data_dir, names=None):
 
   ADBench's 15 MVTec AD tables (`features/mvtec-resnet18-<category>.npz` under data_dir when
   present: an ImageNet ResNet-18's 512 features of every image of a category, y = 1 for a defect),
-  and three built from scikit-learn's bundled datasets as ODDS builds them (Rayana 2016):
+  and three built from scikit-learn's bundled datasets as ODDS (Rayana 2016) and ADBench build them:
 
   * wine: classes 1 and 2 normal, class 0 sampled to 10 rows (ODDS "wine": 129 rows, 13 columns);
   * optdigits: scikit-learn's 1,797 8 x 8 digits (the test part of UCI optdigits), 1-9 normal and
