@@ -1,4 +1,4 @@
-"""Default settings of the two pipelines, as ml_collections ConfigDicts.
+"""Default settings of the pipelines (tables, images, outlier exposure, CLAD), as ml_collections ConfigDicts.
 
 The experiment files in experiments/configs/ start from these; the estimator
 (`STOCDetector`) uses them for its learned representations. Every field is

@@ -119,3 +119,48 @@ def test_paper_scale_benchmark_configs():
     assert paper.normal_classes == (2, 3, 4, 5, 6, 7) and paper.seed == 1 and paper.data_dir == "DATA"
     assert paper.batch_size == module.get_config().batch_size  # the defaults, not the :cpu variant's
   assert clad_run.make_config("cifar10", "clad", "things", 0, "DATA", "paper").classifier.arch == "resnet18"
+
+
+@pytest.mark.timeout(300)
+def test_sharded_stages_match_single_device():
+  """On 8 fake CPU devices one step of each stage (autoencoder, DEC, classifier; batches sharded
+  over "data") gives the single-device result, and the ODIN scores agree."""
+  import textwrap
+
+  from conftest import run_on_cpu_devices
+  code = textwrap.dedent("""
+      import jax, numpy as np
+      from experiments.configs import cifar10_clad
+      from stoc_jax import clad_learner, sharding
+      assert jax.device_count() == 8
+      c = cifar10_clad.get_config("cpu")
+      c.classifier.conv_channels, c.classifier.fc_units, c.classifier.width = (4, 4, 8), 16, 0.125
+      c.autoencoder.channels, c.autoencoder.linear, c.hidden_dim, c.num_clusters = (4, 4, 4, 4, 4), 16, 8, 3
+      c.batch_size, c.eval_batch_size, c.train_epochs, c.train_steps = 8, 16, 0, 3
+      c.odin.epsilons, c.odin.calibration_rows = (0.0, 0.001), 16
+      x = np.random.default_rng(0).integers(0, 255, (32, 32, 32, 3), dtype=np.uint8)
+      outs = []
+      for n in (1, 8):
+        learner = clad_learner.CLADLearner(c, x.shape[1:], sharding.make_mesh(n))
+        state = learner.init(jax.random.key(0), x)
+        assert learner.stages == (1, 1, 1)
+        state, m = learner.train(state, x, np.ones(len(x), bool), key=jax.random.key(1), num_steps=3, round_index=0)
+        params = {"ae": state.ae, "centers": state.centers, "cls": state.cls_params}
+        outs.append((jax.device_get(params), m["loss"], np.asarray(jax.device_get(state.labels)),
+                     learner.own_scores(state, x)))
+      (p1, l1, y1, s1), (p8, l8, y8, s8) = outs
+      assert (y1 == y8).all()  # the same clusters taught
+      assert abs(l1 - l8) < 1e-4, (l1, l8)
+      diff = {part: np.concatenate([np.abs(np.asarray(a) - np.asarray(b)).ravel()
+                                    for a, b in zip(jax.tree.leaves(p1[part]), jax.tree.leaves(p8[part]))])
+              for part in p1}
+      assert max(diff["ae"].max(), diff["centers"].max()) < 1e-4, (diff["ae"].max(), diff["centers"].max())
+      # Adam's first update is lr x sign(gradient): a gradient within float noise of 0, summed in
+      # another order over 8 devices, may take the other sign. Those few weights differ by 2 lr.
+      lr = c.classifier.learning_rate
+      assert diff["cls"].max() <= 2 * lr * 1.001, diff["cls"].max()
+      assert np.mean(diff["cls"] > 1e-4) < 0.01, np.mean(diff["cls"] > 1e-4)
+      assert np.abs(s1 - s8).max() < 1e-3 * max(1.0, np.abs(s1).max())
+      print("SHARDED_CLAD_OK", l1, l8)
+  """)
+  run_on_cpu_devices(code, "SHARDED_CLAD_OK", timeout=280)
