@@ -235,7 +235,8 @@ class CLADLearner:
     return map_batches(_encode, state, self.ae_def, x, self.config.eval_batch_size, self.mesh)
 
   def _odin(self, state, x, epsilon):
-    scores = map_batches(_odin_scores, _Classifier(state.cls_params, state.cls_stats), (self.cls_def, float(self.config.odin.temperature)), x,
+    classifier = _Classifier(state.cls_params, state.cls_stats)
+    scores = map_batches(_odin_scores, classifier, (self.cls_def, float(self.config.odin.temperature)), x,
                          self.config.eval_batch_size, self.mesh, extra=(jnp.float32(epsilon),))
     return sharding.to_host(scores)[:len(x)]
 
