@@ -23,13 +23,14 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 from flax import nnx
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, autoencoder, dec, lenet, occ, odin, resnet, sharding
+from stoc_jax import augment, autoencoder, dec, lenet, occ, odin, resnet, sharding, step_cache
 from stoc_jax.image_learner import BatchSampler, epoch_steps, map_batches, run_steps
 
 STAGES = ("autoencoder", "dec", "classifier")
@@ -87,6 +88,15 @@ def stage_steps(total: int, fractions) -> tuple[int, int, int]:
   return ae, de, total - ae - de
 
 
+# The config fields the three steps read; their optimisers come from the same blocks.
+STEP_FIELDS = ("autoencoder", "dec", "classifier", "augment")
+
+
+def step_config(config) -> ml_collections.ConfigDict:
+  """The part of a CLAD config the steps see (see image_learner.step_config)."""
+  return ml_collections.ConfigDict({k: config[k] for k in STEP_FIELDS})
+
+
 class CLADLearner:
   """CLAD for `stoc_jax.loop.run_stoc`; `config` holds the fields of configs.clad_defaults."""
 
@@ -130,7 +140,10 @@ class CLADLearner:
                       self.dec_tx.init({"ae": ae_params, "centers": centers}), self.cls_tx.init(cls_params),
                       jnp.zeros(len(x_train), jnp.int32), jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
     self.sampler = BatchSampler(c.seed, c.batch_size, steps_per_epoch)
-    self._steps = {name: self._make_step(name) for name in STAGES}
+    cfg = step_config(c)
+    key = (self.ae_def, self.cls_def, self.mesh, step_cache.config_key(cfg), self.stages)
+    self._steps = {name: step_cache.cached_step(("clad", name) + key, functools.partial(self._make_step, name, cfg))
+                   for name in STAGES}
     return self.place(state)
 
   def place(self, state):
@@ -138,8 +151,8 @@ class CLADLearner:
 
   # -- the three steps, each jitted once with the state replicated and donated
 
-  def _make_step(self, stage):
-    c, ae_def, cls_def = self.config, self.ae_def, self.cls_def
+  def _make_step(self, stage, c):
+    ae_def, cls_def = self.ae_def, self.cls_def
     ae_tx, dec_tx, cls_tx = self.ae_tx, self.dec_tx, self.cls_tx
 
     def ae_step(state, batch, rng):

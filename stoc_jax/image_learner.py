@@ -18,13 +18,14 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 from flax import nnx
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, objectives, occ, resnet, sharding
+from stoc_jax import augment, objectives, occ, resnet, sharding, step_cache
 
 OBJECTIVES = ("contrastive", "da_contrastive", "rotation", "rotnet", "dae")
 
@@ -84,6 +85,16 @@ def loss_fn(model: resnet.Learner, images, rng, cfg):
     noisy = clean + cfg.dae_noise * jax.random.normal(k2, clean.shape)
     loss, m = objectives.denoising_loss(model.decoder(model.represent(noisy, train=True)), clean)
   return loss, m
+
+
+# The config fields the train step reads (`loss_fn`); the optimiser comes from `optimizer`.
+STEP_FIELDS = ("objective", "augment", "temperature", "dae_noise", "optimizer")
+
+
+def step_config(config) -> ml_collections.ConfigDict:
+  """The part of an image config the train step sees: a step reading another field fails, so the
+  key of `step_cache` (which holds these fields) misses nothing the step depends on."""
+  return ml_collections.ConfigDict({k: config[k] for k in STEP_FIELDS})
 
 
 def make_train_step(graphdef, tx, cfg, mesh):
@@ -242,7 +253,10 @@ class ImageLearner:
     total, self._steps_per_epoch = self.steps(len(x_train))
     tx = make_optimizer(self.config.optimizer, total)
     self.graphdef, state = init_state(self.config, self.image_shape, tx, jax.random.fold_in(key, 0))
-    self.train_step = make_train_step(self.graphdef, tx, self.config, self.mesh)
+    cfg = step_config(self.config)
+    self.train_step = step_cache.cached_step(
+        ("image", self.graphdef, self.mesh, step_cache.config_key(cfg), total),
+        lambda: make_train_step(self.graphdef, tx, cfg, self.mesh))
     self.sampler = BatchSampler(self.config.seed, self.config.batch_size, self._steps_per_epoch)
     return self.place(state)
 

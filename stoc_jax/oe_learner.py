@@ -19,13 +19,14 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 from flax import nnx
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, lenet, occ, oe_objectives, resnet, sharding
+from stoc_jax import augment, lenet, occ, oe_objectives, resnet, sharding, step_cache
 from stoc_jax.data import outlier_exposure
 from stoc_jax.image_learner import BatchSampler, epoch_steps, map_batches, run_steps
 
@@ -81,6 +82,15 @@ def loss_fn(model: OENetwork, batch, rng, center, cfg):
                             focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
   oe_weight = jnp.sum(batch["weight"] * (1 - batch["normal"]))
   return loss, {"loss": loss, "oe_rows": oe_weight}
+
+
+# The config fields the train step reads (`loss_fn`); the optimiser comes from `optimizer`.
+STEP_FIELDS = ("objective", "augment", "eta", "focal_gamma", "focal_alpha", "optimizer")
+
+
+def step_config(config) -> ml_collections.ConfigDict:
+  """The part of an outlier-exposure config the train step sees (see image_learner.step_config)."""
+  return ml_collections.ConfigDict({k: config[k] for k in STEP_FIELDS})
 
 
 def make_train_step(graphdef, tx, cfg, mesh):
@@ -156,7 +166,10 @@ class OELearner:
     tx = make_optimizer(self.config.optimizer, total)
     model = self._network(jax.random.fold_in(key, 0))
     self.graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    self.train_step = make_train_step(self.graphdef, tx, self.config, self.mesh)
+    cfg = step_config(self.config)
+    self.train_step = step_cache.cached_step(
+        ("outlier_exposure", self.graphdef, self.mesh, step_cache.config_key(cfg), total),
+        lambda: make_train_step(self.graphdef, tx, cfg, self.mesh))
     self.sampler = BatchSampler(self.config.seed, self.config.batch_size, steps_per_epoch)
     state = TrainState(params, batch_stats, tx.init(params), jnp.zeros((), jnp.int32),
                        jnp.zeros((self._dim(),), jnp.float32))

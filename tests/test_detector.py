@@ -278,6 +278,38 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
     fit(x.astype(np.float32))  # 0-255 as floats: refused, not cast
 
 
+
+def _compilations_per_fit(fit, seeds=(0, 1)):
+  """XLA compilations during fit(seed) for each seed, the persistent cache off so that a cached
+  program cannot hide one."""
+  import jax
+  import jax.monitoring
+  events = []
+  listener = lambda name, *_, **__: events.append(name) if name == "/jax/core/compile/backend_compile_duration" else None
+  jax.monitoring.register_event_duration_secs_listener(listener)
+  previous = jax.config.jax_enable_compilation_cache
+  jax.config.update("jax_enable_compilation_cache", False)
+  counts = []
+  try:
+    for seed in seeds:
+      before = len(events)
+      fit(seed)
+      counts.append(len(events) - before)
+  finally:
+    jax.config.update("jax_enable_compilation_cache", previous)
+    jax.monitoring.unregister_event_duration_listener(listener)
+  return counts
+
+
+def test_a_second_contrastive_fit_compiles_nothing():
+  """The ResNet's train step is kept across detectors (stoc_jax.step_cache): a second fit of the same
+  configuration and image shape, with another seed, compiles nothing."""
+  images = np.random.default_rng(0).integers(0, 255, (40, 12, 12, 3), dtype=np.uint8)  # a shape no other test uses
+  fit = lambda seed: STOCDetector(representation="contrastive", train_steps=2, contamination=0.1,
+                                  random_state=seed).fit(images).decision_function(images[:3])
+  counts = _compilations_per_fit(fit)
+  assert counts[0] > 0 and counts[1] == 0, counts
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"representation": "goad", "occ": "kde"}, "does not apply with representation='goad'"),
     ({"gamma": 1.5}, "gamma must lie in"),
