@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from flax import nnx
@@ -92,11 +91,6 @@ def stage_steps(total: int, fractions) -> tuple[int, int, int]:
 STEP_FIELDS = ("autoencoder", "dec", "classifier", "augment")
 
 
-def step_config(config) -> ml_collections.ConfigDict:
-  """The part of a CLAD config the steps see (see image_learner.step_config)."""
-  return ml_collections.ConfigDict({k: config[k] for k in STEP_FIELDS})
-
-
 class CLADLearner:
   """CLAD for `stoc_jax.loop.run_stoc`; `config` holds the fields of configs.clad_defaults."""
 
@@ -140,7 +134,7 @@ class CLADLearner:
                       self.dec_tx.init({"ae": ae_params, "centers": centers}), self.cls_tx.init(cls_params),
                       jnp.zeros(len(x_train), jnp.int32), jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
     self.sampler = BatchSampler(c.seed, c.batch_size, steps_per_epoch)
-    cfg = step_config(c)
+    cfg = step_cache.step_config(c, STEP_FIELDS)
     key = (self.ae_def, self.cls_def, self.mesh, step_cache.config_key(cfg), self.stages)
     self._steps = {name: step_cache.cached_step(("clad", name) + key, functools.partial(self._make_step, name, cfg))
                    for name in STAGES}

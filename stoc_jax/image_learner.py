@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from flax import nnx
@@ -89,12 +88,6 @@ def loss_fn(model: resnet.Learner, images, rng, cfg):
 
 # The config fields the train step reads (`loss_fn`); the optimiser comes from `optimizer`.
 STEP_FIELDS = ("objective", "augment", "temperature", "dae_noise", "optimizer")
-
-
-def step_config(config) -> ml_collections.ConfigDict:
-  """The part of an image config the train step sees: a step reading another field fails, so the
-  key of `step_cache` (which holds these fields) misses nothing the step depends on."""
-  return ml_collections.ConfigDict({k: config[k] for k in STEP_FIELDS})
 
 
 def make_train_step(graphdef, tx, cfg, mesh):
@@ -253,7 +246,7 @@ class ImageLearner:
     total, self._steps_per_epoch = self.steps(len(x_train))
     tx = make_optimizer(self.config.optimizer, total)
     self.graphdef, state = init_state(self.config, self.image_shape, tx, jax.random.fold_in(key, 0))
-    cfg = step_config(self.config)
+    cfg = step_cache.step_config(self.config, STEP_FIELDS)
     self.train_step = step_cache.cached_step(
         ("image", self.graphdef, self.mesh, step_cache.config_key(cfg), total),
         lambda: make_train_step(self.graphdef, tx, cfg, self.mesh))

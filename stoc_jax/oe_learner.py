@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from flax import nnx
@@ -86,11 +85,6 @@ def loss_fn(model: OENetwork, batch, rng, center, cfg):
 
 # The config fields the train step reads (`loss_fn`); the optimiser comes from `optimizer`.
 STEP_FIELDS = ("objective", "augment", "eta", "focal_gamma", "focal_alpha", "optimizer")
-
-
-def step_config(config) -> ml_collections.ConfigDict:
-  """The part of an outlier-exposure config the train step sees (see image_learner.step_config)."""
-  return ml_collections.ConfigDict({k: config[k] for k in STEP_FIELDS})
 
 
 def make_train_step(graphdef, tx, cfg, mesh):
@@ -166,7 +160,7 @@ class OELearner:
     tx = make_optimizer(self.config.optimizer, total)
     model = self._network(jax.random.fold_in(key, 0))
     self.graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    cfg = step_config(self.config)
+    cfg = step_cache.step_config(self.config, STEP_FIELDS)
     self.train_step = step_cache.cached_step(
         ("outlier_exposure", self.graphdef, self.mesh, step_cache.config_key(cfg), total),
         lambda: make_train_step(self.graphdef, tx, cfg, self.mesh))

@@ -15,8 +15,16 @@ import collections
 import json
 from typing import Callable
 
+import ml_collections
+
 _STEPS: collections.OrderedDict = collections.OrderedDict()
 MAX_STEPS = 32  # a few configurations at a time; each entry holds a closure, not arrays
+
+
+def step_config(config, fields) -> ml_collections.ConfigDict:
+  """The fields of `config` a learner's train step reads, and only those: a step that reads another
+  field fails, so a key made of these fields misses nothing the step depends on."""
+  return ml_collections.ConfigDict({k: config[k] for k in fields})
 
 
 def config_key(config) -> str:
