@@ -3,10 +3,10 @@
 A learner's train step closes over its network's graph, its optimiser and its config. Built anew
 for every learner, it is a new function to `jax.jit`, which traces and compiles it again: 4.6 s
 of a 6.4 s second fit of `STOCDetector(representation="contrastive")` on 400 8 x 8 images, a fit
-that takes 0.5 s with the step kept. The
-optimiser and the config are not hashable, so they cannot be static arguments of one jitted
-function. `cached_step` keys each built step on what determines it instead: the graph, the mesh,
-the config as JSON and the step count of the schedule.
+that takes 0.5 s with the step kept. The optimiser and the config are not hashable, so they cannot
+be static arguments of one jitted function. `cached_step` keys each built step on what determines
+it instead: the graph, the mesh, the config fields the step reads (as JSON) and the schedule's
+step count.
 """
 
 from __future__ import annotations
