@@ -12,6 +12,7 @@ step count.
 from __future__ import annotations
 
 import collections
+import copy
 import json
 from typing import Callable
 
@@ -22,9 +23,11 @@ MAX_STEPS = 32  # a few configurations at a time; each entry holds a closure, no
 
 
 def step_config(config, fields) -> ml_collections.ConfigDict:
-  """The fields of `config` a learner's train step reads, and only those: a step that reads another
-  field fails, so a key made of these fields misses nothing the step depends on."""
-  return ml_collections.ConfigDict({k: config[k] for k in fields})
+  """A copy of the fields of `config` a learner's train step reads, and only those: a step that reads
+  another field fails, so a key made of these fields misses nothing the step depends on. A copy, so
+  that a later change to `config` cannot reach a kept step, which reads its config again whenever
+  it traces a new shape."""
+  return ml_collections.ConfigDict({k: copy.deepcopy(config[k]) for k in fields})
 
 
 def config_key(config) -> str:

@@ -28,6 +28,9 @@ def test_a_step_config_holds_only_its_fields_and_keys_by_value():
   part = step_cache.step_config(config, ("objective", "optimizer"))
   with pytest.raises(AttributeError):
     part.seed  # a step that read the seed would fail rather than hide it from the key
+  config.optimizer.learning_rate = 0.5  # a later change to the config does not reach the copy
+  assert part.optimizer.learning_rate == 0.1
+  config.optimizer.learning_rate = 0.1
   other_seed = ml_collections.ConfigDict({**config.to_dict(), "seed": 4})
   assert step_cache.config_key(step_cache.step_config(other_seed, ("objective", "optimizer"))) == \
       step_cache.config_key(part)
