@@ -420,24 +420,10 @@ def test_repeated_rows_counts_exact_copies_only():
 def test_a_second_fit_of_the_same_shape_compiles_nothing(representation, rows):
   """GOAD: a second fit of a shape compiles nothing. Tables: no fit compiles per shape (host
   models), so after a first fit a table of another shape compiles nothing either."""
-  import jax
-  import jax.monitoring
-  events = []
-  # XLA compilations, with the persistent cache off so that a cached program cannot hide one.
-  listener = lambda name, *_, **__: events.append(name) if name == "/jax/core/compile/backend_compile_duration" else None
-  jax.monitoring.register_event_duration_secs_listener(listener)
-  previous = jax.config.jax_enable_compilation_cache
-  jax.config.update("jax_enable_compilation_cache", False)
-  try:
-    counts = []
-    for seed in range(2 if representation else 3):
-      x, _ = contaminated(n=rows + (seed == 2), dim=7, seed=seed)  # shapes no other test uses
-      before = len(events)
-      STOCDetector(representation, contamination=0.05, train_steps=16, random_state=seed).fit(x).decision_function(x[:9])
-      counts.append(len(events) - before)
-  finally:
-    jax.config.update("jax_enable_compilation_cache", previous)
-    jax.monitoring.unregister_event_duration_listener(listener)
+  def fit(seed):
+    x, _ = contaminated(n=rows + (seed == 2), dim=7, seed=seed)  # shapes no other test uses
+    STOCDetector(representation, contamination=0.05, train_steps=16, random_state=seed).fit(x).decision_function(x[:9])
+  counts = _compilations_per_fit(fit, seeds=range(2 if representation else 3))
   if representation:
     assert counts[0] > 0 and counts[1] == 0, counts
   else:
