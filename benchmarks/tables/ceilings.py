@@ -1,0 +1,90 @@
+"""Where STOCDetector's tables gap lies: its final model without refinement, with refinement at the
+true anomaly fraction, and fitted on the normal rows alone (the ceiling of a perfect refinement),
+beside the defaults. The last two read the training labels, so they are oracles, not detectors.
+
+  python benchmarks/tables/ceilings.py --out=benchmarks/tables/ceilings.jsonl                  # 1 min
+  python benchmarks/tables/ceilings.py --suite=unseen --out=benchmarks/tables/ceilings_unseen.jsonl
+  python benchmarks/tables/report.py benchmarks/tables/ceilings.jsonl benchmarks/tables/rows.jsonl \
+      --detectors=stoc_no_refine,stoc_default,stoc_true_gamma,stoc_normal_rows,iforest,knn
+
+Splits, scaling and rows as run_tables.py's (`stoc_default` is its `stoc`, refitted: the same
+seeds give the same scores). Rows that refine also carry refinement's precision (the fraction of
+the rows it removes that are anomalies) and recall (the fraction of the training anomalies it
+removes); the script ends with their means.
+"""
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import numpy as np  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from benchmarks.tables.run_tables import SUITES, minmax, run_one  # noqa: E402
+from stoc_jax import STOCDetector  # noqa: E402
+
+
+def variants(y_train):
+  """{name: (make(seed), rows of the training split it is fitted on)}."""
+  every, normal = np.ones(len(y_train), bool), y_train == 0
+  truth = float(y_train.mean())
+  return {"stoc_no_refine": (lambda seed: STOCDetector(refine=False, random_state=seed), every),
+          "stoc_default": (lambda seed: STOCDetector(random_state=seed), every),
+          "stoc_true_gamma": (lambda seed: STOCDetector(gamma=truth, random_state=seed), every),
+          "stoc_normal_rows": (lambda seed: STOCDetector(refine=False, random_state=seed), normal)}
+
+
+class Fitted:
+  """Wraps a detector factory so that run_one's fitted detector stays reachable."""
+
+  def __init__(self, make):
+    self.make, self.last = make, None
+
+  def __call__(self, seed):
+    self.last = self.make(seed)
+    return self.last
+
+
+def refinement_fields(det, y_fit) -> dict:
+  removed = ~det.refined_mask_
+  if not det.refine or not removed.any():
+    return {}
+  return {"refinement_precision": float(y_fit[removed].mean()),
+          "refinement_recall": float(removed[y_fit == 1].mean())}
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  ap.add_argument("--data_dir", default="../shared/data")
+  ap.add_argument("--suite", default="shared", choices=tuple(SUITES))
+  ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
+  ap.add_argument("--seeds", type=int, default=3)
+  ap.add_argument("--out", default="benchmarks/tables/ceilings.jsonl")
+  args = ap.parse_args()
+  tables = SUITES[args.suite](args.data_dir, [t for t in args.tables.split(",") if t])
+  stats = defaultdict(list)
+  with open(args.out, "w") as f:
+    for table, (x, y) in tables.items():
+      for seed in range(args.seeds):
+        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
+        x_train, x_test = minmax(x_train, x_test)
+        for name, (make, rows) in variants(y_train).items():
+          fitted = Fitted(make)
+          row = {"table": table, "seed": seed, "detector": name, "rows": int(rows.sum()), "columns": x.shape[1],
+                 "contamination": float(y_train.mean()), **run_one(fitted, x_train[rows], x_test, y_test, seed)}
+          row.update(refinement_fields(fitted.last, y_train[rows]))
+          if "refinement_precision" in row:
+            stats[name].append((row["refinement_precision"], row["refinement_recall"]))
+          f.write(json.dumps(row) + "\n")
+        print(f"{table} seed={seed}", flush=True)
+  for name, values in stats.items():
+    precision, recall = np.mean(values, axis=0)
+    print(f"{name}: refinement precision {precision:.3f}, recall {recall:.3f} (mean over tables and seeds)")
+
+
+if __name__ == "__main__":
+  main()
