@@ -99,6 +99,7 @@ def test_ceilings_fit_the_oracles_on_the_normal_rows_and_at_the_true_fraction_an
   y = np.array([0, 0, 1, 1, 0, 0, 0, 0])
   made = {name: (make(3), rows) for name, (make, rows) in ceilings.variants(y).items()}
   assert made["stoc_true_gamma"][0].gamma == 0.25 and made["stoc_true_gamma"][0].random_state == 3
+  assert made["stoc_given_contamination"][0].contamination == 0.25 and made["stoc_given_contamination"][0].gamma is None
   np.testing.assert_array_equal(made["stoc_normal_rows"][1], y == 0)
   assert not made["stoc_normal_rows"][0].refine and made["stoc_default"][1].all()
   # Rows 1 and 2 removed: one normal, one anomaly; one of the two anomalies removed.
