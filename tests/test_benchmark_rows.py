@@ -95,7 +95,7 @@ def test_ceilings_fit_the_oracles_on_the_normal_rows_and_at_the_true_fraction_an
   import types
   import numpy as np
   sys.path.insert(0, str(ROOT))
-  from benchmarks.tables import ceilings
+  from benchmarks.tables import ceilings, run_tables
   y = np.array([0, 0, 1, 1, 0, 0, 0, 0])
   made = {name: (make(3), rows) for name, (make, rows) in ceilings.variants(y).items()}
   assert made["stoc_true_gamma"][0].gamma == 0.25 and made["stoc_true_gamma"][0].random_state == 3
@@ -104,5 +104,5 @@ def test_ceilings_fit_the_oracles_on_the_normal_rows_and_at_the_true_fraction_an
   assert not made["stoc_normal_rows"][0].refine and made["stoc_default"][1].all()
   # Rows 1 and 2 removed: one normal, one anomaly; one of the two anomalies removed.
   det = types.SimpleNamespace(refine=True, refined_mask_=np.array([1, 0, 0, 1, 1, 1, 1, 1], bool))
-  assert ceilings.refinement_fields(det, y) == {"refinement_precision": 0.5, "refinement_recall": 0.5}
-  assert ceilings.refinement_fields(types.SimpleNamespace(refine=False, refined_mask_=det.refined_mask_), y) == {}
+  assert run_tables.refinement_fields(det, y) == {"refinement_precision": 0.5, "refinement_recall": 0.5}
+  assert run_tables.refinement_fields(types.SimpleNamespace(refine=False, refined_mask_=det.refined_mask_), y) == {}

@@ -23,9 +23,8 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES, minmax, run_one  # noqa: E402
+from benchmarks.tables.run_tables import SUITES, run_one, split  # noqa: E402
 from stoc_jax import STOCDetector  # noqa: E402
 
 
@@ -41,25 +40,6 @@ def variants(y_train):
           "stoc_normal_rows": (lambda seed: STOCDetector(refine=False, random_state=seed), normal)}
 
 
-class Fitted:
-  """Wraps a detector factory so that run_one's fitted detector stays reachable."""
-
-  def __init__(self, make):
-    self.make, self.last = make, None
-
-  def __call__(self, seed):
-    self.last = self.make(seed)
-    return self.last
-
-
-def refinement_fields(det, y_fit) -> dict:
-  removed = ~det.refined_mask_
-  if not det.refine or not removed.any():
-    return {}
-  return {"refinement_precision": float(y_fit[removed].mean()),
-          "refinement_recall": float(removed[y_fit == 1].mean())}
-
-
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--data_dir", default="../shared/data")
@@ -73,13 +53,11 @@ def main():
   with open(args.out, "w") as f:
     for table, (x, y) in tables.items():
       for seed in range(args.seeds):
-        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
-        x_train, x_test = minmax(x_train, x_test)
+        x_train, x_test, y_train, y_test = split(x, y, seed)
         for name, (make, rows) in variants(y_train).items():
-          fitted = Fitted(make)
           row = {"table": table, "seed": seed, "detector": name, "rows": int(rows.sum()), "columns": x.shape[1],
-                 "contamination": float(y_train.mean()), **run_one(fitted, x_train[rows], x_test, y_test, seed)}
-          row.update(refinement_fields(fitted.last, y_train[rows]))
+                 "contamination": float(y_train.mean()),
+                 **run_one(make, x_train[rows], x_test, y_test, seed, y_train=y_train[rows])}
           if "refinement_precision" in row:
             stats[name].append((row["refinement_precision"], row["refinement_recall"]))
           f.write(json.dumps(row) + "\n")

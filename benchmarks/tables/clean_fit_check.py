@@ -16,9 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES, minmax  # noqa: E402
+from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
 from stoc_jax import STOCDetector, table_models  # noqa: E402
 
 
@@ -34,8 +33,7 @@ def main():
   tables = SUITES[args.suite](args.data_dir, [t for t in args.tables.split(",") if t])
   for table, (x, y) in tables.items():
     for seed in range(args.seeds):
-      x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
-      x_train, x_test = minmax(x_train, x_test)
+      x_train, x_test, y_train, y_test = split(x, y, seed)
       with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stoc = STOCDetector(random_state=seed).fit(x_train)

@@ -44,9 +44,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES, minmax  # noqa: E402
+from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
 from stoc_jax import contamination, occ, refine, table_models  # noqa: E402
 
 CUTS = tuple(float(c) for c in np.arange(1.5, 5.01, 0.25))
@@ -176,8 +175,7 @@ def write_rows(args):
   with open(args.out, "w") as f:
     for table, (x, y) in SUITES[args.suite](args.data_dir).items():
       for seed in range(args.seeds):
-        x_train, x_test, y_train, _ = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
-        x_train, _ = minmax(x_train, x_test)
+        x_train, _, y_train, _ = split(x, y, seed)
         row = {"table": table, "seed": seed, "true": float(y_train.mean()), **estimates(x_train, seed)}
         f.write(json.dumps(row) + "\n")
         print(table, seed, {k: round(v, 3) for k, v in row.items() if k not in ("table", "seed")}, flush=True)
