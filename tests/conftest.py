@@ -109,3 +109,25 @@ def run_on_cpu_devices(code: str, marker: str, timeout: int, devices: int = 8):
   assert out.returncode == 0, out.stderr[-3000:]
   assert marker in out.stdout
   return out.stdout
+
+
+def compilations_per_fit(fit, seeds=(0, 1)):
+  """XLA compilations during fit(seed) for each seed, the persistent cache off so that a cached
+  program cannot hide one."""
+  import jax
+  import jax.monitoring
+  events = []
+  listener = lambda name, *_, **__: events.append(name) if name == "/jax/core/compile/backend_compile_duration" else None
+  jax.monitoring.register_event_duration_secs_listener(listener)
+  previous = jax.config.jax_enable_compilation_cache
+  jax.config.update("jax_enable_compilation_cache", False)
+  counts = []
+  try:
+    for seed in seeds:
+      before = len(events)
+      fit(seed)
+      counts.append(len(events) - before)
+  finally:
+    jax.config.update("jax_enable_compilation_cache", previous)
+    jax.monitoring.unregister_event_duration_listener(listener)
+  return counts

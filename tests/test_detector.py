@@ -9,6 +9,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import compilations_per_fit
+
 from stoc_jax import STOCDetector, metrics, refine_dataset
 
 
@@ -278,37 +280,15 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
     fit(x.astype(np.float32))  # 0-255 as floats: refused, not cast
 
 
-
-def _compilations_per_fit(fit, seeds=(0, 1)):
-  """XLA compilations during fit(seed) for each seed, the persistent cache off so that a cached
-  program cannot hide one."""
-  import jax
-  import jax.monitoring
-  events = []
-  listener = lambda name, *_, **__: events.append(name) if name == "/jax/core/compile/backend_compile_duration" else None
-  jax.monitoring.register_event_duration_secs_listener(listener)
-  previous = jax.config.jax_enable_compilation_cache
-  jax.config.update("jax_enable_compilation_cache", False)
-  counts = []
-  try:
-    for seed in seeds:
-      before = len(events)
-      fit(seed)
-      counts.append(len(events) - before)
-  finally:
-    jax.config.update("jax_enable_compilation_cache", previous)
-    jax.monitoring.unregister_event_duration_listener(listener)
-  return counts
-
-
 def test_a_second_contrastive_fit_compiles_nothing():
   """The ResNet's train step is kept across detectors (stoc_jax.step_cache): a second fit of the same
   configuration and image shape, with another seed, compiles nothing."""
   images = np.random.default_rng(0).integers(0, 255, (40, 12, 12, 3), dtype=np.uint8)  # a shape no other test uses
   fit = lambda seed: STOCDetector(representation="contrastive", train_steps=2, contamination=0.1,
                                   random_state=seed).fit(images).decision_function(images[:3])
-  counts = _compilations_per_fit(fit)
+  counts = compilations_per_fit(fit)
   assert counts[0] > 0 and counts[1] == 0, counts
+
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"representation": "goad", "occ": "kde"}, "does not apply with representation='goad'"),
@@ -423,7 +403,7 @@ def test_a_second_fit_of_the_same_shape_compiles_nothing(representation, rows):
   def fit(seed):
     x, _ = contaminated(n=rows + (seed == 2), dim=7, seed=seed)  # shapes no other test uses
     STOCDetector(representation, contamination=0.05, train_steps=16, random_state=seed).fit(x).decision_function(x[:9])
-  counts = _compilations_per_fit(fit, seeds=range(2 if representation else 3))
+  counts = compilations_per_fit(fit, seeds=range(2 if representation else 3))
   if representation:
     assert counts[0] > 0 and counts[1] == 0, counts
   else:

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import killed_at_train_call
+from conftest import compilations_per_fit, killed_at_train_call
 from stoc_jax import oe_learner, oe_objectives, oe_stoc, sharding
 from stoc_jax.data import outlier_exposure
 from stoc_jax.data.tabular import DataError
@@ -292,18 +292,16 @@ def test_detector_fits_scores_and_pickles():
   assert not self_oe.refined_mask_.all()  # no OE: refinement ran and its rejects were the OE
 
 
-
 def test_a_second_detector_fit_compiles_nothing():
   """The network's train step is kept across detectors (stoc_jax.step_cache): a second fit of the
   same configuration and image shape, with another seed, compiles nothing."""
-  from test_detector import _compilations_per_fit
-
   from stoc_jax.oe_detector import OEDetector
   rng = np.random.default_rng(0)
   normal, oe = (rng.integers(0, 255, (n, 12, 12, 1), dtype=np.uint8) for n in (40, 16))  # a shape no other test uses
   fit = lambda seed: OEDetector(train_steps=2, batch_size=16, random_state=seed).fit(normal, X_oe=oe).decision_function(normal[:3])
-  counts = _compilations_per_fit(fit)
+  counts = compilations_per_fit(fit)
   assert counts[0] > 0 and counts[1] == 0, counts
+
 
 @pytest.mark.timeout(200)
 def test_run_py_runs_the_outlier_exposure_pipeline(tmp_path):
