@@ -65,7 +65,7 @@ def tabular_defaults() -> ml_collections.ConfigDict:
   # scales KDD; True also z-scores them, which turns a rare category into a huge value.
   c.standardize_binary = True
   # True: centre on the median and scale by IQR / 1.349 instead of mean and std, statistics the
-  # training set's anomalies cannot drag (see tabular_stoc.scaling_statistics).
+  # training set's anomalies cannot drag (see column_scaling.scaling_statistics).
   c.standardize_robust = False
   c.representation = "goad"  # "goad" (learned, refined on a schedule) or "raw" (fixed features)
   # representation="raw": gde, kde, ocsvm or ocsvm_linear; "goad": gde (per projection). Either:

@@ -138,7 +138,7 @@ def refine_dataset(X, num_models: int = 5, gamma="otsu", random_state: int = 0, 
 
 
 def _standardize_fit(X, robust: bool = False):
-  from stoc_jax.tabular_stoc import scaling_statistics
+  from stoc_jax.column_scaling import scaling_statistics
   mean, scale = scaling_statistics(X, robust=robust)
   return (X - mean) / scale, mean, scale
 

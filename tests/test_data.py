@@ -199,7 +199,7 @@ def test_split_errors():
 
 
 def test_standardize_by_training_set_optionally_keeps_binary_columns():
-  from stoc_jax.tabular_stoc import standardize
+  from stoc_jax.column_scaling import standardize
   rng = np.random.default_rng(0)
   x_train = np.column_stack([rng.normal(5.0, 3.0, 200), rng.integers(0, 2, 200), np.full(200, 7.0)])
   x_test = np.array([[5.0, 1.0, 7.0]])
@@ -214,7 +214,7 @@ def test_standardize_by_training_set_optionally_keeps_binary_columns():
 
 
 def test_robust_standardize_is_not_dragged_by_planted_anomalies():
-  from stoc_jax.tabular_stoc import standardize
+  from stoc_jax.column_scaling import standardize
   rng = np.random.default_rng(0)
   normals = np.column_stack([rng.normal(5.0, 3.0, 2000), rng.normal(0.0, 0.01, 2000),
                              np.r_[np.zeros(1900), np.ones(100)] * 4.0, np.full(2000, 7.0)])
@@ -234,7 +234,7 @@ def test_robust_standardize_is_not_dragged_by_planted_anomalies():
 
 
 def test_a_constant_float32_column_keeps_scale_one():
-  from stoc_jax.tabular_stoc import standardize
+  from stoc_jax.column_scaling import standardize
   # np.full(1000, 3.7, float32).std() is 4.8e-7, not 0: dividing by it sent a test row's other
   # value in that column to ~1e6.
   x_train = np.column_stack([np.arange(1000.0), np.full(1000, 3.7)]).astype(np.float32)
@@ -245,7 +245,7 @@ def test_a_constant_float32_column_keeps_scale_one():
 
 
 def test_robust_scaling_warns_when_a_near_constant_column_explodes():
-  from stoc_jax.tabular_stoc import scaling_statistics
+  from stoc_jax.column_scaling import scaling_statistics
   rng = np.random.default_rng(0)
   # Column 0 as KDD's: nearly constant (tiny IQR) with rare values far off. Column 1 skewed as
   # Thyroid's (a few hundred robust SDs at most), which must not warn.

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import ROOT, TABULAR, killed_at_refinement, need_shared
-from stoc_jax import refine, tabular_stoc
+from stoc_jax import column_scaling, refine, tabular_stoc
 
 CONFIGS = {
     "thyroid_stoc": "tabular/thyroid.npz",
@@ -165,7 +165,7 @@ def test_refined_scaling_takes_the_statistics_of_the_kept_rows(tmp_path):
   anomalies = np.column_stack([rng.normal(0.0, 1.0, 20), np.full(20, 0.5)])  # 2 %, far out in column 1
   x_train = np.concatenate([normals, anomalies])
   y_train = np.r_[np.zeros(1000), np.ones(20)].astype(int)
-  x_scaled, x_test = tabular_stoc.standardize(x_train, normals[:5])
+  x_scaled, x_test = column_scaling.standardize(x_train, normals[:5])
   assert x_scaled[:1000, 1].std() < 0.2  # all rows' std: the 20 anomalies squeeze the normals
   data = Split(x_scaled, y_train, x_test, np.zeros(5, int))
   rescaled, record = tabular_stoc.rescale_on_refined_rows(tabular_defaults(), data, jax.random.key(0), 0.04)

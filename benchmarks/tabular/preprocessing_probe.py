@@ -33,10 +33,10 @@ from sklearn.covariance import LedoitWolf  # noqa: E402
 from sklearn.preprocessing import PowerTransformer, QuantileTransformer  # noqa: E402
 
 from run_f1 import append_row, apply_overrides, benchmark_config, run_method  # noqa: E402
-from stoc_jax import tabular_stoc  # noqa: E402
+from stoc_jax import column_scaling, tabular_stoc  # noqa: E402
 
 VARIANTS = ("config", "yj_z", "yj_raw", "yj_raw32", "quantile")
-CONFIG_SCALING = tabular_stoc.standardize
+CONFIG_SCALING = column_scaling.standardize
 Z_SCORES = ["standardize_robust=False"]
 
 

@@ -17,7 +17,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import run_f1  # noqa: E402  (puts the repository on sys.path)
-from stoc_jax import tabular_stoc  # noqa: E402
+from stoc_jax import column_scaling, tabular_stoc  # noqa: E402
 
 UNSCALED_SPLIT = tabular_stoc.load_split
 
@@ -28,7 +28,7 @@ def load_split_scaled_by_normals(config):
   s = UNSCALED_SPLIT(unscaled)
   if not config.get("standardize", True):
     return s
-  _, x_train, x_test = tabular_stoc.standardize(s.x_train[s.y_train == 0], s.x_train, s.x_test,
+  _, x_train, x_test = column_scaling.standardize(s.x_train[s.y_train == 0], s.x_train, s.x_test,
                                                 binary=config.get("standardize_binary", True))
   return s._replace(x_train=x_train, x_test=x_test)
 
