@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                  help="k of the kNN distance (knn), in refinement and the final model (default: STOCDetector's, 10)")
   d.add_argument("--num-models", type=int, default=5, help="K, the refinement ensemble size")
   d.add_argument("--no-refine", action="store_true", help="no refinement (the plain OCC baseline)")
+  d.add_argument("--refine-rounds", type=int, default=None,
+                 help="tables: rounds of refinement, the columns rescaled on the kept rows between them "
+                      "(default: STOCDetector's, 2)")
   d.add_argument("--train-steps", type=int, default=300, help="steps for learned representations")
   d.add_argument("--scaling", choices=("standard", "robust"), default="standard",
                  help="column scaling: mean / std, or median / IQR, which a few extreme anomalies "
@@ -142,8 +145,9 @@ def detect(args) -> dict:
     raise DataError(f"{len(x)} rows: refinement with --num-models {args.num_models} needs at least "
                     f"{2 * args.num_models}; lower --num-models or give more rows.")
   params = {k: _models(v) for k, v in (("occ", args.occ), ("refine_occ", args.refine_occ)) if v}
-  if args.n_neighbors is not None:
-    params["n_neighbors"] = args.n_neighbors
+  for name in ("n_neighbors", "refine_rounds"):
+    if getattr(args, name) is not None:
+      params[name] = getattr(args, name)
   det = STOCDetector(representation=None if representation == "none" else representation,
                      num_models=args.num_models, contamination=args.contamination,
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,

@@ -14,7 +14,7 @@ A learner is an object with:
 * `train(state, x_train, mask, *, key, num_steps, round_index) -> (state, metrics)`:
   `num_steps` steps on the rows where `mask` is True (the kept rows; an objective
   that needs the rejected rows takes them from ~mask). `metrics` holds floats, with
-  "loss" among them. Its steps are pure and jitted.
+  "loss" among them where the learner descends one. Its steps are pure and jitted.
 * `features(state, x)`: what refinement sees, an (N, ...) array or a list of views.
 * `steps(num_rows) -> (total_steps, steps_per_epoch)`, `steps_per_call` (steps per
   `train` call between log lines; None: up to the next pause), `refinement_occ`
@@ -184,7 +184,7 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
       seconds += time.perf_counter() - t0
       seen += chunk * learner.batch_size
       step += chunk
-      if not np.isfinite(metrics["loss"]):
+      if not np.isfinite(metrics.get("loss", 0.0)):
         raise FloatingPointError(
             f"the {learner.name} loss became {metrics['loss']} at step {step}; lower the learning rate "
             f"({learner.learning_rate_hint}) or check the inputs for huge values.")

@@ -34,7 +34,8 @@ def glossary(refined: bool) -> dict:
     out["refinement gamma"] = ("the fraction of rows each of the K one-class models of refinement "
                                "rejects: twice a given contamination, once an estimated one, unless set.")
     out["kept by refinement"] = ("the rows that all K models, each fitted on its own part of the data, "
-                                 "call normal; the final model is fitted on them.")
+                                 "call normal in the last round of refinement; the final model is fitted on "
+                                 "them.")
   return out
 
 

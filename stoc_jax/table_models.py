@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
 
 from stoc_jax.loop import FixedFeatures
+from stoc_jax.column_scaling import scaling_statistics
 
 NAMES = ("gde", "knn", "iforest", "ecod", "kde", "ocsvm", "ocsvm_linear")
 
@@ -275,17 +277,40 @@ class FinalModel:
 
 
 class HostModels(FixedFeatures):
-  """The fixed-features learner with host models: refinement's K models and the final model are
-  `make_model(spec)`s, so a new table shape compiles nothing."""
+  """The learner of tables with host models: refinement's K models and the final model are
+  `make_model(spec)`s, so a new table shape compiles nothing.
+
+  With `rounds` > 1 the column scaling is the representation that STOC re-learns on the refined
+  rows (Algorithm 1): after each round but the last, each column's centre and scale are refitted
+  on the rows refinement kept, so the anomalies it removed no longer stretch the columns they lie
+  far out on, and the next round and the final model see the rows in that scaling. One "step" is
+  one refit."""
 
   partition_on_host = True
   final_occs = ("model",)
 
-  def __init__(self, refinement_spec="gde", final_spec="gde", random_state: int = 0, n_neighbors: int = 5):
+  def __init__(self, refinement_spec="gde", final_spec="gde", random_state: int = 0, n_neighbors: int = 5,
+               rounds: int = 1, robust: bool = False):
     check_spec(refinement_spec)
     check_spec(final_spec)
     self.refinement_spec, self.final_spec, self.random_state = refinement_spec, final_spec, random_state
-    self.n_neighbors = n_neighbors
+    self.n_neighbors, self.rounds, self.robust = n_neighbors, rounds, robust
+
+  def steps(self, num_rows):
+    return self.rounds - 1, 1
+
+  def init(self, key, x_train):
+    width = np.shape(x_train)[1]
+    return {"centre": np.zeros(width, np.float32), "scale": np.ones(width, np.float32)}
+
+  def train(self, state, x_train, mask, *, key, num_steps, round_index):
+    with warnings.catch_warnings():  # robust scaling's warning on tiny IQRs came with the first scaling
+      warnings.simplefilter("ignore")
+      centre, scale = scaling_statistics(np.asarray(x_train)[mask], robust=self.robust)
+    return {"centre": centre.astype(np.float32), "scale": scale.astype(np.float32)}, {}
+
+  def features(self, state, x):
+    return ((np.asarray(x) - state["centre"]) / state["scale"]).astype(np.float32)
 
   @property
   def refinement_occ(self):  # built on use, so a fitted detector pickles without closures

@@ -325,6 +325,19 @@ def test_n_neighbors_on_the_command_line(table, tmp_path, capsys):
   assert "n_neighbors must be a positive integer" in capsys.readouterr().err
 
 
+def test_refine_rounds_on_the_command_line(table, tmp_path, capsys):
+  import pickle
+  for rounds in (1, 3):
+    model = tmp_path / f"r{rounds}.stoc"
+    assert cli.main(["detect", str(table), "--out", str(tmp_path / f"r{rounds}.csv"), "--refine-rounds", str(rounds),
+                     "--save-model", str(model)]) == 0
+    assert len(pickle.loads(model.read_bytes())["detector"].refinement_) == rounds
+  capsys.readouterr()
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "bad.csv"), "--representation", "goad",
+                   "--refine-rounds", "2"]) == 2
+  assert "refine_rounds applies to representation=None" in capsys.readouterr().err
+
+
 def test_ignored_columns_stay_out_of_the_fit_and_of_what_a_saved_model_scores(tmp_path, capsys):
   rng = np.random.default_rng(0)
   df = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])

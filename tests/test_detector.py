@@ -303,6 +303,8 @@ def test_a_second_contrastive_fit_compiles_nothing():
     ({"representation": "bert"}, "representation must be"),
     ({"scaling": "minmax"}, "scaling must be"),
     ({"n_neighbors": 0}, "n_neighbors must be a positive integer"),
+    ({"refine_rounds": 0}, "refine_rounds must be a positive integer or None"),
+    ({"representation": "goad", "refine_rounds": 2}, "refine_rounds applies to representation=None"),
 ])
 def test_bad_parameters(kwargs, match):
   x, _ = contaminated(n=100)
@@ -324,6 +326,46 @@ def test_n_neighbors_reaches_refinement_and_the_final_model():
   expected = NearestNeighbors(n_neighbors=7).fit(rows).kneighbors(new)[0][:, -1]
   np.testing.assert_allclose(plain.decision_function(x[200:]), expected, rtol=1e-6)
   assert table_models.make_model("knn").n_neighbors == 5  # the model's own default stays PyOD's
+
+
+def stretched_column(n, extreme, subtle, seed):
+  """Gaussian rows; in column 0, `extreme` anomalies 60 SDs out, which stretch its std tenfold, then
+  `subtle` ones 6 SDs out."""
+  rng = np.random.default_rng(seed)
+  x = rng.normal(size=(n, 6))
+  x[:extreme, 0] = rng.normal(60, 5, extreme)
+  x[extreme:extreme + subtle, 0] = rng.normal(6, 0.5, subtle)
+  return x
+
+
+def test_the_second_round_rescales_the_columns_on_the_kept_rows_and_finds_what_extreme_anomalies_hid():
+  x = stretched_column(1000, 30, 30, seed=0)
+  test, test_y = stretched_column(400, 0, 40, seed=1), np.r_[np.ones(40), np.zeros(360)]
+  one, two = (STOCDetector(refine_rounds=r).fit(x) for r in (1, 2))
+  assert [len(d.refinement_) for d in (one, two)] == [1, 2]
+  assert (~one.refined_mask_[:30]).all() and (~two.refined_mask_[:30]).all()  # the extreme rows, either way
+  # Scaled by all rows, the subtle anomalies are half an SD out and most are kept; rescaled on the
+  # rows the first round kept, they stand out, and the final model ranks them above the normal rows.
+  assert (~one.refined_mask_[30:60]).mean() < 0.3 and (~two.refined_mask_[30:60]).mean() > 0.7
+  auc = [metrics.auc(test_y, d.decision_function(test)) for d in (one, two)]
+  assert auc[0] < 90 and auc[1] > 98, auc
+  assert STOCDetector().fit(x)._model.learner.rounds == 2  # the default
+  assert STOCDetector(refine=False).fit(x)._model.learner.rounds == 1  # nothing to rescale on
+
+
+def test_a_refit_of_the_scaling_standardises_the_kept_rows():
+  from stoc_jax import table_models
+  x = stretched_column(300, 10, 0, seed=2).astype(np.float32)
+  learner = table_models.HostModels("knn", "knn", rounds=2)
+  assert learner.steps(len(x)) == (1, 1)
+  state = learner.init(None, x)
+  np.testing.assert_array_equal(learner.features(state, x), x)
+  kept = np.arange(len(x)) >= 10
+  state, _ = learner.train(state, x, kept, key=None, num_steps=1, round_index=1)
+  rescaled = learner.features(state, x)
+  np.testing.assert_allclose(rescaled[kept].mean(axis=0), 0, atol=1e-5)
+  np.testing.assert_allclose(rescaled[kept].std(axis=0), 1, rtol=1e-5)
+  assert rescaled[:10, 0].min() > 40  # the removed rows, in the kept rows' SDs
 
 
 def test_nan_input_is_rejected():

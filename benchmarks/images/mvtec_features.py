@@ -73,8 +73,8 @@ def anomaly_scores(method, ratio, seed, x_train, y_train, x_test):
       kwargs["representation"] = _identity
     elif method != "stoc_auto":  # the papers' Gaussians, whatever the detector's defaults
       kwargs.update(occ="gde", refine_occ="gde")
-    if method == "stoc":
-      kwargs["gamma"] = 2.0 * ratio if ratio > 0 else 0.005
+    if method == "stoc":  # the papers' one refinement on a fixed representation
+      kwargs.update(gamma=2.0 * ratio if ratio > 0 else 0.005, refine_rounds=1)
     det = STOCDetector(**kwargs).fit(x_train)
     return det.decision_function(x_test), det.refined_mask_
   scaler = StandardScaler().fit(x_train)
