@@ -288,6 +288,7 @@ class HostModels(FixedFeatures):
 
   partition_on_host = True
   final_occs = ("model",)
+  rounds, robust = 1, False  # what detectors pickled before `rounds` existed did
 
   def __init__(self, refinement_spec="gde", final_spec="gde", random_state: int = 0, n_neighbors: int = 5,
                rounds: int = 1, robust: bool = False):
@@ -300,8 +301,7 @@ class HostModels(FixedFeatures):
     return self.rounds - 1, 1
 
   def init(self, key, x_train):
-    width = np.shape(x_train)[1]
-    return {"centre": np.zeros(width, np.float32), "scale": np.ones(width, np.float32)}
+    return ()  # the columns as given, until the first refit
 
   def train(self, state, x_train, mask, *, key, num_steps, round_index):
     with warnings.catch_warnings():  # robust scaling's warning on tiny IQRs came with the first scaling
@@ -310,6 +310,8 @@ class HostModels(FixedFeatures):
     return {"centre": centre.astype(np.float32), "scale": scale.astype(np.float32)}, {}
 
   def features(self, state, x):
+    if not state:
+      return x
     return ((np.asarray(x) - state["centre"]) / state["scale"]).astype(np.float32)
 
   @property
