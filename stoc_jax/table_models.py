@@ -24,8 +24,8 @@ import warnings
 
 import numpy as np
 
-from stoc_jax.loop import FixedFeatures
 from stoc_jax.column_scaling import scaling_statistics
+from stoc_jax.loop import FixedFeatures
 
 NAMES = ("gde", "knn", "iforest", "ecod", "kde", "ocsvm", "ocsvm_linear")
 
