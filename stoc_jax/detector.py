@@ -447,11 +447,13 @@ def _learner_config(det) -> ml_collections.ConfigDict:
   c.refine.enabled = bool(det.refine)
   c.refine.num_models = det.num_models
   c.refine.if_nothing_kept = "keep_all"
-  c.refine.schedule_steps = tuple(s for s in (det.train_steps // 8, det.train_steps // 4, det.train_steps // 2)
-                                  if s > 0)
-  if det._on_host() and det._refine_rounds() > 1:
-    # One round on the scaling of all rows, one after each refit of it (HostModels' steps).
-    c.refine.before_training = True
-    c.refine.schedule_steps = tuple(range(1, det._refine_rounds() - 1))
+  if det._on_host():
+    # One round on the scaling of all rows, then one after each refit of it (HostModels' steps).
+    rounds = det._refine_rounds()
+    c.refine.before_training = rounds > 1
+    c.refine.schedule_steps = tuple(range(1, rounds - 1))
+  else:
+    c.refine.schedule_steps = tuple(s for s in (det.train_steps // 8, det.train_steps // 4, det.train_steps // 2)
+                                    if s > 0)
   c.checkpoint_every_steps = 0
   return c
