@@ -67,6 +67,22 @@ def test_tables_held_out_as_a_group_are_judged_by_a_choice_made_without_any_of_t
   assert [r for _, _, r in base_ranks["base"]] == [1.0] * 6
 
 
+def test_the_significance_of_a_comparison_follows_demsar():
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import math
+  import report
+  # Demsar (2006), Table 5(a): q_0.05 = 2.949 for 7 classifiers, so CD = 2.949 sqrt(7 8 / (6 15)).
+  assert math.isclose(report.critical_difference(7, 15), 2.949 * math.sqrt(56 / 90), rel_tol=1e-3)
+  assert report.critical_difference(7, 34) < report.critical_difference(7, 15)  # more tables, finer
+  # Wins, ties (to 1e-6) and losses table by table; Wilcoxon on the nonzero differences only.
+  w, t, l, p = report.head_to_head([90.0, 80.0, 70.0 + 1e-9, 60.0], [85.0, 81.0, 70.0, 50.0])
+  assert (w, t, l) == (2, 1, 1)
+  assert 0.0 < p <= 1.0
+  always = report.head_to_head([float(v) + 1 for v in range(12)], list(range(12)))
+  assert always[:3] == (12, 0, 0) and always[3] < 0.001  # twelve wins of twelve are not chance
+  assert math.isnan(report.head_to_head([1.0, 2.0], [1.0, 2.0])[3])
+
+
 def test_kdd_http_keeps_logged_in_http_rows_with_log_columns_and_the_asked_attack_fraction(tmp_path):
   import gzip
   import numpy as np

@@ -5,6 +5,12 @@ each detector's contamination estimate came to the training split's true anomaly
 
 A detector's rank on a table is by its mean AUC over the seeds (1 = best; AUCs equal to 1e-6 tie
 and share the mean rank), among the detectors listed; the average rank is over the tables every listed detector ran on.
+
+How far apart is apart (Demsar, "Statistical comparisons of classifiers over multiple data sets",
+JMLR 2006): under the table, Nemenyi's critical difference, the gap two average ranks need before
+the test tells them apart at alpha = 0.05; with --versus=D, D's wins and losses on each other
+detector, table by table, and the two-sided p-value of Wilcoxon's signed-rank test on the per-table
+mean AUCs. The same follow the held-out choice of --select.
 """
 
 import argparse
@@ -12,7 +18,7 @@ import json
 from collections import defaultdict
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import rankdata, studentized_range, wilcoxon
 
 
 def load(paths):
@@ -40,6 +46,31 @@ def summary(rows, detectors):
               "seconds": float(np.median(secs[i])), "auc_by_table": dict(zip(tables, auc[i])),
               "ap_by_table": dict(zip(tables, ap[i]))}
   return tables, out
+
+
+def critical_difference(num_detectors: int, num_tables: int, alpha: float = 0.05) -> float:
+  """Nemenyi's critical difference of average ranks (Demsar 2006, Sec. 3.2.2): q_alpha *
+  sqrt(k (k + 1) / (6 N)), q_alpha the studentized range's quantile over sqrt(2)."""
+  k = num_detectors
+  q = studentized_range.ppf(1.0 - alpha, k, np.inf) / np.sqrt(2.0)
+  return float(q * np.sqrt(k * (k + 1) / (6.0 * num_tables)))
+
+
+def head_to_head(auc_a, auc_b):
+  """(wins, ties, losses) of a against b over paired per-table AUCs (ties: equal to 1e-6), and
+  the two-sided p-value of Wilcoxon's signed-rank test on them (nan when every table ties)."""
+  diff = np.round(np.asarray(auc_a, float) - np.asarray(auc_b, float), 6)
+  wins, losses = int((diff > 0).sum()), int((diff < 0).sum())
+  p = float(wilcoxon(diff[diff != 0]).pvalue) if wins + losses else float("nan")
+  return wins, len(diff) - wins - losses, losses, p
+
+
+def print_head_to_head(name, auc_of, others):
+  """`name`'s wins / ties / losses and Wilcoxon's p against each of `others`: {detector: [AUC a table]}."""
+  print(f"\n| {name} against | wins / ties / losses (AUC a table) | Wilcoxon signed-rank p |\n|---|---|---|")
+  for other, aucs in others.items():
+    w, t, l, p = head_to_head(auc_of, aucs)
+    print(f"| {other} | {w} / {t} / {l} | {p:.3f} |")
 
 
 def table_group(table, group_prefixes=()):
@@ -98,6 +129,10 @@ def print_selection(rows, candidates, baselines, group_prefixes=()):
   for h in held:
     counts[h[1]] += 1
   print("\nchosen: " + ", ".join(f"{c} on {n} table{'s' * (n > 1)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1])))
+  print(f"\nNemenyi's critical difference (alpha = 0.05, {1 + len(base)} detectors, {len(held)} tables): "
+        f"{critical_difference(1 + len(base), len(held)):.2f}")
+  print_head_to_head("chosen on the other tables", [h[2] for h in held],
+                     {b: [v[0] for v in vals] for b, vals in base.items()})
 
 
 def main():
@@ -109,9 +144,13 @@ def main():
                   "them against --detectors (the baselines)")
   ap.add_argument("--group", action="append", default=[], help="with --select: a table-name prefix "
                   "whose tables are held out together (repeatable), e.g. --group=mvtec_")
+  ap.add_argument("--versus", default="", help="a detector of --detectors: its wins, losses and Wilcoxon's "
+                  "p against each of the others")
   args = ap.parse_args()
   rows = load(args.paths)
   detectors = [d for d in args.detectors.split(",") if d] or sorted({r["detector"] for r in rows})
+  if args.versus and args.versus not in detectors:
+    raise SystemExit(f"--versus={args.versus} is not among the detectors compared: {', '.join(detectors)}.")
   if args.select:
     print_selection(rows, [c for c in args.select.split(",") if c], detectors, tuple(args.group))
     return
@@ -123,6 +162,12 @@ def main():
   for d in sorted(detectors, key=lambda d: out[d]["rank"]):
     o = out[d]
     print(f"| {d} | {o['auc']:.1f} | {o['ap']:.1f} | {o['rank']:.2f} | {o['seconds']:.3f} |")
+  if len(detectors) > 1 and tables:
+    print(f"\nNemenyi's critical difference (alpha = 0.05, {len(detectors)} detectors, {len(tables)} tables): "
+          f"{critical_difference(len(detectors), len(tables)):.2f}")
+  if args.versus:
+    print_head_to_head(args.versus, [out[args.versus]["auc_by_table"][t] for t in tables],
+                       {d: [out[d]["auc_by_table"][t] for t in tables] for d in detectors if d != args.versus})
   if args.per_table:
     print("\nAUC per table (mean over seeds):\n")
     print("| table | " + " | ".join(detectors) + " |")
