@@ -163,7 +163,9 @@ class STOCDetector(OutlierMixin, BaseEstimator):
   refine_occ : the K one-class models of refinement, in the same forms. None: "knn" (each part's
       kNN distance) on tables and callable features; learned representations take "gde" only
   n_neighbors : the k of "knn", in refinement and the final model: 10, chosen on benchmarks/tables/
-      with each table held out in turn (PyOD's KNN uses 5)
+      with each table held out in turn (PyOD's KNN uses 5). A "knn" measures to at most 4,000 rows in
+      refinement and 20,000 in the final model, a random subset beyond, so a fit grows linearly past
+      20,000 rows (table_models.REFINEMENT_KNN_ROWS, FINAL_KNN_ROWS)
   num_models : K, the size of the refinement ensemble (each fitted on a disjoint 1/K of the rows)
   gamma : fraction each ensemble member rejects, "otsu" to estimate it, or None for
       gamma_factor x contamination (x the estimate when contamination="auto"; 0.005 when that is 0)

@@ -328,6 +328,24 @@ def test_n_neighbors_reaches_refinement_and_the_final_model():
   assert table_models.make_model("knn").n_neighbors == 5  # the model's own default stays PyOD's
 
 
+def test_on_a_large_table_the_knn_distances_measure_to_a_subset_of_the_rows(monkeypatch):
+  """Past the caps (table_models.REFINEMENT_KNN_ROWS and FINAL_KNN_ROWS, here shrunk) each kNN
+  distance is to a random subset of its rows, so a fit grows with N x cap, not N^2; the planted
+  anomalies are still found."""
+  from sklearn.metrics import roc_auc_score
+  from stoc_jax import table_models
+  monkeypatch.setattr(table_models, "REFINEMENT_KNN_ROWS", 60)
+  monkeypatch.setattr(table_models, "FINAL_KNN_ROWS", 250)
+  x, y = contaminated(n=1500, ratio=0.05)
+  det = STOCDetector(contamination=0.05).fit(x[:1000])
+  fit, _ = det._model.learner.refinement_occ
+  assert fit(x[:200]).nn_.n_samples_fit_ == 60
+  knn = [m for m in det._model.scorer.model.fitted_ if isinstance(m, table_models.KNNDistance)]
+  assert [m.nn_.n_samples_fit_ for m in knn] == [250]
+  assert len(det.decision_scores_) == 1000 and np.isfinite(det.decision_scores_).all()
+  assert roc_auc_score(y[1000:], det.decision_function(x[1000:])) > 0.95
+
+
 def stretched_column(n, extreme, subtle, seed):
   """Gaussian rows; in column 0, `extreme` anomalies 60 SDs out, which stretch its std tenfold, then
   `subtle` ones 6 SDs out."""

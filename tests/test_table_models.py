@@ -79,6 +79,32 @@ def test_knn_scores_its_own_rows_without_themselves():
   assert (model.score(x) < model.fit_scores_).all()  # scored as new rows, each would find itself
 
 
+def test_a_knn_distance_past_max_rows_measures_to_a_random_subset_of_that_many():
+  x = table(n=500)
+  model = table_models.KNNDistance(5, max_rows=120, random_state=3).fit(x)
+  reference = model.nn_._fit_X
+  assert len(reference) == 120 and len(np.unique(reference, axis=0)) == 120
+  in_reference = (x[:, None, :] == reference[None]).all(-1).any(1)
+  assert in_reference.sum() == 120  # the subset is of the fitted rows
+  # Every fitted row's distance to the subset, a row of it without itself; new rows likewise.
+  d = np.linalg.norm(x[:, None, :] - reference[None], axis=-1)
+  d[d == 0.0] = np.inf
+  np.testing.assert_allclose(model.fit_scores_, np.sort(d, axis=1)[:, 4], rtol=1e-10)
+  np.testing.assert_allclose(model.score(x[:50] + 0.01), knn_distance(reference, x[:50] + 0.01), rtol=1e-10)
+  other = table_models.KNNDistance(5, max_rows=120, random_state=4).fit(x)
+  assert not np.array_equal(other.nn_._fit_X, reference)  # the subset follows the seed
+
+
+def test_a_knn_distance_within_max_rows_is_the_exact_one():
+  x = table()
+  exact = table_models.KNNDistance(5).fit(x)
+  capped = table_models.KNNDistance(5, max_rows=len(x)).fit(x)
+  np.testing.assert_array_equal(capped.fit_scores_, exact.fit_scores_)
+  np.testing.assert_array_equal(capped.score(x[:20] + 0.5), exact.score(x[:20] + 0.5))
+  with pytest.raises(ValueError, match="max_rows must be at least 2"):
+    table_models.KNNDistance(5, max_rows=1)
+
+
 @pytest.mark.parametrize("name", table_models.NAMES)
 def test_each_model_inside_refinement_matches_a_refinement_by_hand(name):
   """Eq. 1-2 with the counterpart: model k fitted on subset k scores every row (its own rows out
