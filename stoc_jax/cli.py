@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 MODEL_FORMAT = "stoc-jax detector, version 1"
+# Past this many rows a fit takes from seconds to minutes (benchmarks/detector_fit_time/), so
+# `detect` says that it has started.
+ANNOUNCE_ROWS = 20_000
 
 
 def _load_images(folder):
@@ -152,6 +155,8 @@ def detect(args) -> dict:
                      num_models=args.num_models, contamination=args.contamination,
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
                      random_state=args.seed, **params)
+  if len(x) > ANNOUNCE_ROWS:
+    print(f"stoc-jax: fitting on {len(x):,} rows ...", file=sys.stderr, flush=True)
   det.fit(x)
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
   refined = not args.no_refine

@@ -338,6 +338,14 @@ def test_refine_rounds_on_the_command_line(table, tmp_path, capsys):
   assert "refine_rounds applies to representation=None" in capsys.readouterr().err
 
 
+def test_a_large_table_is_announced_before_its_fit(table, tmp_path, capsys, monkeypatch):
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "a.csv")]) == 0
+  assert "fitting on" not in capsys.readouterr().err  # a small table: no line before the summary
+  monkeypatch.setattr(cli, "ANNOUNCE_ROWS", 10)
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "b.csv")]) == 0
+  assert re.search(r"stoc-jax: fitting on [\d,]+ rows \.\.\.", capsys.readouterr().err)
+
+
 def test_ignored_columns_stay_out_of_the_fit_and_of_what_a_saved_model_scores(tmp_path, capsys):
   rng = np.random.default_rng(0)
   df = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
