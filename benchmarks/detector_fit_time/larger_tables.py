@@ -28,33 +28,33 @@ from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 from stoc_jax import STOCDetector, table_models  # noqa: E402
 
 
-def exact_detector():
-  """STOCDetector() with every kNN distance to all of its rows (the caps off until the fit ends)."""
-  class Exact(STOCDetector):
-    def fit(self, X, y=None):
-      saved = table_models.REFINEMENT_KNN_ROWS, table_models.FINAL_KNN_ROWS
-      table_models.REFINEMENT_KNN_ROWS = table_models.FINAL_KNN_ROWS = None
-      try:
-        return super().fit(X, y)
-      finally:
-        table_models.REFINEMENT_KNN_ROWS, table_models.FINAL_KNN_ROWS = saved
-  return Exact()
+def stoc_scores(**params):
+  return lambda x_train, x_test: STOCDetector(**params).fit(x_train).anomaly_score(x_test)
 
 
+def exact_stoc_scores(x_train, x_test):
+  """STOCDetector() with every kNN distance to all of its rows (the caps off until it has scored)."""
+  saved = table_models.REFINEMENT_KNN_ROWS, table_models.FINAL_KNN_ROWS
+  table_models.REFINEMENT_KNN_ROWS = table_models.FINAL_KNN_ROWS = None
+  try:
+    return stoc_scores()(x_train, x_test)
+  finally:
+    table_models.REFINEMENT_KNN_ROWS, table_models.FINAL_KNN_ROWS = saved
+
+
+# Each fits on x_train and returns x_test's anomaly scores, higher = more anomalous.
 DETECTORS = {
-    "stoc": STOCDetector,
-    "stoc_exact": exact_detector,
-    "stoc_gde_iforest": lambda: STOCDetector(refine_occ="gde", occ="iforest"),
+    "stoc": stoc_scores(),
+    "stoc_exact": exact_stoc_scores,
+    "stoc_gde_iforest": stoc_scores(refine_occ="gde", occ="iforest"),
+    "iforest": lambda x_train, x_test: -IsolationForest(random_state=0).fit(x_train).score_samples(x_test),
 }
 
 
-def timed(make, x_train, x_test):
-  """(seconds for fit + scoring x_test, the scores), the anomaly score higher = more anomalous."""
+def timed(name, x_train, x_test):
+  """(seconds for fit + scoring x_test, the scores) of DETECTORS[name]."""
   t0 = time.perf_counter()
-  if make == "iforest":
-    scores = -IsolationForest(random_state=0).fit(x_train).score_samples(x_test)
-  else:
-    scores = make().fit(x_train).anomaly_score(x_test)
+  scores = DETECTORS[name](x_train, x_test)
   return time.perf_counter() - t0, scores
 
 
@@ -71,10 +71,10 @@ def main():
   results = []
   for n in (int(v) for v in a.rows.split(",")):
     x = np.random.default_rng(0).normal(size=(n, a.dim))
-    for name, make in (*DETECTORS.items(), ("iforest", "iforest")):
+    for name in DETECTORS:
       if name == "stoc_exact" and n > a.exact_up_to:
         continue
-      seconds, _ = timed(make, x, x)
+      seconds, _ = timed(name, x, x)
       results.append({"table": f"gaussian_{n}x{a.dim}", "rows": n, "detector": name, "seconds": seconds})
       print(results[-1], flush=True)
   if a.kdd_dir:
@@ -89,7 +89,7 @@ def main():
                                ("kdd_10_percent", np.arange(len(y)), ("stoc", "iforest"))):
       x_train, x_test, _, y_test = run_tables.split(x[rows].astype(np.float64), y[rows], 0)
       for name in names:
-        seconds, scores = timed(DETECTORS.get(name, name), x_train, x_test)
+        seconds, scores = timed(name, x_train, x_test)
         results.append({"table": table, "rows": len(x_train), "detector": name, "seconds": seconds,
                         "auc": 100 * roc_auc_score(y_test, scores),
                         "ap": 100 * average_precision_score(y_test, scores)})
