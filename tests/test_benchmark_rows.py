@@ -107,6 +107,31 @@ def test_kdd_http_keeps_logged_in_http_rows_with_log_columns_and_the_asked_attac
   np.testing.assert_allclose(x[y == 1], np.log([[9.1, 100.1, 2000.1]] * 10))
 
 
+def test_mass_tables_take_their_anomaly_class_drop_ids_and_incomplete_rows():
+  import numpy as np
+  import pandas as pd
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+
+  frames = {
+      "fgl": pd.DataFrame({"RI": [1.0, 2.0, 3.0], "Na": [4.0, 5.0, 6.0], "type": ["WinF", "Tabl", "Head"]}),
+      "biopsy": pd.DataFrame({"ID": ["a", "b", "c"], "V1": [1, 2, 3], "V6": [1.0, np.nan, 3.0],
+                              "class": ["benign", "malignant", "malignant"]}),
+      "Pima.tr": pd.DataFrame({"glu": [90, 190], "type": ["No", "Yes"]}),
+      "Pima.te": pd.DataFrame({"glu": [100], "type": ["No"]}),
+  }
+  tables = run_tables.mass_tables(frames.__getitem__)
+  x, y = tables["glass"]
+  np.testing.assert_array_equal(x, [[1, 4], [2, 5], [3, 6]])
+  np.testing.assert_array_equal(y, [0, 1, 0])
+  x, y = tables["breastw"]  # the row with a missing value is gone, and the ID column with it
+  np.testing.assert_array_equal(x, [[1, 1], [3, 3]])
+  np.testing.assert_array_equal(y, [0, 1])
+  x, y = tables["pima"]  # training and test frames together
+  np.testing.assert_array_equal(x, [[90], [190], [100]])
+  np.testing.assert_array_equal(y, [0, 1, 0])
+
+
 def test_ceilings_fit_the_oracles_on_the_normal_rows_and_at_the_true_fraction_and_score_refinement():
   import types
   import numpy as np

@@ -12,6 +12,8 @@
 #       rk_knn_f05_k10_r2
 # Arguments go to every run_tables.py call, e.g. the 19 unseen tables (about 7 min):
 #   bash benchmarks/tables/candidates.sh --suite=unseen --out=benchmarks/tables/candidates_unseen.jsonl
+# or the three MASS tables, run after every candidate below was in (about 2 min):
+#   bash benchmarks/tables/candidates.sh --suite=mass --out=benchmarks/tables/candidates_mass.jsonl
 set -euo pipefail
 EXTRA=("$@")
 cd "$(dirname "$0")/../.."

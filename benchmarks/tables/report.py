@@ -144,10 +144,12 @@ def main():
                   "them against --detectors (the baselines)")
   ap.add_argument("--group", action="append", default=[], help="with --select: a table-name prefix "
                   "whose tables are held out together (repeatable), e.g. --group=mvtec_")
+  ap.add_argument("--without", action="append", default=[], help="a table-name prefix whose tables are "
+                  "left out (repeatable), e.g. --without=mvtec_ for the classical tables alone")
   ap.add_argument("--versus", default="", help="a detector of --detectors: its wins, losses and Wilcoxon's "
                   "p against each of the others")
   args = ap.parse_args()
-  rows = load(args.paths)
+  rows = [r for r in load(args.paths) if not r["table"].startswith(tuple(args.without))]
   detectors = [d for d in args.detectors.split(",") if d] or sorted({r["detector"] for r in rows})
   if args.versus and args.versus not in detectors:
     raise SystemExit(f"--versus={args.versus} is not among the detectors compared: {', '.join(detectors)}.")

