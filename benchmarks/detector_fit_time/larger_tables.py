@@ -4,11 +4,14 @@ distances), against IsolationForest in the same run.
 
   python benchmarks/detector_fit_time/larger_tables.py --kdd_dir=../shared/data/tabular \
       --out=benchmarks/detector_fit_time/larger_tables.json
+  python benchmarks/detector_fit_time/larger_tables.py --rows=2000,20000 --dims=100,500,1500 \
+      --detectors=stoc,stoc_gde_iforest,iforest,pyod_knn --out=benchmarks/detector_fit_time/wide_tables.json
 
 Detectors: `STOCDetector()` at its defaults, whose kNN distances measure to at most
 `table_models.REFINEMENT_KNN_ROWS` rows in refinement and `FINAL_KNN_ROWS` in the final model (a
 random subset beyond); the same with exact distances (both caps off, --exact_up_to rows at most:
-they grow with the square of the rows); `refine_occ="gde", occ="iforest"`; IsolationForest.
+they grow with the square of the rows); `refine_occ="gde", occ="iforest"`; IsolationForest; and on
+request PyOD's KNN (`pyod_knn`, its defaults: the 5-NN distance, exact).
 One fit each, 2 CPU cores shared with nothing else.
 """
 
@@ -48,7 +51,13 @@ DETECTORS = {
     "stoc_exact": exact_stoc_scores,
     "stoc_gde_iforest": stoc_scores(refine_occ="gde", occ="iforest"),
     "iforest": lambda x_train, x_test: -IsolationForest(random_state=0).fit(x_train).score_samples(x_test),
+    "pyod_knn": lambda x_train, x_test: pyod_knn().fit(x_train).decision_function(x_test),
 }
+
+
+def pyod_knn():
+  from pyod.models.knn import KNN  # the bench extra
+  return KNN()
 
 
 def timed(name, x_train, x_test):
@@ -61,22 +70,32 @@ def timed(name, x_train, x_test):
 def main():
   p = argparse.ArgumentParser()
   p.add_argument("--rows", default="20000,50000,100000,200000", help="Gaussian tables' rows, comma-separated")
-  p.add_argument("--dim", type=int, default=20)
+  p.add_argument("--dims", default="20", help="Gaussian tables' columns, comma-separated")
+  p.add_argument("--detectors", default="stoc,stoc_exact,stoc_gde_iforest,iforest",
+                  help=f"the Gaussian tables' detectors, comma-separated, of {', '.join(DETECTORS)}")
   p.add_argument("--exact_up_to", type=int, default=100_000, help="stoc_exact on tables up to this many rows")
   p.add_argument("--kdd_dir", default="", help="the folder of kddcup.data_10_percent.gz; empty: no KDD run")
   p.add_argument("--out", default="")
   a = p.parse_args()
+  unknown = sorted(set(a.detectors.split(",")) - set(DETECTORS))
+  if unknown:
+    p.error(f"unknown --detectors {', '.join(unknown)}; choose from {', '.join(DETECTORS)}.")
   warnings.simplefilter("ignore")  # convergence and scaling notes, not what is measured
-  STOCDetector().fit(np.random.default_rng(0).normal(size=(200, 4)))  # JAX's start, outside the timings
+  # JAX's start, and PyOD's import, outside the timings.
+  STOCDetector().fit(np.random.default_rng(0).normal(size=(200, 4)))
+  if "pyod_knn" in a.detectors.split(","):
+    pyod_knn().fit(np.random.default_rng(0).normal(size=(200, 4)))
   results = []
-  for n in (int(v) for v in a.rows.split(",")):
-    x = np.random.default_rng(0).normal(size=(n, a.dim))
-    for name in DETECTORS:
-      if name == "stoc_exact" and n > a.exact_up_to:
-        continue
-      seconds, _ = timed(name, x, x)
-      results.append({"table": f"gaussian_{n}x{a.dim}", "rows": n, "detector": name, "seconds": seconds})
-      print(results[-1], flush=True)
+  for n in (int(v) for v in a.rows.split(",") if v):
+    for dim in (int(v) for v in a.dims.split(",")):
+      x = np.random.default_rng(0).normal(size=(n, dim))
+      for name in a.detectors.split(","):
+        if name == "stoc_exact" and n > a.exact_up_to:
+          continue
+        seconds, _ = timed(name, x, x)
+        results.append({"table": f"gaussian_{n}x{dim}", "rows": n, "columns": dim, "detector": name,
+                        "seconds": seconds})
+        print(results[-1], flush=True)
   if a.kdd_dir:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tables"))
     import run_tables
