@@ -2,8 +2,8 @@
 
 `refine_data` splits the N training samples into K disjoint random subsets, fits
 one OCC per subset, scores all N samples with every OCC, thresholds OCC k at
-eta_k = the largest eta with (1/N) #{i : f_k(x_i) >= eta} >= gamma (Eq. 2), and
-keeps a sample only if every OCC scores it below its threshold (Eq. 1).
+eta_k = the largest eta with (1/N) #{i : f_k(x_i) >= eta} >= gamma (Eq. 2; for tied scores see
+`_decide_xp`), and keeps a sample only if every OCC scores it below its threshold (Eq. 1).
 """
 
 from __future__ import annotations
@@ -93,10 +93,22 @@ def thresholds_at_gamma(scores, gamma: float) -> np.ndarray:
 
 
 def _decide_xp(scores, num_reject, xp):
-  """Eq. 2 and Eq. 1 on (K, N) scores: thresholds (K,), rejecting counts (N,), all finite."""
+  """Eq. 2 and Eq. 1 on (K, N) scores: thresholds (K,), rejecting counts (N,), all finite.
+
+  Rows with equal scores (identical rows) are rejected together or kept together. Eq. 2's eta
+  rejects every row tied with the num_reject-th largest score, which is right for a block of
+  identical anomalies at the top, but where the tie is the lowest score (most rows identical, the
+  anomalies few) it rejects every row. So the tied rows are rejected only when that brings the
+  count nearer num_reject than keeping them does; otherwise the threshold moves up to the next
+  larger score (infinity when there is none: nothing is rejected)."""
   n = scores.shape[1]
   ordered = xp.sort(scores, axis=1)
-  thresholds = xp.where(num_reject > 0, ordered[:, xp.clip(n - num_reject, 0, n - 1)], xp.inf)
+  eta = ordered[:, xp.clip(n - num_reject, 0, n - 1)]
+  at_or_above = xp.sum(scores >= eta[:, None], axis=1)
+  above = xp.sum(scores > eta[:, None], axis=1)
+  next_up = xp.min(xp.where(scores > eta[:, None], scores, xp.inf), axis=1)
+  with_ties = xp.abs(at_or_above - num_reject) <= xp.abs(above - num_reject)
+  thresholds = xp.where(num_reject > 0, xp.where(with_ties, eta, next_up), xp.inf)
   rejected_by = xp.sum(scores >= thresholds[:, None], axis=0)
   return thresholds, rejected_by, xp.all(xp.isfinite(scores))
 

@@ -424,12 +424,25 @@ def test_refinement_that_keeps_no_row_warns_and_fits_on_all_rows():
 
 
 def test_goad_refinement_that_keeps_no_row_warns_and_trains_on_all_rows():
-  # Three groups of identical rows: identical rows share a score, so a model rejects a whole group.
+  # Three groups of identical rows: identical rows share a score, so a model rejects a whole group
+  # or none of it, and at gamma = 0.5 the K models together reject every group.
   x = np.repeat(np.random.default_rng(0).normal(size=(3, 4)), 14, axis=0)[:40]
   x[-1] += 5.0
   with pytest.warns(UserWarning, match=r"refinement kept [01] of 40 rows.*Keeping all 40 rows instead"):
-    det = STOCDetector(representation="goad", gamma=0.4, train_steps=16).fit(x)
+    det = STOCDetector(representation="goad", gamma=0.5, train_steps=16).fit(x)
   assert det.refined_mask_.all() and np.isfinite(det.decision_function(x)).all()
+
+
+def test_rows_mostly_identical_refine_away_the_few_others_not_every_row():
+  # 190 copies of one row and 10 others, estimated at 5 %: each model was asked to reject 11 rows
+  # and Eq. 2's threshold, the 11th largest score, was the copies' 0, so every row was rejected.
+  x = np.r_[np.zeros((190, 3)), np.random.default_rng(0).normal(size=(10, 3))]
+  with warnings.catch_warnings():
+    warnings.simplefilter("error", UserWarning)  # no "refinement kept 0 of 200 rows"
+    warnings.filterwarnings("ignore", message="190 rows are exact copies")
+    det = STOCDetector().fit(x)
+  assert det.refined_mask_[:190].all() and not det.refined_mask_[190:].any()
+  assert det.labels_[190:].all() and not det.labels_[:190].any()
 
 
 def test_goad_trains_on_heavy_tailed_columns():

@@ -188,6 +188,31 @@ def test_sharded_fit_on_as_many_devices_as_cores_finishes():
   run_on_cpu_devices(code, "FIT_OK", timeout=60, devices=2)
 
 
+@pytest.mark.parametrize("on_device", [False, True])
+def test_tied_rows_at_the_threshold_go_to_the_side_nearer_the_asked_count(on_device):
+  decide = (lambda s, r: refine._decide(jax.numpy.asarray(s), r)) if on_device else refine._decide_host
+
+  def rejected(scores, num_reject):
+    thresholds, rejected_by, _ = decide(np.asarray(scores, np.float32)[None], num_reject)
+    return np.asarray(rejected_by).astype(bool), float(np.asarray(thresholds)[0])
+
+  # 190 identical rows scored 0 and 10 others: asked for 11, Eq. 2's eta is 0, which would reject
+  # all 200 rows; the 10 above it are rejected instead.
+  low_tie = np.r_[np.zeros(190), np.arange(1.0, 11.0)]
+  out, threshold = rejected(low_tie, 11)
+  assert out.sum() == 10 and not out[:190].any() and threshold == 1.0
+  # A block of 60 identical rows on top, asked for 50: the block goes together (60 is nearer 50 than 0).
+  high_tie = np.r_[np.arange(140.0), np.full(60, 999.0)]
+  out, threshold = rejected(high_tie, 50)
+  assert out.sum() == 60 and out[140:].all() and threshold == 999.0
+  # All rows identical: none rejected (the threshold is infinite), not all.
+  out, threshold = rejected(np.ones(50), 5)
+  assert not out.any() and threshold == np.inf
+  # Without ties Eq. 2 is unchanged: the num_reject largest.
+  out, threshold = rejected(np.arange(100.0), 7)
+  assert out.sum() == 7 and out[93:].all() and threshold == 93.0
+
+
 def test_refinement_that_keeps_nothing_is_a_clear_error():
   # Every row rejected by some model: nothing left to fit the final OCC on (it would give NaN scores).
   x = np.random.default_rng(0).normal(size=(36, 300)).astype(np.float32)
