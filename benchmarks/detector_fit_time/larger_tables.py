@@ -77,19 +77,20 @@ def main():
   p.add_argument("--kdd_dir", default="", help="the folder of kddcup.data_10_percent.gz; empty: no KDD run")
   p.add_argument("--out", default="")
   a = p.parse_args()
-  unknown = sorted(set(a.detectors.split(",")) - set(DETECTORS))
+  detectors = a.detectors.split(",")
+  unknown = sorted(set(detectors) - set(DETECTORS))
   if unknown:
     p.error(f"unknown --detectors {', '.join(unknown)}; choose from {', '.join(DETECTORS)}.")
   warnings.simplefilter("ignore")  # convergence and scaling notes, not what is measured
   # JAX's start, and PyOD's import, outside the timings.
   STOCDetector().fit(np.random.default_rng(0).normal(size=(200, 4)))
-  if "pyod_knn" in a.detectors.split(","):
+  if "pyod_knn" in detectors:
     pyod_knn().fit(np.random.default_rng(0).normal(size=(200, 4)))
   results = []
   for n in (int(v) for v in a.rows.split(",") if v):
     for dim in (int(v) for v in a.dims.split(",")):
       x = np.random.default_rng(0).normal(size=(n, dim))
-      for name in a.detectors.split(","):
+      for name in detectors:
         if name == "stoc_exact" and n > a.exact_up_to:
           continue
         seconds, _ = timed(name, x, x)

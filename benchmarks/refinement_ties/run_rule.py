@@ -9,6 +9,7 @@ only where that brings the count nearer ceil(gamma N)). Every other argument goe
   python benchmarks/refinement_ties/compare.py benchmarks/refinement_ties/eq2.jsonl benchmarks/refinement_ties/library.jsonl
 """
 
+import argparse
 import functools
 import os
 import sys
@@ -30,13 +31,14 @@ def eq2_as_written(scores, num_reject, xp):
 
 
 def main():
-  rule = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--rule=")), None)
-  if rule not in ("eq2", "library"):
-    raise SystemExit("give --rule=eq2 (Eq. 2 as written) or --rule=library.")
-  if rule == "eq2":
+  ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  ap.add_argument("--rule", required=True, choices=("eq2", "library"),
+                  help="eq2: Eq. 2 as written; library: stoc_jax.refine's rule for tied scores")
+  args, rest = ap.parse_known_args()  # the rest is run_f1.py's
+  if args.rule == "eq2":
     refine._decide = jax.jit(functools.partial(eq2_as_written, xp=jnp))
     refine._decide_host = functools.partial(eq2_as_written, xp=np)
-  sys.argv = [sys.argv[0]] + [a for a in sys.argv[1:] if not a.startswith("--rule=")]
+  sys.argv = [sys.argv[0]] + rest
   from benchmarks.tabular import run_f1
   run_f1.main()
 
