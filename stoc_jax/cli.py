@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument("--version", action="version", version=f"stoc-jax {__version__}")
   sub = p.add_subparsers(dest="command", required=True)
   d = sub.add_parser("detect", help="score a table (CSV, .npy, .npz) or a folder of images")
-  d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |), or .npy / .npz")
+  d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
+                 "in files not delimited by commas), or .npy / .npz")
   d.add_argument("--images", help="a folder of images (searched recursively); sub-folders named "
                  "'normal' and 'anomaly' are read as labels")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
@@ -126,7 +127,7 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 
 
 def detect(args) -> dict:
-  from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.data.tabular import DataError, load_table, read_csv
   from stoc_jax.detector import STOCDetector
   from stoc_jax.report import glossary, most_anomalous, refinement_quality, write_report
 
@@ -192,8 +193,8 @@ def detect(args) -> dict:
     if refined:
       if args.images:
         refined_rows = pd.DataFrame({"file": [n for n, k in zip(names, keep) if k]})
-      elif str(args.table).endswith(".csv"):
-        refined_rows = pd.read_csv(args.table)[keep]
+      elif Path(args.table).suffix not in (".npy", ".npz"):  # as load_table read it: any delimiter
+        refined_rows = read_csv(Path(args.table).expanduser())[keep]
       else:
         refined_rows = pd.DataFrame(x[keep])
       refined_rows.to_csv(tmp / "refined.csv", index=False)

@@ -246,6 +246,65 @@ def test_semicolon_and_tab_tables_are_read_as_such(table, tmp_path):
     assert schema2.columns == schema.columns
 
 
+def test_decimal_commas_thousands_commas_and_a_trailing_delimiter_are_read_as_numbers(table, tmp_path):
+  """As spreadsheets in other locales save tables: the same matrix as the plain file."""
+  from stoc_jax.data.tabular import load_table
+  x, y, schema = load_table(table, "is_fraud")
+  frame = pd.read_csv(table)
+  frame.to_csv(tmp_path / "decimal.csv", sep=";", decimal=",", index=False)
+  big = frame.copy()
+  big["a"] = big["a"] * 1e4  # thousands separators in one column: "12,345.6"
+  with open(tmp_path / "thousands.csv", "w") as f:
+    f.write(",".join(big.columns) + ",\n")  # and a delimiter closing every line
+    for row in big.itertuples(index=False):
+      f.write(f'"{row.a:,.17g}",' if abs(row.a) < 1e3 else f'"{row.a:,}",')
+      f.write(",".join(map(str, row[1:])) + ",\n")
+  x2, y2, schema2 = load_table(tmp_path / "decimal.csv", "is_fraud")
+  np.testing.assert_array_equal(x2, x)
+  np.testing.assert_array_equal(y2, y)
+  assert schema2 == schema
+  x3, y3, schema3 = load_table(tmp_path / "thousands.csv", "is_fraud")
+  np.testing.assert_allclose(x3[:, 0], (frame["a"] * 1e4).to_numpy(np.float32), rtol=1e-6)
+  np.testing.assert_array_equal(x3[:, 1:], x[:, 1:])
+  assert schema3.columns == schema.columns
+
+
+def test_a_windows_1252_table_is_read_and_other_bytes_name_the_encoding(tmp_path, capsys):
+  """Excel's plain "CSV" on a Western European system: cp1252, semicolons, decimal commas."""
+  from stoc_jax.data.tabular import load_table
+  rng = np.random.default_rng(0)
+  values = rng.normal(size=(30, 2)).round(3)
+  path = tmp_path / "excel.csv"
+  path.write_bytes(("café;größe\n" + "".join(f"{a};{b}\n".replace(".", ",") for a, b in values)).encode("cp1252"))
+  x, _, schema = load_table(path)
+  assert schema.columns == ("café", "größe")
+  np.testing.assert_allclose(x, values, rtol=1e-6)
+  bad = tmp_path / "bad.csv"
+  bad.write_bytes(b"a,b\n\x81\x8d,2\n3,4\n")
+  assert cli.main(["detect", str(bad), "--out", str(tmp_path / "s.csv")]) == 2
+  assert re.search(r"bad.csv is neither UTF-8 nor Windows-1252 text .*save it as UTF-8", capsys.readouterr().err)
+
+
+def test_a_column_not_every_value_of_which_is_a_number_stays_text(tmp_path):
+  from stoc_jax.data.tabular import load_table
+  path = tmp_path / "t.csv"
+  path.write_text("a;code\n" + "".join(f"{i},5;{'1,5' if i % 2 else 'x1'}\n" for i in range(12)))
+  x, _, schema = load_table(path)
+  assert schema.categories == {"code": ("1,5", "x1")}
+  np.testing.assert_allclose(x[:, 0], np.arange(12) + 0.5)
+
+
+def test_the_refined_rows_of_a_semicolon_table_keep_its_columns(table, tmp_path):
+  semi = tmp_path / "semi.csv"
+  pd.read_csv(table).to_csv(semi, sep=";", decimal=",", index=False)
+  assert cli.main(["detect", str(semi), "--out", str(tmp_path / "s.csv"), "--label-column", "is_fraud"]) == 0
+  scores = pd.read_csv(tmp_path / "s.csv")
+  refined = pd.read_csv(tmp_path / "s_refined.csv")
+  kept = pd.read_csv(table)[scores["kept_in_refined_set"].to_numpy() == 1]
+  assert list(refined.columns) == list(kept.columns)
+  np.testing.assert_allclose(refined[list("abcd")].to_numpy(), kept[list("abcd")].to_numpy())
+
+
 @pytest.mark.parametrize("content, match", [
     ("a;b\n1,2\n3,4\n5,6\n", r"header holds ';'"),
     ("a,b\n1,2\n3,1e308\n5,6\n", r"values too large .* at row 2 column 'b'"),

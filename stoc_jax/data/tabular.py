@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -223,8 +224,8 @@ def _looks_like_data(header) -> bool:
     try:
       float(v)
       return True
-    except ValueError:
-      return False
+    except ValueError:  # or a number in another locale's notation (read_csv)
+      return bool(_DECIMAL_COMMA.fullmatch(v) or _THOUSANDS_COMMA.fullmatch(v))
   names = [str(c) for c in header]
   return all(number(v) for v in names) and not all(v.isdigit() for v in names)
 
@@ -239,15 +240,57 @@ def _row_number_columns(df) -> list:
           and df[c].iloc[0] in (0, 1) and (np.diff(df[c].to_numpy()) == 1).all()]
 
 
-def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
+# Numbers as spreadsheets in other locales write them. In a file delimited by ; tab or |: decimal
+# commas, "1,5" or "-2,5e-3", with or without thousands dots, "1.234,5". In a comma-delimited file:
+# thousands commas inside quotes, "1,234.5". A column is read so only when every value matches.
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][+-]?\d+)?")
+_THOUSANDS_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?")
+
+
+def _read_local_numbers(df, sep):
+  """`df` with its text columns that hold only locale-written numbers (above) as floats."""
+  import pandas as pd
+  if sep == ",":
+    pattern, to_float = _THOUSANDS_COMMA, lambda t: t.str.replace(",", "", regex=False)
+  else:
+    pattern, to_float = _DECIMAL_COMMA, lambda t: t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+  for c in df.columns:
+    if pd.api.types.is_numeric_dtype(df[c]):
+      continue
+    text = df[c].dropna().astype(str).str.strip()
+    if len(text) and text.map(lambda v: pattern.fullmatch(v) is not None).all():
+      df[c] = to_float(text).astype(np.float64).reindex(df.index)
+  return df
+
+
+def read_csv(path):
+  """A CSV file as the loaders read it, a pandas DataFrame: UTF-8 or Windows-1252 text, the delimiter
+  sniffed among , ; tab and |, numbers in other locales' notation read as numbers (decimal commas
+  in files not delimited by commas, quoted thousands commas in files that are), and the empty,
+  unnamed columns that a delimiter at the end of every line leaves dropped. Errors (DataError)
+  name the file."""
   import pandas as pd
   sep = _delimiter(path)
-  try:
-    df = pd.read_csv(path, sep=sep)
-  except pd.errors.EmptyDataError:
-    raise DataError(f"{path} is empty: no header and no rows.") from None
-  except (pd.errors.ParserError, UnicodeDecodeError) as e:
-    raise DataError(f"{path} could not be read as CSV: {e}") from None
+  # UTF-8, else Windows-1252: what Excel's plain "CSV" saves on Western European systems.
+  for encoding in ("utf-8", "cp1252"):
+    try:
+      df = pd.read_csv(path, sep=sep, encoding=encoding)
+      break
+    except UnicodeDecodeError as e:
+      error = e
+    except pd.errors.EmptyDataError:
+      raise DataError(f"{path} is empty: no header and no rows.") from None
+    except pd.errors.ParserError as e:
+      raise DataError(f"{path} could not be read as CSV: {e}") from None
+  else:
+    raise DataError(f"{path} is neither UTF-8 nor Windows-1252 text ({error}); save it as UTF-8 CSV.")
+  trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+  return _read_local_numbers(df.drop(columns=trailing), sep)
+
+
+def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
+  import pandas as pd
+  df = read_csv(path)
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
   if _looks_like_data(df.columns):
@@ -258,6 +301,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
     raise DataError(f"{path}: no columns {unknown} to ignore; columns are {list(df.columns)[:20]}.")
   df = df.drop(columns=list(ignore_columns))
   if df.shape[1] == 1:
+    sep = _delimiter(path)
     others = [d for d in CSV_DELIMITERS if d != sep and d in str(df.columns[0])]
     if others:
       raise DataError(f"{path}: read as one column with the delimiter {sep!r}, but its header holds "
