@@ -265,6 +265,8 @@ def score(args) -> dict:
     raise DataError(f"--model {args.model} was fitted on {fitted} ({model['fitted_on']}); score the same kind.")
   if args.images:
     x, labels, ids = _load_images(args.images)
+    if x.shape[-1] == 1 and tuple(model["sample_shape"]) == (*x.shape[1:-1], 3):
+      x = np.repeat(x, 3, axis=-1)  # grayscale images for a model fitted on colour ones: as _stack reads them
     if x.shape[1:] != model["sample_shape"]:
       raise DataError(f"--images {args.images}: images of shape {x.shape[1:]}, but the model was fitted on "
                       f"{model['sample_shape']}; resize them first.")

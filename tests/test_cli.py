@@ -109,6 +109,29 @@ def test_images_folder_with_labels(tmp_path):
   assert pd.read_csv(tmp_path / "img_scores_refined.csv")["file"].str.startswith("normal").mean() > 0.8
 
 
+def test_grayscale_palette_and_alpha_images_beside_colour_ones_are_read_as_colour(tmp_path):
+  """A folder as people keep it: some images saved grey, some with a palette or an alpha channel."""
+  from stoc_jax.cli import _load_images
+  rng = np.random.default_rng(0)
+  colour = rng.integers(0, 255, (12, 16, 16, 3), dtype=np.uint8)
+  (tmp_path / "imgs").mkdir()
+  for i, arr in enumerate(colour):
+    Image.fromarray(arr).convert(("RGB", "L", "RGBA", "P")[i % 4]).save(tmp_path / "imgs" / f"{i:02d}.png")
+  x, _, names = _load_images(tmp_path / "imgs")
+  assert x.shape == (12, 16, 16, 3)
+  grey = np.asarray(Image.fromarray(colour[1]).convert("L"))
+  np.testing.assert_array_equal(x[1], np.repeat(grey[..., None], 3, axis=-1))
+  np.testing.assert_array_equal(x[2], colour[2])  # alpha dropped, colour kept
+  model = tmp_path / "m.stoc"
+  assert cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "s.csv"),
+                   "--representation", "none", "--save-model", str(model)]) == 0
+  (tmp_path / "grey").mkdir()
+  Image.fromarray(colour[0]).convert("L").save(tmp_path / "grey" / "0.png")
+  assert cli.main(["score", "--images", str(tmp_path / "grey"), "--model", str(model),
+                   "--out", str(tmp_path / "g.csv")]) == 0
+  assert len(pd.read_csv(tmp_path / "g.csv")) == 1
+
+
 def test_images_of_mixed_sizes_and_unreadable(tmp_path, capsys):
   _write_images(tmp_path / "mixed", [("a", 16)] * 10 + [("a", 20)])
   assert cli.main(["detect", "--images", str(tmp_path / "mixed"), "--out", str(tmp_path / "m.csv")]) == 2

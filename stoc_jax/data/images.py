@@ -41,6 +41,10 @@ def _decode(data: bytes, name: str):
 
 
 def _stack(images, names, where):
+  # Grayscale images beside colour ones of the same size: the grey channel repeated three times,
+  # which loses nothing (_decode reads every other mode as RGB).
+  if any(img.shape[-1] == 3 for img in images):
+    images = [np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img for img in images]
   shapes = {}
   for img, name in zip(images, names):
     shapes.setdefault(img.shape, name)
