@@ -33,7 +33,8 @@ cube root turns it into a z-score that is standard normal there. Candidates:
 Each line: table, seed, true fraction, and every candidate's estimate. Then a
 leave-one-table-out selection: for each table, the candidate within 2x of the truth on the
 most other tables (mean over seeds), among those that estimate at most 1 % on every noise
-table, is scored on the held-out table.
+table, is scored on the held-out table. A line before it gives the scale: how many tables a
+constant guess gets within 2x, and the rank correlation of the library's estimate with the truth.
 """
 
 import argparse
@@ -146,6 +147,7 @@ def main():
   with open(args.out) as f:
     rows = [json.loads(line) for line in f]
   candidates = [c for c in args.candidates.split(",") if c]
+  print_scale(rows)
   if args.chosen_on:
     judge_elsewhere(args.chosen_on, rows, candidates)
     return
@@ -156,6 +158,19 @@ def main():
   for t, k, e, true in held:
     print(f"| {t} | {k} | {100 * e:.1f} % | {100 * true:.1f} % | {'yes' if within_2x(e, true) else 'no'} |")
   print(f"\nheld out: {sum(within_2x(e, t) for _, _, e, t in held)} of {len(held)} tables within 2x")
+
+
+def print_scale(rows):
+  """What the count means: the library's estimate against constant guesses, which know nothing of
+  the table (and flag that share of a clean one), and its rank correlation with the truth."""
+  from scipy.stats import spearmanr
+  tables = sorted({r["table"] for r in rows if not r["table"].startswith("noise")})
+  true = [np.mean([r["true"] for r in rows if r["table"] == t]) for t in tables]
+  lib = [np.mean([r["library"] for r in rows if r["table"] == t]) for t in tables]
+  constants = ", ".join(f"{100 * c:g} % on {sum(within_2x(c, t) for t in true)}" for c in (0.05, 0.1, 0.15, 0.2))
+  print(f"\nlibrary within 2x on {sum(within_2x(e, t) for e, t in zip(lib, true))} of {len(tables)} tables; "
+        f"a constant guess: {constants}; Spearman's rho of the library's estimate and the truth "
+        f"{spearmanr(lib, true)[0]:.2f}")
 
 
 def judge_elsewhere(path, rows, candidates):
