@@ -149,6 +149,7 @@ def test_npy_table(tmp_path):
     ("a,b\n1,2\n", "1 row"),
     ("a,b\n1,2\n1,3\n1,5\n", r"constant columns.*\['a'\]"),
     ("a,label\n1,0\n2,7\n", "only 0"),
+    ("a,label\n1,normal\n2,anomaly\n", r"found text \['anomaly', 'normal'\]: map it to 0 and 1"),
 ])
 def test_bad_tables_give_clear_errors(tmp_path, content, match):
   p = tmp_path / "bad.csv"

@@ -196,7 +196,9 @@ def _labels(values, path, column):
   try:
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
-    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly).") from None
+    found = sorted({str(v) for v in values})[:5]
+    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly); found text "
+                    f"{found}: map it to 0 and 1 first.") from None
   if not np.isin(y, (0, 1)).all():
     raise DataError(f"{path}: label column {column!r} must hold only 0 (normal) and 1 (anomaly); "
                     f"found {sorted(set(np.unique(y).tolist()) - {0, 1})[:5]}.")
