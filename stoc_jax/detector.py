@@ -29,7 +29,7 @@ import jax
 import ml_collections
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from stoc_jax import contamination as contamination_lib
 from stoc_jax import loop, occ, refine, table_models
@@ -126,19 +126,37 @@ def _resolve_contamination(contamination):
   return float(contamination)
 
 
-def refine_dataset(X, num_models: int = 5, gamma="otsu", random_state: int = 0, standardize: bool = True):
-  """Data cleaning: which rows of an unlabeled table look normal to every one of K OCCs.
+def refine_dataset(X, *, contamination="auto", num_models: int = 5, gamma=None, random_state: int = 0,
+                   **params) -> dict:
+  """Data cleaning: which rows of an unlabeled table look normal to every one of K one-class models.
 
-  Returns a dict with `keep` (bool per row), `gamma` (the fraction each OCC
-  rejects, estimated by Otsu's method unless given), `scores` (K, N) per-model
-  anomaly scores, `thresholds` (K,), `rejected_by` (how many of the K models
-  flag each row) and `assignment` (the disjoint subset each row helped fit).
+  This is `STOCDetector`'s refinement alone, with its defaults and its parameters (`params`):
+  the contamination estimated without labels unless given, gamma from it, each of the K models
+  fitted on a disjoint 1/K of the rows, two rounds with the columns rescaled on the kept rows
+  between them. No final model is fitted. Returns a dict:
+
+  * `keep`: bool per row, the rows every model of the last round calls normal;
+  * `rejected_by`: per row, how many of the K models rejected it;
+  * `scores` (K, N): each model's anomaly score of every row (its own part's rows scored
+    without themselves where the model can), and `thresholds` (K,), each model's cut (STOC Eq. 2);
+  * `assignment`: the part each row helped fit;
+  * `gamma`: the fraction each model rejected; `contamination`: the estimate, the value given, or
+    None where gamma came from Otsu's method (images);
+  * `rounds`: each round's record (rows kept, gamma).
   """
-  X = check_array(X, dtype=np.float64)
-  if standardize:
-    X = _standardize_fit(X)[0]
-  mask, info = refine.refine_data(jax.random.key(random_state), X.astype(np.float32), num_models, gamma)
-  return {"keep": mask, **info}
+  det = STOCDetector(contamination=contamination, num_models=num_models, gamma=gamma,
+                     random_state=random_state, **params)
+  if not det.refine:
+    raise ValueError("refine_dataset refines: leave refine=True.")
+  with _one_blas_thread():
+    features, given, gamma, estimate = det._prepare(X)
+    trained = loop.run_stoc(det._make_learner(features), features, _learner_config(det),
+                            key=jax.random.key(random_state), gamma=gamma, final_occ=loop.ENSEMBLE)
+  last = trained.last_refinement
+  return {"keep": trained.mask, "rejected_by": last["rejected_by"], "scores": last["scores"],
+          "thresholds": last["thresholds"], "assignment": last["assignment"], "gamma": float(trained.gamma),
+          "contamination": estimate if estimate is not None else None if given == "auto" else given,
+          "rounds": trained.rounds}
 
 
 def _standardize_fit(X, robust: bool = False):
@@ -279,7 +297,9 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     with _one_blas_thread():
       return self._fit(X)
 
-  def _fit(self, X):
+  def _prepare(self, X):
+    """What refinement starts from: (the learner's input features, the contamination asked for
+    ("auto" or a fraction), refinement's gamma, the contamination estimate or None where none is made)."""
     contamination, gamma = self._validate()
     X = self._check_X(X, fitting=True)
     n = len(X)
@@ -295,6 +315,10 @@ class STOCDetector(OutlierMixin, BaseEstimator):
                                                           self.random_state)
       if self.gamma is None:
         gamma = min(max(self._gamma_factor(True) * estimate, CLEAN_GAMMA), 0.5)
+    return features, contamination, gamma, estimate
+
+  def _fit(self, X):
+    features, contamination, gamma, estimate = self._prepare(X)
     self._model = loop.run_stoc(self._make_learner(features), features, _learner_config(self),
                                 key=jax.random.key(self.random_state), gamma=gamma)
     self.refined_mask_, self.refinement_ = self._model.mask, self._model.rounds

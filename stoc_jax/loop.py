@@ -69,6 +69,9 @@ class Trained:
   total_steps: int
   train_seconds: float
   examples_seen: int
+  # The last refinement round's `refine_data` info without its fitted ensemble: `scores` (K, N),
+  # `thresholds` (K,), `assignment`, `rejected_by` (N,) and `gamma`; None without refinement.
+  last_refinement: dict | None = None
 
   def features(self, x):
     return self.learner.features(self.state, x)
@@ -223,8 +226,9 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
     used_gamma = float(min(max(refine_cfg.otsu_multiplier * occ.otsu_ratio(train_scores), 1.0 / n), 0.5))
   logging.info("%s: %d steps, %d refinement round(s), %d of %d rows kept", learner.name, total,
                len(rounds), int(mask.sum()), n)
+  last = {k: v for k, v in last_round["info"].items() if k != "ensemble"} if rounds else None
   return Trained(learner, state, mask, rounds, used_gamma, final_occ, scorer, train_scores, total,
-                 seconds, seen)
+                 seconds, seen, last)
 
 
 def _restored_step(workdir, total):

@@ -11,7 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import compilations_per_fit
 
-from stoc_jax import STOCDetector, metrics, refine_dataset
+from stoc_jax import STOCDetector, detector, metrics, refine_dataset
 
 
 def contaminated(n=600, ratio=0.1, dim=5, seed=0):
@@ -403,6 +403,20 @@ def test_nan_input_is_rejected():
   x[3, 1] = np.nan
   with pytest.raises(ValueError, match="NaN"):
     STOCDetector().fit(x)
+
+
+def test_refine_dataset_is_the_detectors_refinement_and_keeps_clean_rows():
+  x, _ = contaminated()
+  out = refine_dataset(x, random_state=3)
+  det = STOCDetector(random_state=3).fit(x)
+  np.testing.assert_array_equal(out["keep"], det.refined_mask_)
+  assert out["gamma"] == det.gamma_
+  assert max(out["contamination"], detector.MIN_CONTAMINATION) == det.contamination_  # the detector flags one in 1,000 at least
+  assert out["rounds"] == det.refinement_
+  # On clean rows: at gamma 0.005 each of the 5 models rejects 5 of 1,000. Otsu's gamma, its
+  # earlier default, rejected half of them.
+  clean = refine_dataset(np.random.default_rng(0).normal(size=(1000, 8)))
+  assert clean["contamination"] == 0.0 and clean["keep"].mean() > 0.98
 
 
 def test_refine_dataset_says_why():
