@@ -270,6 +270,20 @@ def test_contrastive_representation_on_images():
   assert restored.refined_mask_.sum() == det.refined_mask_.sum()
 
 
+def test_images_estimate_their_contamination_on_the_trained_features():
+  """Not Otsu's fraction of refinement's scores (which flagged 14.7 % of clean digit sets on average)."""
+  from stoc_jax import column_scaling, loop
+  from stoc_jax.contamination import estimate_contamination
+  from stoc_jax.data.images import load_digits, resize_images
+  x = resize_images(load_digits().x_train[:60], 12)
+  det = STOCDetector(representation="contrastive", train_steps=2).fit(x)
+  features = np.asarray(loop.first_view(det._model.features(x)), np.float64)[:60]
+  expected = estimate_contamination(column_scaling.standardize(features)[0])
+  assert det.contamination_ == max(expected, detector.MIN_CONTAMINATION)
+  assert det.contamination_ != det.gamma_ / 2  # Otsu's fraction, which set refinement's gamma
+  assert det.labels_.sum() == np.sum(det.decision_scores_ > np.quantile(det.decision_scores_, 1 - det.contamination_))
+
+
 def test_float_images_in_unit_range_equal_their_uint8_pixels():
   from stoc_jax.data.images import load_digits, resize_images
   x = resize_images(load_digits().x_train[:48], 16)
