@@ -32,7 +32,8 @@ def glossary(refined: bool) -> dict:
                           "fraction of the input, estimated without labels unless you gave it."}
   if refined:
     out["refinement gamma"] = ("the fraction of rows each of the K one-class models of refinement "
-                               "rejects: twice a given contamination, once an estimated one, unless set.")
+                               "rejects: twice a given contamination, once an estimated one (on images, "
+                               "twice the fraction above Otsu's cut on refinement's scores), unless set.")
     out["kept by refinement"] = ("the rows that all K models, each fitted on its own part of the data, "
                                  "call normal in the last round of refinement; the final model is fitted on "
                                  "them.")
