@@ -330,10 +330,10 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       # rows, so a kept row may be its own nearest neighbour.
       self.decision_scores_ = np.asarray(self._model.score(features), np.float64)
     if estimate is None and contamination == "auto":
-      # Images (representation="contrastive"): the tables' estimate on the trained representation's features of the training
-      # images. Refinement's gamma came from Otsu's cut (there are no features before training);
-      # Otsu's fraction as contamination_ flagged 14.7 % of clean digit sets on average, this 8.2 %
-      # (benchmarks/images/RESULTS.md).
+      # Images (representation="contrastive"): the tables' estimate on the trained representation's
+      # features of the training images. Refinement's gamma came from Otsu's cut (there are no
+      # features before training); Otsu's fraction as contamination_ flagged 14.7 % of clean digit
+      # sets on average, this 8.2 % (benchmarks/images/RESULTS.md).
       trained = np.asarray(loop.first_view(self._model.features(features)), np.float64)[:len(features)]
       estimate = contamination_lib.estimate_contamination(
           column_scaling.standardize(trained.reshape(len(trained), -1))[0],

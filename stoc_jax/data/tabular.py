@@ -252,16 +252,15 @@ _THOUSANDS_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+
 def _read_local_numbers(df, sep):
   """`df` with its text columns that hold only locale-written numbers (above) as floats."""
   import pandas as pd
-  if sep == ",":
-    pattern, to_float = _THOUSANDS_COMMA, lambda t: t.str.replace(",", "", regex=False)
-  else:
-    pattern, to_float = _DECIMAL_COMMA, lambda t: t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+  # The pattern, the thousands separator to drop and the decimal mark to make a point.
+  pattern, thousands, decimal = (_THOUSANDS_COMMA, ",", ".") if sep == "," else (_DECIMAL_COMMA, ".", ",")
   for c in df.columns:
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
     text = df[c].dropna().astype(str).str.strip()
     if len(text) and text.map(lambda v: pattern.fullmatch(v) is not None).all():
-      df[c] = to_float(text).astype(np.float64).reindex(df.index)
+      plain = text.str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
+      df[c] = plain.astype(np.float64).reindex(df.index)
   return df
 
 
