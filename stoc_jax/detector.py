@@ -60,6 +60,11 @@ DEFAULT_REFINE_OCC = "knn"
 DEFAULT_REFINE_ROUNDS = 2
 
 
+# Tables' values above this are refused: their squares, summed over rows by a standard deviation or
+# a distance, would overflow float64 (1.8e308), and a column's scale came out infinite.
+MAX_ABS_VALUE = 1e100
+
+
 def repeated_rows(X) -> dict:
   """How many rows of a table are exact copies of an earlier row, and the largest group of identical rows."""
   X = np.asarray(X)
@@ -291,7 +296,12 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       return _as_uint8_images(X)
     if callable(self.representation):
       return X
-    return validate_data(self, X, dtype=np.float64, reset=fitting)
+    X = validate_data(self, X, dtype=np.float64, reset=fitting)
+    largest = float(np.abs(X).max(initial=0.0))
+    if largest > MAX_ABS_VALUE:
+      raise ValueError(f"X holds a value of magnitude {largest:.3g}: beyond {MAX_ABS_VALUE:g} the squares that "
+                       "scaling and distances sum overflow float64. Divide those columns by a power of ten.")
+    return X
 
   def fit(self, X, y=None):
     """Fits on unlabeled X (y is ignored: STOC never sees labels)."""

@@ -427,6 +427,16 @@ def test_a_detector_pickled_before_the_scaling_was_refitted_still_scores():
   assert restored._model.learner.steps(len(x)) == (0, 1)
 
 
+def test_values_whose_squares_overflow_are_rejected_in_fit_and_score():
+  x = np.random.default_rng(0).normal(size=(100, 3))
+  with pytest.raises(ValueError, match=r"magnitude 3.*e\+200.*Divide those columns by a power of ten"):
+    STOCDetector().fit(x * 1e200)  # the scaling's std overflowed to inf, and every row scored alike
+  det = STOCDetector().fit(x * 1e90)
+  assert np.isfinite(det.decision_scores_).all() and det.decision_scores_.std() > 0
+  with pytest.raises(ValueError, match="power of ten"):
+    det.decision_function(x[:2] * 1e120)
+
+
 def test_nan_input_is_rejected():
   x, _ = contaminated(n=100)
   x[3, 1] = np.nan
