@@ -297,6 +297,9 @@ def test_images_estimate_their_contamination_on_the_trained_features():
   assert det.contamination_ == max(expected, detector.MIN_CONTAMINATION)
   assert det.contamination_ != det.gamma_ / 2  # Otsu's fraction, which set refinement's gamma
   assert det.labels_.sum() == np.sum(det.decision_scores_ > np.quantile(det.decision_scores_, 1 - det.contamination_))
+  cleaned = refine_dataset(x, representation="contrastive", train_steps=2)  # the same refinement, the same estimate
+  np.testing.assert_array_equal(cleaned["keep"], det.refined_mask_)
+  assert max(cleaned["contamination"], detector.MIN_CONTAMINATION) == det.contamination_
 
 
 def test_float_images_in_unit_range_equal_their_uint8_pixels():
