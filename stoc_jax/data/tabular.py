@@ -258,7 +258,7 @@ def _read_local_numbers(df, sep):
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
     text = df[c].dropna().astype(str).str.strip()
-    if len(text) and text.map(lambda v: pattern.fullmatch(v) is not None).all():
+    if len(text) and all(pattern.fullmatch(v) for v in text):  # stops at the first word of a text column
       plain = text.str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
       df[c] = plain.astype(np.float64).reindex(df.index)
   return df
