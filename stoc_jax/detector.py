@@ -166,12 +166,6 @@ def refine_dataset(X, *, contamination="auto", num_models: int = 5, gamma=None, 
           "contamination": given if estimate is None else estimate, "rounds": trained.rounds}
 
 
-def _standardize_fit(X, robust: bool = False):
-  from stoc_jax.column_scaling import scaling_statistics
-  mean, scale = scaling_statistics(X, robust=robust)
-  return (X - mean) / scale, mean, scale
-
-
 class STOCDetector(OutlierMixin, BaseEstimator):
   """Self-trained one-class classifier (STOC / SRR) with the PyOD / scikit-learn interface.
 
@@ -410,8 +404,7 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     if self.representation == "contrastive":
       return X
     if fitting:
-      X, self.mean_, self.scale_ = _standardize_fit(X, self.scaling == "robust")
-      return X.astype(np.float32)
+      self.mean_, self.scale_ = column_scaling.scaling_statistics(X, robust=self.scaling == "robust")
     return ((X - self.mean_) / self.scale_).astype(np.float32)
 
   # ----------------------------------------------------------------- scoring
