@@ -156,8 +156,7 @@ def refine_dataset(X, *, contamination="auto", num_models: int = 5, gamma=None, 
     raise ValueError("refine_dataset refines: leave refine=True.")
   with _one_blas_thread():
     features, given, gamma, estimate = det._prepare(X)
-    trained = loop.run_stoc(det._make_learner(features), features, _learner_config(det),
-                            key=jax.random.key(random_state), gamma=gamma, final_occ=loop.ENSEMBLE)
+    trained = det._run_stoc(features, gamma, final_occ=loop.ENSEMBLE)
     if estimate is None and given == "auto":
       estimate = det._estimate_on_trained_features(trained, features)
   last = trained.last_refinement
@@ -318,16 +317,14 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     features = self._input_features(X, fitting=True)
     estimate = None
     if contamination == "auto" and self.representation != "contrastive":
-      estimate = contamination_lib.estimate_contamination(features, min(self.num_models, n // 2),
-                                                          self.random_state)
+      estimate = self._estimate(features)
       if self.gamma is None:
         gamma = min(max(self._gamma_factor(True) * estimate, CLEAN_GAMMA), 0.5)
     return features, contamination, gamma, estimate
 
   def _fit(self, X):
     features, contamination, gamma, estimate = self._prepare(X)
-    self._model = loop.run_stoc(self._make_learner(features), features, _learner_config(self),
-                                key=jax.random.key(self.random_state), gamma=gamma)
+    self._model = self._run_stoc(features, gamma)
     self.refined_mask_, self.refinement_ = self._model.mask, self._model.rounds
     self.gamma_ = self._model.gamma
     self.decision_scores_ = self._model.train_scores
@@ -349,8 +346,17 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     before training); Otsu's fraction as contamination_ flagged 14.7 % of clean digit sets on
     average, this 8.2 % (benchmarks/images/RESULTS.md)."""
     x = np.asarray(loop.first_view(trained.features(features)), np.float64)[:len(features)]
-    return contamination_lib.estimate_contamination(column_scaling.standardize(x.reshape(len(x), -1))[0],
-                                                    min(self.num_models, len(x) // 2), self.random_state)
+    return self._estimate(column_scaling.standardize(x.reshape(len(x), -1))[0])
+
+  def _estimate(self, x) -> float:
+    """`contamination.estimate_contamination` of scaled rows, with this detector's K and seed."""
+    return contamination_lib.estimate_contamination(x, min(self.num_models, len(x) // 2), self.random_state)
+
+  def _run_stoc(self, features, gamma, final_occ=None):
+    """The one STOC loop on this detector's learner, config and seed; `refine_dataset` runs it too,
+    so that its rows kept are the detector's."""
+    return loop.run_stoc(self._make_learner(features), features, _learner_config(self),
+                         key=jax.random.key(self.random_state), gamma=gamma, final_occ=final_occ)
 
   def _on_host(self):
     """Tables and callable features: every one-class model is fitted on the host."""

@@ -226,7 +226,7 @@ def run_stoc(learner, x_train, config, *, key, gamma, y_train=None, workdir: Wor
     used_gamma = float(min(max(refine_cfg.otsu_multiplier * occ.otsu_ratio(train_scores), 1.0 / n), 0.5))
   logging.info("%s: %d steps, %d refinement round(s), %d of %d rows kept", learner.name, total,
                len(rounds), int(mask.sum()), n)
-  refined = rounds and "info" in last_round  # not the ensemble that "ensemble only" fits without refining
+  refined = bool(rounds) and "info" in last_round  # not the ensemble that "ensemble only" fits without refining
   last = {k: v for k, v in last_round["info"].items() if k != "ensemble"} if refined else None
   return Trained(learner, state, mask, rounds, used_gamma, final_occ, scorer, train_scores, total,
                  seconds, seen, last)
