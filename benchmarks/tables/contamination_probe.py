@@ -110,13 +110,18 @@ def with_derived(row):
   return out
 
 
+def table_means(rows, keys):
+  """The tables of `rows` (noise left out), and {(table, key): the mean over its seeds}."""
+  tables = sorted({r["table"] for r in rows if not r["table"].startswith("noise")})
+  return tables, {(t, k): np.mean([r[k] for r in rows if r["table"] == t]) for t in tables for k in keys}
+
+
 def leave_one_table_out(rows, candidates=()):
   """[(held-out table, chosen candidate, its estimate, truth)] and the candidates' full counts."""
   rows = [with_derived(r) for r in rows]
   names = [k for k in rows[0] if k not in ("table", "seed", "true", "dip_p")]
-  tables = sorted({r["table"] for r in rows if not r["table"].startswith("noise")})
-  mean = {(t, k): np.mean([r[k] for r in rows if r["table"] == t]) for t in tables for k in names}
-  true = {t: np.mean([r["true"] for r in rows if r["table"] == t]) for t in tables}
+  tables, mean = table_means(rows, names + ["true"])
+  true = {t: mean[(t, "true")] for t in tables}
   names = [k for k in names if k in candidates] if candidates else names
   noise_ok = [k for k in names if max(r[k] for r in rows if r["table"].startswith("noise")) <= 0.01]
   counts = {k: sum(within_2x(mean[(t, k)], true[t]) for t in tables) for k in noise_ok}
@@ -164,9 +169,8 @@ def print_scale(rows):
   """What the count means: the library's estimate against constant guesses, which know nothing of
   the table (and flag that share of a clean one), and its rank correlation with the truth."""
   from scipy.stats import spearmanr
-  tables = sorted({r["table"] for r in rows if not r["table"].startswith("noise")})
-  true = [np.mean([r["true"] for r in rows if r["table"] == t]) for t in tables]
-  lib = [np.mean([r["library"] for r in rows if r["table"] == t]) for t in tables]
+  tables, mean = table_means(rows, ("true", "library"))
+  true, lib = [mean[(t, "true")] for t in tables], [mean[(t, "library")] for t in tables]
   constants = ", ".join(f"{100 * c:g} % on {sum(within_2x(c, t) for t in true)}" for c in (0.05, 0.1, 0.15, 0.2))
   print(f"\nlibrary within 2x on {sum(within_2x(e, t) for e, t in zip(lib, true))} of {len(tables)} tables; "
         f"a constant guess: {constants}; Spearman's rho of the library's estimate and the truth "
