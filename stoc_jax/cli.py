@@ -129,7 +129,8 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table, read_csv
   from stoc_jax.detector import STOCDetector
-  from stoc_jax.report import glossary, most_anomalous, refinement_quality, write_report
+  from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
+                               refinement_quality, write_report)
 
   schema = None
   if args.images:
@@ -189,6 +190,11 @@ def detect(args) -> dict:
       table["kept_in_refined_set"] = keep.astype(int)
     if labels is not None:
       table["label"] = labels
+    deviations = normal_columns = None
+    if not args.images:  # why each row stands out, column by column
+      normal_columns = normal_column_statistics(x, keep)
+      deviations = column_deviations(x, normal_columns, schema.features)
+      table["furthest_columns"] = deviations
     table.to_csv(tmp / "scores.csv", index=False)
     if refined:
       if args.images:
@@ -199,9 +205,9 @@ def detect(args) -> dict:
         refined_rows = pd.DataFrame(x[keep])
       refined_rows.to_csv(tmp / "refined.csv", index=False)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
-                 label_metrics, ids=ids, labels=labels)
+                 label_metrics, ids=ids, labels=labels, deviations=deviations)
     if args.save_model:
-      _save_model(tmp / "model", det, schema, representation, sample_shape, args)
+      _save_model(tmp / "model", det, schema, representation, sample_shape, args, normal_columns)
     if report_dir.exists():
       shutil.rmtree(report_dir)
     os.replace(tmp / "scores.csv", out)
@@ -223,13 +229,14 @@ def _models(value: str):
   return names if len(names) > 1 else names[0]
 
 
-def _save_model(path, det, schema, representation, sample_shape, args):
+def _save_model(path, det, schema, representation, sample_shape, args, normal_columns):
   import pickle
   from stoc_jax.workdir import software_environment
   with open(path, "wb") as f:
     pickle.dump({"format": MODEL_FORMAT, "detector": det, "schema": schema, "images": bool(args.images),
                  "representation": representation, "sample_shape": tuple(sample_shape),
-                 "fitted_on": args.table or args.images, "environment": software_environment()}, f)
+                 "fitted_on": args.table or args.images, "environment": software_environment(),
+                 "normal_columns": normal_columns}, f)
 
 
 def _load_model(path):
@@ -257,6 +264,7 @@ def _load_model(path):
 
 def score(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.report import column_deviations
 
   model = _load_model(args.model)
   det = model["detector"]
@@ -284,6 +292,8 @@ def score(args) -> dict:
   table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged})
   if labels is not None:
     table["label"] = labels
+  if model.get("normal_columns") is not None:  # measured from the rows the fitted table kept
+    table["furthest_columns"] = column_deviations(x, model["normal_columns"], model["schema"].features)
   out = Path(args.out)
   out.parent.mkdir(parents=True, exist_ok=True)
   with tempfile.TemporaryDirectory(dir=out.parent, prefix=".stoc-jax-") as tmp:  # complete or absent

@@ -1,6 +1,7 @@
 """The short report of `stoc-jax detect`: a score histogram with the threshold (two colours with
-labels), the 20 most anomalous rows, per-round refinement counts, and (with labels) AUC / AP / F1
-and the precision / recall of refinement."""
+labels), the 20 most anomalous rows (on tables, with the columns that put each furthest from the rows
+kept as normal), per-round refinement counts, and (with labels) AUC / AP / F1 and the precision /
+recall of refinement."""
 
 from __future__ import annotations
 
@@ -26,6 +27,41 @@ def most_anomalous(ids, scores, count: int = 20) -> list:
   return [(ids[i], float(scores[i])) for i in order]
 
 
+# A column is named as a reason only this many SDs from the kept rows' mean: about 5 % of a normal
+# column's values lie further out, so a common value is never given as why a row stands out.
+DEVIATION_SD = 2.0
+
+
+def normal_column_statistics(x, keep) -> tuple[np.ndarray, np.ndarray]:
+  """(mean, SD) of each column over the rows kept as normal: what `column_deviations` measures from.
+  Where the kept rows hold one value (a category none of them has), the SD of all rows."""
+  x = np.asarray(x, np.float64)
+  kept = x[np.asarray(keep, bool)]
+  sd = kept.std(axis=0)
+  return kept.mean(axis=0), np.where(sd > 0, sd, x.std(axis=0))
+
+
+def column_deviations(x, statistics, names, top: int = 3) -> list[str]:
+  """For each row of table `x`, up to `top` of its columns furthest from the rows kept as normal,
+  as "name value (+z SD)", z = (value - their mean) / their SD (`statistics`, from
+  `normal_column_statistics`), largest |z| first and only |z| >= DEVIATION_SD. A row with no such
+  column gets a sentence saying so: it stands out, if at all, by a combination of columns.
+
+  A per-column reading, as ECOD's tail probabilities give one (Li et al., TKDE 2022): it says where
+  a row stands out column by column, not how the final model combined the columns."""
+  x = np.asarray(x, np.float64)
+  mean, sd = statistics
+  z = np.divide(x - mean, sd, out=np.zeros_like(x), where=sd > 0)
+  top = min(top, x.shape[1])
+  far = np.argpartition(-np.abs(z), top - 1, axis=1)[:, :top]  # wide tables: no full sort per row
+  order = np.take_along_axis(far, np.argsort(-np.abs(np.take_along_axis(z, far, 1)), axis=1, kind="stable"), 1)
+  out = []
+  for i, columns in enumerate(order):
+    named = [f"{names[j]} {x[i, j]:.4g} ({z[i, j]:+.3g} SD)" for j in columns if abs(z[i, j]) >= DEVIATION_SD]
+    out.append(", ".join(named) if named else f"no column beyond {DEVIATION_SD:g} SD")
+  return out
+
+
 def glossary(refined: bool) -> dict:
   """One sentence for each number of the summary that needs one."""
   out = {"contamination": "the fraction of rows taken to be anomalies; the threshold flags that "
@@ -41,10 +77,11 @@ def glossary(refined: bool) -> dict:
 
 
 def write_report(folder: Path, scores, threshold: float, rounds: list | None, summary: dict,
-                 label_metrics: dict | None = None, ids=None, labels=None) -> list[str]:
+                 label_metrics: dict | None = None, ids=None, labels=None, deviations=None) -> list[str]:
   """Writes score_histogram.png, refinement.png (unless `rounds` is None: refinement off) and
   report.html into `folder`; returns the file names. With `labels`, the histogram shows normal
-  and anomalous rows in two colours; the report lists the 20 highest-scoring rows by `ids`."""
+  and anomalous rows in two colours; the report lists the 20 highest-scoring rows by `ids`, with
+  `deviations` (one string per row, `column_deviations`) beside them when given."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -93,8 +130,18 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
                  for k, v in summary.items())
   terms = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
                   for k, v in glossary(rounds is not None).items())
-  top = "".join(f"<tr><td>{i + 1}</td><td>{html.escape(str(r))}</td><td>{v:.6g}</td></tr>"
-                for i, (r, v) in enumerate(most_anomalous(ids, scores)))
+  top_rows = most_anomalous(list(range(len(scores))), scores)
+  why = (lambda i: f"<td>{html.escape(deviations[i])}</td>") if deviations is not None else (lambda i: "")
+  top = "".join(f"<tr><td>{rank + 1}</td><td>{html.escape(str(ids[i]))}</td><td>{v:.6g}</td>{why(i)}</tr>"
+                for rank, (i, v) in enumerate(top_rows))
+  why_head, why_note = "", ""
+  if deviations is not None:
+    reference = "the rows kept by refinement" if rounds is not None else "all rows"
+    why_head = "<th>furthest from the normal rows</th>"
+    why_note = (f"<p>Beside each row, up to three of its columns furthest from {reference}: the value, and "
+                f"how many of their standard deviations it lies from their mean (only columns {DEVIATION_SD:g} or "
+                "more out). One-hot columns read as <i>column_value</i> 1 for the row's category. A row with "
+                "no such column stands out by a combination of columns.</p>")
   label_rows = ""
   if label_metrics:
     label_rows = "<h2>With the given labels</h2><table>" + "".join(
@@ -112,7 +159,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
 ({threshold:.4g}) above which a row is flagged.</p>
 <img src="score_histogram.png" alt="Score histogram">
 <h2>The 20 most anomalous rows</h2>
-<table><tr><th>rank</th><th>row</th><th>score</th></tr>{top}</table>
+{why_note}<table><tr><th>rank</th><th>row</th><th>score</th>{why_head}</tr>{top}</table>
 {refinement}{label_rows}
 </body></html>
 """)

@@ -354,10 +354,40 @@ def test_report_lists_the_most_anomalous_rows_explains_terms_and_aligns(table, t
   scores = pd.read_csv(out)
   top = scores.sort_values("score", ascending=False, kind="stable").head(20)
   section = html.split("The 20 most anomalous rows")[1].split("<h2>")[0]
-  listed = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td></tr>", section)
-  assert [int(r) for _, r, _ in listed] == top["id"].tolist()
-  np.testing.assert_allclose([float(v) for _, _, v in listed], top["score"], rtol=1e-5)
+  listed = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", section)
+  assert [int(r) for _, r, _, _ in listed] == top["id"].tolist()
+  np.testing.assert_allclose([float(v) for _, _, v, _ in listed], top["score"], rtol=1e-5)
+  assert [why for *_, why in listed] == top["furthest_columns"].tolist()
   assert "kept by refinement</b>:" in html
+
+
+def test_each_row_names_the_columns_that_put_it_furthest_from_the_kept_rows(tmp_path):
+  rng = np.random.default_rng(0)
+  n = 400
+  df = pd.DataFrame(rng.normal(size=(n, 3)), columns=["height", "weight", "age"])
+  df["plan"] = rng.choice(["basic", "plus"], n)
+  df.loc[7, "weight"] = 15.0       # far out in one column
+  df.loc[8, ["height", "age"]] = [-9.0, 12.0]
+  df.loc[9, "plan"] = "legacy"     # a category no other row has
+  df.loc[9, "height"] = 6.0
+  path = tmp_path / "t.csv"
+  df.to_csv(path, index=False)
+  out, model = tmp_path / "s.csv", tmp_path / "m.stoc"
+  assert cli.main(["detect", str(path), "--out", str(out), "--save-model", str(model)]) == 0
+  why = pd.read_csv(out)["furthest_columns"]
+  assert why[7].startswith("weight 15 (+") and "," not in why[7]
+  assert why[8].startswith("age 12 (+") and ", height -9 (-" in why[8]
+  assert why[9].startswith("plan_legacy 1 (+") and "height 6 (+" in why[9]
+  # a common category is no reason, and a typical row has none
+  assert not why.str.contains("plan_basic|plan_plus").any()
+  assert (why == "no column beyond 2 SD").mean() > 0.8
+  assert "from the rows kept by refinement" in (tmp_path / "s_report" / "report.html").read_text()
+  # new rows are measured from the rows the fitted table kept
+  df.iloc[:2].assign(weight=[0.0, -20.0]).to_csv(tmp_path / "new.csv", index=False)
+  assert cli.main(["score", str(tmp_path / "new.csv"), "--model", str(model), "--out", str(out)]) == 0
+  assert pd.read_csv(out)["furthest_columns"][1].startswith("weight -20 (-")
+  assert cli.main(["detect", str(path), "--out", str(out), "--no-refine"]) == 0
+  assert "furthest from all rows" in (tmp_path / "s_report" / "report.html").read_text()
 
 
 def test_no_refinement_means_no_refinement_lines_or_plot(table, tmp_path, capsys):
