@@ -121,6 +121,28 @@ def _as_uint8_images(X) -> np.ndarray:
   raise ValueError(f"images must be uint8 (0-255) or floats in [0, 1]; got dtype {X.dtype}.")
 
 
+def _check_frame(X):
+  """A DataFrame's text columns, refused by name: scikit-learn's own error names only a value."""
+  dtypes = getattr(X, "dtypes", None)
+  if dtypes is None or not hasattr(dtypes, "items"):
+    return
+  import pandas as pd
+  text = [str(c) for c, t in dtypes.items() if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+  if text:
+    raise ValueError(f"X has text columns {text[:10]}; STOCDetector takes numbers. One-hot encode them "
+                     "(pandas.get_dummies(X)), or read the file with stoc_jax.data.tabular.load_table, which does.")
+
+
+def _check_finite(X, names=None):
+  """NaN or infinite values, refused with where they are."""
+  bad = ~np.isfinite(X)
+  if bad.any():
+    rows, cols = np.flatnonzero(bad.any(axis=1)), np.flatnonzero(bad.any(axis=0))
+    where = [str(names[c]) for c in cols[:10]] if names is not None else cols[:10].tolist()
+    raise ValueError(f"X holds NaN or inf in {len(rows)} rows (first: {rows[:5].tolist()}) and columns {where}; "
+                     "impute or drop them first (sklearn.impute.SimpleImputer, or DataFrame.dropna()).")
+
+
 def _resolve_contamination(contamination):
   if isinstance(contamination, str):
     if contamination != "auto":
@@ -291,7 +313,9 @@ class STOCDetector(OutlierMixin, BaseEstimator):
       return _as_uint8_images(X)
     if callable(self.representation):
       return X
-    X = validate_data(self, X, dtype=np.float64, reset=fitting)
+    _check_frame(X)
+    X = validate_data(self, X, dtype=np.float64, reset=fitting, ensure_all_finite=False)
+    _check_finite(X, getattr(self, "feature_names_in_", None))
     largest = float(np.abs(X).max(initial=0.0))
     if largest > MAX_ABS_VALUE:
       raise ValueError(f"X holds a value of magnitude {largest:.3g}: beyond {MAX_ABS_VALUE:g} the squares that "

@@ -440,11 +440,22 @@ def test_values_whose_squares_overflow_are_rejected_in_fit_and_score():
     det.decision_function(x[:2] * 1e120)
 
 
-def test_nan_input_is_rejected():
+def test_nan_inf_and_text_columns_are_rejected_saying_where():
+  import pandas as pd
   x, _ = contaminated(n=100)
   x[3, 1] = np.nan
-  with pytest.raises(ValueError, match="NaN"):
+  with pytest.raises(ValueError, match=r"NaN or inf in 1 rows \(first: \[3\]\) and columns \[1\]; impute"):
     STOCDetector().fit(x)
+  frame = pd.DataFrame(x, columns=[f"c{i}" for i in range(x.shape[1])])
+  with pytest.raises(ValueError, match=r"columns \['c1'\]"):
+    STOCDetector().fit(frame)
+  det = STOCDetector().fit(np.nan_to_num(x))
+  x[5, 0] = np.inf
+  with pytest.raises(ValueError, match=r"in 2 rows \(first: \[3, 5\]\) and columns \[0, 1\]"):
+    det.predict(x)
+  frame["plan"] = "basic"
+  with pytest.raises(ValueError, match=r"text columns \['plan'\].*get_dummies"):
+    STOCDetector().fit(frame)
 
 
 def test_refine_dataset_is_the_detectors_refinement_and_keeps_clean_rows():
