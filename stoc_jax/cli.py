@@ -38,6 +38,16 @@ def _contamination(value: str):
   return v
 
 
+def _image_size(value: str) -> int:
+  try:
+    v = int(value)
+  except ValueError:
+    v = 0
+  if v < 8:  # the ResNet-18 halves the size three times
+    raise argparse.ArgumentTypeError(f"--image-size takes a whole number of pixels, 8 or more, not {value!r}")
+  return v
+
+
 def build_parser() -> argparse.ArgumentParser:
   from stoc_jax import __version__
   p = argparse.ArgumentParser(prog="stoc-jax", description=__doc__.split("\n\n")[0])
@@ -70,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                  help="tables: rounds of refinement, the columns rescaled on the kept rows between them "
                       "(default: STOCDetector's, 2)")
   d.add_argument("--train-steps", type=int, default=300, help="steps for learned representations")
+  d.add_argument("--image-size", type=_image_size, default=None,
+                 help="resize every image to N x N pixels (bilinear) as it is read: for folders of mixed sizes "
+                      "or large photos; a saved model resizes the images it scores the same way")
   d.add_argument("--scaling", choices=("standard", "robust"), default="standard",
                  help="column scaling: mean / std, or median / IQR, which a few extreme anomalies "
                       "cannot inflate (see STOCDetector)")
@@ -92,8 +105,10 @@ MODEL_FORMAT = "stoc-jax detector, version 1"
 ANNOUNCE_ROWS = 20_000
 
 
-def _load_images(folder):
-  from stoc_jax.data.images import IMAGE_SUFFIXES, _decode, _stack
+def _load_images(folder, image_size=None):
+  """(images, labels or None, names) of a folder; each image resized to image_size x image_size as it
+  is read when given, so that full-size photos of mixed sizes are never held at once."""
+  from stoc_jax.data.images import IMAGE_SUFFIXES, _decode, _resized, _stack
   from stoc_jax.data.tabular import DataError
   root = Path(folder)
   if not root.is_dir():
@@ -101,8 +116,10 @@ def _load_images(folder):
   files = sorted(f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
   if not files:
     raise DataError(f"--images {folder}: no .jpg/.jpeg/.png/.bmp files found.")
-  images = [_decode(f.read_bytes(), str(f)) for f in files]
-  x = _stack(images, [str(f) for f in files], str(root))
+  images = [_decode(f.read_bytes(), str(f)) for f in files] if not image_size else [
+      _resized(_decode(f.read_bytes(), str(f)), image_size) for f in files]
+  x = _stack(images, [str(f) for f in files], str(root),
+             "Resize them to one size first, or pass --image-size N to resize each to N x N.")
   names = [str(f.relative_to(root)) for f in files]
   parts = [f.relative_to(root).parts for f in files]
   labels = None
@@ -134,7 +151,7 @@ def detect(args) -> dict:
 
   schema = None
   if args.images:
-    x, labels, names = _load_images(args.images)
+    x, labels, names = _load_images(args.images, args.image_size)
     sample_shape = x.shape[1:]  # before flattening, to check images scored later
     representation = args.representation or "contrastive"
     if representation == "none":
@@ -236,7 +253,7 @@ def _save_model(path, det, schema, representation, sample_shape, args, normal_co
     pickle.dump({"format": MODEL_FORMAT, "detector": det, "schema": schema, "images": bool(args.images),
                  "representation": representation, "sample_shape": tuple(sample_shape),
                  "fitted_on": args.table or args.images, "environment": software_environment(),
-                 "normal_columns": normal_columns}, f)
+                 "normal_columns": normal_columns, "image_size": args.image_size}, f)
 
 
 def _load_model(path):
@@ -272,7 +289,7 @@ def score(args) -> dict:
     fitted = "images" if model["images"] else "a table"
     raise DataError(f"--model {args.model} was fitted on {fitted} ({model['fitted_on']}); score the same kind.")
   if args.images:
-    x, labels, ids = _load_images(args.images)
+    x, labels, ids = _load_images(args.images, model.get("image_size"))
     if x.shape[-1] == 1 and tuple(model["sample_shape"]) == (*x.shape[1:-1], 3):
       x = np.repeat(x, 3, axis=-1)  # grayscale images for a model fitted on colour ones: as _stack reads them
     if x.shape[1:] != model["sample_shape"]:

@@ -132,10 +132,29 @@ def test_grayscale_palette_and_alpha_images_beside_colour_ones_are_read_as_colou
   assert len(pd.read_csv(tmp_path / "g.csv")) == 1
 
 
+def test_image_size_resizes_a_folder_of_mixed_sizes_and_a_saved_model_resizes_alike(tmp_path, capsys):
+  from stoc_jax.cli import _load_images
+  _write_images(tmp_path / "mixed", [("normal", 16)] * 24 + [("normal", 40)] * 12 + [("anomaly", 24)] * 4)
+  x, labels, _ = _load_images(tmp_path / "mixed", 12)
+  assert x.shape == (40, 12, 12, 3) and labels.sum() == 4
+  out, model = tmp_path / "s.csv", tmp_path / "m.stoc"
+  assert cli.main(["detect", "--images", str(tmp_path / "mixed"), "--out", str(out), "--image-size", "12",
+                   "--representation", "none", "--save-model", str(model)]) == 0
+  _write_images(tmp_path / "new", [("a", 64)] * 2)  # another size again: resized as the model's
+  assert cli.main(["score", "--images", str(tmp_path / "new"), "--model", str(model),
+                   "--out", str(tmp_path / "n.csv")]) == 0
+  assert len(pd.read_csv(tmp_path / "n.csv")) == 2
+  for bad in ("4", "big"):
+    with pytest.raises(SystemExit):
+      cli.main(["detect", "--images", str(tmp_path / "mixed"), "--out", str(out), "--image-size", bad])
+    assert "8 or more" in capsys.readouterr().err
+
+
 def test_images_of_mixed_sizes_and_unreadable(tmp_path, capsys):
   _write_images(tmp_path / "mixed", [("a", 16)] * 10 + [("a", 20)])
   assert cli.main(["detect", "--images", str(tmp_path / "mixed"), "--out", str(tmp_path / "m.csv")]) == 2
-  assert "different sizes" in capsys.readouterr().err
+  err = capsys.readouterr().err
+  assert "different sizes" in err and "--image-size N" in err
   _write_images(tmp_path / "broken", [("a", 16)] * 10)
   (tmp_path / "broken" / "a" / "x.png").write_bytes(b"garbage")
   assert cli.main(["detect", "--images", str(tmp_path / "broken"), "--out", str(tmp_path / "b.csv")]) == 2

@@ -40,7 +40,7 @@ def _decode(data: bytes, name: str):
   return arr[..., None] if arr.ndim == 2 else arr
 
 
-def _stack(images, names, where):
+def _stack(images, names, where, fix: str = "Resize them to one size first."):
   # Grayscale images beside colour ones of the same size: the grey channel repeated three times,
   # which loses nothing (_decode reads every other mode as RGB).
   if any(img.shape[-1] == 3 for img in images):
@@ -50,7 +50,7 @@ def _stack(images, names, where):
     shapes.setdefault(img.shape, name)
   if len(shapes) > 1:
     listed = "; ".join(f"{s} e.g. {n}" for s, n in list(shapes.items())[:4])
-    raise DataError(f"{where}: images have different sizes ({listed}). Resize them to one size first.")
+    raise DataError(f"{where}: images have different sizes ({listed}). {fix}")
   return np.stack(images)
 
 
