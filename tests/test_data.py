@@ -158,6 +158,16 @@ def test_bad_tables_give_clear_errors(tmp_path, content, match):
     tabular.load_table(p, label_column="label" if "label" in content else None)
 
 
+@pytest.mark.parametrize("name, reader", [("sales.xlsx", "read_excel"), ("sales.parquet", "read_parquet"),
+                                          ("sales.JSON", "read_json")])
+def test_spreadsheets_and_other_table_formats_are_refused_with_the_conversion(tmp_path, name, reader):
+  p = tmp_path / name
+  p.write_bytes(b"PK\x03\x04 not text")
+  with pytest.raises(tabular.DataError, match=rf"only CSV, .npy and .npz.*pd\.{reader}\('.*{name}'\)"
+                                              rf"\.to_csv\('.*sales\.csv', index=False\)"):
+    tabular.load_table(p)
+
+
 def test_constant_columns_can_be_dropped(tmp_path):
   p = tmp_path / "c.csv"
   p.write_text("a,b\n1,2\n1,3\n1,5\n")

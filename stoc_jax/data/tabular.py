@@ -140,6 +140,14 @@ class TableSchema:
   features: tuple
 
 
+# Table formats a practitioner may hold, each with the pandas reader that turns it into CSV: refused by
+# name, where reading them as text said "no data rows" (a spreadsheet) or named a codec (Parquet).
+OTHER_FORMATS = {".xlsx": "read_excel", ".xlsm": "read_excel", ".xls": "read_excel", ".ods": "read_excel",
+                 ".parquet": "read_parquet", ".feather": "read_feather", ".json": "read_json",
+                 ".pkl": "read_pickle", ".pickle": "read_pickle", ".h5": "read_hdf", ".hdf5": "read_hdf",
+                 ".dta": "read_stata", ".sav": "read_spss", ".sas7bdat": "read_sas"}
+
+
 def load_table(path, label_column: str | int | None = None, drop_constant: bool = False,
                schema: TableSchema | None = None, ignore_columns=()):
   """A user table: CSV (header row; categorical columns one-hot encoded) or .npy / .npz.
@@ -160,6 +168,11 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
     raise DataError(f"no such file: {path}")
   if path.stat().st_size == 0:
     raise DataError(f"{path} is empty.")
+  reader = OTHER_FORMATS.get(path.suffix.lower())
+  if reader:
+    raise DataError(f"{path}: {path.suffix} files are not read here, only CSV, .npy and .npz. Save it as CSV first: "
+                    f"python -c \"import pandas as pd; pd.{reader}('{path}').to_csv('{path.with_suffix('.csv')}', "
+                    "index=False)\"")
   if path.suffix not in (".npy", ".npz"):
     return _load_csv(path, label_column, drop_constant, schema, tuple(ignore_columns))
   if ignore_columns:
