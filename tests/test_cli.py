@@ -268,6 +268,12 @@ def test_the_declared_scikit_learn_floor_has_what_the_detector_imports():
   assert line == "scikit-learn>=1.6"
 
 
+def test_a_contamination_given_as_a_percentage_is_refused_with_the_fraction(capsys):
+  with pytest.raises(SystemExit):
+    cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", "5"])
+  assert "got 5 (a percentage? 5 % is 0.05)" in capsys.readouterr().err
+
+
 def test_version():
   from stoc_jax import __version__
   with pytest.raises(SystemExit) as e:
