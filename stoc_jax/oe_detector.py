@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
-from stoc_jax.detector import _as_uint8_images
+from stoc_jax.detector import _as_uint8_images, percent_hint
 from stoc_jax.sharding import make_mesh
 
 
@@ -62,7 +62,8 @@ class OEDetector(OutlierMixin, BaseEstimator):
     if self.objective not in oe_objectives.OBJECTIVES:
       raise ValueError(f"objective must be one of {oe_objectives.OBJECTIVES}; got {self.objective!r}.")
     if not 0.0 < float(self.contamination) <= 0.5:
-      raise ValueError(f"contamination must be a fraction in (0, 0.5]; got {self.contamination!r}.")
+      raise ValueError(f"contamination must be a fraction in (0, 0.5]; got {self.contamination!r}"
+                       f"{percent_hint(self.contamination)}.")
     c = configs.outlier_exposure_defaults()
     c.objective, c.seed, c.train_epochs, c.train_steps = self.objective, int(self.random_state), 0, int(self.train_steps)
     c.optimizer.learning_rate = float(self.learning_rate)
