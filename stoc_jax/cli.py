@@ -117,8 +117,11 @@ def _load_images(folder, image_size=None):
   files = sorted(f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
   if not files:
     raise DataError(f"--images {folder}: no .jpg/.jpeg/.png/.bmp files found.")
-  images = [_decode(f.read_bytes(), str(f)) for f in files] if not image_size else [
-      _resized(_decode(f.read_bytes(), str(f)), image_size) for f in files]
+
+  def read(f):
+    image = _decode(f.read_bytes(), str(f))
+    return _resized(image, image_size) if image_size else image
+  images = [read(f) for f in files]
   x = _stack(images, [str(f) for f in files], str(root),
              "Resize them to one size first, or pass --image-size N to resize each to N x N.")
   names = [str(f.relative_to(root)) for f in files]
