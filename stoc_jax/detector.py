@@ -127,7 +127,7 @@ def _check_frame(X):
   if dtypes is None or not hasattr(dtypes, "items"):
     return
   import pandas as pd
-  text = [str(c) for c, t in dtypes.items() if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+  text = [str(c) for c, t in dtypes.items() if not pd.api.types.is_numeric_dtype(t)]  # bool counts as numeric
   if text:
     raise ValueError(f"X has text columns {text[:10]}; STOCDetector takes numbers. One-hot encode them "
                      "(pandas.get_dummies(X)), or read the file with stoc_jax.data.tabular.load_table, which does.")
