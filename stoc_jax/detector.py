@@ -6,6 +6,7 @@
                                                           # without itself (as PyOD's kNN)
     det.decision_function(X_new)                          # higher = more anomalous
     det.predict(X_new)                                    # 1 = anomaly, 0 = normal (PyOD convention)
+    det.predict_proba(X_new)                              # [P(normal), P(anomaly)], as PyOD's
 
 `representation`: None (standardised raw features), "goad" (a GOAD network trained
 with refinement on tables), "contrastive" (a contrastive ResNet-18 trained with
@@ -33,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from stoc_jax import column_scaling, loop, occ, refine, table_models
 from stoc_jax import contamination as contamination_lib
+from stoc_jax.outlier_probability import OutlierProbabilityMixin
 
 REPRESENTATIONS = (None, "goad", "contrastive")
 
@@ -195,7 +197,7 @@ def refine_dataset(X, *, contamination="auto", num_models: int = 5, gamma=None, 
           "contamination": given if estimate is None else estimate, "rounds": trained.rounds}
 
 
-class STOCDetector(OutlierMixin, BaseEstimator):
+class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   """Self-trained one-class classifier (STOC / SRR) with the PyOD / scikit-learn interface.
 
   Parameters
@@ -462,9 +464,13 @@ class STOCDetector(OutlierMixin, BaseEstimator):
     """Normality (higher = more normal), scikit-learn's convention."""
     return -self.anomaly_score(X)
 
-  def predict(self, X):
-    """PyOD: 1 anomaly / 0 normal. sklearn: -1 anomaly / +1 inlier. Anomaly = score above threshold_."""
-    return self._labels(self.anomaly_score(X))
+  def predict(self, X, return_confidence=False):
+    """PyOD: 1 anomaly / 0 normal. sklearn: -1 anomaly / +1 inlier. Anomaly = score above threshold_.
+    return_confidence: also each label's confidence, as PyOD's (`predict_confidence`)."""
+    scores = self.anomaly_score(X)
+    if return_confidence:
+      return self._labels(scores), self._confidence(scores)
+    return self._labels(scores)
 
   def fit_predict(self, X, y=None):
     return self._labels(self.fit(X).decision_scores_)

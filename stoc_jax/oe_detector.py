@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
 from stoc_jax.detector import _as_uint8_images, percent_hint
+from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
 
 
@@ -36,7 +37,7 @@ def _images(X, name="X"):
   return _as_uint8_images(X)
 
 
-class OEDetector(OutlierMixin, BaseEstimator):
+class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   """HSC, BCE, Focal, Deep SAD or Deep SVDD (Ruff et al. 2021) on the STOC loop.
 
   objective : "hsc" (default), "bce", "focal", "deep_sad" or "deep_svdd".
@@ -95,13 +96,14 @@ class OEDetector(OutlierMixin, BaseEstimator):
     self._model = loop.run_stoc(learner, X, config, key=jax.random.key(config.seed), gamma=gamma)
     self.decision_scores_ = self._model.train_scores
     self.refined_mask_ = self._model.mask
-    self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - float(self.contamination)))
+    self.contamination_ = float(self.contamination)
+    self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination_))
     self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
     self.n_features_in_ = int(np.prod(X.shape[1:]))
     self.image_shape_ = X.shape[1:]
     return self
 
-  def decision_function(self, X):
+  def anomaly_score(self, X):
     """The objective's anomaly score: higher = more anomalous."""
     check_is_fitted(self, "threshold_")
     X = _images(X)
@@ -109,8 +111,16 @@ class OEDetector(OutlierMixin, BaseEstimator):
       raise ValueError(f"images are {X.shape[1:]}; this detector was fitted on {self.image_shape_}.")
     return self._model.score(X)
 
-  def predict(self, X):
-    return (self.decision_function(X) > self.threshold_).astype(int)
+  def decision_function(self, X):
+    """The objective's anomaly score: higher = more anomalous (PyOD's convention)."""
+    return self.anomaly_score(X)
+
+  def predict(self, X, return_confidence=False):
+    """1 = anomaly (score above threshold_), 0 = normal; return_confidence: also each label's
+    confidence (`predict_confidence`)."""
+    scores = self.anomaly_score(X)
+    labels = (scores > self.threshold_).astype(int)
+    return (labels, self._confidence(scores)) if return_confidence else labels
 
   def __getstate__(self):
     state = self.__dict__.copy()

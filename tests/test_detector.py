@@ -70,6 +70,56 @@ def test_pyod_attributes_and_scores():
   assert det.refined_mask_.shape == (600,) and det.refined_mask_.sum() < 600
 
 
+def test_probabilities_and_confidences_follow_the_scores():
+  """predict_proba and predict(X, return_confidence=True) as PyOD's detectors give them: each row's
+  probabilities sum to 1 and never fall as its score rises; a row far beyond every training row is an
+  anomaly with confidence near 1, a typical row a normal one, and a row at the threshold is a toss-up."""
+  from stoc_jax import outlier_probability as op
+  x, _ = contaminated()
+  rng = np.random.default_rng(3)
+  new = np.concatenate([rng.normal(size=(40, 5)), rng.normal(size=(10, 5)) + 3.5, np.full((2, 5), 30.0)])
+  det = STOCDetector(contamination=0.1).fit(x)
+  scores = det.anomaly_score(new)
+  for method in ("linear", "unify"):
+    proba = det.predict_proba(new, method=method)
+    assert proba.shape == (52, 2) and ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    by_score = proba[np.argsort(scores), 1]
+    assert (np.diff(by_score) >= -1e-12).all()
+    np.testing.assert_allclose(proba[-2:, 1], 1.0)
+  labels, confidence = det.predict(new, return_confidence=True)
+  np.testing.assert_array_equal(labels, det.predict(new))
+  np.testing.assert_allclose(confidence, det.predict_confidence(new))
+  assert (labels[-2:] == 1).all() and (confidence[-2:] > 0.99).all()
+  typical = np.argmin(scores)
+  assert labels[typical] == 0 and confidence[typical] > 0.99
+  at_threshold = op.prediction_confidence(det.decision_scores_, [det.threshold_], det.contamination_, det.threshold_)
+  assert 0.3 < at_threshold[0] < 0.7
+  proba, again = det.predict_proba(new, return_confidence=True)
+  np.testing.assert_allclose(again, confidence)
+  # The formulas themselves: min-max over the training scores; Kriegel et al.'s erf scaling, 0 at the mean.
+  np.testing.assert_allclose(op.linear_probability([1.0, 2.0, 3.0], [0.0, 2.0, 5.0]), [0.0, 0.5, 1.0])
+  np.testing.assert_allclose(op.unified_probability([1.0, 3.0], [1.0, 2.0, 3.0]), [0.0, 0.0, 0.6826894921])
+  # Under scikit-learn's convention the columns follow its labels, -1 (anomaly) first.
+  sk = STOCDetector(contamination=0.1, convention="sklearn").fit(x)
+  np.testing.assert_allclose(sk.predict_proba(new)[:, 0], op.linear_probability(sk.decision_scores_, scores))
+  with pytest.raises(ValueError, match="method must be one of"):
+    det.predict_proba(new, method="softmax")
+
+
+def test_probabilities_and_confidences_equal_pyods_own():
+  """The same numbers as PyOD's BaseDetector.predict_proba and predict_confidence, given its scores."""
+  pyod_knn = pytest.importorskip("pyod.models.knn", reason="PyOD is a benchmark extra: pip install -e '.[bench]'")
+  from stoc_jax import outlier_probability as op
+  x, _ = contaminated()
+  new, _ = contaminated(n=100, seed=5)
+  knn = pyod_knn.KNN(contamination=0.1).fit(x)
+  train, scores = knn.decision_scores_, knn.decision_function(new)
+  np.testing.assert_allclose(op.linear_probability(train, scores), knn.predict_proba(new, method="linear")[:, 1])
+  np.testing.assert_allclose(op.unified_probability(train, scores), knn.predict_proba(new, method="unify")[:, 1])
+  np.testing.assert_allclose(op.prediction_confidence(train, scores, 0.1, knn.threshold_), knn.predict_confidence(new))
+
+
 def test_refinement_makes_the_detector_robust_to_contamination():
   x, y = contaminated(ratio=0.15, seed=1)
   test_x, test_y = contaminated(ratio=0.5, seed=2)

@@ -282,6 +282,10 @@ def test_detector_fits_scores_and_pickles():
   labels = np.r_[np.zeros(len(normal) - 120), np.ones(40)]
   from sklearn.metrics import roc_auc_score
   assert roc_auc_score(labels, scores) > 0.9
+  proba, confidence = det.predict_proba(test_anomaly, return_confidence=True)
+  np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+  np.testing.assert_array_equal(proba[:, 1] > 0, scores[-40:] > det.decision_scores_.min())
+  np.testing.assert_allclose(det.predict(test_anomaly, return_confidence=True)[1], confidence)
   again = pickle.loads(pickle.dumps(det))
   np.testing.assert_allclose(again.decision_function(test_anomaly), scores[-40:], rtol=1e-5)
   with pytest.raises(ValueError, match="needs outlier exposure"):
