@@ -150,6 +150,7 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table, read_csv
   from stoc_jax.detector import STOCDetector
+  from stoc_jax.outlier_probability import prediction_confidence
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
                                refinement_quality, write_report)
 
@@ -206,7 +207,8 @@ def detect(args) -> dict:
   with tempfile.TemporaryDirectory(dir=out.parent, prefix=".stoc-jax-") as tmp:
     tmp = Path(tmp)
     import pandas as pd
-    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged})
+    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged,
+                          "confidence": prediction_confidence(scores, scores, det.contamination_, det.threshold_)})
     if refined:  # without refinement every row is "kept": no column, no refined set
       table["kept_in_refined_set"] = keep.astype(int)
     if labels is not None:
@@ -285,6 +287,7 @@ def _load_model(path):
 
 def score(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.outlier_probability import prediction_confidence
   from stoc_jax.report import column_deviations
 
   model = _load_model(args.model)
@@ -310,7 +313,8 @@ def score(args) -> dict:
              "rows": len(x), "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd
-  table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged})
+  table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": prediction_confidence(
+      det.decision_scores_, scores, det.contamination_, det.threshold_)})
   if labels is not None:
     table["label"] = labels
   if model.get("normal_columns") is not None:  # measured from the rows the fitted table kept

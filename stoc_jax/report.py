@@ -73,6 +73,9 @@ def glossary(refined: bool) -> dict:
     out["kept by refinement"] = ("the rows that all K models, each fitted on its own part of the data, "
                                  "call normal in the last round of refinement; the final model is fitted on "
                                  "them.")
+  out["confidence"] = ("(a column of the scores file) how surely a row's is_anomaly would hold were the "
+                       "rows drawn again, from its rank against the contamination's cut (ExCeeD, Perini et "
+                       "al. 2020): lowest at the threshold, near 1 far from it.")
   return out
 
 

@@ -33,6 +33,17 @@ def run_cli(*args, cwd=None):
   return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=600, cwd=cwd)
 
 
+def assert_confidence_grows_away_from_the_threshold(scores):
+  """The scores file's `confidence` (ExCeeD): in [0, 1], rising with the score among flagged rows and
+  falling with it among the others, near 1 at both ends."""
+  assert ((scores["confidence"] >= 0) & (scores["confidence"] <= 1)).all()
+  for flag, sign in ((1, 1), (0, -1)):
+    part = scores[scores["is_anomaly"] == flag].sort_values("score")
+    assert (np.diff(part["confidence"].to_numpy()) * sign >= -1e-12).all()
+  ordered = scores.sort_values("score")["confidence"].to_numpy()
+  assert ordered[0] > 0.99 and ordered[-1] > 0.99
+
+
 def test_console_script_on_a_csv(table, tmp_path):
   out = tmp_path / "res" / "scores.csv"
   r = run_cli("detect", table, "--out", out, "--label-column", "is_fraud", "--contamination", "0.07")
@@ -42,6 +53,8 @@ def test_console_script_on_a_csv(table, tmp_path):
   assert scores["is_anomaly"].sum() == pytest.approx(21, abs=2)
   # the flagged rows are mostly the planted anomalies
   assert scores.loc[scores.is_anomaly == 1, "label"].mean() > 0.8
+  assert_confidence_grows_away_from_the_threshold(scores)
+  assert "confidence: (a column of the scores file)" in r.stdout
   refined = pd.read_csv(tmp_path / "res" / "scores_refined.csv")
   assert len(refined) == scores["kept_in_refined_set"].sum() and "color" in refined.columns
   report = tmp_path / "res" / "scores_report"
@@ -195,6 +208,7 @@ def test_save_model_then_score_new_rows_in_another_process(table, tmp_path):
   again, first = pd.read_csv(tmp_path / "again.csv"), pd.read_csv(tmp_path / "fit_scores.csv")
   kept = first["kept_in_refined_set"].to_numpy() == 1
   np.testing.assert_allclose(again["score"][~kept], first["score"][~kept], rtol=1e-5)
+  np.testing.assert_allclose(again["confidence"][~kept], first["confidence"][~kept], rtol=1e-4)
   assert (again["score"][kept] <= first["score"][kept] + 1e-12).all()
   assert "AUC" in r.stdout
   r = run_cli("score", tmp_path / "new.csv", "--model", model, "--out", tmp_path / "new_scores.csv")
@@ -202,6 +216,7 @@ def test_save_model_then_score_new_rows_in_another_process(table, tmp_path):
   scored = pd.read_csv(tmp_path / "new_scores.csv")
   labels = df.iloc[200:]["is_fraud"].to_numpy()
   assert len(scored) == 100 and "label" not in scored.columns
+  assert_confidence_grows_away_from_the_threshold(scored)
   # Flagged with the training threshold: the planted anomalies among the new rows.
   assert scored["is_anomaly"].to_numpy()[labels == 1].mean() > 0.8
   assert scored["is_anomaly"].to_numpy()[labels == 0].mean() < 0.1
@@ -237,6 +252,7 @@ def test_saved_image_model_scores_a_folder(tmp_path, capsys):
   assert again["id"].tolist() == first["id"].tolist()
   kept = first["kept_in_refined_set"].to_numpy() == 1  # detect scored kept images without themselves
   np.testing.assert_allclose(again["score"][~kept], first["score"][~kept], rtol=1e-5)
+  np.testing.assert_allclose(again["confidence"][~kept], first["confidence"][~kept], rtol=1e-4)
   assert (again["score"][kept] <= first["score"][kept] + 1e-12).all()
   _write_images(tmp_path / "big", [("a", 20)] * 3)
   capsys.readouterr()
