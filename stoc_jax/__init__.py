@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
   # Lazy, so that `import stoc_jax` stays cheap and the submodules import JAX only when used.
-  if name in ("STOCDetector", "refine_dataset"):
+  if name in ("STOCDetector", "refine_dataset", "features_as_given"):
     from stoc_jax import detector
     return getattr(detector, name)
   if name == "OEDetector":

@@ -65,9 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
                  "row numbers, timestamps); a saved model leaves them out of the rows it scores too")
   d.add_argument("--contamination", type=_contamination, default="auto",
                  help="'auto' (estimated without labels, default) or the expected anomaly fraction")
-  d.add_argument("--representation", choices=("none", "goad", "contrastive"), default=None,
-                 help="features: none = standardised raw columns (tables' default); goad = learned for "
-                      "tables; contrastive = ResNet-18 for images (images' default)")
+  d.add_argument("--representation", choices=REPRESENTATIONS, default=None,
+                 help="features: none = standardised raw columns (tables' default); embedding = the "
+                      "columns are already features (a pretrained network's embeddings): used unscaled, "
+                      "a Gaussian as the final model; goad = learned for tables; contrastive = ResNet-18 "
+                      "for images (images' default)")
   d.add_argument("--occ", default=None, help="the final one-class model: gde, knn, iforest, ecod, kde, ocsvm, "
                  "ocsvm_linear, or several joined by + (the mean of their rank-normalised scores); "
                  "default: STOCDetector's")
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
   return p
 
 
+REPRESENTATIONS = ("none", "embedding", "goad", "contrastive")
 MODEL_FORMAT = "stoc-jax detector, version 1"
 # Past this many rows a fit takes from seconds to minutes (benchmarks/detector_fit_time/), so
 # `detect` says that it has started.
@@ -149,13 +152,16 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table, read_csv
-  from stoc_jax.detector import STOCDetector
+  from stoc_jax.detector import STOCDetector, features_as_given
   from stoc_jax.outlier_probability import prediction_confidence
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
                                refinement_quality, write_report)
 
   schema = None
   if args.images:
+    if args.representation == "embedding":
+      raise DataError("--representation embedding reads a table of features (one row per image); for a "
+                      "folder of images use contrastive (the default) or none (pixels).")
     x, labels, names = _load_images(args.images, args.image_size)
     sample_shape = x.shape[1:]  # before flattening, to check images scored later
     representation = args.representation or "contrastive"
@@ -175,7 +181,8 @@ def detect(args) -> dict:
   for name in ("n_neighbors", "refine_rounds"):
     if getattr(args, name) is not None:
       params[name] = getattr(args, name)
-  det = STOCDetector(representation=None if representation == "none" else representation,
+  det = STOCDetector(representation={"none": None, "embedding": features_as_given}.get(representation,
+                                                                                    representation),
                      num_models=args.num_models, contamination=args.contamination,
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
                      random_state=args.seed, **params)

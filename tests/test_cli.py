@@ -524,3 +524,36 @@ def test_a_header_of_column_numbers_is_read_as_names(tmp_path):
   pd.DataFrame(rng.normal(size=(60, 3)), columns=["0", "1", "2"]).to_csv(tmp_path / "t.csv", index=False)
   assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv")]) == 0
   assert len(pd.read_csv(tmp_path / "s.csv")) == 60
+
+
+def test_embeddings_are_used_unscaled_with_a_gaussian_and_a_saved_model_scores_them(tmp_path):
+  """--representation embedding: a table of features (a pretrained network's embeddings) used as it is,
+  unscaled, with a Gaussian as the final model: detect's scores are
+  STOCDetector(representation=features_as_given)'s, not the table default's, and a saved model (the
+  function pickles, where a lambda would not) scores new rows as that detector does."""
+  from stoc_jax import STOCDetector, features_as_given
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(300, 16)) * np.r_[np.full(8, 10.0), np.full(8, 0.1)]  # columns of unequal scale
+  x[:15, :4] += 40.0
+  np.save(tmp_path / "emb.npy", x)
+  new = rng.normal(size=(50, 16)) * np.r_[np.full(8, 10.0), np.full(8, 0.1)]
+  new[:5, :4] += 40.0
+  np.save(tmp_path / "new.npy", new)
+  model = tmp_path / "m.stoc"
+  assert cli.main(["detect", str(tmp_path / "emb.npy"), "--out", str(tmp_path / "s.csv"), "--representation",
+                   "embedding", "--contamination", "0.05", "--save-model", str(model)]) == 0
+  scores = pd.read_csv(tmp_path / "s.csv")["score"].to_numpy()
+  det = STOCDetector(representation=features_as_given, contamination=0.05).fit(x)
+  np.testing.assert_allclose(scores, det.decision_scores_, rtol=1e-5)
+  gaussian = STOCDetector(representation=features_as_given, occ="gde", contamination=0.05).fit(x)
+  np.testing.assert_allclose(scores, gaussian.decision_scores_, rtol=1e-5)
+  assert not np.allclose(scores, STOCDetector(contamination=0.05).fit(x).decision_scores_, rtol=1e-2)
+  assert cli.main(["score", str(tmp_path / "new.npy"), "--model", str(model), "--out", str(tmp_path / "n.csv")]) == 0
+  scored = pd.read_csv(tmp_path / "n.csv")
+  np.testing.assert_allclose(scored["score"], det.decision_function(new), rtol=1e-5)
+  assert scored["is_anomaly"][:5].all() and not scored["is_anomaly"][5:].any()
+  with pytest.raises(ValueError, match="gave 10 features per row; this detector was fitted on 16"):
+    det.decision_function(new[:, :10])
+  (tmp_path / "imgs").mkdir()
+  assert cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "i.csv"),
+                   "--representation", "embedding"]) == 2

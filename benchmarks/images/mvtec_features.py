@@ -16,7 +16,7 @@ Methods: `gde` (STOCDetector(occ="gde", refine=False), the one-class baseline), 
 papers' refinement: K = 5 Gaussians, gamma = 2 x the true ratio, 0.5 % at 0 %, and a Gaussian as the
 final model), `stoc_auto` (the default STOCDetector(): the estimated contamination, kNN refinement,
 the mean rank of an IsolationForest and the kNN distance as the final model), `stoc_embedding`
-(the same features given as a representation, STOCDetector(representation=callable): its defaults,
+(the same features given as a representation, STOCDetector(representation=features_as_given): its defaults,
 the features as they are, not standardised, and a Gaussian as the final model), with
 `gde_embedding` and `gde_embedding_oracle` the same without refinement, on all training rows and
 on the good ones,
@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
-from stoc_jax import STOCDetector, metrics  # noqa: E402
+from stoc_jax import STOCDetector, features_as_given, metrics  # noqa: E402
 from stoc_jax.data.split import contamination_split  # noqa: E402
 from stoc_jax.data.tabular import load_table  # noqa: E402
 
@@ -70,7 +70,7 @@ def anomaly_scores(method, ratio, seed, x_train, y_train, x_test):
       x_train = x_train[y_train == 0]
     kwargs = {"refine": method in REFINED, "random_state": seed}
     if method in EMBEDDING:  # a given representation's defaults: unscaled features, a Gaussian at the end
-      kwargs["representation"] = _identity
+      kwargs["representation"] = features_as_given
     elif method != "stoc_auto":  # the papers' Gaussians, whatever the detector's defaults
       kwargs.update(occ="gde", refine_occ="gde")
     if method == "stoc":  # the papers' one refinement on a fixed representation
@@ -86,11 +86,6 @@ def anomaly_scores(method, ratio, seed, x_train, y_train, x_test):
   else:
     model = OneClassSVM(kernel="rbf", gamma=rbf_gamma(xs)).fit(xs)
   return -model.score_samples(xt), None
-
-
-def _identity(x):
-  """The features as they are, given as a representation: STOCDetector's defaults for embeddings."""
-  return x
 
 
 @functools.lru_cache(maxsize=1)  # runs go category by category: one read per file, not per run
