@@ -5,6 +5,7 @@
                                                      # X_oe: a few hundred images that are not
     det.decision_function(X_new)                     # higher = more anomalous
     det.predict(X_new)                               # 1 = anomaly, 0 = normal
+    det.predict_proba(X_new)                         # [P(normal), P(anomaly)], as PyOD's
 
 Without `X_oe`, HSC / BCE / Focal / Deep SAD take as OE the training images that STOC's refinement
 rejects (X may then be contaminated: `contamination` is the fraction refinement removes, as gamma);
