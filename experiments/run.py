@@ -16,6 +16,7 @@ import difflib
 import logging as logging_lib
 import os
 import sys
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -116,6 +117,17 @@ def main(argv):
   else:
     raise app.UsageError("config.pipeline must be 'tabular', 'image', 'outlier_exposure' or 'clad', "
                          f"got {config.pipeline!r}.")
+  try:
+    _run(train_and_evaluate, config)
+  except (ValueError, FileNotFoundError, FloatingPointError) as e:
+    # A wrong config value, a missing data file or a diverged loss: what is wrong and how to fix it,
+    # in one line (the library's messages say both); --verbosity=1 adds where it was raised.
+    logging.debug("raised at:\n%s", traceback.format_exc())
+    sys.exit(f"run.py: error: {e} (--verbosity=1 shows where it was raised)")
+
+
+def _run(train_and_evaluate, config):
+  import jax
   baseline = None
   if config.compare_baseline and config.refine.enabled:
     # The same run without refinement, in workdir/baseline, reported beside STOC.

@@ -34,7 +34,7 @@ def _contamination(value: str):
   except ValueError:
     raise argparse.ArgumentTypeError(f"--contamination takes 'auto' or a fraction such as 0.05, not {value!r}")
   if not 0.0 < v <= 0.5:
-    from stoc_jax.detector import percent_hint
+    from stoc_jax.contamination import percent_hint
     raise argparse.ArgumentTypeError(f"--contamination must lie in (0, 0.5], got {v:g}{percent_hint(v)}")
   return v
 

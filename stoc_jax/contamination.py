@@ -29,9 +29,25 @@ near 0; tests/test_detector.py). Give the contamination when you know it.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 TAIL_CUT = 2.5
+
+
+def percent_hint(value) -> str:
+  """For an anomaly fraction given as a percentage (5 for 5 %), the fraction meant; else ""."""
+  if isinstance(value, numbers.Real) and 1.0 < value <= 50.0:
+    return f" (a percentage? {value:g} % is {value / 100:g})"
+  return ""
+
+
+def check_anomaly_ratio(value) -> None:
+  """The splits' anomaly_ratio, the anomalies' share of the training rows, must lie in [0, 1)."""
+  if not 0.0 <= value < 1.0:
+    raise ValueError(f"anomaly_ratio must be a fraction in [0, 1), the anomalies' share of the training "
+                     f"rows; got {value:g}{percent_hint(value)}.")
 
 
 def wilson_hilferty(maha2, dim):

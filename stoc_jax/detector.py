@@ -152,15 +152,8 @@ def _resolve_contamination(contamination):
     return "auto"
   if not isinstance(contamination, numbers.Real) or not 0.0 < contamination <= 0.5:
     raise ValueError(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}"
-                     f"{percent_hint(contamination)}.")
+                     f"{contamination_lib.percent_hint(contamination)}.")
   return float(contamination)
-
-
-def percent_hint(value) -> str:
-  """For a fraction given as a percentage (5 for 5 %), the fraction meant."""
-  if isinstance(value, numbers.Real) and 1.0 < value <= 50.0:
-    return f" (a percentage? {value:g} % is {value / 100:g})"
-  return ""
 
 
 def features_as_given(X):

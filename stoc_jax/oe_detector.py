@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
-from stoc_jax.detector import _as_uint8_images, percent_hint
+from stoc_jax.contamination import percent_hint
+from stoc_jax.detector import _as_uint8_images
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
 

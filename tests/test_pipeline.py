@@ -301,3 +301,19 @@ def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
   assert out.returncode != 0
   lines = [l for l in out.stderr.splitlines() if l.strip()]
   assert len(lines) == 1 and expected in lines[0], out.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("args,expected", [
+    (["--config=experiments/configs/breast_cancer_stoc.py", "--config.anomaly_ratio=5"],
+     "anomaly_ratio must be a fraction in [0, 1), the anomalies' share of the training rows; got 5 "
+     "(a percentage? 5 % is 0.05)"),
+    (["--config=experiments/configs/thyroid_stoc.py:cpu", "--config.data_dir=no_such_folder"],
+     "thyroid: no data file found; tried no_such_folder/thyroid.npz"),
+])
+def test_a_bad_config_value_or_missing_data_stops_with_one_line_not_a_traceback(args, expected, tmp_path):
+  out = subprocess.run([sys.executable, "experiments/run.py", *args, f"--workdir={tmp_path}"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=100)
+  assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+  last = out.stderr.strip().splitlines()[-1]
+  assert last.startswith("run.py: error: ") and expected in last, last

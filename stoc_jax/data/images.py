@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from stoc_jax.contamination import check_anomaly_ratio
 from stoc_jax.data.tabular import DataError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -294,8 +295,7 @@ def one_vs_rest_split(data: ImageData, normal_classes, anomaly_ratio: float, see
   images of the other classes (training size unchanged); test = the whole test split, every
   image of another class an anomaly. `normal_classes`: one class or a tuple of them."""
   normal_classes = (normal_classes,) if np.isscalar(normal_classes) else tuple(normal_classes)
-  if not 0.0 <= anomaly_ratio < 1.0:
-    raise ValueError(f"anomaly_ratio must lie in [0, 1), got {anomaly_ratio}.")
+  check_anomaly_ratio(anomaly_ratio)
   if not normal_classes:
     raise ValueError("normal_classes is empty: give at least one class.")
   classes = np.unique(data.y_train)

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from stoc_jax.contamination import check_anomaly_ratio
+
 
 class Split(NamedTuple):
   x_train: np.ndarray
@@ -37,8 +39,7 @@ def contamination_split(x, y, anomaly_ratio: float, seed: int = 0,
   y = np.asarray(y).astype(np.int64).ravel()
   if x.shape[0] != y.shape[0]:
     raise ValueError(f"X has {x.shape[0]} rows but y has {y.shape[0]}.")
-  if not 0.0 <= anomaly_ratio < 1.0:
-    raise ValueError(f"anomaly_ratio must lie in [0, 1), got {anomaly_ratio}.")
+  check_anomaly_ratio(anomaly_ratio)
   normals, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
   if max_anomaly_ratio is None:
     max_anomaly_ratio = min(len(anomalies) / len(y), 0.10)
