@@ -152,6 +152,9 @@ def features(graphdef, state, images, batch_size, mesh) -> jax.Array:
 def epoch_steps(config, num_rows: int) -> tuple[int, int]:
   """(total steps, steps per epoch) of an image config: train_steps, or train_epochs of num_rows
   rows in batches of batch_size."""
+  if config.train_steps < 0 or config.train_epochs < 0:
+    raise ValueError(f"train_steps and train_epochs must be >= 0 (train_steps 0: train_epochs decides); got "
+                     f"train_steps={config.train_steps}, train_epochs={config.train_epochs}.")
   steps_per_epoch = max(1, num_rows // config.batch_size)
   return int(config.train_steps or config.train_epochs * steps_per_epoch), steps_per_epoch
 

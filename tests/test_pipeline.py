@@ -310,6 +310,8 @@ def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
      "(a percentage? 5 % is 0.05)"),
     (["--config=experiments/configs/thyroid_stoc.py:cpu", "--config.data_dir=no_such_folder"],
      "thyroid: no data file found; tried no_such_folder/thyroid.npz"),
+    (["--config=experiments/configs/digits_stoc.py", "--config.train_steps=-5"],
+     "train_steps and train_epochs must be >= 0 (train_steps 0: train_epochs decides); got train_steps=-5"),
 ])
 def test_a_bad_config_value_or_missing_data_stops_with_one_line_not_a_traceback(args, expected, tmp_path):
   out = subprocess.run([sys.executable, "experiments/run.py", *args, f"--workdir={tmp_path}"], cwd=ROOT,
