@@ -38,6 +38,9 @@ def resolve_gamma(gamma, anomaly_ratio: float | None = None):
     if key == "auto":
       if anomaly_ratio is None:
         raise ValueError("gamma='auto' needs the anomaly ratio; pass a number or 'otsu'.")
+      if not 0.0 <= anomaly_ratio < 0.5:
+        raise ValueError(f"gamma='auto' is twice the anomaly ratio, and {anomaly_ratio:g} x 2 is not a fraction "
+                         "below 1: give refine.gamma as a fraction, or an anomaly_ratio below 0.5.")
       return 2.0 * anomaly_ratio if anomaly_ratio > 0 else 0.005
     try:
       gamma = float(key)

@@ -310,6 +310,8 @@ def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
      "(a percentage? 5 % is 0.05)"),
     (["--config=experiments/configs/thyroid_stoc.py:cpu", "--config.data_dir=no_such_folder"],
      "thyroid: no data file found; tried no_such_folder/thyroid.npz"),
+    (["--config=experiments/configs/digits_stoc.py", "--config.anomaly_ratio=0.6"],
+     "gamma='auto' is twice the anomaly ratio, and 0.6 x 2 is not a fraction below 1"),
     (["--config=experiments/configs/digits_stoc.py", "--config.train_steps=-5"],
      "train_steps and train_epochs must be >= 0 (train_steps 0: train_epochs decides); got train_steps=-5"),
 ])
