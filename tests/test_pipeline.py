@@ -312,6 +312,8 @@ def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
      "thyroid: no data file found; tried no_such_folder/thyroid.npz"),
     (["--config=experiments/configs/digits_stoc.py", "--config.anomaly_ratio=0.6"],
      "gamma='auto' is twice the anomaly ratio, and 0.6 x 2 is not a fraction below 1"),
+    (["--config=experiments/configs/digits_clad.py", "--config.normal_classes=(0, 3, 0)"],
+     "normal_classes lists [0] more than once ((0, 3, 0)): give each class once"),
     (["--config=experiments/configs/digits_stoc.py", "--config.train_steps=-5"],
      "train_steps and train_epochs must be >= 0 (train_steps 0: train_epochs decides); got train_steps=-5"),
 ])

@@ -284,7 +284,11 @@ def normal_classes_of(config) -> tuple:
   where the config has that shorthand (CLAD's configs do not: there an empty tuple is an error)."""
   given = tuple(config.get("normal_classes") or ())
   if given:
-    return tuple(int(c) for c in given)
+    classes = tuple(int(c) for c in given)
+    twice = sorted({c for c in classes if classes.count(c) > 1})
+    if twice:
+      raise ValueError(f"normal_classes lists {twice} more than once ({classes}): give each class once.")
+    return classes
   if "normal_class" not in config:
     raise ValueError("normal_classes is empty: give the classes of the normal data, e.g. (0, 3, 8).")
   return (int(config.normal_class),)
