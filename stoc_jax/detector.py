@@ -306,6 +306,17 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
                          "representation refines on its training schedule (train_steps). Leave it None.")
     if not isinstance(self.num_models, numbers.Integral) or self.num_models < 1:
       raise ValueError(f"num_models must be a positive integer; got {self.num_models!r}.")
+    if not isinstance(self.random_state, numbers.Integral) or self.random_state < 0:
+      raise ValueError(f"random_state must be a non-negative integer (the seed); got {self.random_state!r}.")
+    if self.representation in ("goad", "contrastive"):  # the learned representations' budget
+      for name, low in (("train_steps", 0), ("num_transforms", 1)):
+        value = getattr(self, name)
+        if not isinstance(value, numbers.Integral) or value < low:
+          raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+      for name in ("learning_rate", "image_width"):
+        value = getattr(self, name)
+        if not isinstance(value, numbers.Real) or not value > 0:
+          raise ValueError(f"{name} must be a positive number; got {value!r}.")
     if self.gamma_factor is not None and (not isinstance(self.gamma_factor, numbers.Real)
                                           or not self.gamma_factor > 0):
       raise ValueError(f"gamma_factor must be a positive number or None; got {self.gamma_factor!r}.")

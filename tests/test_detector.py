@@ -388,6 +388,12 @@ def test_a_second_contrastive_fit_compiles_nothing():
     ({"n_neighbors": 0}, "n_neighbors must be a positive integer"),
     ({"refine_rounds": 0}, "refine_rounds must be a positive integer or None"),
     ({"representation": "goad", "refine_rounds": 2}, "refine_rounds applies to representation=None"),
+    ({"random_state": -3}, r"random_state must be a non-negative integer \(the seed\); got -3"),
+    ({"random_state": "a"}, "random_state must be a non-negative integer"),
+    ({"representation": "goad", "num_transforms": 0}, "num_transforms must be an integer >= 1; got 0"),
+    ({"representation": "goad", "learning_rate": -1}, "learning_rate must be a positive number; got -1"),
+    ({"representation": "goad", "train_steps": 2.5}, "train_steps must be an integer >= 0; got 2.5"),
+    ({"representation": "contrastive", "image_width": 0}, "image_width must be a positive number; got 0"),
 ])
 def test_bad_parameters(kwargs, match):
   x, _ = contaminated(n=100)
