@@ -16,6 +16,7 @@ for images smaller than 32 pixels and its CIFAR-10 size otherwise. A fitted dete
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import jax
 import numpy as np
@@ -64,7 +65,17 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   def _config(self, X, has_oe):
     if self.objective not in oe_objectives.OBJECTIVES:
       raise ValueError(f"objective must be one of {oe_objectives.OBJECTIVES}; got {self.objective!r}.")
-    if not 0.0 < float(self.contamination) <= 0.5:
+    for name in ("train_steps", "batch_size"):
+      value = getattr(self, name)
+      if not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
+      raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}.")
+    if not isinstance(self.random_state, numbers.Integral) or self.random_state < 0:
+      raise ValueError(f"random_state must be a non-negative integer (the seed); got {self.random_state!r}.")
+    if self.refine not in (None, True, False):
+      raise ValueError(f"refine must be None (refine when there is no X_oe), True or False; got {self.refine!r}.")
+    if not isinstance(self.contamination, numbers.Real) or not 0.0 < self.contamination <= 0.5:
       raise ValueError(f"contamination must be a fraction in (0, 0.5]; got {self.contamination!r}"
                        f"{percent_hint(self.contamination)}.")
     c = configs.outlier_exposure_defaults()

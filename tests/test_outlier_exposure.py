@@ -362,3 +362,20 @@ def test_resnet18_is_the_larger_option(tiny_cifar, tmp_path):
   assert 0 <= res["auc"] <= 100
   with pytest.raises(ValueError, match="model.arch"):
     oe_stoc.train_and_evaluate(tiny("cifar10_oe", tiny_cifar, **{"model.arch": "vgg"}), tmp_path / "b")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"train_steps": 0}, "train_steps must be a positive integer; got 0"),
+    ({"batch_size": 0}, "batch_size must be a positive integer; got 0"),
+    ({"learning_rate": -1}, "learning_rate must be a positive number; got -1"),
+    ({"random_state": -1}, r"random_state must be a non-negative integer \(the seed\); got -1"),
+    ({"refine": "yes"}, r"refine must be None \(refine when there is no X_oe\), True or False; got 'yes'"),
+])
+def test_bad_detector_parameters_are_refused_before_training(kwargs, match):
+  """Each trained silently before (no steps, a batch of one, gradient ascent, a truthy string) or
+  stopped in NumPy's words (a negative seed)."""
+  from stoc_jax.oe_detector import OEDetector
+  rng = np.random.default_rng(0)
+  normal, oe = (rng.integers(0, 255, (n, 8, 8, 1), dtype=np.uint8) for n in (40, 16))
+  with pytest.raises(ValueError, match=match):
+    OEDetector(**kwargs).fit(normal, X_oe=oe)
