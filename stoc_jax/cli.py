@@ -49,6 +49,19 @@ def _image_size(value: str) -> int:
   return v
 
 
+def _whole_number(low: int):
+  """An argparse type: a whole number of at least `low`."""
+  def parse(value: str) -> int:
+    try:
+      v = int(value)
+    except ValueError:
+      v = low - 1
+    if v < low:
+      raise argparse.ArgumentTypeError(f"takes a whole number >= {low}, not {value!r}")
+    return v
+  return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
   from stoc_jax import __version__
   p = argparse.ArgumentParser(prog="stoc-jax", description=__doc__.split("\n\n")[0])
@@ -75,14 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
                  "default: STOCDetector's")
   d.add_argument("--refine-occ", default=None, help="refinement's K models, in the same forms "
                  "(default: STOCDetector's)")
-  d.add_argument("--n-neighbors", type=int, default=None,
+  d.add_argument("--n-neighbors", type=_whole_number(1), default=None,
                  help="k of the kNN distance (knn), in refinement and the final model (default: STOCDetector's, 10)")
-  d.add_argument("--num-models", type=int, default=5, help="K, the refinement ensemble size")
+  d.add_argument("--num-models", type=_whole_number(1), default=5, help="K, the refinement ensemble size")
   d.add_argument("--no-refine", action="store_true", help="no refinement (the plain OCC baseline)")
-  d.add_argument("--refine-rounds", type=int, default=None,
+  d.add_argument("--refine-rounds", type=_whole_number(1), default=None,
                  help="tables: rounds of refinement, the columns rescaled on the kept rows between them "
                       "(default: STOCDetector's, 2)")
-  d.add_argument("--train-steps", type=int, default=300, help="steps for learned representations")
+  d.add_argument("--train-steps", type=_whole_number(0), default=300, help="steps for learned representations")
   d.add_argument("--image-size", type=_image_size, default=None,
                  help="resize every image to N x N pixels (bilinear) as it is read: for folders of mixed sizes "
                       "or large photos; a saved model resizes the images it scores the same way")
@@ -91,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "cannot inflate (see STOCDetector)")
   d.add_argument("--drop-constant", action="store_true", help="drop constant columns instead of failing")
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
-  d.add_argument("--seed", type=int, default=0)
+  d.add_argument("--seed", type=_whole_number(0), default=0)
   d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
   sc = sub.add_parser("score", help="score new rows or images with a detector saved by detect --save-model")
   sc.add_argument("table", nargs="?", help="CSV with the fitted table's columns, or .npy / .npz")
