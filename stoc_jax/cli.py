@@ -39,27 +39,20 @@ def _contamination(value: str):
   return v
 
 
-def _image_size(value: str) -> int:
-  try:
-    v = int(value)
-  except ValueError:
-    v = 0
-  if v < 8:  # the ResNet-18 halves the size three times
-    raise argparse.ArgumentTypeError(f"--image-size takes a whole number of pixels, 8 or more, not {value!r}")
-  return v
-
-
-def _whole_number(low: int):
-  """An argparse type: a whole number of at least `low`."""
+def _whole_number(low: int, wording: str | None = None):
+  """An argparse type: a whole number of at least `low` (`wording` says so in the error)."""
   def parse(value: str) -> int:
     try:
       v = int(value)
     except ValueError:
       v = low - 1
     if v < low:
-      raise argparse.ArgumentTypeError(f"takes a whole number >= {low}, not {value!r}")
+      raise argparse.ArgumentTypeError(f"takes {wording or f'a whole number >= {low}'}, not {value!r}")
     return v
   return parse
+
+
+_image_size = _whole_number(8, "a whole number of pixels, 8 or more")  # the ResNet-18 halves the size three times
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +159,6 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table, read_csv
   from stoc_jax.detector import STOCDetector, features_as_given
-  from stoc_jax.outlier_probability import prediction_confidence
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
                                refinement_quality, write_report)
 
@@ -227,8 +219,7 @@ def detect(args) -> dict:
   with tempfile.TemporaryDirectory(dir=out.parent, prefix=".stoc-jax-") as tmp:
     tmp = Path(tmp)
     import pandas as pd
-    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged,
-                          "confidence": prediction_confidence(scores, scores, det.contamination_, det.threshold_)})
+    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": det.score_confidence(scores)})
     if refined:  # without refinement every row is "kept": no column, no refined set
       table["kept_in_refined_set"] = keep.astype(int)
     if labels is not None:
@@ -307,7 +298,6 @@ def _load_model(path):
 
 def score(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
-  from stoc_jax.outlier_probability import prediction_confidence
   from stoc_jax.report import column_deviations
 
   model = _load_model(args.model)
@@ -333,8 +323,7 @@ def score(args) -> dict:
              "rows": len(x), "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd
-  table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": prediction_confidence(
-      det.decision_scores_, scores, det.contamination_, det.threshold_)})
+  table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": det.score_confidence(scores)})
   if labels is not None:
     table["label"] = labels
   if model.get("normal_columns") is not None:  # measured from the rows the fitted table kept

@@ -156,6 +156,13 @@ def _resolve_contamination(contamination):
   return float(contamination)
 
 
+def check_random_state(value) -> None:
+  """The detectors' seed: a non-negative integer (NumPy's own error for -1 says only "expected
+  non-negative integer")."""
+  if not isinstance(value, numbers.Integral) or value < 0:
+    raise ValueError(f"random_state must be a non-negative integer (the seed); got {value!r}.")
+
+
 def features_as_given(X):
   """The representation of a table whose columns are already features, such as a pretrained network's
   embeddings: `STOCDetector(representation=features_as_given)` uses them as they are, unscaled, with a
@@ -306,8 +313,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
                          "representation refines on its training schedule (train_steps). Leave it None.")
     if not isinstance(self.num_models, numbers.Integral) or self.num_models < 1:
       raise ValueError(f"num_models must be a positive integer; got {self.num_models!r}.")
-    if not isinstance(self.random_state, numbers.Integral) or self.random_state < 0:
-      raise ValueError(f"random_state must be a non-negative integer (the seed); got {self.random_state!r}.")
+    check_random_state(self.random_state)
     if self.representation in ("goad", "contrastive"):  # the learned representations' budget
       for name, low in (("train_steps", 0), ("num_transforms", 1)):
         value = getattr(self, name)
@@ -487,7 +493,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     return_confidence: also each label's confidence, as PyOD's (`predict_confidence`)."""
     scores = self.anomaly_score(X)
     if return_confidence:
-      return self._labels(scores), self._confidence(scores)
+      return self._labels(scores), self.score_confidence(scores)
     return self._labels(scores)
 
   def fit_predict(self, X, y=None):

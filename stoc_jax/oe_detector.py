@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
 from stoc_jax.contamination import percent_hint
-from stoc_jax.detector import _as_uint8_images
+from stoc_jax.detector import _as_uint8_images, check_random_state
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
 
@@ -71,8 +71,7 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
       raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}.")
-    if not isinstance(self.random_state, numbers.Integral) or self.random_state < 0:
-      raise ValueError(f"random_state must be a non-negative integer (the seed); got {self.random_state!r}.")
+    check_random_state(self.random_state)
     if self.refine not in (None, True, False):
       raise ValueError(f"refine must be None (refine when there is no X_oe), True or False; got {self.refine!r}.")
     if not isinstance(self.contamination, numbers.Real) or not 0.0 < self.contamination <= 0.5:
@@ -133,7 +132,7 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     confidence (`predict_confidence`)."""
     scores = self.anomaly_score(X)
     labels = (scores > self.threshold_).astype(int)
-    return (labels, self._confidence(scores)) if return_confidence else labels
+    return (labels, self.score_confidence(scores)) if return_confidence else labels
 
   def __getstate__(self):
     state = self.__dict__.copy()

@@ -79,13 +79,16 @@ class OutlierProbabilityMixin:
         else (1.0 - probability, probability)
     proba = np.stack(columns, axis=1)
     if return_confidence:
-      return proba, self._confidence(scores)
+      return proba, self.score_confidence(scores)
     return proba
 
   def predict_confidence(self, X) -> np.ndarray:
     """(n,) in [0, 1]: ExCeeD's confidence in each row's label from `predict` (Perini et al. 2020)."""
     check_is_fitted(self, "threshold_")
-    return self._confidence(self.anomaly_score(X))
+    return self.score_confidence(self.anomaly_score(X))
 
-  def _confidence(self, scores):
+  def score_confidence(self, scores) -> np.ndarray:
+    """`predict_confidence` of anomaly scores already computed (such as `decision_scores_`), without
+    scoring the rows again."""
+    check_is_fitted(self, "threshold_")
     return prediction_confidence(self.decision_scores_, scores, self.contamination_, self.threshold_)
