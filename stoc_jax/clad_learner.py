@@ -26,10 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-from jax.sharding import NamedSharding
-from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, autoencoder, dec, lenet, occ, odin, resnet, sharding, step_cache
+from stoc_jax import augment, autoencoder, dec, lenet, occ, odin, resnet, sharding
 from stoc_jax.image_learner import BatchSampler, epoch_steps, map_batches, run_steps
 
 STAGES = ("autoencoder", "dec", "classifier")
@@ -91,6 +89,61 @@ def stage_steps(total: int, fractions) -> tuple[int, int, int]:
 STEP_FIELDS = ("autoencoder", "dec", "classifier", "augment")
 
 
+def stage_optimizers(c, stages) -> tuple[optax.GradientTransformation, ...]:
+  """The (autoencoder, DEC, classifier) optimisers: Adam, SGD with momentum, and Adam with one cosine
+  decay over the classifier's steps."""
+  return (optax.adam(c.autoencoder.learning_rate), optax.sgd(c.dec.learning_rate, momentum=c.dec.momentum),
+          optax.adam(optax.cosine_decay_schedule(c.classifier.learning_rate, max(1, stages[2]))))
+
+
+# The three steps; `cfg` holds the STEP_FIELDS (`sharding.frozen_fields`), `stages` the step counts.
+
+@sharding.data_parallel_step("ae_def", "cfg", "stages")
+def ae_step(state, batch, rng, *, ae_def, cfg, stages):
+  ae_tx = stage_optimizers(cfg, stages)[0]
+
+  def loss_fn(params):
+    x = augment.to_float(batch["images"])
+    return jnp.mean((nnx.merge(ae_def, params)(x, rng) - x) ** 2)
+  loss, g = jax.value_and_grad(loss_fn)(state.ae)
+  updates, opt = ae_tx.update(g, state.ae_opt, state.ae)
+  return state._replace(ae=optax.apply_updates(state.ae, updates), ae_opt=opt, step=state.step + 1), {"loss": loss}
+
+
+@sharding.data_parallel_step("ae_def", "cfg", "stages")
+def dec_step(state, batch, rng, *, ae_def, cfg, stages):
+  dec_tx = stage_optimizers(cfg, stages)[1]
+
+  def loss_fn(tree):
+    z = nnx.merge(ae_def, tree["ae"]).encode(augment.to_float(batch["images"]))
+    q = dec.soft_assignment(z, tree["centers"], cfg.dec.alpha)
+    return dec.kl_loss(dec.target_distribution(q), q)
+  tree = {"ae": state.ae, "centers": state.centers}
+  loss, g = jax.value_and_grad(loss_fn)(tree)
+  updates, opt = dec_tx.update(g, state.dec_opt, tree)
+  new = optax.apply_updates(tree, updates)
+  return state._replace(ae=new["ae"], centers=new["centers"], dec_opt=opt, step=state.step + 1), {"loss": loss}
+
+
+@sharding.data_parallel_step("cls_def", "cfg", "stages")
+def classifier_step(state, batch, rng, *, cls_def, cfg, stages):
+  cls_tx = stage_optimizers(cfg, stages)[2]
+  x = augment.oe_augment(rng, augment.to_float(batch["images"]), crop_padding=cfg.augment.crop_padding,
+                         hflip=cfg.augment.hflip, jitter_strength=0.0, noise_std=0.0)
+  labels = state.labels[batch["index"]]
+
+  def loss_fn(model):
+    logits = model(x, train=True)
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    return loss, (logits.argmax(-1) == labels).mean()
+  model = nnx.merge(cls_def, state.cls_params, state.cls_stats)
+  (loss, acc), g = nnx.value_and_grad(loss_fn, has_aux=True)(model)
+  _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+  updates, opt = cls_tx.update(g, state.cls_opt, state.cls_params)
+  return state._replace(cls_params=optax.apply_updates(state.cls_params, updates), cls_stats=stats,
+                        cls_opt=opt, step=state.step + 1), {"loss": loss, "accuracy": acc}
+
+
 class CLADLearner:
   """CLAD for `stoc_jax.loop.run_stoc`; `config` holds the fields of configs.clad_defaults."""
 
@@ -126,68 +179,20 @@ class CLADLearner:
     ae, cls = self._modules(jax.random.fold_in(key, 0))
     self.ae_def, ae_params = nnx.split(ae, nnx.Param)
     self.cls_def, cls_params, cls_stats = nnx.split(cls, nnx.Param, nnx.BatchStat)
-    self.ae_tx = optax.adam(c.autoencoder.learning_rate)
-    self.dec_tx = optax.sgd(c.dec.learning_rate, momentum=c.dec.momentum)
-    self.cls_tx = optax.adam(optax.cosine_decay_schedule(c.classifier.learning_rate, max(1, self.stages[2])))
+    ae_tx, dec_tx, cls_tx = stage_optimizers(c, self.stages)
     centers = jnp.zeros((c.num_clusters, c.hidden_dim), jnp.float32)
-    state = CLADState(ae_params, centers, cls_params, cls_stats, self.ae_tx.init(ae_params),
-                      self.dec_tx.init({"ae": ae_params, "centers": centers}), self.cls_tx.init(cls_params),
+    state = CLADState(ae_params, centers, cls_params, cls_stats, ae_tx.init(ae_params),
+                      dec_tx.init({"ae": ae_params, "centers": centers}), cls_tx.init(cls_params),
                       jnp.zeros(len(x_train), jnp.int32), jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
     self.sampler = BatchSampler(c.seed, c.batch_size, steps_per_epoch)
-    cfg = step_cache.step_config(c, STEP_FIELDS)
-    key = (self.ae_def, self.cls_def, self.mesh, step_cache.config_key(cfg), self.stages)
-    self._steps = {name: step_cache.cached_step(("clad", name) + key, functools.partial(self._make_step, name, cfg))
-                   for name in STAGES}
+    static = dict(cfg=sharding.frozen_fields(c, STEP_FIELDS), stages=self.stages, mesh=self.mesh)
+    self._steps = {"autoencoder": functools.partial(ae_step, ae_def=self.ae_def, **static),
+                   "dec": functools.partial(dec_step, ae_def=self.ae_def, **static),
+                   "classifier": functools.partial(classifier_step, cls_def=self.cls_def, **static)}
     return self.place(state)
 
   def place(self, state):
     return sharding.replicate(state, self.mesh)
-
-  # -- the three steps, each jitted once with the state replicated and donated
-
-  def _make_step(self, stage, c):
-    ae_def, cls_def = self.ae_def, self.cls_def
-    ae_tx, dec_tx, cls_tx = self.ae_tx, self.dec_tx, self.cls_tx
-
-    def ae_step(state, batch, rng):
-      def loss_fn(params):
-        x = augment.to_float(batch["images"])
-        return jnp.mean((nnx.merge(ae_def, params)(x, rng) - x) ** 2)
-      loss, g = jax.value_and_grad(loss_fn)(state.ae)
-      updates, opt = ae_tx.update(g, state.ae_opt, state.ae)
-      return state._replace(ae=optax.apply_updates(state.ae, updates), ae_opt=opt, step=state.step + 1), {"loss": loss}
-
-    def dec_step(state, batch, rng):
-      def loss_fn(tree):
-        z = nnx.merge(ae_def, tree["ae"]).encode(augment.to_float(batch["images"]))
-        q = dec.soft_assignment(z, tree["centers"], c.dec.alpha)
-        return dec.kl_loss(dec.target_distribution(q), q)
-      tree = {"ae": state.ae, "centers": state.centers}
-      loss, g = jax.value_and_grad(loss_fn)(tree)
-      updates, opt = dec_tx.update(g, state.dec_opt, tree)
-      new = optax.apply_updates(tree, updates)
-      return state._replace(ae=new["ae"], centers=new["centers"], dec_opt=opt, step=state.step + 1), {"loss": loss}
-
-    def cls_step(state, batch, rng):
-      x = augment.oe_augment(rng, augment.to_float(batch["images"]), crop_padding=c.augment.crop_padding,
-                             hflip=c.augment.hflip, jitter_strength=0.0, noise_std=0.0)
-      labels = state.labels[batch["index"]]
-
-      def loss_fn(model):
-        logits = model(x, train=True)
-        loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
-        return loss, (logits.argmax(-1) == labels).mean()
-      model = nnx.merge(cls_def, state.cls_params, state.cls_stats)
-      (loss, acc), g = nnx.value_and_grad(loss_fn, has_aux=True)(model)
-      _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-      updates, opt = cls_tx.update(g, state.cls_opt, state.cls_params)
-      return state._replace(cls_params=optax.apply_updates(state.cls_params, updates), cls_stats=stats,
-                            cls_opt=opt, step=state.step + 1), {"loss": loss, "accuracy": acc}
-
-    fn = {"autoencoder": ae_step, "dec": dec_step, "classifier": cls_step}[stage]
-    replicated, rows = NamedSharding(self.mesh, P()), NamedSharding(self.mesh, P("data"))
-    return jax.jit(fn, in_shardings=(replicated, rows, replicated), out_shardings=(replicated, replicated),
-                   donate_argnums=0)
 
   def stage_of(self, step: int) -> str:
     ae, de, _ = self.stages

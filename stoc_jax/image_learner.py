@@ -3,7 +3,7 @@
 `ImageLearner` holds the model (`resnet.Learner`: backbone plus the heads the
 objective needs) and its objective: contrastive, distribution-augmented
 contrastive, rotation prediction, RotNet or a denoising autoencoder. Its
-`train_step(state, batch, rng) -> (state, metrics)` is jitted once per learner
+`train_step(state, batch, rng) -> (state, metrics)` is jitted at module level
 on a ("data",) mesh with the batch sharded, the state replicated and donated;
 batches are drawn from the refined set on the host and prefetched by a thread.
 """
@@ -21,10 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-from jax.sharding import NamedSharding
-from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, objectives, occ, resnet, sharding, step_cache
+from stoc_jax import augment, objectives, occ, resnet, sharding
 
 OBJECTIVES = ("contrastive", "da_contrastive", "rotation", "rotnet", "dae")
 
@@ -90,20 +88,17 @@ def loss_fn(model: resnet.Learner, images, rng, cfg):
 STEP_FIELDS = ("objective", "augment", "temperature", "dae_noise", "optimizer")
 
 
-def make_train_step(graphdef, tx, cfg, mesh):
-  """The jitted `train_step(state, batch, rng) -> (state, metrics)`: state replicated and donated,
-  batch sharded along "data" (batch norm statistics and contrastive negatives span the global batch)."""
-
-  def train_step(state: TrainState, batch, rng):
-    model = nnx.merge(graphdef, state.params, state.batch_stats)
-    grads, m = nnx.grad(lambda mdl: loss_fn(mdl, batch, rng, cfg), has_aux=True)(model)
-    _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    return TrainState(optax.apply_updates(state.params, updates), stats, opt_state, state.step + 1), m
-
-  replicated = NamedSharding(mesh, P())
-  return jax.jit(train_step, in_shardings=(replicated, NamedSharding(mesh, P("data")), replicated),
-                 out_shardings=(replicated, replicated), donate_argnums=0)
+@sharding.data_parallel_step("graphdef", "cfg", "total_steps")
+def train_step(state: TrainState, batch, rng, *, graphdef, cfg, total_steps: int):
+  """One step of the objective on a uint8 batch: state replicated and donated, batch sharded along
+  "data" (batch norm statistics and contrastive negatives span the global batch). `cfg` holds the
+  STEP_FIELDS (`sharding.frozen_fields`); the optimiser is `make_optimizer(cfg.optimizer, total_steps)`."""
+  tx = make_optimizer(cfg.optimizer, total_steps)
+  model = nnx.merge(graphdef, state.params, state.batch_stats)
+  grads, m = nnx.grad(lambda mdl: loss_fn(mdl, batch, rng, cfg), has_aux=True)(model)
+  _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+  updates, opt_state = tx.update(grads, state.opt_state, state.params)
+  return TrainState(optax.apply_updates(state.params, updates), stats, opt_state, state.step + 1), m
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef",))
@@ -249,10 +244,8 @@ class ImageLearner:
     total, self._steps_per_epoch = self.steps(len(x_train))
     tx = make_optimizer(self.config.optimizer, total)
     self.graphdef, state = init_state(self.config, self.image_shape, tx, jax.random.fold_in(key, 0))
-    cfg = step_cache.step_config(self.config, STEP_FIELDS)
-    self.train_step = step_cache.cached_step(
-        ("image", self.graphdef, self.mesh, step_cache.config_key(cfg), total),
-        lambda: make_train_step(self.graphdef, tx, cfg, self.mesh))
+    self.train_step = functools.partial(train_step, graphdef=self.graphdef, total_steps=total, mesh=self.mesh,
+                                        cfg=sharding.frozen_fields(self.config, STEP_FIELDS))
     self.sampler = BatchSampler(self.config.seed, self.config.batch_size, self._steps_per_epoch)
     return self.place(state)
 

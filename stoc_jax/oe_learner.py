@@ -8,7 +8,7 @@ The OE rows come from the given OE set or, with none, from the rows refinement r
 outlier exposure drawn from the contaminated training set. Until a round rejects any row the OE half
 carries zero weight, so HSC trains as a one-class objective (Deep SVDD with c = 0).
 
-`train_step(state, batch, rng) -> (state, metrics)` is jitted once per learner with the state
+`train_step(state, batch, rng) -> (state, metrics)` is jitted at module level with the state
 replicated and donated and the batch sharded over the ("data",) mesh.
 """
 
@@ -22,10 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-from jax.sharding import NamedSharding
-from jax.sharding import PartitionSpec as P
 
-from stoc_jax import augment, lenet, occ, oe_objectives, resnet, sharding, step_cache
+from stoc_jax import augment, lenet, occ, oe_objectives, resnet, sharding
 from stoc_jax.data import outlier_exposure
 from stoc_jax.image_learner import BatchSampler, epoch_steps, map_batches, run_steps
 
@@ -87,18 +85,17 @@ def loss_fn(model: OENetwork, batch, rng, center, cfg):
 STEP_FIELDS = ("objective", "augment", "eta", "focal_gamma", "focal_alpha", "optimizer")
 
 
-def make_train_step(graphdef, tx, cfg, mesh):
-  def train_step(state: TrainState, batch, rng):
-    model = nnx.merge(graphdef, state.params, state.batch_stats)
-    grads, m = nnx.grad(lambda mdl: loss_fn(mdl, batch, rng, state.center, cfg), has_aux=True)(model)
-    _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    return TrainState(optax.apply_updates(state.params, updates), stats, opt_state, state.step + 1,
-                      state.center), m
-
-  replicated, rows = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
-  return jax.jit(train_step, in_shardings=(replicated, rows, replicated), out_shardings=(replicated, replicated),
-                 donate_argnums=0)
+@sharding.data_parallel_step("graphdef", "cfg", "total_steps")
+def train_step(state: TrainState, batch, rng, *, graphdef, cfg, total_steps: int):
+  """One step on a balanced batch (normal and OE rows): state replicated and donated, batch sharded
+  along "data". `cfg` holds the STEP_FIELDS; the optimiser is `make_optimizer(cfg.optimizer, total_steps)`."""
+  tx = make_optimizer(cfg.optimizer, total_steps)
+  model = nnx.merge(graphdef, state.params, state.batch_stats)
+  grads, m = nnx.grad(lambda mdl: loss_fn(mdl, batch, rng, state.center, cfg), has_aux=True)(model)
+  _, _, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+  updates, opt_state = tx.update(grads, state.opt_state, state.params)
+  return TrainState(optax.apply_updates(state.params, updates), stats, opt_state, state.step + 1,
+                    state.center), m
 
 
 def _apply(graphdef, params, batch_stats, images):
@@ -160,10 +157,8 @@ class OELearner:
     tx = make_optimizer(self.config.optimizer, total)
     model = self._network(jax.random.fold_in(key, 0))
     self.graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    cfg = step_cache.step_config(self.config, STEP_FIELDS)
-    self.train_step = step_cache.cached_step(
-        ("outlier_exposure", self.graphdef, self.mesh, step_cache.config_key(cfg), total),
-        lambda: make_train_step(self.graphdef, tx, cfg, self.mesh))
+    self.train_step = functools.partial(train_step, graphdef=self.graphdef, total_steps=total, mesh=self.mesh,
+                                        cfg=sharding.frozen_fields(self.config, STEP_FIELDS))
     self.sampler = BatchSampler(self.config.seed, self.config.batch_size, steps_per_epoch)
     state = TrainState(params, batch_stats, tx.init(params), jnp.zeros((), jnp.int32),
                        jnp.zeros((self._dim(),), jnp.float32))

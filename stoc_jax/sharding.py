@@ -9,7 +9,11 @@ every host through `multihost_utils.process_allgather`.
 
 from __future__ import annotations
 
+import copy
+from typing import Callable
+
 import jax
+import ml_collections
 import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding
@@ -74,6 +78,29 @@ def put_rows(x: np.ndarray, mesh, indices=None) -> jax.Array:
   part (`indices`: all rows by default; their count must divide by the devices)."""
   count = len(x) if indices is None else len(indices)
   return assemble_rows(process_rows(x, mesh, indices), mesh, count)
+
+
+def data_parallel_step(*static_argnames: str) -> Callable:
+  """Decorator of a pure `fn(state, batch, rng, **static) -> (state, metrics)`: jitted once at
+  module level, with `state` donated, the batch sharded over the "data" axis of the mesh passed as
+  `mesh=`, and the result replicated on it, so that a step's gradients are averaged over the whole
+  global batch. `mesh` and the `static_argnames` (a graph, a frozen config, a step count) are static:
+  learners with equal ones share one compiled step, and a second fit compiles nothing."""
+  def wrap(fn):
+    def step(state, batch, rng, *, mesh, **static):
+      batch = jax.lax.with_sharding_constraint(batch, rows(mesh))
+      return jax.lax.with_sharding_constraint(fn(state, batch, rng, **static), replicated(mesh))
+    step.__name__, step.__qualname__, step.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return jax.jit(step, static_argnames=("mesh", *static_argnames), donate_argnames=("state",))
+  return wrap
+
+
+def frozen_fields(config, fields) -> ml_collections.FrozenConfigDict:
+  """The `fields` of `config`, and only those, frozen: a step's static argument. It hashes by value,
+  so equal settings share a compiled step; a step that reads another field fails rather than
+  compile a setting its key leaves out; and a later change to `config` cannot reach it."""
+  # A deep copy: a FrozenConfigDict made of the config's own blocks would still see their changes.
+  return ml_collections.FrozenConfigDict({k: copy.deepcopy(config[k]) for k in fields})
 
 
 def padded_indices(num_rows: int, multiple: int) -> np.ndarray:

@@ -363,7 +363,7 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
 
 
 def test_a_second_contrastive_fit_compiles_nothing():
-  """The ResNet's train step is kept across detectors (stoc_jax.step_cache): a second fit of the same
+  """The ResNet's train step is one jitted function, keyed on its static settings: a second fit of the same
   configuration and image shape, with another seed, compiles nothing."""
   images = np.random.default_rng(0).integers(0, 255, (40, 12, 12, 3), dtype=np.uint8)  # a shape no other test uses
   fit = lambda seed: STOCDetector(representation="contrastive", train_steps=2, contamination=0.1,

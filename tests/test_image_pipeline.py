@@ -127,9 +127,9 @@ def test_bad_image_config_errors(tiny_npz, tmp_path):
 def test_sharded_train_step_matches_single_device():
   """On 8 fake CPU devices the data-parallel step gives the single-device step's result."""
   code = textwrap.dedent("""
-      import jax, numpy as np
+      import functools, jax, numpy as np
       from experiments.configs import cifar10_stoc
-      from stoc_jax import image_learner, image_stoc
+      from stoc_jax import image_learner, image_stoc, sharding
       assert jax.device_count() == 8
       c = cifar10_stoc.get_config()
       c.objective = "contrastive"
@@ -140,7 +140,8 @@ def test_sharded_train_step_matches_single_device():
       for n in (1, 8):
         mesh = image_stoc.make_mesh(n)
         graphdef, state = image_learner.init_state(c, batch.shape[1:], tx, jax.random.key(0))
-        step = image_learner.make_train_step(graphdef, tx, c, mesh)
+        step = functools.partial(image_learner.train_step, graphdef=graphdef, total_steps=10, mesh=mesh,
+                                 cfg=sharding.frozen_fields(c, image_learner.STEP_FIELDS))
         b = jax.device_put(batch, jax.sharding.NamedSharding(mesh, jax.P("data")))
         state, m = step(state, b, jax.random.key(1))
         outs.append((jax.device_get(state.params), float(m["loss"])))

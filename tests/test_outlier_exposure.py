@@ -297,7 +297,7 @@ def test_detector_fits_scores_and_pickles():
 
 
 def test_a_second_detector_fit_compiles_nothing():
-  """The network's train step is kept across detectors (stoc_jax.step_cache): a second fit of the
+  """The network's train step is one jitted function, keyed on its static settings: a second fit of the
   same configuration and image shape, with another seed, compiles nothing."""
   from stoc_jax.oe_detector import OEDetector
   rng = np.random.default_rng(0)

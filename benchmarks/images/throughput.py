@@ -12,6 +12,7 @@ and GDE refinement time against scikit-learn, in one run.
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -24,7 +25,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from experiments.configs import cifar10_stoc  # noqa: E402
-from stoc_jax import image_learner, image_stoc, refine  # noqa: E402
+from stoc_jax import image_learner, image_stoc, refine, sharding  # noqa: E402
 
 
 def matmul_peak(n=2048, reps=10):
@@ -47,10 +48,12 @@ def step_throughput(width, batch=64, steps=6):
   mesh = image_stoc.make_mesh()
   tx = image_learner.make_optimizer(c.optimizer, 1000)
   graphdef, state = image_learner.init_state(c, (32, 32, 3), tx, jax.random.key(0))
-  step = image_learner.make_train_step(graphdef, tx, c, mesh)
+  static = dict(graphdef=graphdef, total_steps=1000, mesh=mesh,
+                cfg=sharding.frozen_fields(c, image_learner.STEP_FIELDS))
+  step = functools.partial(image_learner.train_step, **static)
   images = jax.device_put(np.random.default_rng(0).integers(0, 255, (batch, 32, 32, 3), dtype=np.uint8),
                           jax.sharding.NamedSharding(mesh, jax.P("data")))
-  compiled = step.lower(state, images, jax.random.key(0)).compile()
+  compiled = image_learner.train_step.lower(state, images, jax.random.key(0), **static).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops = float(cost.get("flops", float("nan")))
