@@ -85,7 +85,9 @@ def data_parallel_step(*static_argnames: str) -> Callable:
   module level, with `state` donated, the batch sharded over the "data" axis of the mesh passed as
   `mesh=`, and the result replicated on it, so that a step's gradients are averaged over the whole
   global batch. `mesh` and the `static_argnames` (a graph, a frozen config, a step count) are static:
-  learners with equal ones share one compiled step, and a second fit compiles nothing."""
+  learners with equal ones share one compiled step, and a second fit compiles nothing. JAX also keys
+  the compiled step on its inputs' placement: put the state with `replicate` before the first call,
+  or the first call compiles for a state on one device and the second again."""
   def wrap(fn):
     def step(state, batch, rng, *, mesh, **static):
       batch = jax.lax.with_sharding_constraint(batch, rows(mesh))

@@ -368,8 +368,13 @@ def test_a_second_contrastive_fit_compiles_nothing():
   images = np.random.default_rng(0).integers(0, 255, (40, 12, 12, 3), dtype=np.uint8)  # a shape no other test uses
   fit = lambda seed: STOCDetector(representation="contrastive", train_steps=2, contamination=0.1,
                                   random_state=seed).fit(images).decision_function(images[:3])
+  from stoc_jax import image_learner
+  before = image_learner.train_step._cache_size()
   counts = compilations_per_fit(fit)
   assert counts[0] > 0 and counts[1] == 0, counts
+  # One compiled step for both fits: the state is placed before its first call, so the first
+  # call does not compile for a state on one device and the next for a replicated one.
+  assert image_learner.train_step._cache_size() == before + 1
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -303,8 +303,13 @@ def test_a_second_detector_fit_compiles_nothing():
   rng = np.random.default_rng(0)
   normal, oe = (rng.integers(0, 255, (n, 12, 12, 1), dtype=np.uint8) for n in (40, 16))  # a shape no other test uses
   fit = lambda seed: OEDetector(train_steps=2, batch_size=16, random_state=seed).fit(normal, X_oe=oe).decision_function(normal[:3])
+  from stoc_jax import oe_learner
+  before = oe_learner.train_step._cache_size()
   counts = compilations_per_fit(fit)
   assert counts[0] > 0 and counts[1] == 0, counts
+  # One compiled step for both fits: the state is placed before its first call, so the first
+  # call does not compile for a state on one device and the next for a replicated one.
+  assert oe_learner.train_step._cache_size() == before + 1
 
 
 @pytest.mark.timeout(200)

@@ -48,6 +48,7 @@ def step_throughput(width, batch=64, steps=6):
   mesh = image_stoc.make_mesh()
   tx = image_learner.make_optimizer(c.optimizer, 1000)
   graphdef, state = image_learner.init_state(c, (32, 32, 3), tx, jax.random.key(0))
+  state = sharding.replicate(state, mesh)  # as the learner places it: the step is compiled for that
   static = dict(graphdef=graphdef, total_steps=1000, mesh=mesh,
                 cfg=sharding.frozen_fields(c, image_learner.STEP_FIELDS))
   step = functools.partial(image_learner.train_step, **static)
