@@ -5,8 +5,8 @@ Images are upsampled to 16x16.
   python experiments/run.py --config=experiments/configs/digits_stoc.py --workdir=/tmp/digits
 
 Contrastive ResNet-18 at width 0.25, 10 % of the training images swapped for
-other digits; runs well under 3 minutes on 2 CPU cores, and prints the run
-without refinement beside it.
+other digits; prints the run without refinement beside it. Expected: AUC 99.0
+without refinement and 99.8 with it (AP 95.8 and 98.9); about 50 s on 2 CPU cores.
 """
 
 from stoc_jax.configs import check_variant
