@@ -86,27 +86,29 @@ def run(args):
 
 
 def report(pixel_rows, learned_rows):
-  """Mean AUC / AP per class over the seeds both files hold, pixels beside the learned runs at 10 %."""
-  cells = collections.defaultdict(list)
+  """Mean AUC / AP per class over the seeds each file holds, pixels beside the learned runs at 10 %."""
+  cells = collections.defaultdict(list)  # (method, class) -> [(auc, ap)], one per seed
   pixel = [json.loads(line) for line in open(pixel_rows)]
   for r in pixel:
-    cells[(r["method"], r["normal_class"])].append((r["seed"], r["auc"], r["ap"]))
+    cells[(r["method"], r["normal_class"])].append((r["auc"], r["ap"]))
   for r in map(json.loads, open(learned_rows)):
     if r["anomaly_ratio"] == 0.1:
-      name = f"{r['method']} ({r.get('tag') or 'contrastive'})"
-      cells[(name, r["normal_class"])].append((r["seed"], r["auc"], r["ap"]))
+      cells[(f"{r['method']} ({r.get('tag') or 'contrastive'})", r["normal_class"])].append((r["auc"], r["ap"]))
   classes = sorted({r["normal_class"] for r in pixel})
   order = DETECTORS + LEARNED
   methods = sorted({m for m, _ in cells}, key=lambda m: (m not in order, order.index(m) if m in order else m))
   print("| method | " + " | ".join(f"class {c} AUC / AP" for c in classes) + " | mean AUC |")
   print("|---|" + "---|" * (len(classes) + 1))
   for m in methods:
-    per_class = []
+    text, means = [], []
     for c in classes:
-      runs = cells.get((m, c), [])
-      per_class.append((np.mean([a for _, a, _ in runs]), np.mean([p for _, _, p in runs]), len(runs)) if runs else None)
-    text = [f"{a:.1f} / {p:.1f} (n={n})" if cell else "—" for cell in per_class for a, p, n in [cell or (0, 0, 0)]]
-    means = [cell[0] for cell in per_class if cell]
+      runs = cells.get((m, c))
+      if not runs:
+        text.append("—")
+        continue
+      auc, ap = np.mean(runs, axis=0)
+      text.append(f"{auc:.1f} / {ap:.1f} (n={len(runs)})")
+      means.append(auc)
     print(f"| {m} | " + " | ".join(text) + f" | {np.mean(means):.1f} |")
 
 
