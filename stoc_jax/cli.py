@@ -74,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--representation", choices=REPRESENTATIONS, default=None,
                  help="features: none = standardised raw columns (tables' default); embedding = the "
                       "columns are already features (a pretrained network's embeddings): used unscaled, "
-                      "a Gaussian as the final model; goad = learned for tables; contrastive = ResNet-18 "
-                      "for images (images' default)")
+                      "a Gaussian as the final model; goad = learned for tables; contrastive, rotation = "
+                      "a ResNet-18 learned on images by SimCLR's loss or by predicting their rotations "
+                      "(images' default: contrastive)")
   d.add_argument("--occ", default=None, help="the final one-class model: gde, knn, iforest, ecod, kde, ocsvm, "
                  "ocsvm_linear, or several joined by + (the mean of their rank-normalised scores); "
                  "default: STOCDetector's")
@@ -88,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--refine-rounds", type=_whole_number(1), default=None,
                  help="tables: rounds of refinement, the columns rescaled on the kept rows between them "
                       "(default: STOCDetector's, 2)")
-  d.add_argument("--train-steps", type=_whole_number(0), default=300, help="steps for learned representations")
+  d.add_argument("--train-steps", type=_whole_number(0), default=TRAIN_STEPS,
+                 help=f"steps for learned representations (default {TRAIN_STEPS})")
   d.add_argument("--image-size", type=_image_size, default=None,
                  help="resize every image to N x N pixels (bilinear) as it is read: for folders of mixed sizes "
                       "or large photos; a saved model resizes the images it scores the same way")
@@ -108,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
   return p
 
 
-REPRESENTATIONS = ("none", "embedding", "goad", "contrastive")
+REPRESENTATIONS = ("none", "embedding", "goad", "contrastive", "rotation")
+# The learned representations' training steps: minutes for a thousand images on 2 CPU cores.
+TRAIN_STEPS = 300
 MODEL_FORMAT = "stoc-jax detector, version 1"
 # Past this many rows a fit takes from seconds to minutes (benchmarks/detector_fit_time/), so
 # `detect` says that it has started.
@@ -166,7 +170,7 @@ def detect(args) -> dict:
   if args.images:
     if args.representation == "embedding":
       raise DataError("--representation embedding reads a table of features (one row per image); for a "
-                      "folder of images use contrastive (the default) or none (pixels).")
+                      "folder of images use contrastive (the default), rotation or none (pixels).")
     x, labels, names = _load_images(args.images, args.image_size)
     sample_shape = x.shape[1:]  # before flattening, to check images scored later
     representation = args.representation or "contrastive"

@@ -9,9 +9,10 @@
     det.predict_proba(X_new)                              # [P(normal), P(anomaly)], as PyOD's
 
 `representation`: None (standardised raw features), "goad" (a GOAD network trained
-with refinement on tables), "contrastive" (a contrastive ResNet-18 trained with
-refinement on images given as (N, H, W, C) arrays), or a callable mapping an
-array to features (e.g. a pretrained embedding).
+with refinement on tables), "contrastive" or "rotation" (a ResNet-18 trained with
+refinement on images given as (N, H, W, C) arrays, by contrastive learning or by
+predicting each image's rotation), or a callable mapping an array to features (e.g. a
+pretrained embedding).
 
 A fitted detector pickles, learned representations included (as their
 architecture and weights), so it can be fitted once and score new data in
@@ -36,7 +37,9 @@ from stoc_jax import column_scaling, loop, occ, refine, table_models
 from stoc_jax import contamination as contamination_lib
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 
-REPRESENTATIONS = (None, "goad", "contrastive")
+# Learned on images by the ResNet-18 of stoc_jax.image_learner, with that objective.
+IMAGE_REPRESENTATIONS = ("contrastive", "rotation")
+REPRESENTATIONS = (None, "goad") + IMAGE_REPRESENTATIONS
 
 # A row repeated this often (and at least 1 % of the rows) pulls a Gaussian's mean and covariance
 # towards itself until it looks normal: refinement keeps it even when it is anomalous (KDD-Rev's
@@ -115,7 +118,7 @@ def _as_uint8_images(X) -> np.ndarray:
     return X.astype(np.uint8)
   if np.issubdtype(X.dtype, np.floating):
     if not np.isfinite(X).all():
-      raise ValueError("images hold NaN or infinite values; representation='contrastive' takes finite pixels.")
+      raise ValueError("images hold NaN or infinite values; an image representation takes finite pixels.")
     if X.size and (X.min() < 0.0 or X.max() > 1.0):
       raise ValueError(f"float images must lie in [0, 1] (got values in [{X.min():.3g}, {X.max():.3g}]); "
                        "pass uint8 pixels in 0-255, or divide by 255.")
@@ -211,14 +214,16 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
 
   Parameters
   ----------
-  representation : None, "goad", "contrastive" or callable
+  representation : None, "goad", "contrastive", "rotation" or callable. On images, "contrastive"
+      trains a ResNet-18 by SimCLR's loss, "rotation" by predicting which of 4 rotations each image
+      shows (twice the compute a step: 4 views of each image against 2)
   occ : the final one-class model, fitted on the refined rows: "gde", "knn" (distance to the
       n_neighbors-th nearest row), "iforest", "ecod" (empirical tail probabilities), "kde", "ocsvm",
       "ocsvm_linear"; any object with scikit-learn's fit / score_samples or PyOD's fit /
       decision_function (cloned for each fit); or a list or tuple of these, scored by the mean of
       their rank-normalised scores. None: ("iforest", "knn") on tables, "gde" on representations,
-      learned or given (a callable). representation="goad" takes "gde" only, "contrastive" the names "gde",
-      "kde", "ocsvm", "ocsvm_linear".
+      learned or given (a callable). representation="goad" takes "gde" only, the image
+      representations the names "gde", "kde", "ocsvm", "ocsvm_linear".
   refine_occ : the K one-class models of refinement, in the same forms. None: "knn" (each part's
       kNN distance) on tables and callable features; learned representations take "gde" only
   n_neighbors : the k of "knn", in refinement and the final model: 10, chosen on benchmarks/tables/
@@ -284,13 +289,13 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
 
   def _validate(self):
     if not (self.representation in REPRESENTATIONS or callable(self.representation)):
-      raise ValueError(f"representation must be None, 'goad', 'contrastive' or a callable; "
+      raise ValueError(f"representation must be None, 'goad', 'contrastive', 'rotation' or a callable; "
                        f"got {self.representation!r}.")
     if self._on_host():
       table_models.check_spec(self._occ())
       table_models.check_spec(self._refine_occ())
-    elif self.representation == "contrastive" and self._occ() not in occ.FINAL_OCCS:
-      raise ValueError(f"occ must be one of {occ.FINAL_OCCS} with representation='contrastive'; "
+    elif self._on_images() and self._occ() not in occ.FINAL_OCCS:
+      raise ValueError(f"occ must be one of {occ.FINAL_OCCS} with representation={self.representation!r}; "
                        f"got {self._occ()!r}.")
     if not self._on_host() and self._refine_occ() != "gde":
       raise ValueError(f"refine_occ={self.refine_occ!r} needs representation=None or a callable; "
@@ -314,7 +319,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     if not isinstance(self.num_models, numbers.Integral) or self.num_models < 1:
       raise ValueError(f"num_models must be a positive integer; got {self.num_models!r}.")
     check_random_state(self.random_state)
-    if self.representation in ("goad", "contrastive"):  # the learned representations' budget
+    if self.representation == "goad" or self._on_images():  # the learned representations' budget
       for name, low in (("train_steps", 0), ("num_transforms", 1)):
         value = getattr(self, name)
         if not isinstance(value, numbers.Integral) or value < low:
@@ -333,12 +338,12 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     return contamination, refine.resolve_gamma(gamma)
 
   def _check_X(self, X, fitting=False):
-    if self.representation == "contrastive":
+    if self._on_images():
       X = np.asarray(X)
       if X.ndim == 3:
         X = X[..., None]
       if X.ndim != 4:
-        raise ValueError(f"representation='contrastive' takes images (N, H, W, C); got shape {X.shape}.")
+        raise ValueError(f"representation={self.representation!r} takes images (N, H, W, C); got shape {X.shape}.")
       return _as_uint8_images(X)
     if callable(self.representation):
       return X
@@ -369,7 +374,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     self.repeated_rows_ = _counted_repeats(X) if np.ndim(X) == 2 else None
     features = self._input_features(X, fitting=True)
     estimate = None
-    if contamination == "auto" and self.representation != "contrastive":
+    if contamination == "auto" and not self._on_images():
       estimate = self._estimate(features)
       if self.gamma is None:
         gamma = min(max(self._gamma_factor(True) * estimate, CLEAN_GAMMA), 0.5)
@@ -394,7 +399,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     return self
 
   def _estimate_on_trained_features(self, trained, features) -> float:
-    """Images (representation="contrastive"): the tables' estimate on the trained representation's
+    """Images: the tables' estimate on the trained representation's
     features of the training images. Refinement's gamma came from Otsu's cut (there are no features
     before training); Otsu's fraction as contamination_ flagged 14.7 % of clean digit sets on
     average, this 8.2 % (benchmarks/images/RESULTS.md)."""
@@ -410,6 +415,9 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     so that its rows kept are the detector's."""
     return loop.run_stoc(self._make_learner(features), features, _learner_config(self),
                          key=jax.random.key(self.random_state), gamma=gamma, final_occ=final_occ)
+
+  def _on_images(self):
+    return isinstance(self.representation, str) and self.representation in IMAGE_REPRESENTATIONS
 
   def _on_host(self):
     """Tables and callable features: every one-class model is fitted on the host."""
@@ -447,7 +455,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     if self.representation == "goad":
       return goad.GOADLearner(cfg.goad, features.shape[1], train_steps=cfg.train_steps,
                               steps_per_jit=cfg.steps_per_jit)
-    if self.representation == "contrastive":
+    if self._on_images():
       mesh = sharding.make_mesh()
       cfg.batch_size = min(cfg.batch_size, len(features) // mesh.devices.size * mesh.devices.size)
       return image_learner.ImageLearner(cfg, features.shape[1:], mesh)
@@ -465,7 +473,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
         raise ValueError(f"the representation gave {feats.shape[1]} features per row; this detector was "
                          f"fitted on {self.feature_dim_}. Give rows of the shape it was fitted on.")
       return feats
-    if self.representation == "contrastive":
+    if self._on_images():
       return X
     if fitting:
       self.mean_, self.scale_ = column_scaling.scaling_statistics(X, robust=self.scaling == "robust")
@@ -532,7 +540,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
 def _learner_config(det) -> ml_collections.ConfigDict:
   """The training settings of the learned representations, at the detector's budget."""
   from stoc_jax import configs
-  if det.representation != "contrastive":
+  if not det._on_images():
     c = configs.tabular_defaults()
     c.final_occ = "model" if det._on_host() else det._occ()
     c.goad.num_transforms = det.num_transforms
@@ -540,7 +548,7 @@ def _learner_config(det) -> ml_collections.ConfigDict:
     c.goad.clip_grad_norm = 1.0  # lr 0.1's first steps can otherwise diverge (goad.make_optimizer)
   else:
     c = configs.image_defaults()
-    c.objective = "contrastive"
+    c.objective = det.representation
     c.model.width = det.image_width
     c.model.head_hidden, c.model.head_depth, c.model.head_out = 128, 2, 64
     c.optimizer.learning_rate = det.learning_rate

@@ -1,5 +1,6 @@
 """The `stoc-jax` console script on files the tests write."""
 
+import pickle
 import re
 import shutil
 import subprocess
@@ -259,6 +260,25 @@ def test_saved_image_model_scores_a_folder(tmp_path, capsys):
   assert cli.main(["score", "--images", str(tmp_path / "big"), "--model", str(model),
                    "--out", str(tmp_path / "big.csv")]) == 2
   assert "resize them first" in capsys.readouterr().err
+
+
+def test_a_representation_learned_by_rotation_detects_saves_and_scores_a_folder(tmp_path, capsys):
+  """The image path end to end with a network trained on the images: detect, save, score."""
+  _write_images(tmp_path / "imgs", [("normal", 16)] * 36 + [("anomaly", 16)] * 4)
+  model = tmp_path / "rot.stoc"
+  assert cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "s.csv"),
+                   "--representation", "rotation", "--train-steps", "2", "--contamination", "0.1",
+                   "--save-model", str(model)]) == 0
+  assert re.search(r"representation: +rotation\n", capsys.readouterr().out)
+  first = pd.read_csv(tmp_path / "s.csv")
+  assert len(first) == 40 and first["is_anomaly"].sum() == 4 and np.isfinite(first["score"]).all()
+  assert cli.main(["score", "--images", str(tmp_path / "imgs"), "--model", str(model),
+                   "--out", str(tmp_path / "again.csv")]) == 0
+  again = pd.read_csv(tmp_path / "again.csv")
+  np.testing.assert_allclose(again["score"], first["score"], rtol=1e-4)  # a Gaussian scores an image alike in both
+  assert 0 < first["kept_in_refined_set"].sum() < 40
+  with open(model, "rb") as f:
+    assert pickle.load(f)["detector"]._model.learner.config.objective == "rotation"
 
 
 def test_score_names_changed_package_versions(table, tmp_path, capsys):

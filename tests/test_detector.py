@@ -360,6 +360,8 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
   np.testing.assert_array_equal(as_float.decision_scores_, as_uint8.decision_scores_)
   with pytest.raises(ValueError, match=r"float images must lie in \[0, 1\]"):
     fit(x.astype(np.float32))  # 0-255 as floats: refused, not cast
+  with pytest.raises(ValueError, match="images hold NaN or infinite values"):
+    STOCDetector(representation="rotation").fit(np.full((20, 8, 8, 3), np.nan, np.float32))
 
 
 def test_a_second_contrastive_fit_compiles_nothing():
@@ -386,6 +388,8 @@ def test_a_second_contrastive_fit_compiles_nothing():
     ({"num_models": 200}, "at least 2 x num_models"),
     ({"occ": "lof"}, "unknown one-class model 'lof'"),
     ({"representation": "contrastive", "occ": "knn"}, "occ must be one of"),
+    ({"representation": "rotation", "occ": "iforest"}, "occ must be one of .* with representation='rotation'"),
+    ({"representation": "rotation", "refine_occ": "knn"}, "refine_occ='knn' needs representation=None"),
     ({"representation": "goad", "refine_occ": "knn"}, "refine_occ='knn' needs representation=None"),
     ({"gamma_factor": 0}, "gamma_factor must be a positive number or None"),
     ({"representation": "bert"}, "representation must be"),
@@ -399,6 +403,8 @@ def test_a_second_contrastive_fit_compiles_nothing():
     ({"representation": "goad", "learning_rate": -1}, "learning_rate must be a positive number; got -1"),
     ({"representation": "goad", "train_steps": 2.5}, "train_steps must be an integer >= 0; got 2.5"),
     ({"representation": "contrastive", "image_width": 0}, "image_width must be a positive number; got 0"),
+    ({"representation": "rotation", "train_steps": -1}, "train_steps must be an integer >= 0; got -1"),
+    ({"representation": "rotation"}, r"representation='rotation' takes images \(N, H, W, C\); got shape \(100, "),
 ])
 def test_bad_parameters(kwargs, match):
   x, _ = contaminated(n=100)
