@@ -262,13 +262,12 @@ def test_saved_image_model_scores_a_folder(tmp_path, capsys):
   assert "resize them first" in capsys.readouterr().err
 
 
-def test_a_representation_learned_by_rotation_detects_saves_and_scores_a_folder(tmp_path, capsys):
-  """The image path end to end with a network trained on the images: detect, save, score."""
+def test_a_folder_of_images_gets_a_rotation_representation_by_default_and_its_model_scores(tmp_path, capsys):
+  """The image path end to end at its default, a network trained on the images: detect, save, score."""
   _write_images(tmp_path / "imgs", [("normal", 16)] * 36 + [("anomaly", 16)] * 4)
   model = tmp_path / "rot.stoc"
   assert cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "s.csv"),
-                   "--representation", "rotation", "--train-steps", "2", "--contamination", "0.1",
-                   "--save-model", str(model)]) == 0
+                   "--train-steps", "2", "--contamination", "0.1", "--save-model", str(model)]) == 0
   assert re.search(r"representation: +rotation\n", capsys.readouterr().out)
   first = pd.read_csv(tmp_path / "s.csv")
   assert len(first) == 40 and first["is_anomaly"].sum() == 4 and np.isfinite(first["score"]).all()

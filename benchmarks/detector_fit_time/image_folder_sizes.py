@@ -7,8 +7,8 @@ The folder: scikit-learn's bundled 8 x 8 digits as a practitioner's folder would
 zeros under normal/ and 10 other digits under anomaly/, each saved as an RGB PNG of 48, 96 or 120
 pixels (drawn at random), so no two sizes agree without --image-size. Each size runs in a new
 process, as a user's command would: the time includes importing JAX and compiling the training
-step. The defaults otherwise (a contrastive ResNet-18 of width 0.25, 300 training steps,
-contamination estimated).
+step. The defaults otherwise (a ResNet-18 of width 0.25 learning to predict rotations, 300
+training steps, contamination estimated).
 """
 
 import json

@@ -2,12 +2,17 @@
 scikit-learn's bundled 8 x 8 digits, one digit normal, 0 %, 5 % and 10 % of the images other digits.
 
   python benchmarks/images/auto_contamination.py --out=benchmarks/images/auto_contamination.jsonl  # 3 min
+  python benchmarks/images/auto_contamination.py --digits=3,4,5,6,7,8,9 \
+      --out=benchmarks/images/auto_contamination_3to9.jsonl                                       # 5 min
+  python benchmarks/images/auto_contamination.py --digits=0,1,2,3,4,5,6,7,8,9 --representation=rotation \
+      --out=benchmarks/images/auto_contamination_rotation.jsonl                                   # 12 min
 
 Refinement's gamma on images comes from Otsu's cut on its scores (twice the fraction above the
 cut; there are no features before training starts). Each line: the true fraction; `otsu`, that
 fraction (the detector's `gamma_` / 2); `table_estimate_on_features`, the tables' estimate
 (`stoc_jax.contamination`) on the trained representation's features of the same images; and the
-detector's `contamination_` and the share of images it flags.
+detector's `contamination_` and the share of images it flags; with other digits in the set, the AUC of
+the training images' scores (`decision_scores_`), which compares the two representations.
 
 Digits 0-2 were run first, when `contamination_` was Otsu's fraction. Fixed then, before digits 3-9
 ran (--digits=3,4,5,6,7,8,9 --out=benchmarks/images/auto_contamination_3to9.jsonl): the tables'
@@ -41,12 +46,13 @@ def images(digit, fraction, seed):
 
 
 def main():
-  from stoc_jax import STOCDetector
+  from stoc_jax import STOCDetector, metrics
   from stoc_jax import contamination
   ap = argparse.ArgumentParser()
   ap.add_argument("--out", default="benchmarks/images/auto_contamination.jsonl")
   ap.add_argument("--digits", default="0,1,2")
   ap.add_argument("--fractions", default="0,0.05,0.1")
+  ap.add_argument("--representation", default="contrastive", choices=("contrastive", "rotation"))
   args = ap.parse_args()
   warnings.filterwarnings("ignore")
   rows = []
@@ -54,13 +60,15 @@ def main():
     for digit in map(int, args.digits.split(",")):
       for fraction in map(float, args.fractions.split(",")):
         x, y = images(digit, fraction, seed=digit)
-        det = STOCDetector(representation="contrastive", random_state=0).fit(x)
+        det = STOCDetector(representation=args.representation, random_state=0).fit(x)
         feats = np.asarray(det._model.features(x), np.float64)[:len(x)]  # padded past N for the batch
         feats = (feats - feats.mean(0)) / np.where(feats.std(0) > 0, feats.std(0), 1.0)
         row = {"digit": digit, "images": len(x), "true": float(y.mean()), "otsu": float(det.gamma_) / 2,
                "table_estimate_on_features": contamination.estimate_contamination(feats),
                "contamination_": det.contamination_, "flagged": float(det.labels_.mean()),
-               "anomalies_flagged": float(det.labels_[y == 1].mean()) if y.any() else None}
+               "anomalies_flagged": float(det.labels_[y == 1].mean()) if y.any() else None,
+               "representation": args.representation,
+               "train_auc": metrics.auc(y, det.decision_scores_) if y.any() else None}
         rows.append(row)
         f.write(json.dumps(row) + "\n")
         print(row, flush=True)
@@ -76,6 +84,7 @@ def main():
         f"the estimate {within('table_estimate_on_features')}; mean on {len(clean)} clean sets: "
         f"Otsu {100 * np.mean([r['otsu'] for r in clean]):.1f} %, "
         f"the estimate {100 * np.mean([r['table_estimate_on_features'] for r in clean]):.1f} %")
+  print(f"training AUC on the contaminated sets: {np.mean([r['train_auc'] for r in rows if r['true'] > 0]):.1f}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """What a practitioner would otherwise run on an image set: PyOD's detectors, and STOCDetector's table
 defaults, on the raw pixels of the CIFAR-10 splits of `cifar10_cpu.jsonl`; and what `stoc-jax detect
---images` runs, STOCDetector(representation="contrastive") at its defaults, on the same splits.
+--images` runs, STOCDetector with a representation learned on the images (`--representation
+rotation`, the default, or `contrastive`) at the command line's defaults, on the same splits.
 
   pip install -e ".[bench]"   # PyOD
   python benchmarks/images/pixel_baselines.py --data_dir=../shared/data/images \
       --out=benchmarks/images/pixel_baselines.jsonl          # 2 min on 2 cores
-  python benchmarks/images/pixel_baselines.py --detectors=stoc_contrastive,stoc_contrastive_given \
-      --seeds=1 --out=benchmarks/images/pixel_baselines.jsonl          # 14 min: about 130 s a fit
+  python benchmarks/images/pixel_baselines.py --detectors=stoc_contrastive,stoc_rotation \
+      --out=benchmarks/images/pixel_baselines.jsonl          # 35 min: about 80 s and 140 s a fit
+  python benchmarks/images/pixel_baselines.py --detectors=stoc_contrastive_given,stoc_rotation_given \
+      --seeds=1 --out=benchmarks/images/pixel_baselines.jsonl          # 11 min
   python benchmarks/images/pixel_baselines.py --report benchmarks/images/pixel_baselines.jsonl \
       benchmarks/images/cifar10_cpu.jsonl
 
@@ -14,7 +17,9 @@ Each split is `cifar10_stoc.py:cpu`'s for that class, contamination and seed (1,
 of which 10 % are other classes, 2,000 test images), built by the same code as the learned runs, so
 the rows pair with `cifar10_cpu.jsonl`'s, and AP ranks the normal class, the test set's minority, as
 there. Every image is its 3,072 pixel values in [0, 1]; PyOD's
-detectors at their defaults, `STOCDetector()` at its table defaults (no learned representation).
+detectors at their defaults, `STOCDetector()` at its table defaults (no learned representation). The
+learned representations train for the command line's `--train-steps` (stoc_jax.cli.TRAIN_STEPS), with
+the contamination estimated (its default) or given (`_given`: the true 10 %, as section 1's runs).
 """
 
 import argparse
@@ -30,19 +35,20 @@ import numpy as np  # noqa: E402
 
 from experiments.configs import cifar10_stoc  # noqa: E402
 from stoc_jax import STOCDetector, metrics  # noqa: E402
+from stoc_jax.cli import TRAIN_STEPS  # noqa: E402
 from stoc_jax.data import images as image_data  # noqa: E402
 
 DETECTORS = ("stoc_table", "iforest", "ecod", "knn", "lof", "ocsvm")
-LEARNED = ("stoc_contrastive", "stoc_contrastive_given")  # images, not pixels: minutes a fit
+LEARNED = ("stoc_contrastive", "stoc_contrastive_given", "stoc_rotation", "stoc_rotation_given")  # minutes a fit
 
 
-def make_detector(name, seed):
+def make_detector(name, seed, ratio):
   if name == "stoc_table":
     return STOCDetector(random_state=seed)
-  if name == "stoc_contrastive":
-    return STOCDetector(representation="contrastive", random_state=seed)
-  if name == "stoc_contrastive_given":  # the true fraction given, as the learned runs of section 1 have it
-    return STOCDetector(representation="contrastive", contamination=0.1, random_state=seed)
+  if name in LEARNED:
+    representation, _, given = name.removeprefix("stoc_").partition("_")
+    return STOCDetector(representation=representation, contamination=ratio if given else "auto",
+                        train_steps=TRAIN_STEPS, random_state=seed)
   from pyod.models.ecod import ECOD
   from pyod.models.iforest import IForest
   from pyod.models.knn import KNN
@@ -73,13 +79,15 @@ def run(args):
           continue
         t = time.time()
         learned = name in LEARNED
-        det = make_detector(name, seed).fit(split.x_train if learned else x_train)
+        det = make_detector(name, seed, args.ratio).fit(split.x_train if learned else x_train)
         scores = det.decision_function(split.x_test if learned else x_test)
         row = {"normal_class": cls, "anomaly_ratio": args.ratio, "seed": seed, "method": name,
                "auc": metrics.auc(split.y_test, scores),
                "ap": metrics.average_precision(split.y_test, scores, minority_positive=True),  # as image_stoc
                "num_train": len(x_train), "train_anomalies": int(split.y_train.sum()), "num_test": len(x_test),
                "seconds": time.time() - t}
+        if learned:
+          row["train_steps"], row["contamination"] = TRAIN_STEPS, float(det.contamination_)
         print(json.dumps(row), flush=True)
         with open(args.out, "a") as f:
           f.write(json.dumps(row) + "\n")
