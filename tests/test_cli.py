@@ -276,12 +276,10 @@ def test_a_folder_of_images_gets_a_rotation_representation_by_default_and_its_mo
   again = pd.read_csv(tmp_path / "again.csv")
   np.testing.assert_allclose(again["score"], first["score"], rtol=1e-4)  # a Gaussian scores an image alike in both
   assert 0 < first["kept_in_refined_set"].sum() < 40
-  with open(model, "rb") as f:
-    assert pickle.load(f)["detector"]._model.learner.config.objective == "rotation"
+  assert pickle.loads(model.read_bytes())["detector"]._model.learner.config.objective == "rotation"
 
 
 def test_score_names_changed_package_versions(table, tmp_path, capsys):
-  import pickle
   model = tmp_path / "m.stoc"
   assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv"), "--save-model", str(model)]) == 0
   saved = pickle.loads(model.read_bytes())
@@ -495,7 +493,6 @@ def test_n_neighbors_on_the_command_line(table, tmp_path):
 
 
 def test_refine_rounds_on_the_command_line(table, tmp_path, capsys):
-  import pickle
   for rounds in (1, 3):
     model = tmp_path / f"r{rounds}.stoc"
     assert cli.main(["detect", str(table), "--out", str(tmp_path / f"r{rounds}.csv"), "--refine-rounds", str(rounds),
