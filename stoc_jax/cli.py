@@ -225,7 +225,8 @@ def detect(args) -> dict:
   with tempfile.TemporaryDirectory(dir=out.parent, prefix=".stoc-jax-") as tmp:
     tmp = Path(tmp)
     import pandas as pd
-    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": det.score_confidence(scores)})
+    confidence = det.score_confidence(scores)
+    table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": confidence})
     if refined:  # without refinement every row is "kept": no column, no refined set
       table["kept_in_refined_set"] = keep.astype(int)
     if labels is not None:
@@ -245,7 +246,7 @@ def detect(args) -> dict:
         refined_rows = pd.DataFrame(x[keep])
       refined_rows.to_csv(tmp / "refined.csv", index=False)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
-                 label_metrics, ids=ids, labels=labels, deviations=deviations)
+                 label_metrics, ids=ids, labels=labels, deviations=deviations, confidence=confidence)
     if args.save_model:
       _save_model(tmp / "model", det, schema, representation, sample_shape, args, normal_columns)
     if report_dir.exists():

@@ -80,11 +80,13 @@ def glossary(refined: bool) -> dict:
 
 
 def write_report(folder: Path, scores, threshold: float, rounds: list | None, summary: dict,
-                 label_metrics: dict | None = None, ids=None, labels=None, deviations=None) -> list[str]:
+                 label_metrics: dict | None = None, ids=None, labels=None, deviations=None,
+                 confidence=None) -> list[str]:
   """Writes score_histogram.png, refinement.png (unless `rounds` is None: refinement off) and
   report.html into `folder`; returns the file names. With `labels`, the histogram shows normal
   and anomalous rows in two colours; the report lists the 20 highest-scoring rows by `ids`, with
-  `deviations` (one string per row, `column_deviations`) beside them when given."""
+  their `confidence` (one value per row, the scores file's) and `deviations` (one string per row,
+  `column_deviations`) beside them when given."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -134,9 +136,11 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
   terms = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
                   for k, v in glossary(rounds is not None).items())
   top_rows = most_anomalous(list(range(len(scores))), scores)
+  sure = (lambda i: f"<td>{confidence[i]:.3f}</td>") if confidence is not None else (lambda i: "")
   why = (lambda i: f"<td>{html.escape(deviations[i])}</td>") if deviations is not None else (lambda i: "")
-  top = "".join(f"<tr><td>{rank + 1}</td><td>{html.escape(str(ids[i]))}</td><td>{v:.6g}</td>{why(i)}</tr>"
+  top = "".join(f"<tr><td>{rank + 1}</td><td>{html.escape(str(ids[i]))}</td><td>{v:.6g}</td>{sure(i)}{why(i)}</tr>"
                 for rank, (i, v) in enumerate(top_rows))
+  sure_head = "<th>confidence</th>" if confidence is not None else ""
   why_head, why_note = "", ""
   if deviations is not None:
     reference = "the rows kept by refinement" if rounds is not None else "all rows"
@@ -162,7 +166,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
 ({threshold:.4g}) above which a row is flagged.</p>
 <img src="score_histogram.png" alt="Score histogram">
 <h2>The 20 most anomalous rows</h2>
-{why_note}<table><tr><th>rank</th><th>row</th><th>score</th>{why_head}</tr>{top}</table>
+{why_note}<table><tr><th>rank</th><th>row</th><th>score</th>{sure_head}{why_head}</tr>{top}</table>
 {refinement}{label_rows}
 </body></html>
 """)

@@ -412,9 +412,12 @@ def test_report_lists_the_most_anomalous_rows_explains_terms_and_aligns(table, t
   scores = pd.read_csv(out)
   top = scores.sort_values("score", ascending=False, kind="stable").head(20)
   section = html.split("The 20 most anomalous rows")[1].split("<h2>")[0]
-  listed = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", section)
-  assert [int(r) for _, r, _, _ in listed] == top["id"].tolist()
-  np.testing.assert_allclose([float(v) for _, _, v, _ in listed], top["score"], rtol=1e-5)
+  listed = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>",
+                      section)
+  assert "<th>confidence</th>" in section
+  assert [int(r) for _, r, *_ in listed] == top["id"].tolist()
+  np.testing.assert_allclose([float(v) for _, _, v, _, _ in listed], top["score"], rtol=1e-5)
+  np.testing.assert_allclose([float(c) for *_, c, _ in listed], top["confidence"], atol=5e-4)
   assert [why for *_, why in listed] == top["furthest_columns"].tolist()
   assert "kept by refinement</b>:" in html
 
