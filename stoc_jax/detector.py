@@ -63,6 +63,11 @@ DEFAULT_REFINE_OCC = "knn"
 # Rounds of refinement on tables, the column scaling refitted on the kept rows between them
 # (table_models.HostModels): 2 was chosen with each table held out in turn (benchmarks/tables/README.md).
 DEFAULT_REFINE_ROUNDS = 2
+# On images the contamination is estimated on this many whitened principal components of the trained
+# features: each of the estimate's K Gaussians sees a few dozen images, too few to fit the 512
+# dimensions of the features themselves. Chosen on digits 0-2 among 4 to 32 components and checked
+# on the held-out digit sets and the CIFAR-10 splits (benchmarks/images/RESULTS.md, section 4).
+IMAGE_ESTIMATE_COMPONENTS = 8
 
 
 # Tables' values above this are refused: their squares, summed over rows by a standard deviation or
@@ -159,6 +164,20 @@ def _resolve_contamination(contamination):
   return float(contamination)
 
 
+def leading_components(x, count: int) -> np.ndarray:
+  """The rows of `x` (columns standardized first) on its first `count` principal components, each
+  scaled to unit variance; components without variance (a set of fewer distinct rows) are dropped."""
+  from sklearn.decomposition import PCA
+  x = column_scaling.standardize(np.asarray(x, np.float64))[0].astype(np.float64)
+  if not (x.std(axis=0) > 0).any():
+    return np.zeros((len(x), 1))
+  # The full SVD: deterministic, and at most a few thousand images by 512 features.
+  pca = PCA(min(count, *x.shape), svd_solver="full").fit(x)
+  spread = np.sqrt(pca.explained_variance_)
+  kept = spread > 1e-6 * spread[0]
+  return pca.transform(x)[:, kept] / spread[kept]
+
+
 def check_random_state(value) -> None:
   """The detectors' seed: a non-negative integer (NumPy's own error for -1 says only "expected
   non-negative integer")."""
@@ -191,7 +210,7 @@ def refine_dataset(X, *, contamination="auto", num_models: int = 5, gamma=None, 
   * `assignment`: the part each row helped fit;
   * `gamma`: the fraction each model rejected (on images with contamination="auto", twice the
     fraction above Otsu's cut); `contamination`: the estimate (on images, read from the trained
-    representation's features, as the detector's) or the value given;
+    representation's features as the detector's is) or the value given;
   * `rounds`: each round's record (rows kept, gamma).
   """
   det = STOCDetector(contamination=contamination, num_models=num_models, gamma=gamma,
@@ -237,8 +256,9 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   gamma_factor : see gamma. None: 2 for a given contamination (the papers' gamma = 2 x ratio),
       1 for an estimated one (chosen on benchmarks/tables/, tables held out)
   contamination : "auto" (estimated without labels: `stoc_jax.contamination`; on images from the
-      trained representation's features, refinement's gamma meanwhile from Otsu's cut on its
-      scores) or the expected anomaly fraction; sets `threshold_` and `labels_`
+      leading principal components of the trained representation's features, refinement's gamma
+      meanwhile from Otsu's cut on its scores) or the expected anomaly fraction; sets `threshold_`
+      and `labels_`
   convention : "pyod" (default): `decision_function` is the anomaly score (higher = more
       anomalous) and `predict` returns 1 for anomalies, 0 for normal rows. "sklearn":
       scikit-learn's outlier-detector contract, `predict` returns -1 for anomalies and
@@ -399,12 +419,11 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     return self
 
   def _estimate_on_trained_features(self, trained, features) -> float:
-    """Images: the tables' estimate on the trained representation's
-    features of the training images. Refinement's gamma came from Otsu's cut (there are no features
-    before training); Otsu's fraction as contamination_ flagged 14.7 % of clean digit sets on
-    average, this 8.2 % (benchmarks/images/RESULTS.md)."""
+    """Images: the tables' estimate on the leading whitened principal components of the trained
+    representation's features of the training images (`IMAGE_ESTIMATE_COMPONENTS`). Refinement's
+    gamma came from Otsu's cut (there are no features before training)."""
     x = np.asarray(loop.first_view(trained.features(features)), np.float64)[:len(features)]
-    return self._estimate(column_scaling.standardize(x.reshape(len(x), -1))[0])
+    return self._estimate(leading_components(x.reshape(len(x), -1), IMAGE_ESTIMATE_COMPONENTS))
 
   def _estimate(self, x) -> float:
     """`contamination.estimate_contamination` of scaled rows, with this detector's K and seed."""

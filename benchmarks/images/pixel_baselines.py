@@ -58,6 +58,19 @@ def make_detector(name, seed, ratio):
           "ocsvm": OCSVM}[name]()
 
 
+def cifar_split(data_dir, cls, ratio, seed, data=None):
+  """(`cifar10_stoc.py:cpu`'s split for this class, contamination and seed; the decoded CIFAR-10,
+  which later calls take as `data` so that the JPEGs are decoded once)."""
+  c = cifar10_stoc.get_config("cpu")
+  c.data_dir, c.normal_class, c.anomaly_ratio, c.seed = data_dir, cls, ratio, seed
+  if data is None:
+    data = image_data.load_configured(c)
+  split = image_data.limit_split(
+      image_data.one_vs_rest_split(data, image_data.normal_classes_of(c), c.anomaly_ratio, seed=seed),
+      c.max_train_images, c.max_test_images, seed)
+  return split, data
+
+
 def run(args):
   done = set()
   if os.path.exists(args.out):
@@ -65,13 +78,7 @@ def run(args):
   data = None
   for seed in range(args.seeds):
     for cls in map(int, args.classes.split(",")):
-      c = cifar10_stoc.get_config("cpu")
-      c.data_dir, c.normal_class, c.anomaly_ratio, c.seed = args.data_dir, cls, args.ratio, seed
-      if data is None:  # decode the JPEGs once; the splits draw from it
-        data = image_data.load_configured(c)
-      split = image_data.limit_split(
-          image_data.one_vs_rest_split(data, image_data.normal_classes_of(c), c.anomaly_ratio, seed=seed),
-          c.max_train_images, c.max_test_images, seed)
+      split, data = cifar_split(args.data_dir, cls, args.ratio, seed, data)
       x_train = split.x_train.reshape(len(split.x_train), -1).astype(np.float32) / 255
       x_test = split.x_test.reshape(len(split.x_test), -1).astype(np.float32) / 255
       for name in args.detectors.split(","):
