@@ -120,6 +120,23 @@ def columns_for_estimate(x) -> np.ndarray:
   return x if flags.all() else x[:, ~flags]
 
 
+def leading_components(x, count: int) -> np.ndarray:
+  """The rows of `x` (columns standardized first) on its first `count` principal components, each
+  scaled to unit variance; components without variance (a set of fewer distinct rows) are dropped.
+  Where rows are few for their columns (a few hundred images, 512 learned features), the K
+  Gaussians of the estimate can be fitted here and not on `x` itself."""
+  from sklearn.decomposition import PCA
+  from stoc_jax import column_scaling
+  x = column_scaling.standardize(np.asarray(x, np.float64))[0].astype(np.float64)
+  if not (x.std(axis=0) > 0).any():
+    return np.zeros((len(x), 1))
+  # The full SVD: deterministic, and at most a few thousand images by 512 features.
+  pca = PCA(min(count, *x.shape), svd_solver="full").fit(x)
+  spread = np.sqrt(pca.explained_variance_)
+  kept = spread > 1e-6 * spread[0]
+  return pca.transform(x)[:, kept] / spread[kept]
+
+
 def estimate_contamination(x, num_models: int = 5, random_state: int = 0) -> float:
   """The estimated anomaly fraction of the rows of `x` (scaled columns), in [0, 0.5]."""
   x = np.asarray(x, np.float64)

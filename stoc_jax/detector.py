@@ -164,20 +164,6 @@ def _resolve_contamination(contamination):
   return float(contamination)
 
 
-def leading_components(x, count: int) -> np.ndarray:
-  """The rows of `x` (columns standardized first) on its first `count` principal components, each
-  scaled to unit variance; components without variance (a set of fewer distinct rows) are dropped."""
-  from sklearn.decomposition import PCA
-  x = column_scaling.standardize(np.asarray(x, np.float64))[0].astype(np.float64)
-  if not (x.std(axis=0) > 0).any():
-    return np.zeros((len(x), 1))
-  # The full SVD: deterministic, and at most a few thousand images by 512 features.
-  pca = PCA(min(count, *x.shape), svd_solver="full").fit(x)
-  spread = np.sqrt(pca.explained_variance_)
-  kept = spread > 1e-6 * spread[0]
-  return pca.transform(x)[:, kept] / spread[kept]
-
-
 def check_random_state(value) -> None:
   """The detectors' seed: a non-negative integer (NumPy's own error for -1 says only "expected
   non-negative integer")."""
@@ -423,7 +409,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     representation's features of the training images (`IMAGE_ESTIMATE_COMPONENTS`). Refinement's
     gamma came from Otsu's cut (there are no features before training)."""
     x = np.asarray(loop.first_view(trained.features(features)), np.float64)[:len(features)]
-    return self._estimate(leading_components(x.reshape(len(x), -1), IMAGE_ESTIMATE_COMPONENTS))
+    return self._estimate(contamination_lib.leading_components(x.reshape(len(x), -1), IMAGE_ESTIMATE_COMPONENTS))
 
   def _estimate(self, x) -> float:
     """`contamination.estimate_contamination` of scaled rows, with this detector's K and seed."""

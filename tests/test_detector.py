@@ -339,12 +339,12 @@ def test_images_estimate_their_contamination_on_the_trained_features():
   """On the leading principal components of the trained features, not Otsu's fraction of
   refinement's scores (which flagged 14.7 % of clean digit sets on average)."""
   from stoc_jax import loop
-  from stoc_jax.contamination import estimate_contamination
+  from stoc_jax.contamination import estimate_contamination, leading_components
   from stoc_jax.data.images import load_digits, resize_images
   x = resize_images(load_digits().x_train[:60], 12)
   det = STOCDetector(representation="contrastive", train_steps=2).fit(x)
   features = np.asarray(loop.first_view(det._model.features(x)), np.float64)[:60]
-  components = detector.leading_components(features, detector.IMAGE_ESTIMATE_COMPONENTS)
+  components = leading_components(features, detector.IMAGE_ESTIMATE_COMPONENTS)
   assert components.shape == (60, detector.IMAGE_ESTIMATE_COMPONENTS)
   expected = estimate_contamination(components)
   assert det.contamination_ == max(expected, detector.MIN_CONTAMINATION)
@@ -356,15 +356,16 @@ def test_images_estimate_their_contamination_on_the_trained_features():
 
 
 def test_leading_components_are_uncorrelated_unit_columns_and_drop_what_has_no_variance():
+  from stoc_jax.contamination import leading_components
   rng = np.random.default_rng(0)
   wide = rng.normal(size=(50, 3)) @ rng.normal(size=(3, 40)) * 100 + rng.normal(size=(50, 40)) * 1e-3
-  out = detector.leading_components(wide, 8)
+  out = leading_components(wide, 8)
   assert out.shape == (50, 8)
   np.testing.assert_allclose(np.cov(out.T), np.eye(8), atol=1e-8)  # whitened, whatever the scale
   rank_two = rng.normal(size=(30, 2)) @ rng.normal(size=(2, 6))
-  assert detector.leading_components(rank_two, 8).shape == (30, 2)  # no component of noise made up
-  assert detector.leading_components(np.ones((20, 5)), 8).shape == (20, 1)  # nothing varies: one zero column
-  assert not detector.leading_components(np.ones((20, 5)), 8).any()
+  assert leading_components(rank_two, 8).shape == (30, 2)  # no component of noise made up
+  assert leading_components(np.ones((20, 5)), 8).shape == (20, 1)  # nothing varies: one zero column
+  assert not leading_components(np.ones((20, 5)), 8).any()
 
 
 def test_float_images_in_unit_range_equal_their_uint8_pixels():

@@ -13,9 +13,10 @@ comes from Otsu's cut), so every candidate reads the same features: the first vi
 images, kept in --features_dir, from which a rerun reads them instead of fitting again.
 
 Candidates, each the tables' estimate (`stoc_jax.contamination`, K = 5):
-  * `all`: on every feature, standardized (the images' estimate before IMAGE_ESTIMATE_COMPONENTS);
-  * `pcaD`: on the first D whitened principal components (`detector.leading_components`), D = 4, 8,
-    16, 32; `pca8` is what the detector now reads;
+  * `all`: on every feature, standardized;
+  * `pcaD`: on the first D whitened principal components
+    (`stoc_jax.contamination.leading_components`), D = 4, 8, 16, 32; `pca8` is the detector's
+    (`detector.IMAGE_ESTIMATE_COMPONENTS`);
   * `kept_pcaD`: the two readings of the estimate (tail count, two-component fit) on the z-scores of
     one Gaussian fitted on the images refinement kept, in those D components;
   * `all_med5`, `pca8_med5`, `pca16_med5`: the median over 5 draws of the K parts;
@@ -50,18 +51,18 @@ def two_readings(z) -> float:
 
 def candidates(features, kept, scores, random_state) -> dict:
   """Every candidate's estimate; K's parts drawn by the detector's `random_state`, as it draws them."""
-  from stoc_jax import column_scaling, contamination, detector
+  from stoc_jax import column_scaling, contamination
   from stoc_jax.table_models import GaussianModel
   x = column_scaling.standardize(features)[0].astype(np.float64)
   out = {"all": contamination.estimate_contamination(x, 5, random_state)}
   for d in COMPONENTS:
-    p = detector.leading_components(features, d)
+    p = contamination.leading_components(features, d)
     out[f"pca{d}"] = contamination.estimate_contamination(p, 5, random_state)
     g = GaussianModel().fit(p[kept])
     out[f"kept_pca{d}"] = two_readings(contamination.normal_scores(np.maximum(g.mahalanobis2(p), 0), p.shape[1]))
   out["all_med5"] = float(np.median([contamination.estimate_contamination(x, 5, s) for s in range(5)]))
   for d in (8, 16):
-    p = detector.leading_components(features, d)
+    p = contamination.leading_components(features, d)
     out[f"pca{d}_med5"] = float(np.median([contamination.estimate_contamination(p, 5, s) for s in range(5)]))
   out["scores"] = two_readings(np.asarray(scores, np.float64))
   return out
