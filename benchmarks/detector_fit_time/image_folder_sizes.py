@@ -1,7 +1,7 @@
 """How long `stoc-jax detect --images DIR --image-size N` takes on a folder of mixed-size images.
 
   python benchmarks/detector_fit_time/image_folder_sizes.py \
-      --out=benchmarks/detector_fit_time/image_folder_sizes.json     # 7 min on 2 CPU cores
+      --out=benchmarks/detector_fit_time/image_folder_sizes.json     # 14 min on 2 CPU cores
 
 The folder: scikit-learn's bundled 8 x 8 digits as a practitioner's folder would hold them, 170
 zeros under normal/ and 10 other digits under anomaly/, each saved as an RGB PNG of 48, 96 or 120
