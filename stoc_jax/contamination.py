@@ -124,6 +124,12 @@ def columns_for_estimate(x) -> np.ndarray:
   return x if flags.all() else x[:, ~flags]
 
 
+def fraction_of_scores(z) -> float:
+  """The estimate from each row's score z: the geometric mean of the tail count and the upper
+  component's weight, at most 0.5."""
+  return float(min(np.sqrt(tail_fraction(z) * mixture_fraction(z)), 0.5))
+
+
 def leading_components(x, count: int) -> np.ndarray:
   """The rows of `x` (columns standardized first) on its first `count` principal components, each
   scaled to unit variance; components without variance (a set of fewer distinct rows) are dropped.
@@ -147,5 +153,4 @@ def estimate_contamination(x, num_models: int = 5, random_state: int = 0) -> flo
   if len(x) < 2 * num_models:
     raise ValueError(f"estimating the contamination needs at least {2 * num_models} rows; got {len(x)}.")
   x = columns_for_estimate(x)
-  z = member_z(x, num_models, random_state).mean(axis=0)
-  return float(min(np.sqrt(tail_fraction(z) * mixture_fraction(z)), 0.5))
+  return fraction_of_scores(member_z(x, num_models, random_state).mean(axis=0))

@@ -63,7 +63,8 @@ def main():
         feats = np.asarray(loop.first_view(det._model.features(x)), np.float64)[:len(x)]  # padded past N
         row = {"digit": digit, "images": len(x), "true": float(y.mean()), "otsu": float(det.gamma_) / 2,
                "contamination_": det.contamination_,
-               "estimate_on_all_features": contamination.estimate_contamination(column_scaling.standardize(feats)[0]), "flagged": float(det.labels_.mean()),
+               "estimate_on_all_features": contamination.estimate_contamination(column_scaling.standardize(feats)[0]),
+               "flagged": float(det.labels_.mean()),
                "anomalies_flagged": float(det.labels_[y == 1].mean()) if y.any() else None,
                "representation": args.representation,
                "train_auc": metrics.auc(y, det.decision_scores_) if y.any() else None}

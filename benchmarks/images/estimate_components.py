@@ -17,10 +17,10 @@ Candidates, each the tables' estimate (`stoc_jax.contamination`, K = 5):
   * `pcaD`: on the first D whitened principal components
     (`stoc_jax.contamination.leading_components`), D = 4, 8, 16, 32; `pca8` is the detector's
     (`detector.IMAGE_ESTIMATE_COMPONENTS`);
-  * `kept_pcaD`: the two readings of the estimate (tail count, two-component fit) on the z-scores of
-    one Gaussian fitted on the images refinement kept, in those D components;
+  * `kept_pcaD`: the estimate's reading of scores (`contamination.fraction_of_scores`) on the
+    z-scores of one Gaussian fitted on the images refinement kept, in those D components;
   * `all_med5`, `pca8_med5`, `pca16_med5`: the median over 5 draws of the K parts;
-  * `scores`: the two readings on the final model's training scores.
+  * `scores`: the same reading of the final model's training scores.
 
 The rule, written down before any candidate was computed: the candidate within 2x of the truth on
 the most contaminated sets of digits 0-2 (both representations; ties to the lower mean on the clean
@@ -43,28 +43,23 @@ import numpy as np  # noqa: E402
 COMPONENTS = (4, 8, 16, 32)
 
 
-def two_readings(z) -> float:
-  """The estimate's geometric mean of the tail count and the two-component fit, on scores z."""
-  from stoc_jax import contamination
-  return float(min(np.sqrt(contamination.tail_fraction(z) * contamination.mixture_fraction(z)), 0.5))
-
-
 def candidates(features, kept, scores, random_state) -> dict:
   """Every candidate's estimate; K's parts drawn by the detector's `random_state`, as it draws them."""
   from stoc_jax import column_scaling, contamination
   from stoc_jax.table_models import GaussianModel
   x = column_scaling.standardize(features)[0].astype(np.float64)
   out = {"all": contamination.estimate_contamination(x, 5, random_state)}
-  for d in COMPONENTS:
-    p = contamination.leading_components(features, d)
+  components = {d: contamination.leading_components(features, d) for d in COMPONENTS}
+  for d, p in components.items():
     out[f"pca{d}"] = contamination.estimate_contamination(p, 5, random_state)
     g = GaussianModel().fit(p[kept])
-    out[f"kept_pca{d}"] = two_readings(contamination.normal_scores(np.maximum(g.mahalanobis2(p), 0), p.shape[1]))
+    out[f"kept_pca{d}"] = contamination.fraction_of_scores(
+        contamination.normal_scores(np.maximum(g.mahalanobis2(p), 0), p.shape[1]))
   out["all_med5"] = float(np.median([contamination.estimate_contamination(x, 5, s) for s in range(5)]))
   for d in (8, 16):
-    p = contamination.leading_components(features, d)
-    out[f"pca{d}_med5"] = float(np.median([contamination.estimate_contamination(p, 5, s) for s in range(5)]))
-  out["scores"] = two_readings(np.asarray(scores, np.float64))
+    out[f"pca{d}_med5"] = float(np.median([contamination.estimate_contamination(components[d], 5, s)
+                                           for s in range(5)]))
+  out["scores"] = contamination.fraction_of_scores(np.asarray(scores, np.float64))
   return out
 
 
