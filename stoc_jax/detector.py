@@ -214,6 +214,11 @@ def refine_dataset(X, *, contamination="auto", num_models: int = 5, gamma=None, 
           "contamination": given if estimate is None else estimate, "rounds": trained.rounds}
 
 
+def _trained_features(trained, x) -> np.ndarray:
+  """The first view of a trained representation's features of x, one entry per row."""
+  return np.asarray(loop.first_view(trained.features(x)), np.float64)[:len(x)]  # a sharded learner pads
+
+
 class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   """Self-trained one-class classifier (STOC / SRR) with the PyOD / scikit-learn interface.
 
@@ -408,7 +413,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     """Images: the tables' estimate on the leading whitened principal components of the trained
     representation's features of the training images (`IMAGE_ESTIMATE_COMPONENTS`). Refinement's
     gamma came from Otsu's cut (there are no features before training)."""
-    x = np.asarray(loop.first_view(trained.features(features)), np.float64)[:len(features)]
+    x = _trained_features(trained, features)
     return self._estimate(contamination_lib.leading_components(x.reshape(len(x), -1), IMAGE_ESTIMATE_COMPONENTS))
 
   def _estimate(self, x) -> float:
@@ -491,6 +496,15 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     check_is_fitted(self, "threshold_")
     with _one_blas_thread():
       return self._model.score(self._input_features(self._check_X(X)))
+
+  def features(self, X) -> np.ndarray:
+    """What the final one-class model reads of X, as a float64 array with one entry per row: a table's
+    columns in the scaling of refinement's last round, the callable's features, GOAD's (N, M, hidden)
+    features or an image representation's (N, D) L2-normalised features (for a learner of several
+    views, the first). For embeddings of images to plot, cluster or hand to another detector."""
+    check_is_fitted(self, "threshold_")
+    with _one_blas_thread():
+      return _trained_features(self._model, self._input_features(self._check_X(X)))
 
   def decision_function(self, X):
     """PyOD: the anomaly score (higher = more anomalous). sklearn: threshold - score (< 0 = outlier)."""

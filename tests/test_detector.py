@@ -338,12 +338,13 @@ def test_contrastive_representation_on_images():
 def test_images_estimate_their_contamination_on_the_trained_features():
   """On the leading principal components of the trained features, not Otsu's fraction of
   refinement's scores (which flagged 14.7 % of clean digit sets on average)."""
-  from stoc_jax import loop
   from stoc_jax.contamination import estimate_contamination, leading_components
   from stoc_jax.data.images import load_digits, resize_images
   x = resize_images(load_digits().x_train[:60], 12)
   det = STOCDetector(representation="contrastive", train_steps=2).fit(x)
-  features = np.asarray(loop.first_view(det._model.features(x)), np.float64)[:60]
+  features = det.features(x)  # the final Gaussian's input: one L2-normalised row per image
+  assert features.shape[0] == 60 and features.dtype == np.float64
+  np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, rtol=1e-5)
   components = leading_components(features, detector.IMAGE_ESTIMATE_COMPONENTS)
   assert components.shape == (60, detector.IMAGE_ESTIMATE_COMPONENTS)
   expected = estimate_contamination(components)
@@ -353,6 +354,25 @@ def test_images_estimate_their_contamination_on_the_trained_features():
   cleaned = refine_dataset(x, representation="contrastive", train_steps=2)  # the same refinement, the same estimate
   np.testing.assert_array_equal(cleaned["keep"], det.refined_mask_)
   assert max(cleaned["contamination"], detector.MIN_CONTAMINATION) == det.contamination_
+
+
+@pytest.mark.parametrize("refine_rounds", [1, 2])
+def test_features_are_what_the_final_model_of_a_table_reads(refine_rounds):
+  """A Gaussian fitted on the kept rows' features scores new rows as the detector does, in the
+  column scaling of refinement's last round (refitted on the kept rows when there are two)."""
+  from sklearn.exceptions import NotFittedError
+  from stoc_jax.table_models import make_model
+  x = planted(n=400, ratio=0.05)
+  with pytest.raises(NotFittedError):
+    STOCDetector().features(x)
+  det = STOCDetector(occ="gde", refine_rounds=refine_rounds).fit(x)
+  features = det.features(x)
+  assert features.shape == x.shape and features.dtype == np.float64
+  new = planted(n=50, ratio=0.1, seed=1)
+  own = make_model("gde").fit(features[det.refined_mask_]).score(det.features(new))
+  np.testing.assert_allclose(own, det.anomaly_score(new), rtol=1e-6)
+  first_scaling = (x - det.mean_) / det.scale_
+  assert np.allclose(features, first_scaling, atol=1e-6) == (refine_rounds == 1)
 
 
 def test_leading_components_are_uncorrelated_unit_columns_and_drop_what_has_no_variance():

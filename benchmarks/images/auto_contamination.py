@@ -46,7 +46,7 @@ def images(digit, fraction, seed):
 
 def main():
   from stoc_jax import STOCDetector, metrics
-  from stoc_jax import column_scaling, contamination, loop
+  from stoc_jax import column_scaling, contamination
   ap = argparse.ArgumentParser()
   ap.add_argument("--out", default="benchmarks/images/auto_contamination.jsonl")
   ap.add_argument("--digits", default="0,1,2")
@@ -60,7 +60,7 @@ def main():
       for fraction in map(float, args.fractions.split(",")):
         x, y = images(digit, fraction, seed=digit)
         det = STOCDetector(representation=args.representation, random_state=0).fit(x)
-        feats = np.asarray(loop.first_view(det._model.features(x)), np.float64)[:len(x)]  # padded past N
+        feats = det.features(x)
         row = {"digit": digit, "images": len(x), "true": float(y.mean()), "otsu": float(det.gamma_) / 2,
                "contamination_": det.contamination_,
                "estimate_on_all_features": contamination.estimate_contamination(column_scaling.standardize(feats)[0]),

@@ -65,10 +65,9 @@ def candidates(features, kept, scores, random_state) -> dict:
 
 def fitted(path, make_detector, x):
   """(features of the training images, refinement's mask, training scores), from `path` if kept."""
-  from stoc_jax import loop
   if not os.path.exists(path):
     det = make_detector().fit(x)
-    features = np.asarray(loop.first_view(det._model.features(x)), np.float64)[:len(x)]  # padded past N
+    features = det.features(x)
     np.savez(path, feats=features.reshape(len(x), -1), mask=det.refined_mask_, scores=det.decision_scores_)
   f = np.load(path)
   return f["feats"], f["mask"], f["scores"]
