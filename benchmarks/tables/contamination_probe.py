@@ -30,7 +30,9 @@ cube root turns it into a z-score that is standard normal there. Candidates:
 * mcd_tail_c, mcd_gmm, mcd_geo_c: the same readings of one robust Gaussian, scikit-learn's
   MinCovDet (Rousseeuw's minimum covariance determinant, reweighted) fitted on all rows, the
   textbook remedy for masking: its squared robust distances as `normal_scores` z-scores;
-* extail_c, geo_c and mcd_geo_c, derived from those (`with_derived`);
+* tied_gmm: the two-component fit with one variance shared by both components, which cannot
+  read a wider component (a heavy-tailed bulk of scores) as a second one;
+* extail_c, geo_c, mcd_geo_c and tied_geo_c, derived from those (`with_derived`);
 * library: `stoc_jax.contamination.estimate_contamination`, which is geo_2.5.
 
 Each line: table, seed, true fraction, and every candidate's estimate. Then a
@@ -70,6 +72,7 @@ def estimates(x, seed, k=5):
     out[f"tail_{c}"] = contamination.tail_fraction(mean_z, c)
     out[f"agree_{c}"] = float(np.mean((rz_each > c).all(0)))
   out["gmm"] = contamination.mixture_fraction(mean_z)
+  out["tied_gmm"] = tied_mixture_fraction(mean_z)
   log_knn = knn_log_distance(x, k, seed)
   for c in CUTS:
     out[f"knn_tail_{c}"] = contamination.tail_fraction(log_knn, c)
@@ -89,6 +92,19 @@ def estimates(x, seed, k=5):
   out["mcd_gmm"] = contamination.mixture_fraction(mcd_z)
   out["library"] = contamination.estimate_contamination(x, k, seed)
   return out
+
+
+def tied_mixture_fraction(z):
+  """The upper component's weight in a two-component fit with one shared variance, 0 when one
+  component is better by BIC (as `contamination.mixture_fraction`)."""
+  from sklearn.mixture import GaussianMixture
+  v = np.asarray(z, np.float64)[:, None]
+  one = GaussianMixture(1, random_state=0).fit(v)
+  # k-means initialisation: from k-means++ the tied fit stays at two equal components.
+  two = GaussianMixture(2, covariance_type="tied", random_state=0, init_params="kmeans").fit(v)
+  if two.bic(v) >= one.bic(v):
+    return 0.0
+  return float(two.weights_[int(np.argmax(two.means_.ravel()))])
 
 
 def mcd_scores(x, seed):
@@ -122,7 +138,7 @@ def within_2x(estimate, true):
 def with_derived(row):
   """A row with the derived candidates: extail_c, tail_c less the share of a standard normal above
   c (what a clean Gaussian table puts there), geo_c, the geometric mean of tail_c and gmm, and
-  mcd_geo_c, the same of mcd_tail_c and mcd_gmm."""
+  mcd_geo_c and tied_geo_c, the same of mcd_tail_c and mcd_gmm, and of tail_c and tied_gmm."""
   from scipy.stats import norm
   out = dict(row)
   for c in CUTS:
@@ -130,6 +146,8 @@ def with_derived(row):
     out[f"geo_{c}"] = float(np.sqrt(row[f"tail_{c}"] * row["gmm"]))
     if "mcd_gmm" in row:
       out[f"mcd_geo_{c}"] = float(np.sqrt(row[f"mcd_tail_{c}"] * row["mcd_gmm"]))
+    if "tied_gmm" in row:
+      out[f"tied_geo_{c}"] = float(np.sqrt(row[f"tail_{c}"] * row["tied_gmm"]))
   return out
 
 
@@ -169,7 +187,7 @@ def main():
   # that Leys et al. (2013) recommend for outliers around the median; "" selects among every cut.
   ap.add_argument("--candidates", default="otsu,dip_otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5,"
                   "knn_tail_2.5,knn_gmm,knn_geo_2.5,if_0.5,if_tail,if_gmm,geo_if05_gmm,geo_iftail_gmm,"
-                  "mcd_tail_2.5,mcd_gmm,mcd_geo_2.5")
+                  "mcd_tail_2.5,mcd_gmm,mcd_geo_2.5,tied_gmm,tied_geo_2.5")
   args = ap.parse_args()
   if not args.select_only:
     write_rows(args)

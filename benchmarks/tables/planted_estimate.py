@@ -1,0 +1,67 @@
+"""The contamination estimate on Gaussian tables with planted anomalies of two kinds, 20 seeds each.
+
+  python benchmarks/tables/planted_estimate.py > benchmarks/tables/planted_estimate.md   # 2 min
+
+* scattered: each anomaly near a random corner of a cube, 3.5 SDs out on every column (the
+  anomalies of tests/test_detector.py);
+* one column: each anomaly 6 SDs out on the first column and normal on the others, as a row with
+  one wrong or extreme value is.
+
+Each cell: how many of the 20 seeds put `contamination_` of `STOCDetector()` within 2x of the
+planted fraction, how many below half of it and above twice it, and the median AUC of its scores
+(the ranking, which does not depend on the estimate's count).
+"""
+
+import os
+import sys
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import numpy as np  # noqa: E402
+
+from stoc_jax import STOCDetector, metrics  # noqa: E402
+
+ROWS = 1000
+COLUMNS = (2, 4, 8, 16)
+RATIOS = (0.02, 0.05, 0.10)
+SEEDS = 20
+
+
+def planted(kind, ratio, dim, seed):
+  rng = np.random.default_rng(seed)
+  x = rng.normal(size=(ROWS, dim))
+  k = int(ratio * ROWS)
+  if kind == "scattered":
+    x[:k] = 0.5 * rng.normal(size=(k, dim)) + 3.5 * rng.choice([-1, 1], (k, dim))
+  else:
+    x[:k, 0] += 6.0
+  y = np.zeros(ROWS)
+  y[:k] = 1
+  return x, y
+
+
+def main():
+  warnings.filterwarnings("ignore")
+  print("Seeds of 20 within 2x of the planted fraction (below half of it / above twice it), and the "
+        f"median AUC, {ROWS:,} rows (`python benchmarks/tables/planted_estimate.py`):")
+  for kind in ("scattered", "one column"):
+    print(f"\n{kind}:\n")
+    print("| columns | " + " | ".join(f"{100 * r:g} % planted" for r in RATIOS) + " |")
+    print("|---|" + "---|" * len(RATIOS))
+    for dim in COLUMNS:
+      cells = []
+      for ratio in RATIOS:
+        est, auc = [], []
+        for seed in range(SEEDS):
+          x, y = planted(kind, ratio, dim, seed)
+          det = STOCDetector(random_state=seed).fit(x)
+          est.append(det.contamination_)
+          auc.append(metrics.auc(y, det.decision_scores_))
+        low, high = sum(e < ratio / 2 for e in est), sum(e > 2 * ratio for e in est)
+        cells.append(f"{SEEDS - low - high} ({low} / {high}), AUC {np.median(auc):.1f}")
+      print(f"| {dim} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+  main()
