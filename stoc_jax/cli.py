@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                  help="tables: rounds of refinement, the columns rescaled on the kept rows between them "
                       "(default: STOCDetector's, 2)")
   d.add_argument("--train-steps", type=_whole_number(0), default=TRAIN_STEPS,
-                 help=f"steps for learned representations (default {TRAIN_STEPS})")
+                 help=f"steps for learned representations (default {TRAIN_STEPS}, a shorter wait than "
+                      "STOCDetector's 512)")
   d.add_argument("--image-size", type=_image_size, default=None,
                  help="resize every image to N x N pixels (bilinear) as it is read: for folders of mixed sizes "
                       "or large photos; a saved model resizes the images it scores the same way")

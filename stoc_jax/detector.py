@@ -271,6 +271,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       that are almost constant with rare large values, where the IQR is tiny (it broke GOAD
       on KDD Cup).
   train_steps, num_transforms, learning_rate : the learned representations' budget
+      (`stoc-jax detect` trains for 300 steps unless given --train-steps, cli.TRAIN_STEPS)
   random_state : seed; the same seed gives the same result
   """
 

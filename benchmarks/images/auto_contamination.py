@@ -6,6 +6,11 @@ scikit-learn's bundled 8 x 8 digits, one digit normal, 0 %, 5 % and 10 % of the 
       --out=benchmarks/images/auto_contamination_3to9.jsonl                                       # 5 min
   python benchmarks/images/auto_contamination.py --digits=0,1,2,3,4,5,6,7,8,9 --representation=rotation \
       --out=benchmarks/images/auto_contamination_rotation.jsonl                                   # 12 min
+  python benchmarks/images/auto_contamination.py --digits=0,1,2,3,4,5,6,7,8,9 --representation=rotation \
+      --train_steps=300 --out=benchmarks/images/auto_contamination_rotation_300.jsonl             # 7 min
+
+The first three train for STOCDetector's default `train_steps` (512); the last for the command
+line's (`stoc-jax detect --train-steps`, 300).
 
 Refinement's gamma on images comes from Otsu's cut on its scores (twice the fraction above the
 cut; there are no features before training starts). Each line: the true fraction; `otsu`, that
@@ -52,6 +57,7 @@ def main():
   ap.add_argument("--digits", default="0,1,2")
   ap.add_argument("--fractions", default="0,0.05,0.1")
   ap.add_argument("--representation", default="contrastive", choices=("contrastive", "rotation"))
+  ap.add_argument("--train_steps", type=int, default=None, help="default: STOCDetector's")
   args = ap.parse_args()
   warnings.filterwarnings("ignore")
   rows = []
@@ -59,14 +65,15 @@ def main():
     for digit in map(int, args.digits.split(",")):
       for fraction in map(float, args.fractions.split(",")):
         x, y = images(digit, fraction, seed=digit)
-        det = STOCDetector(representation=args.representation, random_state=0).fit(x)
+        steps = {} if args.train_steps is None else {"train_steps": args.train_steps}
+        det = STOCDetector(representation=args.representation, random_state=0, **steps).fit(x)
         feats = det.features(x)
         row = {"digit": digit, "images": len(x), "true": float(y.mean()), "otsu": float(det.gamma_) / 2,
                "contamination_": det.contamination_,
                "estimate_on_all_features": contamination.estimate_contamination(column_scaling.standardize(feats)[0]),
                "flagged": float(det.labels_.mean()),
                "anomalies_flagged": float(det.labels_[y == 1].mean()) if y.any() else None,
-               "representation": args.representation,
+               "representation": args.representation, "train_steps": det.train_steps,
                "train_auc": metrics.auc(y, det.decision_scores_) if y.any() else None}
         rows.append(row)
         f.write(json.dumps(row) + "\n")
