@@ -262,7 +262,7 @@ def detect(args) -> dict:
       shutil.move(tmp / "model", args.save_model)  # a rename on one file system
       written.append(args.save_model)
   return {"summary": summary, "label_metrics": label_metrics, "written": written,
-          "most_anomalous": most_anomalous(ids, scores), "glossary": glossary(refined)}
+          "most_anomalous": most_anomalous(ids, scores), "glossary": glossary(refined, args.contamination == "auto")}
 
 
 def _models(value: str):

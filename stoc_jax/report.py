@@ -62,10 +62,12 @@ def column_deviations(x, statistics, names, top: int = 3) -> list[str]:
   return out
 
 
-def glossary(refined: bool) -> dict:
+def glossary(refined: bool, estimated: bool = False) -> dict:
   """One sentence for each number of the summary that needs one."""
   out = {"contamination": "the fraction of rows taken to be anomalies; the threshold flags that "
                           "fraction of the input, estimated without labels unless you gave it."}
+  if estimated:
+    out["contamination"] += " The estimate is rough (the README says how rough): give --contamination when you know it."
   if refined:
     out["refinement gamma"] = ("the fraction of rows each of the K one-class models of refinement "
                                "rejects: twice a given contamination, once an estimated one (on images, "
@@ -134,7 +136,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
   rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
                  for k, v in summary.items())
   terms = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                  for k, v in glossary(rounds is not None).items())
+                  for k, v in glossary(rounds is not None, "contamination (estimated)" in summary).items())
   top_rows = most_anomalous(list(range(len(scores))), scores)
   sure = (lambda i: f"<td>{confidence[i]:.3f}</td>") if confidence is not None else (lambda i: "")
   why = (lambda i: f"<td>{html.escape(deviations[i])}</td>") if deviations is not None else (lambda i: "")

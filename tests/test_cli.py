@@ -420,6 +420,11 @@ def test_report_lists_the_most_anomalous_rows_explains_terms_and_aligns(table, t
   np.testing.assert_allclose([float(c) for *_, c, _ in listed], top["confidence"], atol=5e-4)
   assert [why for *_, why in listed] == top["furthest_columns"].tolist()
   assert "kept by refinement</b>:" in html
+  # The estimate's caveat, where there is an estimate (contamination "auto", the default), and not beside a given one.
+  assert "give --contamination when you know it" in printed and "give --contamination when you know it" in html
+  assert cli.main(["detect", str(table), "--out", str(out), "--contamination", "0.05"]) == 0
+  assert "when you know it" not in capsys.readouterr().out
+  assert "when you know it" not in (tmp_path / "s_report" / "report.html").read_text()
 
 
 def test_each_row_names_the_columns_that_put_it_furthest_from_the_kept_rows(tmp_path):
