@@ -83,7 +83,7 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("", "is empty"),
     ("a,b\n1,2\n", "1 row"),
     ("a,b\n1,\n2,3\n4,5\n", "missing values"),
-    ("name\nx\ny\nz\n", "no numeric columns"),
+    ("name\nx\ny\nz\n", "needs at least 10"),  # categories alone are encoded, but three rows are too few
     ("id,v\n" + "".join(f"u{i},{i % 7}\n" for i in range(30)), r"\['id'\].*identifiers"),
     ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds numbers"),
     (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)), "'Unnamed: 0' numbers the rows.*--ignore-columns"),
@@ -425,6 +425,21 @@ def test_report_lists_the_most_anomalous_rows_explains_terms_and_aligns(table, t
   assert cli.main(["detect", str(table), "--out", str(out), "--contamination", "0.05"]) == 0
   assert "when you know it" not in capsys.readouterr().out
   assert "when you know it" not in (tmp_path / "s_report" / "report.html").read_text()
+
+
+def test_a_table_of_categories_alone_is_scored_by_how_rare_its_rows_are(tmp_path):
+  rng = np.random.default_rng(0)
+  n = 300
+  shape = rng.choice(["circle", "square", "star"], n)
+  colour = pd.Series(shape).map({"circle": "red", "square": "blue", "star": "gold"}).to_numpy()
+  df = pd.DataFrame({"shape": shape, "colour": colour, "size": rng.choice(["S", "M", "L"], n)})
+  df.loc[17, "colour"] = "red" if df.loc[17, "shape"] != "circle" else "blue"  # the one combination off the rule
+  path = tmp_path / "shapes.csv"
+  df.to_csv(path, index=False)
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", str(path), "--out", str(out), "--contamination", "0.01"]) == 0
+  scores = pd.read_csv(out)
+  assert scores["score"].idxmax() == 17 and scores["score"].iloc[17] > scores["score"].drop(17).max()
 
 
 def test_each_row_names_the_columns_that_put_it_furthest_from_the_kept_rows(tmp_path):

@@ -155,7 +155,7 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
   `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index;
   `ignore_columns` names CSV columns to leave out (identifiers, row numbers, timestamps).
   Errors name what is wrong: a missing file, an empty file, a first row that is data
-  rather than column names, no numeric columns, a column of row numbers, missing values
+  rather than column names, text columns of identifiers, a column of row numbers, missing values
   (rows and columns listed), fewer than 2 rows, constant columns (unless
   `drop_constant`). Returns (X, y or None, TableSchema).
 
@@ -347,10 +347,9 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
                     f"{df[counters[0]].iloc[1]}, ...), which would make the first and last rows look anomalous; "
                     f"leave it out with --ignore-columns {str(counters[0])!r} (ignore_columns= in Python; "
                     "pandas writes such an index unless to_csv(index=False)).")
+  # Text columns are categories, one-hot encoded, also where every column is one: a table of
+  # categories alone is scored by how rare its rows' combinations are.
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-  if len(categorical) == df.shape[1]:
-    raise DataError(f"{path}: no numeric columns (all of {list(df.columns)[:10]} hold text). "
-                    "Anomaly detection needs numeric features; convert or add them.")
   id_like = [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)]
   if id_like:
     raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows (identifiers?); "
