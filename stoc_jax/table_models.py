@@ -227,12 +227,22 @@ class RankEnsemble:
     ranks = []
     for ref, s in zip(self.reference_, member_scores):
       r = np.searchsorted(ref, s, side="right") / len(ref)
-      spread = max(ref[-1] - ref[len(ref) // 2], 1e-12)
-      ranks.append(r + np.maximum(s - ref[-1], 0.0) / spread)
+      ranks.append(r + np.maximum(s - ref[-1], 0.0) / self._spread(ref))
     return np.mean(ranks, axis=0)
 
   def score(self, X):
     return self._combine([m.score(X) for m in self.fitted_])
+
+  @staticmethod
+  def _spread(ref):
+    """The scale of a member's scores past its largest fitted one: the upper half's range. Where
+    the upper half ties (a table of categories, every row repeated k times: every kNN distance 0)
+    the whole range, or 1 where every fitted score is the same; a scale near 0 would send a new
+    row's rank to 1e12 and let that member alone order every row beyond the fitted ones."""
+    for spread in (ref[-1] - ref[len(ref) // 2], ref[-1] - ref[0]):
+      if spread > 1e-12:
+        return spread
+    return 1.0
 
 
 def make_model(spec, random_state: int = 0, n_neighbors: int = 5, knn_max_rows: int | None = None):

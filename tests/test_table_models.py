@@ -178,6 +178,24 @@ def test_rank_ensemble_is_the_mean_of_rank_normalised_scores():
   assert np.all(np.diff(one.score(new)[np.argsort(knn.score(new))]) >= 0)
 
 
+def test_rank_ensemble_past_a_member_whose_fitted_scores_tie_stays_on_scale():
+  """Rows of categories each repeated at least k times: every fitted kNN distance is 0. A new row
+  past them is ranked on the range of the member's scores (or 1 where there is none), not divided
+  by 0; before, such rows scored 1e12 and the kNN member alone ordered them."""
+  base = np.repeat(np.eye(4), 30, axis=0)  # 4 one-hot rows, 30 copies each
+  ens = table_models.make_model(["iforest", "knn"]).fit(base)
+  knn = ens.fitted_[1]
+  assert np.all(knn.fit_scores_ == 0)
+  new = np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0]])
+  scores = ens.score(new)
+  assert np.all(scores < 10) and scores[2] < scores[0] < scores[1]
+  iforest_rank = np.searchsorted(np.sort(ens.fitted_[0].fit_scores_), ens.fitted_[0].score(new), side="right") / 120
+  past = np.maximum(ens.fitted_[0].score(new) - ens.fitted_[0].fit_scores_.max(), 0) / ens._spread(
+      np.sort(ens.fitted_[0].fit_scores_))
+  # kNN: every fitted score is at or below each new one (rank 1), and the range is 0, so the scale is 1.
+  np.testing.assert_allclose(scores, (iforest_rank + past + 1.0 + knn.score(new)) / 2)
+
+
 def test_host_refinement_compiles_nothing_for_a_new_shape():
   import jax
   import jax.monitoring
