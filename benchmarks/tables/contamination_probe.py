@@ -32,7 +32,12 @@ cube root turns it into a z-score that is standard normal there. Candidates:
   textbook remedy for masking: its squared robust distances as `normal_scores` z-scores;
 * tied_gmm: the two-component fit with one variance shared by both components, which cannot
   read a wider component (a heavy-tailed bulk of scores) as a second one;
-* extail_c, geo_c, mcd_geo_c and tied_geo_c, derived from those (`with_derived`);
+* maxcol_tail_c, maxcol_gmm: the same readings of each row's most extreme column instead of its
+  distance over all columns (robust z per column, the largest |z| as the normal quantile of the
+  largest of D independent normals), which a deviation in one column of many does not dilute;
+  either_geo_c, the larger of geo_c and maxcol_geo_c;
+* extail_c, geo_c, mcd_geo_c, tied_geo_c, maxcol_geo_c and either_geo_c, derived from those
+  (`with_derived`);
 * library: `stoc_jax.contamination.estimate_contamination`, which is geo_2.5.
 
 Each line: table, seed, true fraction, and every candidate's estimate. Then a
@@ -86,12 +91,30 @@ def estimates(x, seed, k=5):
   out["if_gmm"] = contamination.mixture_fraction(s)
   out["geo_if05_gmm"] = float(np.sqrt(out["if_0.5"] * out["gmm"]))
   out["geo_iftail_gmm"] = float(np.sqrt(out["if_tail"] * out["gmm"]))
+  most = most_extreme_column(x)
+  for c in CUTS:
+    out[f"maxcol_tail_{c}"] = contamination.tail_fraction(most, c)
+  out["maxcol_gmm"] = contamination.mixture_fraction(most)
   mcd_z = mcd_scores(x, seed)
   for c in CUTS:
     out[f"mcd_tail_{c}"] = contamination.tail_fraction(mcd_z, c)
   out["mcd_gmm"] = contamination.mixture_fraction(mcd_z)
   out["library"] = contamination.estimate_contamination(x, k, seed)
   return out
+
+
+def most_extreme_column(x):
+  """Each row's largest |robust z| over the columns that vary (median, MAD), as a z-score: the normal
+  quantile of P(max of D independent |N(0, 1)| <= it) = (1 - 2 Phi(-m))^D."""
+  from scipy import special, stats
+  med = np.median(x, axis=0)
+  mad = 1.4826 * np.median(np.abs(x - med), axis=0)
+  varies = mad > 1e-12
+  if not varies.any():
+    return np.zeros(len(x))
+  m = np.abs((x[:, varies] - med[varies]) / mad[varies]).max(axis=1)
+  cdf = np.exp(varies.sum() * np.log1p(-2 * stats.norm.sf(m)))
+  return special.ndtri(np.clip(cdf, 1e-300, 1 - 1e-16))
 
 
 def tied_mixture_fraction(z):
@@ -138,7 +161,8 @@ def within_2x(estimate, true):
 def with_derived(row):
   """A row with the derived candidates: extail_c, tail_c less the share of a standard normal above
   c (what a clean Gaussian table puts there), geo_c, the geometric mean of tail_c and gmm, and
-  mcd_geo_c and tied_geo_c, the same of mcd_tail_c and mcd_gmm, and of tail_c and tied_gmm."""
+  mcd_geo_c, tied_geo_c and maxcol_geo_c the same of mcd_tail_c and mcd_gmm, of tail_c and tied_gmm,
+  and of maxcol_tail_c and maxcol_gmm, and either_geo_c, the larger of geo_c and maxcol_geo_c."""
   from scipy.stats import norm
   out = dict(row)
   for c in CUTS:
@@ -148,6 +172,9 @@ def with_derived(row):
       out[f"mcd_geo_{c}"] = float(np.sqrt(row[f"mcd_tail_{c}"] * row["mcd_gmm"]))
     if "tied_gmm" in row:
       out[f"tied_geo_{c}"] = float(np.sqrt(row[f"tail_{c}"] * row["tied_gmm"]))
+    if "maxcol_gmm" in row:
+      out[f"maxcol_geo_{c}"] = float(np.sqrt(row[f"maxcol_tail_{c}"] * row["maxcol_gmm"]))
+      out[f"either_geo_{c}"] = max(out[f"geo_{c}"], out[f"maxcol_geo_{c}"])
   return out
 
 
@@ -187,7 +214,7 @@ def main():
   # that Leys et al. (2013) recommend for outliers around the median; "" selects among every cut.
   ap.add_argument("--candidates", default="otsu,dip_otsu,gmm,tail_2.5,agree_2.5,geo_2.5,extail_2.5,"
                   "knn_tail_2.5,knn_gmm,knn_geo_2.5,if_0.5,if_tail,if_gmm,geo_if05_gmm,geo_iftail_gmm,"
-                  "mcd_tail_2.5,mcd_gmm,mcd_geo_2.5,tied_gmm,tied_geo_2.5")
+                  "mcd_tail_2.5,mcd_gmm,mcd_geo_2.5,tied_gmm,tied_geo_2.5,maxcol_geo_2.5,either_geo_2.5")
   args = ap.parse_args()
   if not args.select_only:
     write_rows(args)
