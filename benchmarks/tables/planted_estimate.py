@@ -49,31 +49,34 @@ def main():
         f"median AUC, {ROWS:,} rows (`python benchmarks/tables/planted_estimate.py`):")
   for kind in ("scattered", "one column"):
     print(f"\n{kind}:\n")
-    print("| columns | " + " | ".join(f"{100 * r:g} % planted" for r in RATIOS) + " |")
-    print("|---|" + "---|" * len(RATIOS))
-    for dim in COLUMNS:
-      cells = []
-      for ratio in RATIOS:
-        est, auc = [], []
-        for seed in range(SEEDS):
-          x, y = planted(kind, ratio, dim, seed)
-          det = STOCDetector(random_state=seed).fit(x)
-          est.append(det.contamination_)
-          auc.append(metrics.auc(y, det.decision_scores_))
-        low, high = sum(e < ratio / 2 for e in est), sum(e > 2 * ratio for e in est)
-        cells.append(f"{SEEDS - low - high} ({low} / {high}), AUC {np.median(auc):.1f}")
-      print(f"| {dim} | " + " | ".join(cells) + " |", flush=True)
+    print_table(lambda dim, ratio, kind=kind: detector_cell(kind, dim, ratio))
   print("\none column, `either_geo_2.5` (the larger of the library's reading and the same reading of each "
         "row's most extreme column; no AUC, it scores nothing):\n")
+  print_table(lambda dim, ratio: counts(
+      [either_estimate(planted("one column", ratio, dim, seed)[0], seed) for seed in range(SEEDS)], ratio))
+
+
+def print_table(cell):
+  """A markdown table: a row per column count, a cell(columns, ratio) per planted fraction."""
   print("| columns | " + " | ".join(f"{100 * r:g} % planted" for r in RATIOS) + " |")
   print("|---|" + "---|" * len(RATIOS))
   for dim in COLUMNS:
-    cells = []
-    for ratio in RATIOS:
-      est = [either_estimate(planted("one column", ratio, dim, seed)[0], seed) for seed in range(SEEDS)]
-      low, high = sum(e < ratio / 2 for e in est), sum(e > 2 * ratio for e in est)
-      cells.append(f"{SEEDS - low - high} ({low} / {high})")
-    print(f"| {dim} | " + " | ".join(cells) + " |", flush=True)
+    print(f"| {dim} | " + " | ".join(cell(dim, ratio) for ratio in RATIOS) + " |", flush=True)
+
+
+def counts(estimates, ratio):
+  low, high = sum(e < ratio / 2 for e in estimates), sum(e > 2 * ratio for e in estimates)
+  return f"{len(estimates) - low - high} ({low} / {high})"
+
+
+def detector_cell(kind, dim, ratio):
+  estimates, aucs = [], []
+  for seed in range(SEEDS):
+    x, y = planted(kind, ratio, dim, seed)
+    det = STOCDetector(random_state=seed).fit(x)
+    estimates.append(det.contamination_)
+    aucs.append(metrics.auc(y, det.decision_scores_))
+  return f"{counts(estimates, ratio)}, AUC {np.median(aucs):.1f}"
 
 
 def either_estimate(x, seed):
