@@ -350,6 +350,27 @@ def test_decimal_commas_thousands_commas_and_a_trailing_delimiter_are_read_as_nu
   assert schema3.columns == schema.columns
 
 
+def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
+  """Amounts and shares as spreadsheets format them; without this they were text columns of distinct
+  values, refused as identifiers."""
+  from stoc_jax.data.tabular import load_table
+  rng = np.random.default_rng(0)
+  amounts, shares = rng.lognormal(6, 2, 40).round(2) * rng.choice([-1, 1], 40), rng.uniform(0, 100, 40).round(1)
+  comma = tmp_path / "money.csv"
+  comma.write_text("amount,share\n" + "".join(
+      f'"{"-" if a < 0 else ""}${abs(a):,.2f}",{s}%\n' for a, s in zip(amounts, shares)))
+  x, _, schema = load_table(comma)
+  assert schema.features == ("amount", "share")
+  np.testing.assert_allclose(x, np.c_[amounts, shares], rtol=1e-6)
+  semicolon = tmp_path / "geld.csv"  # decimal commas, thousands dots, the sign after the currency
+  semicolon.write_text("betrag;anteil\n" + "".join(
+      f"€{a:,.2f};{s} %\n".replace(",", "_").replace(".", ",").replace("_", ".") for a, s in zip(amounts, shares)))
+  np.testing.assert_allclose(load_table(semicolon)[0], np.c_[amounts, shares], rtol=1e-6)
+  two_signs = tmp_path / "codes.csv"  # not a number: stays a text column (categories, one-hot)
+  two_signs.write_text("code,v\n" + "".join(f"-$-{i % 2 + 3},{i % 5}\n" for i in range(12)))
+  assert load_table(two_signs)[2].categories == {"code": ("-$-3", "-$-4")}
+
+
 def test_a_windows_1252_table_is_read_and_other_bytes_name_the_encoding(tmp_path, capsys):
   """Excel's plain "CSV" on a Western European system: cp1252, semicolons, decimal commas."""
   from stoc_jax.data.tabular import load_table

@@ -257,9 +257,12 @@ def _row_number_columns(df) -> list:
 
 # Numbers as spreadsheets in other locales write them. In a file delimited by ; tab or |: decimal
 # commas, "1,5" or "-2,5e-3", with or without thousands dots, "1.234,5". In a comma-delimited file:
-# thousands commas inside quotes, "1,234.5". A column is read so only when every value matches.
-_DECIMAL_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][+-]?\d+)?")
-_THOUSANDS_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?")
+# thousands commas inside quotes, "1,234.5". Either may carry a currency sign, "$1,234.50",
+# "-€12,5", or a percent sign, "12.5%" (read as 12.5). A column is read so only when every value
+# matches.
+_UNITS = r"(?P<sign>[+-]?)\s?[$€£¥]?\s?(?P<number>{})\s?%?"
+_DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][+-]?\d+)?"))
+_THOUSANDS_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?"))
 
 
 def _read_local_numbers(df, sep):
@@ -271,16 +274,23 @@ def _read_local_numbers(df, sep):
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
     text = df[c].dropna().astype(str).str.strip()
-    if len(text) and all(pattern.fullmatch(v) for v in text):  # stops at the first word of a text column
-      plain = text.str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
-      df[c] = plain.astype(np.float64).reindex(df.index)
+    matches = []
+    for v in text:  # stops at the first word of a text column
+      m = pattern.fullmatch(v)
+      if m is None or (m["sign"] and m["number"][0] in "+-"):  # one sign at most: not "-$-5"
+        break
+      matches.append(m["sign"] + m["number"].replace(thousands, "").replace(decimal, "."))
+    else:
+      if matches:
+        df[c] = pd.Series(np.asarray(matches, np.float64), index=text.index).reindex(df.index)
   return df
 
 
 def read_csv(path):
   """A CSV file as the loaders read it, a pandas DataFrame: UTF-8 or Windows-1252 text, the delimiter
   sniffed among , ; tab and |, numbers in other locales' notation read as numbers (decimal commas
-  in files not delimited by commas, quoted thousands commas in files that are), and the empty,
+  in files not delimited by commas, quoted thousands commas in files that are, either with a
+  currency or percent sign), and the empty,
   unnamed columns that a delimiter at the end of every line leaves dropped. Errors (DataError)
   name the file."""
   import pandas as pd
