@@ -85,6 +85,8 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("a,b\n1,\n2,3\n4,5\n", "missing values"),
     ("name\nx\ny\nz\n", "needs at least 10"),  # categories alone are encoded, but three rows are too few
     ("id,v\n" + "".join(f"u{i},{i % 7}\n" for i in range(30)), r"\['id'\].*identifiers"),
+    ("when,v\n" + "".join(f"2024-03-{i + 1:02d} 10:{i:02d},{i % 7}\n" for i in range(30)),
+     r"\['when'\].*\(dates or times\).*--ignore-columns 'when'.*the weekday"),
     ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds numbers"),
     (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)), "'Unnamed: 0' numbers the rows.*--ignore-columns"),
 ])

@@ -362,14 +362,27 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
   id_like = [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)]
   if id_like:
-    raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows (identifiers?); "
+    dates = [c for c in id_like if _holds_dates(df[c])]
+    what = "dates or times" if dates == id_like else "identifiers?"
+    hint = (" Read as numbers, dates would make the earliest and latest rows look anomalous; if the time "
+            "matters, add a column derived from it (the hour, the weekday)." if dates == id_like else "")
+    raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows ({what}); "
                     f"one-hot encoding them would add a column per row. Leave them out: --ignore-columns "
-                    f"{','.join(map(str, id_like[:10]))!r} (ignore_columns= in Python).")
+                    f"{','.join(map(str, id_like[:10]))!r} (ignore_columns= in Python).{hint}")
   categories = {c: tuple(sorted(df[c].astype(str).unique())) for c in categorical}
   encoded = _one_hot(df, categories)
   x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
                               drop_constant)
   return x, y, TableSchema(tuple(df.columns), categories, tuple(features))
+
+
+def _holds_dates(column) -> bool:
+  """Whether every value of a text column reads as a date or a time."""
+  import warnings
+  import pandas as pd
+  with warnings.catch_warnings():  # pandas warns when it infers the format value by value
+    warnings.simplefilter("ignore", UserWarning)
+    return bool(pd.to_datetime(column, errors="coerce", format="mixed").notna().all())
 
 
 def _one_hot(df, categories):
