@@ -87,6 +87,8 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("id,v\n" + "".join(f"u{i},{i % 7}\n" for i in range(30)), r"\['id'\].*identifiers"),
     ("when,v\n" + "".join(f"2024-03-{i + 1:02d} 10:{i:02d},{i % 7}\n" for i in range(30)),
      r"\['when'\].*\(dates or times\).*--ignore-columns 'when'.*the weekday"),
+    ("a,b\n" + "".join(f"{'?' if i in (4, 9) else i % 4},{i % 3}.5\n" for i in range(30)),
+     r"column 'a' holds numbers but '\?' in 2 rows \(first data rows: \[5, 10\]\), a mark for missing values"),
     ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds numbers"),
     (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)), "'Unnamed: 0' numbers the rows.*--ignore-columns"),
 ])

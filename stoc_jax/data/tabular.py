@@ -347,6 +347,13 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
     raise DataError(
         f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
         f"and columns {cols[:10]}. Impute or drop them first.")
+  marked = _marked_missing(df)
+  if marked:
+    column, marks, rows = marked[0]
+    raise DataError(
+        f"{path}: column {str(column)!r} holds numbers but {', '.join(map(repr, marks))} in {len(rows)} rows "
+        f"(first data rows: {(rows[:5] + 1).tolist()}), a mark for missing values? Impute or drop those rows "
+        f"first, or leave the column out: --ignore-columns {str(column)!r}.")
   if df.shape[1] == 0:
     raise DataError(f"{path}: no feature columns left after removing the label column.")
   if schema is not None:
@@ -374,6 +381,23 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
                               drop_constant)
   return x, y, TableSchema(tuple(df.columns), categories, tuple(features))
+
+
+def _marked_missing(df):
+  """[(column, marks, rows)] of the text columns that hold numbers in most rows and, in the others,
+  at most three marks without a digit ("?", "-", "null"): read as text they would be one-hot
+  categories, and a numeric column of few values would lose its order without a word."""
+  import pandas as pd
+  found = []
+  for c in df.columns:
+    if pd.api.types.is_numeric_dtype(df[c]):
+      continue
+    text = df[c].astype(str).str.strip()
+    numeric = pd.to_numeric(text, errors="coerce").notna().to_numpy()
+    marks = sorted(set(text[~numeric]))
+    if numeric.mean() > 0.5 and 0 < len(marks) <= 3 and not any(ch.isdigit() for m in marks for ch in m):
+      found.append((c, marks, np.flatnonzero(~numeric)))
+  return found
 
 
 def _holds_dates(column) -> bool:
