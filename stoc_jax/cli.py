@@ -207,7 +207,8 @@ def detect(args) -> dict:
   out = Path(args.out)
   report_dir = Path(args.report) if args.report else out.with_name(out.stem + "_report")
   refined_path = out.with_name(out.stem + "_refined" + (".csv"))
-  summary = {"input": args.table or args.images, "rows": len(x), "representation": representation,
+  summary = {"input": args.table or args.images, "images" if args.images else "rows": len(x),
+             "representation": representation,
              "contamination (estimated)" if args.contamination == "auto" else "contamination": det.contamination_,
              "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
   if refined:
@@ -328,7 +329,8 @@ def score(args) -> dict:
   scores = det.anomaly_score(x)
   flagged = (scores > det.threshold_).astype(int)
   summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
-             "rows": len(x), "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
+             "images" if args.images else "rows": len(x), "threshold": det.threshold_,
+             "flagged as anomalies": int(flagged.sum())}
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd
   table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": det.score_confidence(scores)})

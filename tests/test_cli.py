@@ -115,12 +115,13 @@ def _write_images(root, sizes):
     Image.fromarray(arr).save(d / f"{i}.png")
 
 
-def test_images_folder_with_labels(tmp_path):
+def test_images_folder_with_labels(tmp_path, capsys):
   _write_images(tmp_path / "imgs", [("normal", 16)] * 36 + [("anomaly", 16)] * 4)
   out = tmp_path / "img_scores.csv"
   code = cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(out), "--representation", "none",
                    "--contamination", "0.1"])
   assert code == 0
+  assert re.search(r"^ *images: 40$", capsys.readouterr().out, re.M)  # the summary counts images, not rows
   s = pd.read_csv(out)
   assert len(s) == 40 and s["id"].str.endswith(".png").all() and s["label"].sum() == 4
   assert (tmp_path / "img_scores_report" / "report.html").exists()
