@@ -29,10 +29,13 @@ import numpy as np
 def _contamination(value: str):
   if value == "auto":
     return "auto"
+  # "5%" says what it means; a bare 5 does not, and is refused below with the fraction it may mean.
+  percent = value.strip().endswith("%")
   try:
-    v = float(value)
+    v = float(value.strip().removesuffix("%")) / (100.0 if percent else 1.0)
   except ValueError:
-    raise argparse.ArgumentTypeError(f"--contamination takes 'auto' or a fraction such as 0.05, not {value!r}")
+    raise argparse.ArgumentTypeError(f"--contamination takes 'auto', a fraction such as 0.05 or a percentage "
+                                     f"such as 5%, not {value!r}")
   if not 0.0 < v <= 0.5:
     from stoc_jax.contamination import percent_hint
     raise argparse.ArgumentTypeError(f"--contamination must lie in (0, 0.5], got {v:g}{percent_hint(v)}")
@@ -70,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--ignore-columns", default="", help="comma-separated CSV columns to leave out (identifiers, "
                  "row numbers, timestamps); a saved model leaves them out of the rows it scores too")
   d.add_argument("--contamination", type=_contamination, default="auto",
-                 help="'auto' (estimated without labels, default) or the expected anomaly fraction")
+                 help="'auto' (estimated without labels, default) or the expected anomaly fraction (0.05, or 5%%)")
   d.add_argument("--representation", choices=REPRESENTATIONS, default=None,
                  help="features: none = standardised raw columns (tables' default); embedding = the "
                       "columns are already features (a pretrained network's embeddings): used unscaled, "

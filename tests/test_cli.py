@@ -306,10 +306,16 @@ def test_the_declared_scikit_learn_floor_has_what_the_detector_imports():
   assert line == "scikit-learn>=1.6"
 
 
-def test_a_contamination_given_as_a_percentage_is_refused_with_the_fraction(capsys):
+def test_a_bare_percentage_is_refused_with_the_fraction_and_one_with_a_percent_sign_read(capsys):
   with pytest.raises(SystemExit):
     cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", "5"])
   assert "got 5 (a percentage? 5 % is 0.05)" in capsys.readouterr().err
+  for given, fraction in (("5%", 0.05), ("2.5 %", 0.025), ("0.05", 0.05)):
+    args = cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", given])
+    assert args.contamination == pytest.approx(fraction)
+  with pytest.raises(SystemExit):
+    cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", "60%"])
+  assert "must lie in (0, 0.5], got 0.6" in capsys.readouterr().err
 
 
 def test_version():
