@@ -361,6 +361,17 @@ def test_decimal_commas_thousands_commas_and_a_trailing_delimiter_are_read_as_nu
   assert schema3.columns == schema.columns
 
 
+def test_words_among_numbers_are_categories_and_only_marks_of_missing_values_stop(tmp_path):
+  from stoc_jax.data.tabular import DataError, load_table
+  floors = tmp_path / "floors.csv"
+  floors.write_text("floor,v\n" + "".join(f"{'ground' if i % 6 == 0 else i % 4},{i % 5}.5\n" for i in range(30)))
+  assert "floor" in load_table(floors)[2].categories  # a category among numbers, as before
+  unknown = tmp_path / "unknown.csv"
+  unknown.write_text("age,v\n" + "".join(f"{'Unknown' if i == 3 else 20 + i},{i % 5}.5\n" for i in range(30)))
+  with pytest.raises(DataError, match=r"column 'age' holds numbers but 'Unknown' in 1 rows \(first data rows: \[4\]\)"):
+    load_table(unknown)
+
+
 def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
   """Amounts and shares as spreadsheets format them; without this they were text columns of distinct
   values, refused as identifiers."""

@@ -383,10 +383,20 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   return x, y, TableSchema(tuple(df.columns), categories, tuple(features))
 
 
+# What tables write for a missing number beyond what pandas reads as missing ("", "NA", "null", ...):
+# punctuation alone ("?", "-", ".") or one of these words.
+_MISSING_WORDS = {"missing", "unknown", "none", "n.a.", "nil", "empty", "blank"}
+
+
+def _is_missing_mark(text: str) -> bool:
+  return (bool(text) and not any(ch.isalnum() for ch in text)) or text.lower() in _MISSING_WORDS
+
+
 def _marked_missing(df):
   """[(column, marks, rows)] of the text columns that hold numbers in most rows and, in the others,
-  at most three marks without a digit ("?", "-", "null"): read as text they would be one-hot
-  categories, and a numeric column of few values would lose its order without a word."""
+  at most three marks of missing values ("?", "-", "unknown"): read as text they would be one-hot
+  categories, and a numeric column of few values would lose its order without a word. Other words
+  among numbers ("ground" among floor numbers) stay categories."""
   import pandas as pd
   found = []
   for c in df.columns:
@@ -395,7 +405,7 @@ def _marked_missing(df):
     text = df[c].astype(str).str.strip()
     numeric = pd.to_numeric(text, errors="coerce").notna().to_numpy()
     marks = sorted(set(text[~numeric]))
-    if numeric.mean() > 0.5 and 0 < len(marks) <= 3 and not any(ch.isdigit() for m in marks for ch in m):
+    if numeric.mean() > 0.5 and 0 < len(marks) <= 3 and all(map(_is_missing_mark, marks)):
       found.append((c, marks, np.flatnonzero(~numeric)))
   return found
 
