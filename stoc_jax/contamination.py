@@ -24,7 +24,8 @@ it should be 0 (tests/test_detector.py).
 
 Its limit is masking: anomalies that form one tight cluster of, say, 10 % of the rows
 pull every Gaussian towards themselves and leave no tail to count (the estimate is then
-near 0; tests/test_detector.py). Anomalies far out on one column of many are missed too: a
+near 0; tests/test_detector.py), and so does a second population of 10 % of the rows, 5 SDs
+away on each of 8 columns. Anomalies far out on one column of many are missed too: a
 deviation in one column is a small part of a distance over all of them (on 8 or 16
 Gaussian columns with 2-10 % such rows, the estimate is mostly 0; benchmarks/tables/, "Planted
 anomalies"). Give the contamination when you know it.

@@ -1,9 +1,11 @@
-"""The contamination estimate on Gaussian tables with planted anomalies of two kinds, 20 seeds each.
+"""The contamination estimate on Gaussian tables with planted anomalies of three kinds, 20 seeds each.
 
   python benchmarks/tables/planted_estimate.py > benchmarks/tables/planted_estimate.md   # 2 min
 
 * scattered: each anomaly near a random corner of a cube, 3.5 SDs out on every column (the
   anomalies of tests/test_detector.py);
+* one group: the anomalies a second population, Gaussian like the normal rows and 5 SDs away on
+  every column;
 * one column: each anomaly 6 SDs out on the first column and normal on the others, as a row with
   one wrong or extreme value is.
 
@@ -36,6 +38,8 @@ def planted(kind, ratio, dim, seed):
   k = int(ratio * ROWS)
   if kind == "scattered":
     x[:k] = 0.5 * rng.normal(size=(k, dim)) + 3.5 * rng.choice([-1, 1], (k, dim))
+  elif kind == "one group":
+    x[:k] += 5.0
   else:
     x[:k, 0] += 6.0
   y = np.zeros(ROWS)
@@ -47,7 +51,7 @@ def main():
   warnings.filterwarnings("ignore")
   print("Seeds of 20 within 2x of the planted fraction (below half of it / above twice it), and the "
         f"median AUC, {ROWS:,} rows (`python benchmarks/tables/planted_estimate.py`):")
-  for kind in ("scattered", "one column"):
+  for kind in ("scattered", "one group", "one column"):
     print(f"\n{kind}:\n")
     print_table(lambda dim, ratio, kind=kind: detector_cell(kind, dim, ratio))
   print("\none column, `either_geo_2.5` (the larger of the library's reading and the same reading of each "
