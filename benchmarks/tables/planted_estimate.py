@@ -88,7 +88,8 @@ def either_estimate(x, seed):
   from benchmarks.tables.contamination_probe import most_extreme_column
   from stoc_jax import contamination
   x = contamination.columns_for_estimate((x - x.mean(0)) / x.std(0))
-  # The library's reading of each score, capped at 0.5 as it caps it: no count here moves, twice the truth is at most 0.2.
+  # The library's reading of each score, capped at 0.5 as the library caps it: no count here moves,
+  # since twice the truth is at most 0.2.
   return max(contamination.fraction_of_scores(contamination.member_z(x, 5, seed).mean(0)),
              contamination.fraction_of_scores(most_extreme_column(x)))
 
