@@ -206,11 +206,12 @@ def detect(args) -> dict:
   det.fit(x)
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
   refined = not args.no_refine
+  unit = "images" if args.images else "rows"
 
   out = Path(args.out)
   report_dir = Path(args.report) if args.report else out.with_name(out.stem + "_report")
   refined_path = out.with_name(out.stem + "_refined" + (".csv"))
-  summary = {"input": args.table or args.images, "images" if args.images else "rows": len(x),
+  summary = {"input": args.table or args.images, unit: len(x),
              "representation": representation,
              "contamination (estimated)" if args.contamination == "auto" else "contamination": det.contamination_,
              "threshold": det.threshold_, "flagged as anomalies": int(flagged.sum())}
@@ -221,7 +222,7 @@ def detect(args) -> dict:
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   if label_metrics is not None and refined:
     q = refinement_quality(keep, labels)
-    label_metrics.update({"refinement precision (removed rows that are anomalies)": q["precision"],
+    label_metrics.update({f"refinement precision (removed {unit} that are anomalies)": q["precision"],
                           "refinement recall (anomalies removed)": q["recall"]})
 
   # Write everything into a temporary folder beside the outputs, then move into place:
@@ -251,7 +252,8 @@ def detect(args) -> dict:
         refined_rows = pd.DataFrame(x[keep])
       refined_rows.to_csv(tmp / "refined.csv", index=False)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
-                 label_metrics, ids=ids, labels=labels, deviations=deviations, confidence=confidence)
+                 label_metrics, ids=ids, labels=labels, deviations=deviations, confidence=confidence,
+                 unit=unit)
     if args.save_model:
       _save_model(tmp / "model", det, schema, representation, sample_shape, args, normal_columns)
     if report_dir.exists():
@@ -266,7 +268,7 @@ def detect(args) -> dict:
       shutil.move(tmp / "model", args.save_model)  # a rename on one file system
       written.append(args.save_model)
   return {"summary": summary, "label_metrics": label_metrics, "written": written,
-          "most_anomalous": most_anomalous(ids, scores), "glossary": glossary(refined, args.contamination == "auto")}
+          "most_anomalous": most_anomalous(ids, scores), "glossary": glossary(refined, args.contamination == "auto", unit)}
 
 
 def _models(value: str):

@@ -62,33 +62,34 @@ def column_deviations(x, statistics, names, top: int = 3) -> list[str]:
   return out
 
 
-def glossary(refined: bool, estimated: bool = False) -> dict:
-  """One sentence for each number of the summary that needs one."""
-  out = {"contamination": "the fraction of rows taken to be anomalies; the threshold flags that "
+def glossary(refined: bool, estimated: bool = False, unit: str = "rows") -> dict:
+  """One sentence for each number of the summary that needs one; `unit` names what is scored
+  ("rows" of a table, "images" of a folder)."""
+  out = {"contamination": f"the fraction of {unit} taken to be anomalies; the threshold flags that "
                           "fraction of the input, estimated without labels unless you gave it."}
   if estimated:
     out["contamination"] += " The estimate is rough (the README says how rough): give --contamination when you know it."
   if refined:
-    out["refinement gamma"] = ("the fraction of rows each of the K one-class models of refinement "
+    out["refinement gamma"] = (f"the fraction of {unit} each of the K one-class models of refinement "
                                "rejects: twice a given contamination, once an estimated one (on images, "
                                "twice the fraction above Otsu's cut on refinement's scores), unless set.")
-    out["kept by refinement"] = ("the rows that all K models, each fitted on its own part of the data, "
+    out["kept by refinement"] = (f"the {unit} that all K models, each fitted on its own part of the data, "
                                  "call normal in the last round of refinement; the final model is fitted on "
                                  "them.")
-  out["confidence"] = ("(a column of the scores file) how surely a row's is_anomaly would hold were the "
-                       "rows drawn again, from its rank against the contamination's cut (ExCeeD, Perini et "
-                       "al. 2020): lowest at the threshold, near 1 far from it.")
+  out["confidence"] = (f"(a column of the scores file) how surely a {unit[:-1]}'s is_anomaly would hold were "
+                       f"the {unit} drawn again, from its rank against the contamination's cut (ExCeeD, "
+                       "Perini et al. 2020): lowest at the threshold, near 1 far from it.")
   return out
 
 
 def write_report(folder: Path, scores, threshold: float, rounds: list | None, summary: dict,
                  label_metrics: dict | None = None, ids=None, labels=None, deviations=None,
-                 confidence=None) -> list[str]:
+                 confidence=None, unit: str = "rows") -> list[str]:
   """Writes score_histogram.png, refinement.png (unless `rounds` is None: refinement off) and
   report.html into `folder`; returns the file names. With `labels`, the histogram shows normal
   and anomalous rows in two colours; the report lists the 20 highest-scoring rows by `ids`, with
   their `confidence` (one value per row, the scores file's) and `deviations` (one string per row,
-  `column_deviations`) beside them when given."""
+  `column_deviations`) beside them when given. `unit` names what is scored: "rows" or "images"."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -106,7 +107,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
     ax.hist(scores, bins=bins, color="#4c72b0", log=True)
   ax.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold:.3g}")
   ax.set_xlabel("anomaly score (higher = more anomalous)")
-  ax.set_ylabel("rows")
+  ax.set_ylabel(unit)
   ax.set_title("Score histogram")
   ax.legend()
   fig.tight_layout()
@@ -119,8 +120,8 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar([str(r["round"]) for r in rounds], [r["kept"] for r in rounds], color="#55a868")
     ax.set_xlabel("refinement round")
-    ax.set_ylabel("rows kept as normal")
-    ax.set_title("Refinement: rows kept per round")
+    ax.set_ylabel(f"{unit} kept as normal")
+    ax.set_title(f"Refinement: {unit} kept per round")
     fig.tight_layout()
     fig.savefig(folder / "refinement.png", dpi=100)
     plt.close(fig)
@@ -128,15 +129,15 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
     round_rows = "".join(f"<tr><td>{r['round']}</td><td>{r['kept']}</td><td>{_fmt(r.get('gamma'))}</td></tr>"
                          for r in rounds)
     refinement = f"""<h2>Refinement</h2>
-<p>Figure <code>refinement.png</code>: rows kept as normal after each refinement round.</p>
-<img src="refinement.png" alt="Refinement: rows kept per round">
+<p>Figure <code>refinement.png</code>: {unit} kept as normal after each refinement round.</p>
+<img src="refinement.png" alt="Refinement: {unit} kept per round">
 <table><tr><th>round</th><th>kept</th><th>gamma</th></tr>{round_rows}</table>
 """
 
   rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
                  for k, v in summary.items())
   terms = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                  for k, v in glossary(rounds is not None, "contamination (estimated)" in summary).items())
+                  for k, v in glossary(rounds is not None, "contamination (estimated)" in summary, unit).items())
   top_rows = most_anomalous(list(range(len(scores))), scores)
   sure = (lambda i: f"<td>{confidence[i]:.3f}</td>") if confidence is not None else (lambda i: "")
   why = (lambda i: f"<td>{html.escape(deviations[i])}</td>") if deviations is not None else (lambda i: "")
@@ -164,11 +165,11 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
 <table>{rows}</table>
 <ul>{terms}</ul>
 <h2>Score histogram</h2>
-<p>Figure <code>score_histogram.png</code>: the anomaly score of every row, and the threshold
-({threshold:.4g}) above which a row is flagged.</p>
+<p>Figure <code>score_histogram.png</code>: the anomaly score of every {unit[:-1]}, and the threshold
+({threshold:.4g}) above which a {unit[:-1]} is flagged.</p>
 <img src="score_histogram.png" alt="Score histogram">
-<h2>The 20 most anomalous rows</h2>
-{why_note}<table><tr><th>rank</th><th>row</th><th>score</th>{sure_head}{why_head}</tr>{top}</table>
+<h2>The 20 most anomalous {unit}</h2>
+{why_note}<table><tr><th>rank</th><th>{unit[:-1]}</th><th>score</th>{sure_head}{why_head}</tr>{top}</table>
 {refinement}{label_rows}
 </body></html>
 """)

@@ -121,7 +121,11 @@ def test_images_folder_with_labels(tmp_path, capsys):
   code = cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(out), "--representation", "none",
                    "--contamination", "0.1"])
   assert code == 0
-  assert re.search(r"^ *images: 40$", capsys.readouterr().out, re.M)  # the summary counts images, not rows
+  printed = capsys.readouterr().out
+  assert re.search(r"^ *images: 40$", printed, re.M)  # the summary counts images, not rows
+  assert "the fraction of images taken" in printed and "fraction of rows" not in printed
+  html = (tmp_path / "img_scores_report" / "report.html").read_text()
+  assert "The 20 most anomalous images" in html and "kept as normal" in html and " rows" not in html
   s = pd.read_csv(out)
   assert len(s) == 40 and s["id"].str.endswith(".png").all() and s["label"].sum() == 4
   assert (tmp_path / "img_scores_report" / "report.html").exists()
