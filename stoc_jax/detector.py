@@ -143,6 +143,25 @@ def _check_frame(X):
                      "(pandas.get_dummies(X)), or read the file with stoc_jax.data.tabular.load_table, which does.")
 
 
+def _check_ndim(X):
+  """A table must be 2-D: said in one line (scikit-learn's own error prints the whole array; its
+  estimator checks look for "Reshape your data")."""
+  if isinstance(X, (list, tuple)):
+    rows = np.asarray(X, dtype=object)
+    if rows.ndim == 1 and any(isinstance(r, (list, tuple, np.ndarray)) for r in rows):
+      raise ValueError(f"X's rows differ in length ({sorted({len(r) for r in rows if hasattr(r, '__len__')})[:5]} "
+                       "values); give every row the same columns.")
+    ndim = rows.ndim
+  else:
+    ndim = getattr(X, "ndim", 2)  # anything else: scikit-learn's checks say what is wrong
+  if ndim == 1:
+    raise ValueError(f"X must be 2-D, (n_samples, n_features); got a 1-D array of {len(X)} values. "
+                     "Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one sample.")
+  if ndim > 2:
+    raise ValueError(f"X must be 2-D, (n_samples, n_features); got shape {np.shape(X)}: flatten each sample "
+                     "(X.reshape(len(X), -1)), or for images pass representation='rotation' or 'contrastive'.")
+
+
 def _check_finite(X, names=None):
   """NaN or infinite values, refused with where they are."""
   bad = ~np.isfinite(X)
@@ -360,6 +379,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     if callable(self.representation):
       return X
     _check_frame(X)
+    _check_ndim(X)
     X = validate_data(self, X, dtype=np.float64, reset=fitting, ensure_all_finite=False)
     _check_finite(X, getattr(self, "feature_names_in_", None))
     largest = float(np.abs(X).max(initial=0.0))

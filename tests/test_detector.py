@@ -562,6 +562,18 @@ def test_nan_inf_and_text_columns_are_rejected_saying_where():
     STOCDetector().fit(frame)
 
 
+def test_one_dimensional_and_image_shaped_input_is_refused_in_one_line():
+  with pytest.raises(ValueError, match=r"^X must be 2-D.*1-D array of 40 values\. Reshape your data: X\.reshape\(-1, 1\)[^\n]*$"):
+    STOCDetector().fit(np.zeros(40))
+  with pytest.raises(ValueError, match=r"got shape \(40, 3, 3\).*representation='rotation'"):
+    STOCDetector().fit(np.zeros((40, 3, 3)))
+  with pytest.raises(ValueError, match=r"rows differ in length \(\[1, 2\] values\)"):
+    STOCDetector().fit([[0.0, 1.0]] * 20 + [[2.0]])
+  det = STOCDetector().fit(contaminated(n=100)[0])
+  with pytest.raises(ValueError, match=r"X\.reshape\(1, -1\) for one sample"):
+    det.decision_function(np.zeros(5))
+
+
 def test_refine_dataset_is_the_detectors_refinement_and_keeps_clean_rows():
   x, _ = contaminated()
   out = refine_dataset(x, random_state=3)
