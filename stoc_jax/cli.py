@@ -131,9 +131,16 @@ def _load_images(folder, image_size=None):
   root = Path(folder)
   if not root.is_dir():
     raise DataError(f"--images {folder}: no such folder.")
-  files = sorted(f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+  found = sorted(f for f in root.rglob("*") if f.is_file())
+  files = [f for f in found if f.suffix.lower() in IMAGE_SUFFIXES]
   if not files:
-    raise DataError(f"--images {folder}: no .jpg/.jpeg/.png/.bmp files found.")
+    raise DataError(f"--images {folder}: no image files found ({', '.join(IMAGE_SUFFIXES)}).")
+  # Files a practitioner may have meant as images are named; hidden ones (.DS_Store) are not.
+  skipped = [str(f.relative_to(root)) for f in found
+             if f.suffix.lower() not in IMAGE_SUFFIXES and not f.name.startswith(".")]
+  if skipped:
+    warnings.warn(f"--images {folder}: {len(skipped)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} "
+                  f"images left out: {', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}.")
 
   def read(f):
     image = _decode(f.read_bytes(), str(f))

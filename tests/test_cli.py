@@ -155,6 +155,30 @@ def test_grayscale_palette_and_alpha_images_beside_colour_ones_are_read_as_colou
   assert len(pd.read_csv(tmp_path / "g.csv")) == 1
 
 
+def test_sixteen_bit_tiff_and_webp_images_are_read_on_the_8_bit_scale_and_other_files_named(tmp_path):
+  """Microscopy and scanners write 16-bit grey PNGs and TIFFs: read as the 8-bit image they hold,
+  not clipped to 255; a file that is not an image is named in a warning, not read."""
+  from stoc_jax.cli import _load_images
+  from stoc_jax.data.tabular import DataError
+  grey = np.random.default_rng(0).integers(0, 256, (16, 16), dtype=np.uint8)
+  (tmp_path / "imgs").mkdir()
+  Image.fromarray(grey).save(tmp_path / "imgs" / "a.png")
+  Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "imgs" / "b16.png")
+  Image.fromarray(grey).save(tmp_path / "imgs" / "c.tif")
+  Image.fromarray(grey).convert("RGB").save(tmp_path / "imgs" / "d.webp", lossless=True)
+  (tmp_path / "imgs" / "notes.txt").write_text("scanned on Monday")
+  (tmp_path / "imgs" / ".DS_Store").write_bytes(b"\0")
+  with pytest.warns(UserWarning, match=r"1 file\(s\) that are not .* images left out: notes\.txt\.$"):
+    x, _, names = _load_images(tmp_path / "imgs")
+  assert names == ["a.png", "b16.png", "c.tif", "d.webp"]
+  for i in range(4):
+    np.testing.assert_array_equal(x[i], np.repeat(grey[..., None], 3, axis=-1))
+  (tmp_path / "float").mkdir()
+  Image.fromarray(grey.astype(np.float32)).save(tmp_path / "float" / "f.tif")  # values up to 255, not [0, 1]
+  with pytest.raises(DataError, match=r"f\.tif: a float32 grey image with values in \[.*no 0-255 scale"):
+    _load_images(tmp_path / "float")
+
+
 def test_image_size_resizes_a_folder_of_mixed_sizes_and_a_saved_model_resizes_alike(tmp_path, capsys):
   from stoc_jax.cli import _load_images
   _write_images(tmp_path / "mixed", [("normal", 16)] * 24 + [("normal", 40)] * 12 + [("anomaly", 24)] * 4)

@@ -18,7 +18,7 @@ import numpy as np
 from stoc_jax.contamination import check_anomaly_ratio
 from stoc_jax.data.tabular import DataError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
@@ -34,11 +34,25 @@ def _decode(data: bytes, name: str):
   from PIL import Image, UnidentifiedImageError
   try:
     img = Image.open(io.BytesIO(data))
-    img = img.convert("RGB") if img.mode not in ("L", "RGB") else img
-    arr = np.asarray(img, np.uint8)
+    if img.mode.startswith("I") or img.mode == "F":  # one channel of 16 or 32 bits, or floats
+      arr = _grey_as_uint8(np.asarray(img), name)
+    else:
+      img = img.convert("RGB") if img.mode not in ("L", "RGB") else img
+      arr = np.asarray(img, np.uint8)
   except (UnidentifiedImageError, OSError) as e:
     raise DataError(f"{name}: not a readable image ({e}). Remove or replace the file.") from None
   return arr[..., None] if arr.ndim == 2 else arr
+
+
+def _grey_as_uint8(arr: np.ndarray, name: str) -> np.ndarray:
+  """A grey image of more than 8 bits on the 0-255 scale of the others: 16-bit values divided by 257
+  (65535 -> 255), floats in [0, 1] times 255; other ranges refused, since no scale is implied."""
+  if np.issubdtype(arr.dtype, np.integer) and arr.min(initial=0) >= 0 and arr.max(initial=0) <= 65535:
+    return np.round(arr / 257.0).astype(np.uint8)
+  if np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1:
+    return np.round(arr * 255.0).astype(np.uint8)
+  raise DataError(f"{name}: a {arr.dtype} grey image with values in [{arr.min():.6g}, {arr.max():.6g}], "
+                  "which has no 0-255 scale; save it as an 8- or 16-bit image.")
 
 
 def _stack(images, names, where, fix: str = "Resize them to one size first."):
@@ -56,7 +70,7 @@ def _stack(images, names, where, fix: str = "Resize them to one size first."):
 
 
 def read_image_folder(root, split: str | None = None, class_names=None):
-  """Reads `root/[split/]class/*.jpg|png` (or the same layout inside a .tar / .tar.gz).
+  """Reads `root/[split/]class/*` images (`IMAGE_SUFFIXES`; or the same layout inside a .tar / .tar.gz).
 
   Class index = position of the folder name in sorted order (CIFAR-10's order for
   its class folder names). Returns (images uint8 NHWC, labels, class names).
@@ -88,7 +102,7 @@ def read_image_folder(root, split: str | None = None, class_names=None):
         if f.suffix.lower() in IMAGE_SUFFIXES:
           entries.append((cls_dir.name, str(f), f.read_bytes()))
   if not entries:
-    raise DataError(f"{root}: no images found under {split + '/' if split else ''}<class>/*.jpg|png.")
+    raise DataError(f"{root}: no images found under {split + '/' if split else ''}<class>/ ({', '.join(IMAGE_SUFFIXES)}).")
   entries.sort(key=lambda e: (e[0], e[1]))
   names = tuple(class_names) if class_names else tuple(sorted({e[0] for e in entries}))
   index = {n: i for i, n in enumerate(names)}

@@ -74,7 +74,7 @@ def resolve_classes(normal_classes, num_classes: int, oe_classes=(), test_anomal
 
 
 def read_oe_folder(path, image_size: int = 0) -> np.ndarray:
-  """Every .jpg/.jpeg/.png/.bmp under `path` (any depth), as uint8 NHWC of one size (`image_size`
+  """Every image (`images.IMAGE_SUFFIXES`) under `path` (any depth), as uint8 NHWC of one size (`image_size`
   > 0: each resized to image_size x image_size)."""
   if not str(path):
     raise DataError("oe.source='folder' needs oe.path: the folder of outlier-exposure images.")
@@ -83,7 +83,7 @@ def read_oe_folder(path, image_size: int = 0) -> np.ndarray:
     raise DataError(f"no such outlier-exposure folder: {root}. Set oe.path to a folder of images.")
   files = sorted(f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in image_data.IMAGE_SUFFIXES)
   if not files:
-    raise DataError(f"outlier-exposure folder {root} holds no images (.jpg, .jpeg, .png or .bmp); "
+    raise DataError(f"outlier-exposure folder {root} holds no images ({', '.join(image_data.IMAGE_SUFFIXES)}); "
                     "put a few hundred images that are not the normal class there.")
   arrays = [image_data._decode(f.read_bytes(), str(f)) for f in files]
   if image_size:
