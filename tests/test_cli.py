@@ -457,10 +457,24 @@ def test_the_refined_rows_of_a_semicolon_table_keep_its_columns(table, tmp_path)
   np.testing.assert_allclose(refined[list("abcd")].to_numpy(), kept[list("abcd")].to_numpy())
 
 
+def test_rows_of_delimiters_alone_below_a_table_are_blank_lines(tmp_path):
+  """Spreadsheets save the empty rows below a table as ",,,"; they are read as the blank lines they are."""
+  from stoc_jax.data.tabular import load_table
+  rows = "".join(f"{i % 7},{i % 5},{(i * 3) % 11}\n" for i in range(40))
+  (tmp_path / "t.csv").write_text("a,b,c\n" + rows + ",,\n,,\n")
+  (tmp_path / "blank.csv").write_text("a,b,c\n" + rows + "\n\n")
+  x, _, _ = load_table(tmp_path / "t.csv")
+  np.testing.assert_array_equal(x, load_table(tmp_path / "blank.csv")[0])
+  assert x.shape == (40, 3)
+
+
 @pytest.mark.parametrize("content, match", [
     ("a;b\n1,2\n3,4\n5,6\n", r"header holds ';'"),
     ("a,b\n1,2\n3,1e308\n5,6\n", r"values too large .* at row 2 column 'b'"),
     ("a,b\n1,2\n3,1e309\n5,6\n", r"NaN or infinite values .* at row 2 column 'b'"),
+    # Rows longer than the header: pandas would read the extra fields as an index and shift the columns.
+    ("a,b\n0,1,2\n1,3,4\n2,5,6\n", r"rows hold more fields than its first line has column names; the first"),
+    ("# exported by a sensor\na,b\n1,2\n3,4\n", r"first line looks like a comment"),
 ])
 def test_mixed_delimiters_and_huge_values_name_the_place(tmp_path, capsys, content, match):
   path = tmp_path / "bad.csv"

@@ -286,19 +286,34 @@ def _read_local_numbers(df, sep):
   return df
 
 
+def _check_one_delimiter(path, sep, header):
+  """A header read as one column that holds another delimiter: the file mixes delimiters."""
+  others = [d for d in CSV_DELIMITERS if d != sep and d in str(header[0])] if len(header) == 1 else []
+  if others:
+    raise DataError(f"{path}: read as one column with the delimiter {sep!r}, but its header holds "
+                    f"{others[0]!r}; give every row the same delimiter ({', '.join(map(repr, CSV_DELIMITERS))}).")
+
+
 def read_csv(path):
   """A CSV file as the loaders read it, a pandas DataFrame: UTF-8 or Windows-1252 text, the delimiter
   sniffed among , ; tab and |, numbers in other locales' notation read as numbers (decimal commas
   in files not delimited by commas, quoted thousands commas in files that are, either with a
-  currency or percent sign), and the empty,
-  unnamed columns that a delimiter at the end of every line leaves dropped. Errors (DataError)
-  name the file."""
+  currency or percent sign), the empty, unnamed columns that a delimiter at the end of every line
+  leaves and the rows of delimiters alone dropped. Errors (DataError) name the file."""
   import pandas as pd
   sep = _delimiter(path)
   # UTF-8, else Windows-1252: what Excel's plain "CSV" saves on Western European systems.
   for encoding in ("utf-8", "cp1252"):
     try:
-      df = pd.read_csv(path, sep=sep, encoding=encoding)
+      with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        # index_col=False: rows longer than the header are not read as an index, shifting the columns.
+        df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False)
+      if any("Length of header" in str(w.message) for w in caught):
+        _check_one_delimiter(path, sep, df.columns)
+        hint = ("its first line looks like a comment: delete the lines above the column names"
+                if str(df.columns[0]).startswith("#") else "the first line must name every column (delete any title line above the column names)")
+        raise DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
       break
     except UnicodeDecodeError as e:
       error = e
@@ -309,7 +324,11 @@ def read_csv(path):
   else:
     raise DataError(f"{path} is neither UTF-8 nor Windows-1252 text ({error}); save it as UTF-8 CSV.")
   trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
-  return _read_local_numbers(df.drop(columns=trailing), sep)
+  df = df.drop(columns=trailing)
+  # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
+  # lines, which read_csv already skips.
+  df = df.dropna(how="all").reset_index(drop=True)
+  return _read_local_numbers(df, sep)
 
 
 def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
@@ -324,12 +343,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   if unknown:
     raise DataError(f"{path}: no columns {unknown} to ignore; columns are {list(df.columns)[:20]}.")
   df = df.drop(columns=list(ignore_columns))
-  if df.shape[1] == 1:
-    sep = _delimiter(path)
-    others = [d for d in CSV_DELIMITERS if d != sep and d in str(df.columns[0])]
-    if others:
-      raise DataError(f"{path}: read as one column with the delimiter {sep!r}, but its header holds "
-                      f"{others[0]!r}; give every row the same delimiter ({', '.join(map(repr, CSV_DELIMITERS))}).")
+  _check_one_delimiter(path, _delimiter(path), df.columns)
   y = None
   if label_column is not None:
     if label_column not in df.columns:
