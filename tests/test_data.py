@@ -149,13 +149,24 @@ def test_npy_table(tmp_path):
     ("a,b\n1,2\n", "1 row"),
     ("a,b\n1,2\n1,3\n1,5\n", r"constant columns.*\['a'\]"),
     ("a,label\n1,0\n2,7\n", "only 0"),
-    ("a,label\n1,normal\n2,anomaly\n", r"found text \['anomaly', 'normal'\]: map it to 0 and 1"),
+    ("a,label\n1,no\n2,yes\n", r"or the words normal/anomaly/.*found text \['no', 'yes'\]: map it to 0 and 1"),
+    ("a,label\n1,1\n2,-1\n", r"found \[-1.0\] \(scikit-learn's -1 = outlier, 1 = inlier\? then write 1 for -1"),
 ])
 def test_bad_tables_give_clear_errors(tmp_path, content, match):
   p = tmp_path / "bad.csv"
   p.write_text(content)
   with pytest.raises(tabular.DataError, match=match):
     tabular.load_table(p, label_column="label" if "label" in content else None)
+
+
+def test_labels_written_as_normal_and_anomaly_words_are_read(tmp_path):
+  p = tmp_path / "t.csv"
+  p.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 3},{'Anomaly' if i % 5 == 0 else 'normal'}\n" for i in range(20)))
+  _, y, schema = tabular.load_table(p, label_column="label")
+  np.testing.assert_array_equal(y, (np.arange(20) % 5 == 0).astype(int))
+  assert schema.features == ("a", "b")
+  p.write_text("a,label\n1,inlier\n2,outlier\n3,inlier\n")
+  np.testing.assert_array_equal(tabular.load_table(p, label_column="label")[1], [0, 1, 0])
 
 
 @pytest.mark.parametrize("name, reader", [("sales.xlsx", "read_excel"), ("sales.parquet", "read_parquet"),

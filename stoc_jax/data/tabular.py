@@ -205,16 +205,26 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
   return x, y, TableSchema(tuple(names), {}, tuple(features))
 
 
+# Label words whose meaning is not in doubt (as the image folders' sub-folders name them): 0 normal, 1 anomaly.
+LABEL_WORDS = {"normal": 0, "anomaly": 1, "anomalous": 1, "abnormal": 1, "inlier": 0, "outlier": 1}
+
+
 def _labels(values, path, column):
   try:
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
+    words = {str(v).strip().lower() for v in values}
+    if words <= set(LABEL_WORDS):
+      return np.array([LABEL_WORDS[str(v).strip().lower()] for v in values], np.int64)
     found = sorted({str(v) for v in values})[:5]
-    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly); found text "
-                    f"{found}: map it to 0 and 1 first.") from None
+    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), or the words "
+                    f"{'/'.join(LABEL_WORDS)}; found text {found}: map it to 0 and 1 first.") from None
   if not np.isin(y, (0, 1)).all():
+    hint = ""
+    if set(np.unique(y).tolist()) == {-1.0, 1.0}:
+      hint = " (scikit-learn's -1 = outlier, 1 = inlier? then write 1 for -1 and 0 for 1)"
     raise DataError(f"{path}: label column {column!r} must hold only 0 (normal) and 1 (anomaly); "
-                    f"found {sorted(set(np.unique(y).tolist()) - {0, 1})[:5]}.")
+                    f"found {sorted(set(np.unique(y).tolist()) - {0, 1})[:5]}{hint}.")
   return y.astype(np.int64)
 
 
