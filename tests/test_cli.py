@@ -635,9 +635,16 @@ def test_ignored_columns_stay_out_of_the_fit_and_of_what_a_saved_model_scores(tm
   assert cli.main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "p.csv"),
                    "--contamination", "0.05"]) == 0
   np.testing.assert_allclose(pd.read_csv(out)["score"], pd.read_csv(tmp_path / "p.csv")["score"], rtol=1e-6)
-  # The saved model reads new rows with the counter and leaves it out as well.
+  # The saved model reads new rows with the counter and leaves it out as well, without a warning.
+  capsys.readouterr()
   assert cli.main(["score", str(tmp_path / "t.csv"), "--model", str(model), "--out", str(tmp_path / "n.csv")]) == 0
   assert len(pd.read_csv(tmp_path / "n.csv")) == 120
+  assert "warning" not in capsys.readouterr().err
+  # A column the fit never saw is not scored, and the warning says so.
+  df.assign(sensor=1.0).to_csv(tmp_path / "more.csv", index=False)
+  assert cli.main(["score", str(tmp_path / "more.csv"), "--model", str(model), "--out", str(tmp_path / "m.csv")]) == 0
+  assert "columns the model was not fitted on are not scored: ['sensor']" in capsys.readouterr().err
+  np.testing.assert_allclose(pd.read_csv(tmp_path / "m.csv")["score"], pd.read_csv(tmp_path / "n.csv")["score"])
 
 
 def test_a_header_of_column_numbers_is_read_as_names(tmp_path):

@@ -133,11 +133,13 @@ class TableSchema:
   `columns`: the feature columns read (label column removed), in order; `categories`:
   for each text column, its training values (each becomes a one-hot column);
   `features`: the encoded feature names, in the matrix's order (constant columns
-  dropped when asked).
+  dropped when asked); `left_out`: the columns the fit was told to leave out (ignored, and the
+  label column), which a table scored later may hold without a warning.
   """
   columns: tuple
   categories: dict
   features: tuple
+  left_out: tuple = ()
 
 
 # Table formats a practitioner may hold, each with the pandas reader that turns it into CSV: refused by
@@ -363,6 +365,10 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
     missing_columns = [c for c in schema.columns if c not in df.columns]
     if missing_columns:
       raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}.")
+    unknown = [str(c) for c in df.columns if c not in schema.columns and c not in schema.left_out]
+    if unknown:
+      warnings.warn(f"{path}: columns the model was not fitted on are not scored: {unknown[:5]}"
+                    f"{' ...' if len(unknown) > 5 else ''}.", stacklevel=3)
     df = df[list(schema.columns)]
   missing = df.isna()
   if missing.to_numpy().any():
@@ -404,7 +410,8 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   encoded = _one_hot(df, categories)
   x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
                               drop_constant)
-  return x, y, TableSchema(tuple(df.columns), categories, tuple(features))
+  left_out = tuple(ignore_columns) + ((label_column,) if label_column is not None else ())
+  return x, y, TableSchema(tuple(df.columns), categories, tuple(features), left_out)
 
 
 # What tables write for a missing number beyond what pandas reads as missing ("", "NA", "null", ...):
