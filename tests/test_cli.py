@@ -421,7 +421,7 @@ def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
   assert load_table(two_signs)[2].categories == {"code": ("-$-3", "-$-4")}
 
 
-def test_a_windows_1252_table_is_read_and_other_bytes_name_the_encoding(tmp_path, capsys):
+def test_windows_1252_and_utf_16_tables_are_read_and_other_bytes_name_the_encoding(tmp_path, capsys):
   """Excel's plain "CSV" on a Western European system: cp1252, semicolons, decimal commas."""
   from stoc_jax.data.tabular import load_table
   rng = np.random.default_rng(0)
@@ -434,7 +434,13 @@ def test_a_windows_1252_table_is_read_and_other_bytes_name_the_encoding(tmp_path
   bad = tmp_path / "bad.csv"
   bad.write_bytes(b"a,b\n\x81\x8d,2\n3,4\n")
   assert cli.main(["detect", str(bad), "--out", str(tmp_path / "s.csv")]) == 2
-  assert re.search(r"bad.csv is neither UTF-8 nor Windows-1252 text .*save it as UTF-8", capsys.readouterr().err)
+  assert re.search(r"bad.csv is not UTF-8 or CP1252 text .*save it as UTF-8", capsys.readouterr().err)
+  # Excel's "Unicode Text": UTF-16 with its byte-order mark, tab-separated.
+  unicode_text = tmp_path / "unicode.txt"
+  unicode_text.write_bytes(("café\tgröße\n" + "".join(f"{a}\t{b}\n" for a, b in values)).encode("utf-16"))
+  x, _, schema = load_table(unicode_text)
+  assert schema.columns == ("café", "größe")
+  np.testing.assert_allclose(x, values, rtol=1e-6)
 
 
 def test_a_column_not_every_value_of_which_is_a_number_stays_text(tmp_path):

@@ -233,10 +233,19 @@ def _labels(values, path, column):
 CSV_DELIMITERS = ",;\t|"
 
 
+def _encodings(path) -> tuple:
+  """The text encodings to try, in order: UTF-16 where the file starts with its byte-order mark (as
+  Excel's "Unicode Text" saves), else UTF-8, then Windows-1252 (Excel's plain "CSV" on Western
+  European systems)."""
+  with open(path, "rb") as f:
+    start = f.read(2)
+  return ("utf-16",) if start in (b"\xff\xfe", b"\xfe\xff") else ("utf-8", "cp1252")
+
+
 def _delimiter(path) -> str:
   """The file's field delimiter, sniffed from its first lines among , ; tab and |."""
   import csv
-  with open(path, newline="", errors="replace") as f:
+  with open(path, newline="", encoding=_encodings(path)[0], errors="replace") as f:
     sample = "".join(f.readline() for _ in range(20))
   try:
     return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
@@ -307,15 +316,15 @@ def _check_one_delimiter(path, sep, header):
 
 
 def read_csv(path):
-  """A CSV file as the loaders read it, a pandas DataFrame: UTF-8 or Windows-1252 text, the delimiter
+  """A CSV file as the loaders read it, a pandas DataFrame: UTF-8, Windows-1252 or UTF-16 text, the delimiter
   sniffed among , ; tab and |, numbers in other locales' notation read as numbers (decimal commas
   in files not delimited by commas, quoted thousands commas in files that are, either with a
   currency or percent sign), the empty, unnamed columns that a delimiter at the end of every line
   leaves and the rows of delimiters alone dropped. Errors (DataError) name the file."""
   import pandas as pd
   sep = _delimiter(path)
-  # UTF-8, else Windows-1252: what Excel's plain "CSV" saves on Western European systems.
-  for encoding in ("utf-8", "cp1252"):
+  encodings = _encodings(path)
+  for encoding in encodings:
     try:
       with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -334,7 +343,7 @@ def read_csv(path):
     except pd.errors.ParserError as e:
       raise DataError(f"{path} could not be read as CSV: {e}") from None
   else:
-    raise DataError(f"{path} is neither UTF-8 nor Windows-1252 text ({error}); save it as UTF-8 CSV.")
+    raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); save it as UTF-8 CSV.")
   trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
   df = df.drop(columns=trailing)
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
