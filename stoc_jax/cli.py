@@ -123,9 +123,29 @@ MODEL_FORMAT = "stoc-jax detector, version 1"
 ANNOUNCE_ROWS = 20_000
 
 
-def _load_images(folder, image_size=None):
+# Past this many pixels a side, learning a representation on CPU takes long: 300 steps at 64 x 64 took
+# 11 min on 2 cores, and time grows with the pixels (benchmarks/detector_fit_time/README.md).
+CPU_IMAGE_SIDE = 64
+
+
+def _warn_of_large_images(files, image_size):
+  """Before a folder is read: on CPU, images larger than CPU_IMAGE_SIDE without --image-size."""
+  import jax
+  from PIL import Image
+  if image_size or jax.default_backend() != "cpu":
+    return
+  with Image.open(files[0]) as first:  # the header only
+    width, height = first.size
+  if max(width, height) > CPU_IMAGE_SIDE:
+    warnings.warn(f"{files[0].name} is {width} x {height} pixels: learning a representation of such images "
+                  f"on CPU takes hours (at 64 x 64, 11 min on 2 cores); pass --image-size 32 or 64 to resize "
+                  "them as they are read, or run on a GPU (requirements-gpu.txt).")
+
+
+def _load_images(folder, image_size=None, learned=False):
   """(images, labels or None, names) of a folder; each image resized to image_size x image_size as it
-  is read when given, so that full-size photos of mixed sizes are never held at once."""
+  is read when given, so that full-size photos of mixed sizes are never held at once. `learned`: a
+  representation will be trained on them (large images on CPU get a warning first)."""
   from stoc_jax.data.images import IMAGE_SUFFIXES, _decode, _resized, _stack
   from stoc_jax.data.tabular import DataError
   root = Path(folder)
@@ -141,6 +161,9 @@ def _load_images(folder, image_size=None):
   if skipped:
     warnings.warn(f"--images {folder}: {len(skipped)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} "
                   f"images left out: {', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}.")
+
+  if learned:
+    _warn_of_large_images(files, image_size)
 
   def read(f):
     image = _decode(f.read_bytes(), str(f))
@@ -182,11 +205,11 @@ def detect(args) -> dict:
     if args.representation == "embedding":
       raise DataError("--representation embedding reads a table of features (one row per image); for a "
                       "folder of images use rotation (the default), contrastive or none (pixels).")
-    x, labels, names = _load_images(args.images, args.image_size)
-    sample_shape = x.shape[1:]  # before flattening, to check images scored later
     # Rotation ranked images above contrastive learning on CIFAR-10 and the digits
     # (benchmarks/images/RESULTS.md, sections 4 and 5).
     representation = args.representation or "rotation"
+    x, labels, names = _load_images(args.images, args.image_size, learned=representation != "none")
+    sample_shape = x.shape[1:]  # before flattening, to check images scored later
     if representation == "none":
       x = _pixels_as_features(x)
     ids = names

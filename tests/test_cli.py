@@ -179,6 +179,20 @@ def test_sixteen_bit_tiff_and_webp_images_are_read_on_the_8_bit_scale_and_other_
     _load_images(tmp_path / "float")
 
 
+def test_large_images_on_cpu_are_warned_of_before_a_representation_is_learned(tmp_path):
+  import warnings
+  from stoc_jax.cli import _load_images
+  (tmp_path / "photos").mkdir()
+  for i in range(3):
+    Image.fromarray(np.full((80, 96, 3), 40 * i, np.uint8)).save(tmp_path / "photos" / f"{i}.png")
+  with pytest.warns(UserWarning, match=r"0\.png is 96 x 80 pixels: .* on CPU takes hours .*--image-size 32 or 64"):
+    _load_images(tmp_path / "photos", learned=True)
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")  # resized as read, or pixels as features: no warning
+    assert _load_images(tmp_path / "photos", 32, learned=True)[0].shape == (3, 32, 32, 3)
+    _load_images(tmp_path / "photos", learned=False)
+
+
 def test_image_size_resizes_a_folder_of_mixed_sizes_and_a_saved_model_resizes_alike(tmp_path, capsys):
   from stoc_jax.cli import _load_images
   _write_images(tmp_path / "mixed", [("normal", 16)] * 24 + [("normal", 40)] * 12 + [("anomaly", 24)] * 4)
