@@ -676,3 +676,17 @@ def test_a_second_fit_of_the_same_shape_compiles_nothing(representation, rows):
     assert counts[0] > 0 and counts[1] == 0, counts
   else:
     assert counts[1:] == [0, 0], counts
+
+
+def test_the_readme_python_example_runs_as_written():
+  """README, "From Python": the block runs on a table of its shape, so the names it shows exist."""
+  import pathlib
+  import re
+  readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+  block = re.search(r"### From Python.*?```python\n(.*?)```", readme, re.S).group(1)
+  x, _ = contaminated(n=200)
+  namespace = {"X": x, "X_new": x[:20], "column_names": [f"c{i}" for i in range(x.shape[1])]}
+  exec(compile(block, "README.md", "exec"), namespace)
+  assert namespace["det"].decision_function(x[:20]).shape == (20,)
+  assert len(namespace["column_deviations"](x[:3], namespace["normal"], namespace["column_names"])) == 3
+
