@@ -298,7 +298,8 @@ def detect(args) -> dict:
       shutil.move(tmp / "model", args.save_model)  # a rename on one file system
       written.append(args.save_model)
   return {"summary": summary, "label_metrics": label_metrics, "written": written,
-          "most_anomalous": most_anomalous(ids, scores), "glossary": glossary(refined, args.contamination == "auto", unit)}
+          "most_anomalous": most_anomalous(ids, scores),
+          "glossary": glossary(refined, args.contamination == "auto", unit)}
 
 
 def _models(value: str):

@@ -102,7 +102,8 @@ def read_image_folder(root, split: str | None = None, class_names=None):
         if f.suffix.lower() in IMAGE_SUFFIXES:
           entries.append((cls_dir.name, str(f), f.read_bytes()))
   if not entries:
-    raise DataError(f"{root}: no images found under {split + '/' if split else ''}<class>/ ({', '.join(IMAGE_SUFFIXES)}).")
+    raise DataError(f"{root}: no images found under {split + '/' if split else ''}<class>/ "
+                    f"({', '.join(IMAGE_SUFFIXES)}).")
   entries.sort(key=lambda e: (e[0], e[1]))
   names = tuple(class_names) if class_names else tuple(sorted({e[0] for e in entries}))
   index = {n: i for i, n in enumerate(names)}

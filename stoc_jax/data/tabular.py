@@ -333,7 +333,8 @@ def read_csv(path):
       if any("Length of header" in str(w.message) for w in caught):
         _check_one_delimiter(path, sep, df.columns)
         hint = ("its first line looks like a comment: delete the lines above the column names"
-                if str(df.columns[0]).startswith("#") else "the first line must name every column (delete any title line above the column names)")
+                if str(df.columns[0]).startswith("#") else
+                "the first line must name every column (delete any title line above the column names)")
         raise DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
       break
     except UnicodeDecodeError as e:
@@ -343,7 +344,8 @@ def read_csv(path):
     except pd.errors.ParserError as e:
       raise DataError(f"{path} could not be read as CSV: {e}") from None
   else:
-    raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); save it as UTF-8 CSV.")
+    raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); "
+                    "save it as UTF-8 CSV.")
   trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
   df = df.drop(columns=trailing)
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
