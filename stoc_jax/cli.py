@@ -173,10 +173,20 @@ def _load_images(folder, image_size=None, learned=False):
              "Resize them to one size first, or pass --image-size N to resize each to N x N.")
   names = [str(f.relative_to(root)) for f in files]
   parts = [f.relative_to(root).parts for f in files]
-  labels = None
-  if all(len(p) >= 2 and p[0] in ("normal", "anomaly") for p in parts):
-    labels = np.array([p[0] == "anomaly" for p in parts], np.int64)
-  return x, labels, names
+  return x, _folder_labels(parts), names
+
+
+def _folder_labels(parts):
+  """Labels from the sub-folder each image lies in, or None: `normal/` and `anomaly/`, or MVTec AD's
+  layout, `good/` beside one folder per kind of defect (`crack/`, `scratch/`, ...)."""
+  if not all(len(p) >= 2 for p in parts):
+    return None
+  folders = {p[0] for p in parts}
+  if folders <= {"normal", "anomaly"}:
+    return np.array([p[0] == "anomaly" for p in parts], np.int64)
+  if "good" in folders:
+    return np.array([p[0] != "good" for p in parts], np.int64)
+  return None
 
 
 def _pixels_as_features(images):

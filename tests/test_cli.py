@@ -132,6 +132,16 @@ def test_images_folder_with_labels(tmp_path, capsys):
   assert pd.read_csv(tmp_path / "img_scores_refined.csv")["file"].str.startswith("normal").mean() > 0.8
 
 
+def test_labels_come_from_normal_and_anomaly_or_mvtec_good_and_defect_folders():
+  from stoc_jax.cli import _folder_labels
+  np.testing.assert_array_equal(_folder_labels([("normal", "a.png"), ("anomaly", "b.png")]), [0, 1])
+  np.testing.assert_array_equal(_folder_labels([("good", "0.png"), ("crack", "1.png"), ("scratch", "x", "2.png")]),
+                                [0, 1, 1])
+  assert _folder_labels([("cats", "0.png"), ("dogs", "1.png")]) is None  # classes, not labels
+  assert _folder_labels([("good", "0.png"), ("1.png",)]) is None  # an image outside every folder
+  np.testing.assert_array_equal(_folder_labels([("good", "0.png"), ("good", "1.png")]), [0, 0])
+
+
 def test_grayscale_palette_and_alpha_images_beside_colour_ones_are_read_as_colour(tmp_path):
   """A folder as people keep it: some images saved grey, some with a palette or an alpha channel."""
   from stoc_jax.cli import _load_images
