@@ -137,6 +137,11 @@ def _check_frame(X):
   if dtypes is None or not hasattr(dtypes, "items"):
     return
   import pandas as pd
+  times = [str(c) for c, t in dtypes.items()
+           if pd.api.types.is_datetime64_any_dtype(t) or pd.api.types.is_timedelta64_dtype(t)]
+  if times:  # as numbers they would make the earliest and latest rows look anomalous
+    raise ValueError(f"X has date or time columns {times[:10]}; STOCDetector takes numbers. Drop them, or "
+                     "derive what matters from them (X[c].dt.hour, X[c].dt.weekday).")
   text = [str(c) for c, t in dtypes.items() if not pd.api.types.is_numeric_dtype(t)]  # bool counts as numeric
   if text:
     raise ValueError(f"X has text columns {text[:10]}; STOCDetector takes numbers. One-hot encode them "

@@ -560,6 +560,9 @@ def test_nan_inf_and_text_columns_are_rejected_saying_where():
   frame["plan"] = "basic"
   with pytest.raises(ValueError, match=r"text columns \['plan'\].*get_dummies"):
     STOCDetector().fit(frame)
+  frame["when"] = pd.date_range("2026-01-01", periods=len(frame), freq="h")
+  with pytest.raises(ValueError, match=r"date or time columns \['when'\].*dt\.hour"):
+    STOCDetector().fit(frame)
 
 
 def test_one_dimensional_and_image_shaped_input_is_refused_in_one_line():
