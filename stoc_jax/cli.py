@@ -204,12 +204,47 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
           "F1 (oracle top-k)": metrics.f1_oracle(labels, scores)}
 
 
+# What a report folder holds: an existing folder is replaced only when it holds nothing else.
+REPORT_FILES = frozenset({"report.html", "score_histogram.png", "refinement.png"})
+
+
+def _check_outputs(args, outputs, report_dir=None):
+  """Before any work: no output may replace an input (the table, the model file) or land inside the
+  image folder, whose next read would take the report's PNG files for images; and `report_dir`, which
+  is replaced whole, must be new, empty or an earlier report. `outputs`: (what, path, the flag that
+  sets it) triples."""
+  from stoc_jax.data.tabular import DataError
+  inputs = [Path(p).expanduser().resolve() for p in (args.table, getattr(args, "model", None)) if p]
+  folder = Path(args.images).expanduser().resolve() if args.images else None
+  for what, path, flag in outputs:
+    path = Path(path).expanduser().resolve()
+    if path in inputs:
+      raise DataError(f"{what} {path} is an input of this command; writing there would overwrite it. "
+                      f"Choose another {flag}.")
+    if folder is not None and (path == folder or folder in path.parents):
+      raise DataError(f"{what} {path} lies inside the image folder {args.images}, where the next read would "
+                      f"take the report's PNG files for images; choose a {flag} outside it.")
+  if report_dir is not None and report_dir.exists():
+    if not report_dir.is_dir():
+      raise DataError(f"the report folder {report_dir} is a file; give --report a new or empty folder.")
+    others = sorted({p.name for p in report_dir.iterdir()} - REPORT_FILES)
+    if others:
+      raise DataError(f"the report folder {report_dir} exists and holds other files ({', '.join(others[:3])}), "
+                      "which replacing it would delete; give --report a new or empty folder.")
+
+
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table, read_csv
   from stoc_jax.detector import STOCDetector, features_as_given
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
                                refinement_quality, write_report)
 
+  out = Path(args.out)
+  report_dir = Path(args.report) if args.report else out.with_name(out.stem + "_report")
+  refined_path = out.with_name(out.stem + "_refined" + (".csv"))
+  _check_outputs(args, [("--out", out, "--out"), ("the refined rows' file", refined_path, "--out"),
+                        ("the report folder", report_dir, "--report")]
+                 + ([("--save-model", args.save_model, "--save-model")] if args.save_model else []), report_dir)
   schema = None
   if args.images:
     if args.representation == "embedding":
@@ -247,10 +282,6 @@ def detect(args) -> dict:
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
   refined = not args.no_refine
   unit = "images" if args.images else "rows"
-
-  out = Path(args.out)
-  report_dir = Path(args.report) if args.report else out.with_name(out.stem + "_report")
-  refined_path = out.with_name(out.stem + "_refined" + (".csv"))
   summary = {"input": args.table or args.images, unit: len(x),
              "representation": representation,
              "contamination (estimated)" if args.contamination == "auto" else "contamination": det.contamination_,
@@ -355,6 +386,7 @@ def score(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
   from stoc_jax.report import column_deviations
 
+  _check_outputs(args, [("--out", args.out, "--out")])
   model = _load_model(args.model)
   det = model["detector"]
   if bool(args.images) != model["images"]:

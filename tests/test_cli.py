@@ -726,3 +726,51 @@ def test_counts_are_checked_under_their_option_names(table, tmp_path, capsys, op
   assert e.value.code == 2
   assert f"argument {option}: takes a whole number >= {low}, not '{value}'" in capsys.readouterr().err
   assert not (tmp_path / "s.csv").exists()
+
+
+def test_no_output_overwrites_an_input_or_deletes_a_folder_of_other_files(table, tmp_path, capsys):
+  """Checked before the fit: the scores, the refined rows, the report and the model file each spare
+  the input table, the model file and every file a --report folder holds besides an earlier report."""
+  original = table.read_bytes()
+  cases = [
+      (["--out", str(table)], r"--out .* is an input of this command.*Choose another --out"),
+      (["--out", str(tmp_path / "s.csv"), "--report", str(table)], r"report folder .* is an input.*another --report"),
+      (["--out", str(tmp_path / "s.csv"), "--save-model", str(table)], r"--save-model .* is an input"),
+  ]
+  for extra, match in cases:
+    assert cli.main(["detect", str(table)] + extra) == 2
+    assert re.search(match, capsys.readouterr().err)
+  # t_refined.csv as the input and --out t.csv: the refined rows' file would be the input.
+  refined_input = tmp_path / "t_refined.csv"
+  refined_input.write_bytes(original)
+  assert cli.main(["detect", str(refined_input), "--out", str(tmp_path / "t.csv")]) == 2
+  assert "the refined rows' file" in capsys.readouterr().err
+  # A --report folder holding anything but an earlier report is not replaced.
+  folder = tmp_path / "results"
+  folder.mkdir()
+  (folder / "notes.txt").write_text("keep me")
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv"), "--report", str(folder)]) == 2
+  assert "holds other files (notes.txt)" in capsys.readouterr().err
+  assert (folder / "notes.txt").read_text() == "keep me" and not (tmp_path / "s.csv").exists()
+  # An earlier report is replaced, as before.
+  (folder / "notes.txt").unlink()
+  for _ in range(2):
+    assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv"), "--report", str(folder)]) == 0
+  assert {p.name for p in folder.iterdir()} == {"report.html", "score_histogram.png", "refinement.png"}
+  assert table.read_bytes() == original
+  # score spares the model file and the table it reads.
+  model = tmp_path / "m.stoc"
+  assert cli.main(["detect", str(table), "--out", str(tmp_path / "s.csv"), "--save-model", str(model)]) == 0
+  for target in (model, table):
+    assert cli.main(["score", str(table), "--model", str(model), "--out", str(target)]) == 2
+    assert "is an input of this command" in capsys.readouterr().err
+  assert table.read_bytes() == original and cli._load_model(model)["detector"] is not None
+
+
+def test_outputs_inside_the_image_folder_are_refused(tmp_path, capsys):
+  _write_images(tmp_path / "imgs", [("normal", 8)] * 12)
+  assert cli.main(["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "imgs" / "s.csv"),
+                   "--representation", "none"]) == 2
+  assert "lies inside the image folder" in capsys.readouterr().err
+  assert sorted(p.name for p in (tmp_path / "imgs" / "normal").iterdir())[0] == "0.png"
+  assert not (tmp_path / "imgs" / "s.csv").exists()
