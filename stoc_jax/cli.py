@@ -216,8 +216,12 @@ def _check_outputs(args, outputs, report_dir=None):
   from stoc_jax.data.tabular import DataError
   inputs = [Path(p).expanduser().resolve() for p in (args.table, getattr(args, "model", None)) if p]
   folder = Path(args.images).expanduser().resolve() if args.images else None
+  written = {}
   for what, path, flag in outputs:
     path = Path(path).expanduser().resolve()
+    if path in written:
+      raise DataError(f"{what} and {written[path]} are both {path}; choose another {flag}.")
+    written[path] = what
     if path in inputs:
       raise DataError(f"{what} {path} is an input of this command; writing there would overwrite it. "
                       f"Choose another {flag}.")

@@ -736,6 +736,8 @@ def test_no_output_overwrites_an_input_or_deletes_a_folder_of_other_files(table,
       (["--out", str(table)], r"--out .* is an input of this command.*Choose another --out"),
       (["--out", str(tmp_path / "s.csv"), "--report", str(table)], r"report folder .* is an input.*another --report"),
       (["--out", str(tmp_path / "s.csv"), "--save-model", str(table)], r"--save-model .* is an input"),
+      (["--out", str(tmp_path / "s.csv"), "--report", str(tmp_path / "s.csv")],
+       r"the report folder and --out are both .*s\.csv; choose another --report"),
   ]
   for extra, match in cases:
     assert cli.main(["detect", str(table)] + extra) == 2
