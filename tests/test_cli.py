@@ -440,6 +440,11 @@ def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
   semicolon.write_text("betrag;anteil\n" + "".join(
       f"€{a:,.2f};{s} %\n".replace(",", "_").replace(".", ",").replace("_", ".") for a, s in zip(amounts, shares)))
   np.testing.assert_allclose(load_table(semicolon)[0], np.c_[amounts, shares], rtol=1e-6)
+  french = tmp_path / "montants.csv"  # thousands separated by a no-break space (narrow, in recent Excel)
+  french.write_text("montant;part\n" + "".join(
+      f"{a:,.2f} €;{s}\n".replace(",", "_").replace(".", ",").replace("_", "\u202f" if i % 2 else "\u00a0")
+      for i, (a, s) in enumerate(zip(amounts, shares))), encoding="utf-8")
+  np.testing.assert_allclose(load_table(french)[0], np.c_[amounts, shares], rtol=1e-6)
   two_signs = tmp_path / "codes.csv"  # not a number: stays a text column (categories, one-hot)
   two_signs.write_text("code,v\n" + "".join(f"-$-{i % 2 + 3},{i % 5}\n" for i in range(12)))
   assert load_table(two_signs)[2].categories == {"code": ("-$-3", "-$-4")}

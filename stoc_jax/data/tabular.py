@@ -277,20 +277,23 @@ def _row_number_columns(df) -> list:
 
 
 # Numbers as spreadsheets in other locales write them. In a file delimited by ; tab or |: decimal
-# commas, "1,5" or "-2,5e-3", with or without thousands dots, "1.234,5". In a comma-delimited file:
+# commas, "1,5" or "-2,5e-3", with or without thousands dots or spaces, "1.234,5" or "1 234,5" (French
+# and Nordic spreadsheets write a no-break space there). In a comma-delimited file:
 # thousands commas inside quotes, "1,234.5". Either may carry a currency sign, "$1,234.50",
-# "-€12,5", or a percent sign, "12.5%" (read as 12.5). A column is read so only when every value
-# matches.
-_UNITS = r"(?P<sign>[+-]?)\s?[$€£¥]?\s?(?P<number>{})\s?%?"
-_DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][+-]?\d+)?"))
+# "-€12,5" or "12,5 €", or a percent sign, "12.5%" (read as 12.5). A column is read so only when
+# every value matches.
+_UNITS = r"(?P<sign>[+-]?)\s?[$€£¥]?\s?(?P<number>{})\s?[%$€£¥]?"
+_DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+)(,\d+)?"
+                                          r"([eE][+-]?\d+)?"))
 _THOUSANDS_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?"))
 
 
 def _read_local_numbers(df, sep):
   """`df` with its text columns that hold only locale-written numbers (above) as floats."""
   import pandas as pd
-  # The pattern, the thousands separator to drop and the decimal mark to make a point.
-  pattern, thousands, decimal = (_THOUSANDS_COMMA, ",", ".") if sep == "," else (_DECIMAL_COMMA, ".", ",")
+  # The pattern, the thousands separators to drop and the decimal mark to make a point.
+  pattern, thousands, decimal = ((_THOUSANDS_COMMA, ",", ".") if sep == "," else
+                                 (_DECIMAL_COMMA, ". \u00a0\u202f", ","))
   for c in df.columns:
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
@@ -300,7 +303,7 @@ def _read_local_numbers(df, sep):
       m = pattern.fullmatch(v)
       if m is None or (m["sign"] and m["number"][0] in "+-"):  # one sign at most: not "-$-5"
         break
-      matches.append(m["sign"] + m["number"].replace(thousands, "").replace(decimal, "."))
+      matches.append(m["sign"] + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
     else:
       if matches:
         df[c] = pd.Series(np.asarray(matches, np.float64), index=text.index).reindex(df.index)
