@@ -66,10 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
   d = sub.add_parser("detect", help="score a table (CSV, .npy, .npz) or a folder of images")
   d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
                  "in files not delimited by commas), or .npy / .npz")
-  d.add_argument("--images", help="a folder of images (searched recursively); sub-folders named "
-                 "'normal' and 'anomaly' are read as labels")
+  d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF or WebP images (searched recursively); "
+                 "sub-folders named 'normal' and 'anomaly', or 'good' beside one per defect, are read as labels")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
-  d.add_argument("--label-column", help="a 0/1 column (1 = anomaly) used only to evaluate")
+  d.add_argument("--label-column", help="a 0/1 (or normal/anomaly) column, 1 = anomaly, used only to evaluate")
   d.add_argument("--ignore-columns", default="", help="comma-separated CSV columns to leave out (identifiers, "
                  "row numbers, timestamps); a saved model leaves them out of the rows it scores too")
   d.add_argument("--contamination", type=_contamination, default="auto",
