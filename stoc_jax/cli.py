@@ -204,6 +204,28 @@ def _label_metrics(labels, scores, threshold) -> dict | None:
           "F1 (oracle top-k)": metrics.f1_oracle(labels, scores)}
 
 
+# Column names that usually hold a table's labels. Read as a feature, a label column lets the models
+# find the anomalies by it, and the scores look better than they are on data without labels.
+LABEL_LIKE_NAMES = frozenset({"label", "labels", "target", "class", "y", "outlier", "anomaly", "is_anomaly",
+                              "is_outlier", "ground_truth"})
+
+
+def _warn_of_label_like_columns(x, schema):
+  """A two-valued feature column named like labels, when no --label-column was given."""
+  for name in schema.columns:
+    if str(name).strip().lower() not in LABEL_LIKE_NAMES:
+      continue
+    if name in schema.categories:  # text labels: two values, or one-hot codes of two categories
+      two_valued = len(schema.categories[name]) <= 2
+    else:
+      j = [k for k, f in enumerate(schema.features) if f == str(name)]
+      two_valued = bool(j) and len(np.unique(x[:, j[0]])) <= 2
+    if two_valued:
+      warnings.warn(f"column {str(name)!r} looks like labels but is read as a feature; if it marks the "
+                    f"anomalies, pass --label-column {str(name)!r} (used only to evaluate) or --ignore-columns "
+                    f"{str(name)!r}.")
+
+
 # What a report folder holds: an existing folder is replaced only when it holds nothing else.
 REPORT_FILES = frozenset({"report.html", "score_histogram.png", "refinement.png"})
 
@@ -265,6 +287,8 @@ def detect(args) -> dict:
   else:
     x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant,
                                    ignore_columns=[c for c in args.ignore_columns.split(",") if c])
+    if args.label_column is None:
+      _warn_of_label_like_columns(x, schema)
     sample_shape = x.shape[1:]
     representation = args.representation or "none"
     ids = list(range(len(x)))

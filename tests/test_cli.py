@@ -781,3 +781,17 @@ def test_outputs_inside_the_image_folder_are_refused(tmp_path, capsys):
   assert "lies inside the image folder" in capsys.readouterr().err
   assert sorted(p.name for p in (tmp_path / "imgs" / "normal").iterdir())[0] == "0.png"
   assert not (tmp_path / "imgs" / "s.csv").exists()
+
+
+def test_a_two_valued_column_named_like_labels_is_warned_of_when_no_label_column_is_given(tmp_path, capsys):
+  rng = np.random.default_rng(0)
+  df = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+  df["Label"] = np.where(np.arange(60) < 6, "anomaly", "normal")
+  df["class"] = np.arange(60) % 3  # three classes: a feature as any other
+  df.to_csv(tmp_path / "t.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+  err = capsys.readouterr().err
+  assert "column 'Label' looks like labels but is read as a feature; if it marks the anomalies, pass " \
+         "--label-column 'Label'" in err and "'class'" not in err
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"), "--label-column", "Label"]) == 0
+  assert "looks like labels" not in capsys.readouterr().err
