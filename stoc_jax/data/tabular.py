@@ -215,9 +215,9 @@ def _labels(values, path, column):
   try:
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
-    words = {str(v).strip().lower() for v in values}
-    if words <= set(LABEL_WORDS):
-      return np.array([LABEL_WORDS[str(v).strip().lower()] for v in values], np.int64)
+    words = [str(v).strip().lower() for v in values]
+    if set(words) <= set(LABEL_WORDS):
+      return np.array([LABEL_WORDS[w] for w in words], np.int64)
     found = sorted({str(v) for v in values})[:5]
     raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), or the words "
                     f"{'/'.join(LABEL_WORDS)}; found text {found}: map it to 0 and 1 first.") from None
@@ -242,10 +242,10 @@ def _encodings(path) -> tuple:
   return ("utf-16",) if start in (b"\xff\xfe", b"\xfe\xff") else ("utf-8", "cp1252")
 
 
-def _delimiter(path) -> str:
+def _delimiter(path, encoding: str) -> str:
   """The file's field delimiter, sniffed from its first lines among , ; tab and |."""
   import csv
-  with open(path, newline="", encoding=_encodings(path)[0], errors="replace") as f:
+  with open(path, newline="", encoding=encoding, errors="replace") as f:
     sample = "".join(f.readline() for _ in range(20))
   try:
     return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
@@ -324,9 +324,14 @@ def read_csv(path):
   in files not delimited by commas, quoted thousands commas in files that are, either with a
   currency or percent sign), the empty, unnamed columns that a delimiter at the end of every line
   leaves and the rows of delimiters alone dropped. Errors (DataError) name the file."""
+  return _read_csv(path)[0]
+
+
+def _read_csv(path):
+  """(read_csv's DataFrame, the delimiter it sniffed)."""
   import pandas as pd
-  sep = _delimiter(path)
   encodings = _encodings(path)
+  sep = _delimiter(path, encodings[0])
   for encoding in encodings:
     try:
       with warnings.catch_warnings(record=True) as caught:
@@ -354,12 +359,12 @@ def read_csv(path):
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
   # lines, which read_csv already skips.
   df = df.dropna(how="all").reset_index(drop=True)
-  return _read_local_numbers(df, sep)
+  return _read_local_numbers(df, sep), sep
 
 
 def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   import pandas as pd
-  df = read_csv(path)
+  df, sep = _read_csv(path)
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
   if _looks_like_data(df.columns):
@@ -369,7 +374,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   if unknown:
     raise DataError(f"{path}: no columns {unknown} to ignore; columns are {list(df.columns)[:20]}.")
   df = df.drop(columns=list(ignore_columns))
-  _check_one_delimiter(path, _delimiter(path), df.columns)
+  _check_one_delimiter(path, sep, df.columns)
   y = None
   if label_column is not None:
     if label_column not in df.columns:
