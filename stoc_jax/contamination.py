@@ -104,13 +104,17 @@ def tail_fraction(z, cut: float = TAIL_CUT) -> float:
   return float(np.mean(robust_z(z) > cut))
 
 
-def mixture_fraction(z) -> float:
-  """The upper component's weight in a two-component fit of z, 0 when one component is better."""
+def mixture_fraction(z, tied: bool = False) -> float:
+  """The upper component's weight in a two-component fit of z, 0 when one component is better.
+  `tied`: one variance shared by both components, which cannot read a wider component as a second
+  one (a candidate that benchmarks/tables/contamination_probe.py compares; not the estimate's)."""
   from sklearn.mixture import GaussianMixture
   v = np.asarray(z, np.float64)[:, None]
-  # k-means++ seeding: 10x faster than a k-means start on 1-D scores, to the same fit.
   one = GaussianMixture(1, random_state=0).fit(v)
-  two = GaussianMixture(2, random_state=0, init_params="k-means++").fit(v)
+  # k-means++ seeding: 10x faster than a k-means start on 1-D scores, to the same fit. Tied, it
+  # stays at two equal components, so that fit starts from k-means.
+  two = GaussianMixture(2, random_state=0, covariance_type="tied" if tied else "full",
+                        init_params="kmeans" if tied else "k-means++").fit(v)
   if two.bic(v) >= one.bic(v):
     return 0.0
   return float(two.weights_[int(np.argmax(two.means_.ravel()))])

@@ -77,7 +77,7 @@ def estimates(x, seed, k=5):
     out[f"tail_{c}"] = contamination.tail_fraction(mean_z, c)
     out[f"agree_{c}"] = float(np.mean((rz_each > c).all(0)))
   out["gmm"] = contamination.mixture_fraction(mean_z)
-  out["tied_gmm"] = tied_mixture_fraction(mean_z)
+  out["tied_gmm"] = contamination.mixture_fraction(mean_z, tied=True)
   log_knn = knn_log_distance(x, k, seed)
   for c in CUTS:
     out[f"knn_tail_{c}"] = contamination.tail_fraction(log_knn, c)
@@ -115,19 +115,6 @@ def most_extreme_column(x):
   m = np.abs((x[:, varies] - med[varies]) / mad[varies]).max(axis=1)
   cdf = np.exp(varies.sum() * np.log1p(-2 * stats.norm.sf(m)))
   return special.ndtri(np.clip(cdf, 1e-300, 1 - 1e-16))
-
-
-def tied_mixture_fraction(z):
-  """The upper component's weight in a two-component fit with one shared variance, 0 when one
-  component is better by BIC (as `contamination.mixture_fraction`)."""
-  from sklearn.mixture import GaussianMixture
-  v = np.asarray(z, np.float64)[:, None]
-  one = GaussianMixture(1, random_state=0).fit(v)
-  # k-means initialisation: from k-means++ the tied fit stays at two equal components.
-  two = GaussianMixture(2, covariance_type="tied", random_state=0, init_params="kmeans").fit(v)
-  if two.bic(v) >= one.bic(v):
-    return 0.0
-  return float(two.weights_[int(np.argmax(two.means_.ravel()))])
 
 
 def mcd_scores(x, seed):
