@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
   sub = p.add_subparsers(dest="command", required=True)
   d = sub.add_parser("detect", help="score a table (CSV, .npy, .npz) or a folder of images")
   d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
-                 "in files not delimited by commas), or .npy / .npz")
+                 "in files not delimited by commas; also .gz, .bz2, .xz or a .zip of one), or .npy / .npz")
   d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF or WebP images (searched recursively); "
                  "sub-folders named 'normal' and 'anomaly', or 'good' beside one per defect, are read as labels")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")

@@ -503,6 +503,48 @@ def test_rows_of_delimiters_alone_below_a_table_are_blank_lines(tmp_path):
   assert x.shape == (40, 3)
 
 
+def test_compressed_csv_files_are_sniffed_through_their_compression(table, tmp_path):
+  """A ;-delimited table with decimal commas reads the same gzipped, bz2-, xz-compressed or zipped;
+  a gzip cut short and a zip of two files are named errors."""
+  import gzip
+  import zipfile
+  from stoc_jax.data.tabular import DataError, load_table
+  frame = pd.read_csv(table)
+  plain = tmp_path / "t.csv"
+  frame.to_csv(plain, sep=";", decimal=",", index=False)
+  expected = load_table(plain, "is_fraud")[0]
+  for suffix in (".gz", ".bz2", ".xz"):
+    frame.to_csv(tmp_path / f"t.csv{suffix}", sep=";", decimal=",", index=False)
+    np.testing.assert_array_equal(load_table(tmp_path / f"t.csv{suffix}", "is_fraud")[0], expected)
+  with zipfile.ZipFile(tmp_path / "t.zip", "w") as z:
+    z.write(plain, "t.csv")
+  np.testing.assert_array_equal(load_table(tmp_path / "t.zip", "is_fraud")[0], expected)
+  with zipfile.ZipFile(tmp_path / "two.zip", "w") as z:
+    z.write(plain, "a.csv")
+    z.write(plain, "b.csv")
+  with pytest.raises(DataError, match=r"two.zip: a .zip is read when it holds one CSV file"):
+    load_table(tmp_path / "two.zip")
+  (tmp_path / "cut.csv.gz").write_bytes(gzip.compress(plain.read_bytes())[:400])
+  with pytest.raises(DataError, match=r"cut.csv.gz ends inside its compressed data"):
+    load_table(tmp_path / "cut.csv.gz")
+  (tmp_path / "not.csv.gz").write_bytes(plain.read_bytes())
+  with pytest.raises(DataError, match=r"not.csv.gz is not a readable .gz file"):
+    load_table(tmp_path / "not.csv.gz")
+
+
+def test_spaces_around_names_and_values_of_a_hand_written_csv_are_dropped(tmp_path):
+  """'a, b' files: names are typed without the spaces, "yes" and " yes " are one category, and a
+  quoted thousands comma after the space stays inside its field."""
+  from stoc_jax.data.tabular import load_table
+  rows = "".join(f'{i}.5, "{i},{i % 10}00", {" yes" if i % 2 else "no "}, {int(i < 3)}\n' for i in range(1, 41))
+  (tmp_path / "t.csv").write_text("amount ,  price, kind , label\n" + rows)
+  x, y, schema = load_table(tmp_path / "t.csv", "label")
+  assert schema.columns == ("amount", "price", "kind")
+  assert schema.categories == {"kind": ("no", "yes")}
+  np.testing.assert_allclose(x[:3, :2], [[1.5, 1100], [2.5, 2200], [3.5, 3300]])
+  assert y.sum() == 2
+
+
 @pytest.mark.parametrize("content, match", [
     ("a;b\n1,2\n3,4\n5,6\n", r"header holds ';'"),
     ("a,b\n1,2\n3,1e308\n5,6\n", r"values too large .* at row 2 column 'b'"),

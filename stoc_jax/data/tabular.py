@@ -233,20 +233,52 @@ def _labels(values, path, column):
 CSV_DELIMITERS = ",;\t|"
 
 
+def _open_bytes(path):
+  """The file opened for reading its bytes, decompressed by its suffix as pandas' read_csv
+  decompresses it (.gz, .bz2, .xz, or a .zip of one file), so that sniffing reads the text."""
+  import zipfile
+  suffix = Path(path).suffix.lower()
+  try:
+    if suffix in (".gz", ".bz2", ".xz"):
+      import bz2, gzip, lzma
+      return {".gz": gzip, ".bz2": bz2, ".xz": lzma}[suffix].open(path, "rb")
+    if suffix == ".zip":
+      archive = zipfile.ZipFile(path)
+      names = [n for n in archive.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")]
+      if len(names) != 1:
+        raise DataError(f"{path}: a .zip is read when it holds one CSV file; it holds {names[:5]}.")
+      return archive.open(names[0])
+  except (OSError, zipfile.BadZipFile) as e:
+    raise DataError(f"{path} is not a readable {suffix} file: {e}") from None
+  return open(path, "rb")
+
+
+def _cut_short(path, error) -> DataError:
+  """A compressed file cut short, as an interrupted download leaves it."""
+  return DataError(f"{path} ends inside its compressed data ({error}); the file is incomplete.")
+
+
 def _encodings(path) -> tuple:
   """The text encodings to try, in order: UTF-16 where the file starts with its byte-order mark (as
   Excel's "Unicode Text" saves), else UTF-8, then Windows-1252 (Excel's plain "CSV" on Western
   European systems)."""
-  with open(path, "rb") as f:
-    start = f.read(2)
+  try:
+    with _open_bytes(path) as f:
+      start = f.read(2)
+  except (OSError, EOFError) as e:  # a .gz that is not gzip, or cut short
+    raise DataError(f"{path} is not a readable {Path(path).suffix} file: {e}") from None
   return ("utf-16",) if start in (b"\xff\xfe", b"\xfe\xff") else ("utf-8", "cp1252")
 
 
 def _delimiter(path, encoding: str) -> str:
   """The file's field delimiter, sniffed from its first lines among , ; tab and |."""
   import csv
-  with open(path, newline="", encoding=encoding, errors="replace") as f:
-    sample = "".join(f.readline() for _ in range(20))
+  import io
+  try:
+    with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
+      sample = "".join(f.readline() for _ in range(20))
+  except EOFError as e:
+    raise _cut_short(path, e) from None
   try:
     return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
   except csv.Error:  # one column, or no consistent delimiter: the parser's error will say
@@ -319,8 +351,9 @@ def _check_one_delimiter(path, sep, header):
 
 
 def read_csv(path):
-  """A CSV file as the loaders read it, a pandas DataFrame: UTF-8, Windows-1252 or UTF-16 text, the delimiter
-  sniffed among , ; tab and |, numbers in other locales' notation read as numbers (decimal commas
+  """A CSV file as the loaders read it, a pandas DataFrame: UTF-8, Windows-1252 or UTF-16 text, also
+  compressed (.gz, .bz2, .xz, a .zip of one file), the delimiter sniffed among , ; tab and |, the
+  spaces around names and text values dropped, numbers in other locales' notation read as numbers (decimal commas
   in files not delimited by commas, quoted thousands commas in files that are, either with a
   currency or percent sign), the empty, unnamed columns that a delimiter at the end of every line
   leaves and the rows of delimiters alone dropped. Errors (DataError) name the file."""
@@ -337,7 +370,8 @@ def _read_csv(path):
       with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         # index_col=False: rows longer than the header are not read as an index, shifting the columns.
-        df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False)
+        # skipinitialspace: hand-written "a, b" files, whose quoted fields start after the space.
+        df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True)
       if any("Length of header" in str(w.message) for w in caught):
         _check_one_delimiter(path, sep, df.columns)
         hint = ("its first line looks like a comment: delete the lines above the column names"
@@ -351,6 +385,8 @@ def _read_csv(path):
       raise DataError(f"{path} is empty: no header and no rows.") from None
     except pd.errors.ParserError as e:
       raise DataError(f"{path} could not be read as CSV: {e}") from None
+    except EOFError as e:
+      raise _cut_short(path, e) from None
   else:
     raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); "
                     "save it as UTF-8 CSV.")
@@ -359,7 +395,20 @@ def _read_csv(path):
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
   # lines, which read_csv already skips.
   df = df.dropna(how="all").reset_index(drop=True)
-  return _read_local_numbers(df, sep), sep
+  return _read_local_numbers(_strip_spaces(df), sep), sep
+
+
+def _strip_spaces(df):
+  """Column names and text values without the spaces around them ("amount ,age", "yes , no"),
+  which would make "label" a column name no one can type and "yes " a category apart from "yes"."""
+  import pandas as pd
+  names = [c.strip() if isinstance(c, str) else c for c in df.columns]
+  if len(set(names)) == len(names):  # two names equal but for spaces stay apart
+    df.columns = names
+  for c in df.columns:
+    if not pd.api.types.is_numeric_dtype(df[c]):
+      df[c] = df[c].str.strip()
+  return df
 
 
 def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
