@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -226,6 +227,25 @@ def _warn_of_label_like_columns(x, schema):
                     f"{str(name)!r}.")
 
 
+def _named_like_an_identifier(name: str) -> bool:
+  """id, customer_id, CustomerID, uuid: names of columns that tell rows or things apart."""
+  return bool(re.search(r"(^|[_\s.\-])(id|uuid|guid|idx)$", name, re.IGNORECASE)
+              or re.search(r"[a-z0-9](ID|Id)$", name))
+
+
+def _warn_of_identifier_columns(x, schema):
+  """A numeric column named like an identifier, holding whole numbers of many values: read as a
+  number, an identifier puts the rows with its largest and smallest values apart as anomalies."""
+  for j, name in enumerate(schema.features):
+    if name in schema.categories or name not in schema.columns or not _named_like_an_identifier(name):
+      continue
+    values = np.unique(x[:, j])
+    if len(values) >= 10 and np.all(values == np.round(values)):
+      warnings.warn(f"column {name!r} is named like an identifier and holds {len(values)} different whole numbers; "
+                    f"read as a number, its largest and smallest values look anomalous. If it tells rows or things "
+                    f"apart, leave it out: --ignore-columns {name!r}.")
+
+
 # What a report folder holds: an existing folder is replaced only when it holds nothing else.
 REPORT_FILES = frozenset({"report.html", "score_histogram.png", "refinement.png"})
 
@@ -289,6 +309,7 @@ def detect(args) -> dict:
                                    ignore_columns=[c for c in args.ignore_columns.split(",") if c])
     if args.label_column is None:
       _warn_of_label_like_columns(x, schema)
+    _warn_of_identifier_columns(x, schema)
     sample_shape = x.shape[1:]
     representation = args.representation or "none"
     ids = list(range(len(x)))

@@ -837,3 +837,20 @@ def test_a_two_valued_column_named_like_labels_is_warned_of_when_no_label_column
          "--label-column 'Label'" in err and "'class'" not in err
   assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"), "--label-column", "Label"]) == 0
   assert "looks like labels" not in capsys.readouterr().err
+
+
+def test_a_column_of_whole_numbers_named_like_an_identifier_is_warned_of(tmp_path, capsys):
+  """CustomerID read as a number would put the customers with the largest and smallest numbers apart."""
+  rng = np.random.default_rng(0)
+  df = pd.DataFrame({"CustomerID": rng.choice(np.arange(10000, 99999), 60, replace=False),
+                     "amount": rng.normal(size=60), "store_id": rng.integers(1, 4, 60),  # three stores: few values
+                     "paid": rng.integers(0, 500, 60), "order_id": rng.normal(size=60)})  # not identifiers
+  df.to_csv(tmp_path / "t.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+  err = capsys.readouterr().err
+  assert "column 'CustomerID' is named like an identifier and holds 60 different whole numbers" in err
+  assert "--ignore-columns 'CustomerID'" in err
+  assert not any(f"'{c}' is named like" in err for c in ("store_id", "paid", "order_id", "amount"))
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"),
+                   "--ignore-columns", "CustomerID"]) == 0
+  assert "named like an identifier" not in capsys.readouterr().err
