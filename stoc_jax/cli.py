@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
                  "in files not delimited by commas; also .gz, .bz2, .xz or a .zip of one), or .npy / .npz")
   d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF or WebP images (searched recursively); "
-                 "sub-folders named 'normal' and 'anomaly', or 'good' beside one per defect, are read as labels")
+                 "sub-folders named 'normal' and 'anomaly', or 'good' beside one per defect, are read as labels; "
+                 "MVTec AD's ground_truth/ masks are left out")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
   d.add_argument("--label-column", help="a 0/1 (or normal/anomaly) column, 1 = anomaly, used only to evaluate")
   d.add_argument("--ignore-columns", default="", help="comma-separated CSV columns to leave out (identifiers, "
@@ -143,6 +144,9 @@ def _warn_of_large_images(files, image_size):
                   "them as they are read, or run on a GPU (requirements-gpu.txt).")
 
 
+MASK_FOLDER = "ground_truth"
+
+
 def _load_images(folder, image_size=None, learned=False):
   """(images, labels or None, names) of a folder; each image resized to image_size x image_size as it
   is read when given, so that full-size photos of mixed sizes are never held at once. `learned`: a
@@ -153,6 +157,12 @@ def _load_images(folder, image_size=None, learned=False):
   if not root.is_dir():
     raise DataError(f"--images {folder}: no such folder.")
   found = sorted(f for f in root.rglob("*") if f.is_file())
+  # MVTec AD's defect masks (ground_truth/crack/000_mask.png) are PNGs, but not images of the things.
+  masks = [f for f in found if MASK_FOLDER in f.relative_to(root).parts[:-1]]
+  if masks:
+    warnings.warn(f"--images {folder}: {len(masks)} file(s) under {MASK_FOLDER}/ left out, taken for MVTec AD's "
+                  f"defect masks: {masks[0].relative_to(root)}{', ...' if len(masks) > 1 else ''}.")
+    found = sorted(set(found) - set(masks))
   files = [f for f in found if f.suffix.lower() in IMAGE_SUFFIXES]
   if not files:
     raise DataError(f"--images {folder}: no image files found ({', '.join(IMAGE_SUFFIXES)}).")
@@ -178,15 +188,16 @@ def _load_images(folder, image_size=None, learned=False):
 
 
 def _folder_labels(parts):
-  """Labels from the sub-folder each image lies in, or None: `normal/` and `anomaly/`, or MVTec AD's
-  layout, `good/` beside one folder per kind of defect (`crack/`, `scratch/`, ...)."""
+  """Labels from the folders each image lies in, or None: `normal/` or `anomaly/` on every image's
+  path, or MVTec AD's layout, `good/` beside one folder per kind of defect (`crack/`, `scratch/`, ...),
+  also a category's whole tree (`train/good/` beside `test/good/`, `test/crack/`, ...)."""
   if not all(len(p) >= 2 for p in parts):
     return None
-  folders = {p[0] for p in parts}
-  if folders <= {"normal", "anomaly"}:
-    return np.array([p[0] == "anomaly" for p in parts], np.int64)
-  if "good" in folders:
-    return np.array([p[0] != "good" for p in parts], np.int64)
+  folders = [set(p[:-1]) for p in parts]
+  if all(len(f & {"normal", "anomaly"}) == 1 for f in folders):
+    return np.array(["anomaly" in f for f in folders], np.int64)
+  if any("good" in f for f in folders):
+    return np.array(["good" not in f for f in folders], np.int64)
   return None
 
 

@@ -140,6 +140,25 @@ def test_labels_come_from_normal_and_anomaly_or_mvtec_good_and_defect_folders():
   assert _folder_labels([("cats", "0.png"), ("dogs", "1.png")]) is None  # classes, not labels
   assert _folder_labels([("good", "0.png"), ("1.png",)]) is None  # an image outside every folder
   np.testing.assert_array_equal(_folder_labels([("good", "0.png"), ("good", "1.png")]), [0, 0])
+  # An MVTec AD category's whole tree: the training images and the test images by their own folders.
+  np.testing.assert_array_equal(
+      _folder_labels([("train", "good", "0.png"), ("test", "good", "0.png"), ("test", "crack", "0.png")]), [0, 0, 1])
+  np.testing.assert_array_equal(_folder_labels([("a", "normal", "0.png"), ("b", "anomaly", "0.png")]), [0, 1])
+  assert _folder_labels([("normal", "anomaly", "0.png"), ("normal", "1.png")]) is None  # which is it?
+
+
+def test_an_mvtec_category_folder_is_read_without_its_defect_masks(tmp_path, capsys):
+  """Pointed at MVTec AD's bottle/, the command reads train/ and test/, labelled by their folders, and
+  leaves out ground_truth/'s masks, which it would otherwise score as images."""
+  _write_images(tmp_path / "bottle", [("train/good", 16)] * 30 + [("test/good", 16)] * 6
+                + [("test/normal_looking_defect", 16)] * 4 + [("ground_truth/normal_looking_defect", 16)] * 4)
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", "--images", str(tmp_path / "bottle"), "--out", str(out), "--representation", "none",
+                   "--contamination", "0.1"]) == 0
+  assert "4 file(s) under ground_truth/ left out, taken for MVTec AD's defect masks" in capsys.readouterr().err
+  s = pd.read_csv(out)
+  assert len(s) == 40 and not s["id"].str.startswith("ground_truth").any()
+  assert s["label"].sum() == 4 and s.loc[s["label"] == 1, "id"].str.startswith("test/normal_looking").all()
 
 
 def test_grayscale_palette_and_alpha_images_beside_colour_ones_are_read_as_colour(tmp_path):
