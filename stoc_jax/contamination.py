@@ -46,7 +46,7 @@ TAIL_CUT = 2.5
 
 def percent_hint(value) -> str:
   """For an anomaly fraction given as a percentage (5 for 5 %), the fraction meant; else ""."""
-  if isinstance(value, numbers.Real) and 1.0 < value <= 50.0:
+  if isinstance(value, numbers.Real) and 1.0 <= value <= 50.0:  # 1: no one means all rows
     return f" (a percentage? {value:g} % is {value / 100:g})"
   return ""
 

@@ -381,6 +381,9 @@ def test_a_bare_percentage_is_refused_with_the_fraction_and_one_with_a_percent_s
   with pytest.raises(SystemExit):
     cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", "5"])
   assert "got 5 (a percentage? 5 % is 0.05)" in capsys.readouterr().err
+  with pytest.raises(SystemExit):  # 1: no one means every row
+    cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", "1"])
+  assert "got 1 (a percentage? 1 % is 0.01)" in capsys.readouterr().err
   for given, fraction in (("5%", 0.05), ("2.5 %", 0.025), ("0.05", 0.05)):
     args = cli.build_parser().parse_args(["detect", "t.csv", "--out", "s.csv", "--contamination", given])
     assert args.contamination == pytest.approx(fraction)
