@@ -152,6 +152,9 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
                 f"how many of their standard deviations it lies from their mean (only columns {DEVIATION_SD:g} or "
                 "more out). One-hot columns read as <i>column_value</i> 1 for the row's category. A row with "
                 "no such column stands out by a combination of columns.</p>")
+  # Errors about the input count its data rows from 1; the scores file's id, as pandas' index, from 0.
+  numbering = ("<p>Rows are numbered as in the scores file's <code>id</code> column, 0 for the first row "
+               "below the header.</p>" if unit == "rows" else "")
   label_rows = ""
   if label_metrics:
     label_rows = "<h2>With the given labels</h2><table>" + "".join(
@@ -169,7 +172,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
 ({threshold:.4g}) above which a {unit[:-1]} is flagged.</p>
 <img src="score_histogram.png" alt="Score histogram">
 <h2>The 20 most anomalous {unit}</h2>
-{why_note}<table><tr><th>rank</th><th>{unit[:-1]}</th><th>score</th>{sure_head}{why_head}</tr>{top}</table>
+{numbering}{why_note}<table><tr><th>rank</th><th>{unit[:-1]}</th><th>score</th>{sure_head}{why_head}</tr>{top}</table>
 {refinement}{label_rows}
 </body></html>
 """)

@@ -65,6 +65,11 @@ def test_console_script_on_a_csv(table, tmp_path):
     assert fig in html
   assert "AUC" in html and "refinement recall" in html
   assert "AUC" in r.stdout
+  # The report's first row is the scores file's highest, by the same id: 0 = the first data row.
+  top = scores.loc[scores["score"].idxmax()]
+  assert "0 for the first row below the header" in html
+  assert re.search(rf"<tr><td>1</td><td>{int(top['id'])}</td>", html), html[:3000]
+  assert int(top["id"]) == int(top.name)
 
 
 def test_unlabeled_table_auto_contamination(table, tmp_path):
