@@ -324,9 +324,10 @@ def detect(args) -> dict:
     sample_shape = x.shape[1:]
     representation = args.representation or "none"
     ids = list(range(len(x)))
+  unit = "images" if args.images else "rows"
   if len(x) < 2 * args.num_models:
-    raise DataError(f"{len(x)} rows: refinement with --num-models {args.num_models} needs at least "
-                    f"{2 * args.num_models}; lower --num-models or give more rows.")
+    raise DataError(f"{len(x)} {unit}: refinement with --num-models {args.num_models} needs at least "
+                    f"{2 * args.num_models}; lower --num-models or give more {unit}.")
   params = {k: _models(v) for k, v in (("occ", args.occ), ("refine_occ", args.refine_occ)) if v}
   for name in ("n_neighbors", "refine_rounds"):
     if getattr(args, name) is not None:
@@ -337,11 +338,10 @@ def detect(args) -> dict:
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
                      random_state=args.seed, **params)
   if len(x) > ANNOUNCE_ROWS:
-    print(f"stoc-jax: fitting on {len(x):,} rows ...", file=sys.stderr, flush=True)
+    print(f"stoc-jax: fitting on {len(x):,} {unit} ...", file=sys.stderr, flush=True)
   det.fit(x)
   scores, keep, flagged = det.decision_scores_, det.refined_mask_, det.labels_
   refined = not args.no_refine
-  unit = "images" if args.images else "rows"
   summary = {"input": args.table or args.images, unit: len(x),
              "representation": representation,
              "contamination (estimated)" if args.contamination == "auto" else "contamination": det.contamination_,

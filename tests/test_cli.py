@@ -255,6 +255,9 @@ def test_images_of_mixed_sizes_and_unreadable(tmp_path, capsys):
   assert cli.main(["detect", "--images", str(tmp_path / "broken"), "--out", str(tmp_path / "b.csv")]) == 2
   assert "x.png: not a readable image" in capsys.readouterr().err
   assert not (tmp_path / "m.csv").exists() and not (tmp_path / "b.csv").exists()
+  _write_images(tmp_path / "few", [("a", 16)] * 6)
+  assert cli.main(["detect", "--images", str(tmp_path / "few"), "--out", str(tmp_path / "f.csv")]) == 2
+  assert "6 images: refinement with --num-models 5 needs at least 10" in capsys.readouterr().err
 
 
 def test_repeated_rows_are_counted_and_a_large_group_is_pointed_out(table, tmp_path, capsys):
