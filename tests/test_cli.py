@@ -500,6 +500,11 @@ def test_windows_1252_and_utf_16_tables_are_read_and_other_bytes_name_the_encodi
   x, _, schema = load_table(unicode_text)
   assert schema.columns == ("café", "größe")
   np.testing.assert_allclose(x, values, rtol=1e-6)
+  # Excel's "CSV UTF-8": a byte-order mark before the first column's name, here the label's.
+  bom = tmp_path / "bom.csv"
+  bom.write_bytes(("label,café\n" + "".join(f"{i % 2},{a}\n" for i, (a, _) in enumerate(values))).encode("utf-8-sig"))
+  x, y, schema = load_table(bom, "label")
+  assert schema.columns == ("café",) and y.tolist() == [i % 2 for i in range(30)]
 
 
 def test_a_column_not_every_value_of_which_is_a_number_stays_text(tmp_path):
