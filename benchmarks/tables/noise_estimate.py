@@ -1,5 +1,5 @@
 """The contamination estimate on clean tables: Gaussian noise of every size, and clean columns
-that are skewed or heavy-tailed, 20 seeds each.
+that are skewed, heavy-tailed or counts, 20 seeds each.
 
   python benchmarks/tables/noise_estimate.py > benchmarks/tables/noise_estimate.md   # 15 s
 
@@ -39,7 +39,13 @@ def main():
            "exponential": lambda rng, n: rng.exponential(size=(n, 4)),
            "Student's t, 5 degrees of freedom": lambda rng, n: rng.standard_t(5, size=(n, 4)),
            "the log of lognormal": lambda rng, n: np.log(rng.lognormal(size=(n, 4))),
-           "the log of exponential": lambda rng, n: np.log(rng.exponential(size=(n, 4)))}
+           "the log of exponential": lambda rng, n: np.log(rng.exponential(size=(n, 4))),
+           # Counts of rare events (claims, returns, failed logins), alone and beside measurements.
+           "Poisson counts, mean 0.5": lambda rng, n: rng.poisson(0.5, size=(n, 4)).astype(float),
+           "Poisson counts, mean 3": lambda rng, n: rng.poisson(3.0, size=(n, 4)).astype(float),
+           "geometric counts, mean 2": lambda rng, n: rng.geometric(0.5, size=(n, 4)).astype(float),
+           "2 Gaussian and 2 Poisson (mean 0.5)": lambda rng, n: np.c_[rng.normal(size=(n, 2)),
+                                                                       rng.poisson(0.5, size=(n, 2))]}
   print("\nOn 4 clean columns of other shapes: seeds of 20 above 1 %, and the range of the estimate:\n")
   print("| columns | 300 rows | 2,000 rows |\n|---|---|---|")
   for kind, make in kinds.items():
