@@ -442,6 +442,16 @@ def _load_model(path):
   return model
 
 
+def _warn_of_a_shift(flagged, contamination, unit):
+  """Most new rows above the threshold: they differ as a whole from the fitted ones, and the
+  flags then say that, not which rows are anomalous."""
+  share = float(np.mean(flagged))
+  if len(flagged) >= 20 and share > max(0.5, 5 * contamination):
+    warnings.warn(f"{share:.0%} of the {unit} score above the threshold, which flagged {contamination:.1%} of the "
+                  f"fitted {unit}: they differ as a whole from what the model was fitted on (other units or "
+                  "scales, a changed process?). Check them, or fit a model on them with detect.")
+
+
 def score(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table
   from stoc_jax.report import column_deviations
@@ -466,6 +476,7 @@ def score(args) -> dict:
     ids = list(range(len(x)))
   scores = det.anomaly_score(x)
   flagged = (scores > det.threshold_).astype(int)
+  _warn_of_a_shift(flagged, det.contamination_, "images" if args.images else "rows")
   summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
              "images" if args.images else "rows": len(x), "threshold": det.threshold_,
              "flagged as anomalies": int(flagged.sum())}

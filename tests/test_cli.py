@@ -305,6 +305,13 @@ def test_save_model_then_score_new_rows_in_another_process(table, tmp_path):
   # Flagged with the training threshold: the planted anomalies among the new rows.
   assert scored["is_anomaly"].to_numpy()[labels == 1].mean() > 0.8
   assert scored["is_anomaly"].to_numpy()[labels == 0].mean() < 0.1
+  assert "differ as a whole" not in r.stderr
+  # The same rows in other units (cents for euros): nearly all above the threshold, and said so.
+  new.assign(a=new["a"] * 100, b=new["b"] * 100).to_csv(tmp_path / "cents.csv", index=False)
+  r = run_cli("score", tmp_path / "cents.csv", "--model", model, "--out", tmp_path / "cents_scores.csv")
+  assert r.returncode == 0, r.stderr[-2000:]
+  assert re.search(r"warning: \d+% of the rows score above the threshold, which flagged 7.0% of the fitted rows: "
+                   r"they differ as a whole", r.stderr), r.stderr
 
 
 def test_score_errors_are_clear_and_write_nothing(table, tmp_path, capsys):
