@@ -209,7 +209,11 @@ def _pixels_as_features(images):
 def _label_metrics(labels, scores, threshold) -> dict | None:
   """AUC, AP and F1 when labels are given and hold both classes; else None."""
   from stoc_jax import metrics
-  if labels is None or not 0 < labels.sum() < len(labels):
+  if labels is None:
+    return None
+  if not 0 < labels.sum() < len(labels):  # given to evaluate, so say why nothing is evaluated
+    only = "1 (anomaly)" if labels.sum() else "0 (normal)"
+    warnings.warn(f"the labels are all {only}: AUC, AP and F1 need both labels, so none are shown.")
     return None
   return {"AUC": metrics.auc(labels, scores), "AP": metrics.average_precision(labels, scores),
           "F1 at the threshold": metrics.f1_at_threshold(labels, scores, threshold),

@@ -72,6 +72,15 @@ def test_console_script_on_a_csv(table, tmp_path):
   assert int(top["id"]) == int(top.name)
 
 
+def test_labels_of_one_class_say_why_nothing_is_evaluated(table, tmp_path, capsys):
+  pd.read_csv(table).assign(is_fraud=0).to_csv(tmp_path / "normal_only.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "normal_only.csv"), "--out", str(tmp_path / "s.csv"),
+                   "--label-column", "is_fraud"]) == 0
+  captured = capsys.readouterr()
+  assert "the labels are all 0 (normal): AUC, AP and F1 need both labels" in captured.err
+  assert "AUC" not in captured.out and "label" in pd.read_csv(tmp_path / "s.csv").columns
+
+
 def test_unlabeled_table_auto_contamination(table, tmp_path):
   df = pd.read_csv(table).drop(columns=["is_fraud"])
   df.to_csv(tmp_path / "plain.csv", index=False)
