@@ -905,3 +905,19 @@ def test_a_column_of_whole_numbers_named_like_an_identifier_is_warned_of(tmp_pat
   assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"),
                    "--ignore-columns", "CustomerID"]) == 0
   assert "named like an identifier" not in capsys.readouterr().err
+
+
+def test_a_wide_table_of_relu_features_gets_the_embedding_hint(tmp_path, capsys):
+  """512 columns of max(0, Gaussian), as a network's features are; integer counts of as many columns,
+  and the features with --representation given, get no hint."""
+  rng = np.random.default_rng(0)
+  np.save(tmp_path / "features.npy", np.maximum(rng.normal(size=(60, 512)), 0.0))
+  np.save(tmp_path / "counts.npy", rng.poisson(0.5, size=(60, 512)).astype(float))
+  hint = "512 columns of non-negative decimals, many of them 0, as a network's features are"
+  assert cli.main(["detect", str(tmp_path / "features.npy"), "--out", str(tmp_path / "f.csv"),
+                   "--contamination", "0.05"]) == 0
+  assert hint in capsys.readouterr().err
+  for args in (["counts.npy", "--drop-constant"], ["features.npy", "--representation", "embedding"]):
+    assert cli.main(["detect", str(tmp_path / args[0]), *args[1:], "--out", str(tmp_path / "o.csv"),
+                     "--contamination", "0.05"]) == 0
+    assert "as a network's features are" not in capsys.readouterr().err
