@@ -103,7 +103,10 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
      r"\['when'\].*\(dates or times\).*--ignore-columns 'when'.*the weekday"),
     ("a,b\n" + "".join(f"{'?' if i in (4, 9) else i % 4},{i % 3}.5\n" for i in range(30)),
      r"column 'a' holds numbers but '\?' in 2 rows \(first data rows: \[5, 10\]\), a mark for missing values"),
-    ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds numbers"),
+    ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds data"),
+    # KDD Cup's file: no header, text among the numbers, and a first row that repeats its zeros.
+    ("0,tcp,http,SF,181,5450,0,0,0.00,0.00\n" + "".join(f"0,udp,dns,SF,{i},{i * 3},0,1,0.00,0.50\n" for i in range(30)),
+     r"\['0', 'tcp', 'http', 'SF', '181'\] holds data, not column names"),
     (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)), "'Unnamed: 0' numbers the rows.*--ignore-columns"),
 ])
 def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, content, match):

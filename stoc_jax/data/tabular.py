@@ -286,8 +286,9 @@ def _delimiter(path, encoding: str) -> str:
 
 
 def _looks_like_data(header) -> bool:
-  """A header row whose every field is a number, one of them not a plain column index (0, 1, 2, ...):
-  a file without column names, whose first row of data was read as them."""
+  """A header row whose every field is a number, one of them not a plain column index (0, 1, 2, ...),
+  or that repeats numbers among text: a file without column names, whose first row of data was read
+  as them."""
   def number(v):
     try:
       float(v)
@@ -295,7 +296,12 @@ def _looks_like_data(header) -> bool:
     except ValueError:  # or a number in another locale's notation (read_csv)
       return bool(_DECIMAL_COMMA.fullmatch(v) or _THOUSANDS_COMMA.fullmatch(v))
   names = [str(c) for c in header]
-  return all(number(v) for v in names) and not all(v.isdigit() for v in names)
+  if all(number(v) for v in names):
+    return not all(v.isdigit() for v in names)
+  # A first row of data with text among its numbers (KDD Cup's "0,tcp,http,SF,181,..."): pandas
+  # renames a value the row repeats, 0, 0.1, 0.2, ..., and column names hardly ever repeat a number.
+  repeated = [v for v in names if (m := re.fullmatch(r"(.+)\.\d+", v)) and m[1] in names and number(m[1])]
+  return len(repeated) >= 2 and sum(map(number, names)) >= len(names) / 2
 
 
 def _row_number_columns(df) -> list:
@@ -417,7 +423,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
   if _looks_like_data(df.columns):
-    raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds numbers, not column names; "
+    raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds data, not column names; "
                     "add a header row (one name per column) as the first line.")
   unknown = [c for c in ignore_columns if c not in df.columns]
   if unknown:
