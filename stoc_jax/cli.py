@@ -445,7 +445,11 @@ def _save_model(path, det, schema, representation, sample_shape, args, normal_co
 def _load_model(path):
   import pickle
   from stoc_jax.data.tabular import DataError
-  path = Path(path)
+  path = Path(path).expanduser()
+  if path.is_dir():
+    models = sorted(p.name for p in path.glob("*.stoc"))
+    hint = f" ({', '.join(models[:3])} in it?)" if models else ""
+    raise DataError(f"--model {path} is a folder; give the model file{hint}.")
   if not path.is_file():
     raise DataError(f"--model {path}: no such file; write one with `stoc-jax detect ... --save-model {path}`.")
   # A model file is a pickle: load only files you made or trust.

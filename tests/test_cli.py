@@ -338,6 +338,7 @@ def test_score_errors_are_clear_and_write_nothing(table, tmp_path, capsys):
       (["score", str(tmp_path / "lacking.csv"), "--model", str(model)], r"lacks: \['c', 'd'\]"),
       (["score", str(table), "--model", str(tmp_path / "none.stoc")], "no such file.*--save-model"),
       (["score", str(table), "--model", str(tmp_path / "junk.stoc")], "not a model saved by"),
+      (["score", str(table), "--model", str(tmp_path)], r"is a folder; give the model file \(junk.stoc, m.stoc in it\?\)"),
       (["score", "--images", str(tmp_path / "imgs"), "--model", str(model)], "fitted on a table"),
   ]:
     assert cli.main(argv + ["--out", str(tmp_path / "out.csv")]) == 2
