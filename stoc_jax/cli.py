@@ -302,6 +302,19 @@ def _check_outputs(args, outputs, report_dir=None):
     if folder is not None and (path == folder or folder in path.parents):
       raise DataError(f"{what} {path} lies inside the image folder {args.images}, where the next read would "
                       f"take the report's PNG files for images; choose a {flag} outside it.")
+    if path.is_dir() and (report_dir is None or path != Path(report_dir).expanduser().resolve()):
+      raise DataError(f"{what} {path} is a folder; give {flag} a file name in it, e.g. {path / 'scores.csv'}.")
+    ancestor = path.parent  # the folder the output will be made in, or the deepest part of it that exists
+    while not ancestor.exists():
+      ancestor = ancestor.parent
+    if not ancestor.is_dir():
+      raise DataError(f"{what} {path} cannot be written: {ancestor} is a file; choose another {flag}.")
+    try:  # a file made and removed there: what permissions, read-only mounts and /proc allow
+      with tempfile.TemporaryFile(dir=ancestor):
+        pass
+    except OSError as e:
+      raise DataError(f"{what} {path} cannot be written: {ancestor} refuses new files ({e.strerror}); "
+                      f"choose another {flag}.") from None
   if report_dir is not None and report_dir.exists():
     if not report_dir.is_dir():
       raise DataError(f"the report folder {report_dir} is a file; give --report a new or empty folder.")
@@ -535,7 +548,7 @@ def main(argv=None) -> int:
     with warnings.catch_warnings():  # the library's warnings, as one line each, without a source line
       warnings.showwarning = _show_warning
       result = (detect if args.command == "detect" else score)(args)
-  except (DataError, ValueError, FileNotFoundError) as e:
+  except (DataError, ValueError, OSError) as e:  # OSError: a file or folder that cannot be read or written
     print(f"stoc-jax: error: {e}", file=sys.stderr)
     return 2
   lines = [(k, f"{v:.4g}" if isinstance(v, float) else str(v)) for k, v in result["summary"].items()]

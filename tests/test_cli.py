@@ -925,3 +925,20 @@ def test_a_wide_table_of_relu_features_gets_the_embedding_hint(tmp_path, capsys)
     assert cli.main(["detect", str(tmp_path / args[0]), *args[1:], "--out", str(tmp_path / "o.csv"),
                      "--contamination", "0.05"]) == 0
     assert "as a network's features are" not in capsys.readouterr().err
+
+
+def test_an_output_on_a_folder_or_below_a_file_is_refused_before_the_fit(table, tmp_path, capsys, monkeypatch):
+  from stoc_jax import detector
+  monkeypatch.setattr(detector.STOCDetector, "fit", lambda *a, **k: pytest.fail("fitted before the check"))
+  (tmp_path / "results").mkdir()
+  for argv, match in [
+      (["detect", str(table), "--out", str(tmp_path / "results")],
+       r"--out .*results is a folder; give --out a file name in it, e.g. .*results/scores.csv"),
+      (["detect", str(table), "--out", str(table / "s.csv")], r"cannot be written: .*table.csv is a file"),
+      (["detect", str(table), "--out", str(tmp_path / "s.csv"), "--save-model", str(tmp_path / "results")],
+       r"--save-model .*results is a folder"),
+      (["detect", str(table), "--out", "/proc/s.csv"], r"cannot be written: /proc refuses new files"),
+  ]:
+    assert cli.main(argv) == 2
+    assert re.search(match, capsys.readouterr().err)
+  assert list((tmp_path / "results").iterdir()) == []
