@@ -106,6 +106,8 @@ def main(argv):
     jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   logging.info("JAX devices: %s (process %d of %d)", jax.devices(), jax.process_index(), jax.process_count())
   config = _CONFIG.value
+  if os.path.exists(_WORKDIR.value) and not os.path.isdir(_WORKDIR.value):
+    sys.exit(f"run.py: error: --workdir {_WORKDIR.value} is a file; give a folder (a new one is made).")
   if config.pipeline == "tabular":
     from stoc_jax.tabular_stoc import train_and_evaluate
   elif config.pipeline == "image":
@@ -119,9 +121,10 @@ def main(argv):
                          f"got {config.pipeline!r}.")
   try:
     _run(train_and_evaluate, config)
-  except (ValueError, FileNotFoundError, FloatingPointError) as e:
-    # A wrong config value, a missing data file or a diverged loss: what is wrong and how to fix it,
-    # in one line (the library's messages say both); --verbosity=1 adds where it was raised.
+  except (ValueError, OSError, FloatingPointError) as e:
+    # A wrong config value, a missing data file, a workdir that cannot be made or a diverged loss:
+    # what is wrong and how to fix it, in one line (the library's messages say both); --verbosity=1
+    # adds where it was raised.
     logging.debug("raised at:\n%s", traceback.format_exc())
     sys.exit(f"run.py: error: {e} (--verbosity=1 shows where it was raised)")
 

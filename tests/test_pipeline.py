@@ -314,6 +314,16 @@ def test_a_bad_config_value_stops_the_runner_with_one_line_not_a_traceback(tmp_p
                   "rows; got 5 (a percentage? 5 % is 0.05). (--verbosity=1 shows where it was raised)"), last
 
 
+@pytest.mark.timeout(120)
+def test_a_workdir_that_is_a_file_is_refused_in_one_line(tmp_path):
+  (tmp_path / "results.txt").write_text("kept")
+  out = subprocess.run([sys.executable, "experiments/run.py", "--config=experiments/configs/breast_cancer_stoc.py",
+                        f"--workdir={tmp_path / 'results.txt'}"], cwd=ROOT, capture_output=True, text=True, timeout=100)
+  assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+  assert out.stderr.strip().splitlines()[-1] == f"run.py: error: --workdir {tmp_path / 'results.txt'} is a file; give a folder (a new one is made)."
+  assert (tmp_path / "results.txt").read_text() == "kept"
+
+
 def test_config_values_that_trained_silently_or_late_are_refused_up_front():
   """gamma 'auto' at a ratio of 0.5 or more (it trained, then failed in evaluation), a normal class named
   twice (CLAD trained one cluster), negative steps (nothing trained, results reported)."""
