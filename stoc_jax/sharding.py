@@ -25,7 +25,13 @@ def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
 
   Its axis is of Auto type: the jitted steps place their collectives by the in/out
   shardings they are given."""
-  devices = jax.devices()[:num_devices] if num_devices else jax.devices()
+  devices = jax.devices()
+  if num_devices and num_devices > len(devices):
+    # Fewer devices than asked for is most often an accelerator JAX did not find (a CPU fallback).
+    raise ValueError(f"num_devices={num_devices}, but JAX sees {len(devices)} {devices[0].platform} device(s); "
+                     "set num_devices=0 to use all of them, or check the accelerator's install "
+                     "(requirements-gpu.txt, requirements-tpu.txt).")
+  devices = devices[:num_devices] if num_devices else devices
   return jax.make_mesh((len(devices),), ("data",), axis_types=(jax.sharding.AxisType.Auto,),
                        devices=devices)
 

@@ -50,3 +50,12 @@ def test_equal_settings_share_one_compiled_step_and_the_state_is_donated():
   functools.partial(scaled_sum_step, cfg=frozen(3.0), mesh=mesh)(new, batch, jax.random.key(2))
   assert scaled_sum_step._cache_size() == before + 2  # another setting is another program
   assert new.sharding.is_fully_replicated
+
+
+def test_more_devices_than_jax_sees_is_an_error_not_a_smaller_mesh():
+  """An accelerator JAX did not find leaves CPU devices only: asked for more, the run stops, and does
+  not go on at a fraction of the devices without a word."""
+  n = len(jax.devices())
+  assert sharding.make_mesh(n).devices.size == n and sharding.make_mesh().devices.size == n
+  with pytest.raises(ValueError, match=rf"num_devices={n + 1}, but JAX sees {n} cpu device\(s\); set num_devices=0"):
+    sharding.make_mesh(n + 1)
