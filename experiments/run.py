@@ -103,7 +103,11 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   import jax
   if _DISTRIBUTED.value:
-    jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+    try:
+      jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+    except ValueError as e:  # outside Cloud TPU and SLURM, nothing to detect the cluster from
+      sys.exit(f"run.py: error: --jax_distributed: {e} Outside Cloud TPU and SLURM pass "
+               "--coordinator_address=HOST:PORT --num_processes=N --process_id=I on every process.")
   logging.info("JAX devices: %s (process %d of %d)", jax.devices(), jax.process_index(), jax.process_count())
   config = _CONFIG.value
   if os.path.exists(_WORKDIR.value) and not os.path.isdir(_WORKDIR.value):

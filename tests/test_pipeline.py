@@ -294,6 +294,9 @@ def test_an_unknown_config_variant_is_refused_with_the_list(name):
     (["--config=experiments/configs/thyriod_stoc.py"],
      "run.py: error: no config file experiments/configs/thyriod_stoc.py; nearest: thyroid_stoc.py"),
     (["--config=experiments/configs/thyroid_stoc.py:cpus"], "unknown config variant 'cpus'"),
+    # Off Cloud TPU and SLURM, jax.distributed has nothing to detect the cluster from.
+    (["--config=experiments/configs/breast_cancer_stoc.py", "--jax_distributed"],
+     "Outside Cloud TPU and SLURM pass --coordinator_address=HOST:PORT"),  # after JAX's own words
 ])
 def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
   out = subprocess.run([sys.executable, "experiments/run.py", *args, f"--workdir={tmp_path}"], cwd=ROOT,
