@@ -351,7 +351,7 @@ def detect(args) -> dict:
     ids = names
   else:
     x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant,
-                                   ignore_columns=[c for c in args.ignore_columns.split(",") if c])
+                                   ignore_columns=[c.strip() for c in args.ignore_columns.split(",") if c.strip()])
     if args.label_column is None:
       _warn_of_label_like_columns(x, schema)
     _warn_of_identifier_columns(x, schema)
