@@ -149,7 +149,9 @@ def test_npy_table(tmp_path):
     ("a,b\n1,2\n", "1 row"),
     ("a,b\n1,2\n1,3\n1,5\n", r"constant columns.*\['a'\]"),
     ("a,label\n1,0\n2,7\n", "only 0"),
-    ("a,label\n1,no\n2,yes\n", r"or the words normal/anomaly/.*found text \['no', 'yes'\]: map it to 0 and 1"),
+    ("a,label\n1,no\n2,yes\n", r", the words normal/anomaly/.*or two words one of which names the normal rows "
+     r"\(benign/.*\); found text \['no', 'yes'\]: map it to 0 and 1"),
+    ("a,label\n1,benign\n2,normal\n3,attack\n", r"found text \['attack', 'benign', 'normal'\]"),  # which is which?
     ("a,label\n1,1\n2,-1\n", r"found \[-1.0\] \(scikit-learn's -1 = outlier, 1 = inlier\? then write 1 for -1"),
 ])
 def test_bad_tables_give_clear_errors(tmp_path, content, match):
@@ -167,6 +169,10 @@ def test_labels_written_as_normal_and_anomaly_words_are_read(tmp_path):
   assert schema.features == ("a", "b")
   p.write_text("a,label\n1,inlier\n2,outlier\n3,inlier\n")
   np.testing.assert_array_equal(tabular.load_table(p, label_column="label")[1], [0, 1, 0])
+  # Two words, one of which names the normal rows: the other is the anomaly.
+  for normal, anomaly in (("Benign", "Malignant"), ("normal", "attack"), ("good", "defect"), ("legit", "fraud")):
+    p.write_text(f"a,label\n1,{normal}\n2,{anomaly}\n3,{normal}\n")
+    np.testing.assert_array_equal(tabular.load_table(p, label_column="label")[1], [0, 1, 0])
 
 
 @pytest.mark.parametrize("name, reader", [("sales.xlsx", "read_excel"), ("sales.parquet", "read_parquet"),

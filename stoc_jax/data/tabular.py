@@ -211,6 +211,11 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
 LABEL_WORDS = {"normal": 0, "anomaly": 1, "anomalous": 1, "abnormal": 1, "inlier": 0, "outlier": 1}
 
 
+# Words for the normal class: in a label column of two words, one of these, the other word is the anomaly
+# ("benign" / "malignant", "normal" / "attack", "good" / "defect").
+NORMAL_WORDS = frozenset({"normal", "inlier", "benign", "legit", "legitimate", "good", "ok", "clean", "nominal"})
+
+
 def _labels(values, path, column):
   try:
     y = np.asarray(values, np.float64)
@@ -218,9 +223,13 @@ def _labels(values, path, column):
     words = [str(v).strip().lower() for v in values]
     if set(words) <= set(LABEL_WORDS):
       return np.array([LABEL_WORDS[w] for w in words], np.int64)
+    distinct = set(words)
+    if len(distinct) == 2 and len(distinct & NORMAL_WORDS) == 1:
+      return np.array([w not in NORMAL_WORDS for w in words], np.int64)
     found = sorted({str(v) for v in values})[:5]
-    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), or the words "
-                    f"{'/'.join(LABEL_WORDS)}; found text {found}: map it to 0 and 1 first.") from None
+    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), the words "
+                    f"{'/'.join(LABEL_WORDS)}, or two words one of which names the normal rows "
+                    f"({'/'.join(sorted(NORMAL_WORDS))}); found text {found}: map it to 0 and 1 first.") from None
   if not np.isin(y, (0, 1)).all():
     hint = ""
     if set(np.unique(y).tolist()) == {-1.0, 1.0}:
