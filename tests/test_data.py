@@ -308,3 +308,13 @@ def test_deduplicate_train_keeps_one_copy_of_repeated_training_rows(tmp_path):
   assert len(dedup.x_train) == len(np.unique(full.x_train, axis=0))
   assert dedup.y_train.sum() < full.y_train.sum() and (dedup.y_train == 0).sum() == (full.y_train == 0).sum()
   np.testing.assert_array_equal(dedup.y_test, full.y_test)  # the test set is left as it is
+
+
+def test_a_text_column_of_many_categories_is_warned_of(tmp_path):
+  """Each category becomes a column: 150 of them slow the fit and make rare categories anomalous."""
+  rng = np.random.default_rng(0)
+  rows = "".join(f"{rng.normal():.3f},m{i % 150},c{i % 20}\n" for i in range(400))
+  (tmp_path / "t.csv").write_text("amount,merchant,city\n" + rows)
+  with pytest.warns(UserWarning, match=r"text columns with many categories.*: 'merchant' \(150\)\. A fit") as caught:
+    x, _, schema = tabular.load_table(tmp_path / "t.csv")
+  assert x.shape == (400, 1 + 150 + 20) and not any("'city'" in str(w.message) for w in caught)

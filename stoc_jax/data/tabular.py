@@ -490,11 +490,22 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
                     f"one-hot encoding them would add a column per row. Leave them out: --ignore-columns "
                     f"{','.join(map(str, id_like[:10]))!r} (ignore_columns= in Python).{hint}")
   categories = {c: tuple(sorted(df[c].astype(str).unique())) for c in categorical}
+  many = {str(c): len(v) for c, v in categories.items() if len(v) > MANY_CATEGORIES}
+  if many:
+    listed = ", ".join(f"{c!r} ({k:,})" for c, k in list(many.items())[:3])
+    warnings.warn(f"{path}: text columns with many categories, each one-hot encoded as a column per category: "
+                  f"{listed}. A fit takes longer with every column (a kNN distance's time grows with them), and "
+                  f"a category seen in few rows makes them look anomalous by it alone; if that is not meant, "
+                  f"group rare categories or leave the column out (--ignore-columns).", stacklevel=3)
   encoded = _one_hot(df, categories)
   x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
                               drop_constant)
   left_out = tuple(ignore_columns) + ((label_column,) if label_column is not None else ())
   return x, y, TableSchema(tuple(df.columns), categories, tuple(features), left_out)
+
+
+# A text column of more categories than this gets a warning: each becomes a column.
+MANY_CATEGORIES = 100
 
 
 # What tables write for a missing number beyond what pandas reads as missing ("", "NA", "null", ...):
