@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=_whole_number(0), default=0)
   d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
+  d.add_argument("--workdir", help="a folder for checkpoints of the learned representation's training (images, "
+                 "--representation goad): the same command with it again resumes an interrupted fit")
   sc = sub.add_parser("score", help="score new rows or images with a detector saved by detect --save-model")
   sc.add_argument("table", nargs="?", help="CSV with the fitted table's columns, or .npy / .npz")
   sc.add_argument("--images", help="a folder of images of the fitted size")
@@ -283,6 +285,10 @@ def _warn_of_embedding_like_tables(x):
 REPORT_FILES = frozenset({"report.html", "score_histogram.png", "refinement.png"})
 
 
+# The outputs that are folders; every other output is a file.
+FOLDER_FLAGS = ("--report", "--workdir")
+
+
 def _check_outputs(args, outputs, report_dir=None):
   """Before any work: no output may replace an input (the table, the model file) or land inside the
   image folder, whose next read would take the report's PNG files for images; and `report_dir`, which
@@ -303,7 +309,10 @@ def _check_outputs(args, outputs, report_dir=None):
     if folder is not None and (path == folder or folder in path.parents):
       raise DataError(f"{what} {path} lies inside the image folder {args.images}, where the next read would "
                       f"take the report's PNG files for images; choose a {flag} outside it.")
-    if path.is_dir() and (report_dir is None or path != Path(report_dir).expanduser().resolve()):
+    if flag in FOLDER_FLAGS:
+      if path.exists() and not path.is_dir():
+        raise DataError(f"{what} {path} is a file; give {flag} a new folder, or one it made before.")
+    elif path.is_dir():
       raise DataError(f"{what} {path} is a folder; give {flag} a file name in it, e.g. {path / 'scores.csv'}.")
     ancestor = path.parent  # the folder the output will be made in, or the deepest part of it that exists
     while not ancestor.exists():
@@ -317,8 +326,6 @@ def _check_outputs(args, outputs, report_dir=None):
       raise DataError(f"{what} {path} cannot be written: {ancestor} refuses new files ({e.strerror}); "
                       f"choose another {flag}.") from None
   if report_dir is not None and report_dir.exists():
-    if not report_dir.is_dir():
-      raise DataError(f"the report folder {report_dir} is a file; give --report a new or empty folder.")
     others = sorted({p.name for p in report_dir.iterdir()} - REPORT_FILES)
     if others:
       raise DataError(f"the report folder {report_dir} exists and holds other files ({', '.join(others[:3])}), "
@@ -336,7 +343,8 @@ def detect(args) -> dict:
   refined_path = out.with_name(out.stem + "_refined" + (".csv"))
   _check_outputs(args, [("--out", out, "--out"), ("the refined rows' file", refined_path, "--out"),
                         ("the report folder", report_dir, "--report")]
-                 + ([("--save-model", args.save_model, "--save-model")] if args.save_model else []), report_dir)
+                 + ([("--save-model", args.save_model, "--save-model")] if args.save_model else [])
+                 + ([("--workdir", args.workdir, "--workdir")] if args.workdir else []), report_dir)
   schema = None
   if args.images:
     if args.representation == "embedding":
@@ -373,7 +381,7 @@ def detect(args) -> dict:
                                                                                     representation),
                      num_models=args.num_models, contamination=args.contamination,
                      refine=not args.no_refine, scaling=args.scaling, train_steps=args.train_steps,
-                     random_state=args.seed, **params)
+                     random_state=args.seed, workdir=args.workdir, **params)
   if len(x) > ANNOUNCE_ROWS:
     print(f"stoc-jax: fitting on {len(x):,} {unit} ...", file=sys.stderr, flush=True)
   det.fit(x)

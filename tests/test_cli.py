@@ -1,5 +1,6 @@
 """The `stoc-jax` console script on files the tests write."""
 
+import json
 import pickle
 import re
 import shutil
@@ -381,6 +382,29 @@ def test_a_folder_of_images_gets_a_rotation_representation_by_default_and_its_mo
   np.testing.assert_allclose(again["score"], first["score"], rtol=1e-4)  # a Gaussian scores an image alike in both
   assert 0 < first["kept_in_refined_set"].sum() < 40
   assert pickle.loads(model.read_bytes())["detector"]._model.learner.config.objective == "rotation"
+
+
+def test_an_image_fit_killed_mid_training_resumes_from_its_workdir(tmp_path, capsys, monkeypatch):
+  """--workdir: the same command again resumes from the last checkpoint and writes what an
+  uninterrupted fit writes; a table, whose fit has no training to resume, refuses it."""
+  from conftest import killed_at_refinement
+  _write_images(tmp_path / "imgs", [("normal", 8)] * 36 + [("anomaly", 8)] * 4)
+  command = lambda name: ["detect", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / f"{name}.csv"),
+                          "--train-steps", "60", "--contamination", "0.1", "--workdir", str(tmp_path / f"{name}_work")]
+  assert cli.main(command("full")) == 0
+  with killed_at_refinement(monkeypatch, 3), pytest.raises(KeyboardInterrupt):  # after step 15's round
+    cli.main(command("resumed"))
+  assert not (tmp_path / "resumed.csv").exists() and (tmp_path / "resumed_work" / "checkpoints").is_dir()
+  assert cli.main(command("resumed")) == 0
+  pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "resumed.csv"), pd.read_csv(tmp_path / "full.csv"))
+  records = [json.loads(line) for line in (tmp_path / "resumed_work" / "metrics.jsonl").open()]
+  # Killed in the round at step 30: training went on from step 15's checkpoint, not from the start.
+  assert [r["step"] for r in records if "event" not in r] == [7, 15, 30, 30, 50, 60]
+  capsys.readouterr()
+  (tmp_path / "t.csv").write_text("a,b\n" + "".join(f"{i % 7},{i % 3}\n" for i in range(30)))
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "t_scores.csv"),
+                   "--workdir", str(tmp_path / "t_work")]) == 2
+  assert "workdir checkpoints a learned representation's training" in capsys.readouterr().err
 
 
 def test_score_names_changed_package_versions(table, tmp_path, capsys):

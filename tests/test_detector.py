@@ -693,3 +693,18 @@ def test_the_readme_python_example_runs_as_written():
   assert namespace["det"].decision_function(x[:20]).shape == (20,)
   assert len(namespace["column_deviations"](x[:3], namespace["normal"], namespace["column_names"])) == 3
 
+
+
+def test_a_workdir_holds_one_fit_and_a_table_fit_refuses_one(tmp_path):
+  from stoc_jax.data.images import load_digits, resize_images
+  x = resize_images(load_digits().x_train[:40], 8)
+  STOCDetector(representation="rotation", train_steps=4, contamination=0.1, workdir=str(tmp_path / "w")).fit(x)
+  assert (tmp_path / "w" / "config.json").exists() and (tmp_path / "w" / "checkpoints").is_dir()
+  with pytest.raises(ValueError, match=r"holds a run of another config \(fit.data_sha256: '\w+' there, '\w+' now; "
+                                       r"fit.data_shape: \[40, 8, 8, 1\] there, \[30, 8, 8, 1\] now\)"):
+    STOCDetector(representation="rotation", train_steps=4, contamination=0.1, workdir=str(tmp_path / "w")).fit(x[:30])
+  with pytest.raises(ValueError, match=r"fit.random_state: 0 there, 1 now"):
+    STOCDetector(representation="rotation", train_steps=4, contamination=0.1, random_state=1,
+                 workdir=str(tmp_path / "w")).fit(x)
+  with pytest.raises(ValueError, match="workdir checkpoints a learned representation's training"):
+    STOCDetector(workdir=str(tmp_path / "t")).fit(np.random.default_rng(0).normal(size=(50, 3)))
