@@ -327,8 +327,8 @@ def _row_number_columns(df) -> list:
 # commas, "1,5" or "-2,5e-3", with or without thousands dots or spaces, "1.234,5" or "1 234,5" (French
 # and Nordic spreadsheets write a no-break space there). In a comma-delimited file:
 # thousands commas inside quotes, "1,234.5". Either may carry a currency sign, "$1,234.50",
-# "-€12,5" or "12,5 €", or a percent sign, "12.5%" (read as 12.5). A column is read so only when
-# every value matches.
+# "-€12,5" or "12,5 €", or a percent sign, "12.5%" (read as 12.5); a negative may be written in
+# parentheses, "(1,234.50)". A column is read so only when every value matches.
 _UNITS = r"(?P<sign>[+-]?)\s?[$€£¥]?\s?(?P<number>{})\s?[%$€£¥]?"
 _DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+)(,\d+)?"
                                           r"([eE][+-]?\d+)?"))
@@ -347,10 +347,12 @@ def _read_local_numbers(df, sep):
     text = df[c].dropna().astype(str).str.strip()
     matches = []
     for v in text:  # stops at the first word of a text column
-      m = pattern.fullmatch(v)
-      if m is None or (m["sign"] and m["number"][0] in "+-"):  # one sign at most: not "-$-5"
+      # Accountants' negatives: "(1,234.50)" is -1234.5.
+      negative = len(v) > 2 and v[0] == "(" and v[-1] == ")"
+      m = pattern.fullmatch(v[1:-1].strip() if negative else v)
+      if m is None or (m["sign"] and (negative or m["number"][0] in "+-")):  # one sign at most: not "-$-5"
         break
-      matches.append(m["sign"] + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
+      matches.append(("-" if negative else m["sign"]) + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
     else:
       if matches:
         df[c] = pd.Series(np.asarray(matches, np.float64), index=text.index).reindex(df.index)
