@@ -612,15 +612,16 @@ def test_compressed_csv_files_are_sniffed_through_their_compression(table, tmp_p
 
 
 def test_accountants_negatives_in_parentheses_are_read_as_numbers(tmp_path):
-  """Finance exports write -1,234.50 as (1,234.50); read as text the column was refused as identifiers."""
+  """Finance exports write -1,234.50 as (1,234.50) or 1,234.50-; read as text the column was refused as
+  identifiers."""
   from stoc_jax.data.tabular import load_table
   values = np.random.default_rng(0).normal(0, 1000, 40).round(2)
   written = [f'"({-v:,.2f})"' if v < 0 else f'"{v:,.2f}"' for v in values]
   (tmp_path / "ledger.csv").write_text("amount,qty\n" + "".join(f"{w},{i % 5}\n" for i, w in enumerate(written)))
   x, _, schema = load_table(tmp_path / "ledger.csv")
   np.testing.assert_allclose(x[:, 0], values)
-  (tmp_path / "euro.csv").write_text("betrag;n\n(1.234,5);1\n2,5;2\n(€ 3,0);3\n4;4\n")
-  np.testing.assert_allclose(load_table(tmp_path / "euro.csv")[0][:, 0], [-1234.5, 2.5, -3.0, 4.0])
+  (tmp_path / "euro.csv").write_text("betrag;n\n(1.234,5);1\n2,5;2\n(€ 3,0);3\n4;4\n1.000,25-;5\n")
+  np.testing.assert_allclose(load_table(tmp_path / "euro.csv")[0][:, 0], [-1234.5, 2.5, -3.0, 4.0, -1000.25])
   (tmp_path / "notes.csv").write_text("code,n\n" + "".join(f"({'ab'[i % 2]}),{i % 3}\n" for i in range(12)))
   assert load_table(tmp_path / "notes.csv")[2].categories == {"code": ("(a)", "(b)")}  # words stay text
 

@@ -328,7 +328,8 @@ def _row_number_columns(df) -> list:
 # and Nordic spreadsheets write a no-break space there). In a comma-delimited file:
 # thousands commas inside quotes, "1,234.5". Either may carry a currency sign, "$1,234.50",
 # "-€12,5" or "12,5 €", or a percent sign, "12.5%" (read as 12.5); a negative may be written in
-# parentheses, "(1,234.50)". A column is read so only when every value matches.
+# parentheses, "(1,234.50)", or with a trailing minus, "1,234.50-". A column is read so only when
+# every value matches.
 _UNITS = r"(?P<sign>[+-]?)\s?[$€£¥]?\s?(?P<number>{})\s?[%$€£¥]?"
 _DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+)(,\d+)?"
                                           r"([eE][+-]?\d+)?"))
@@ -347,9 +348,11 @@ def _read_local_numbers(df, sep):
     text = df[c].dropna().astype(str).str.strip()
     matches = []
     for v in text:  # stops at the first word of a text column
-      # Accountants' negatives: "(1,234.50)" is -1234.5.
-      negative = len(v) > 2 and v[0] == "(" and v[-1] == ")"
-      m = pattern.fullmatch(v[1:-1].strip() if negative else v)
+      # Accountants' negatives: "(1,234.50)" is -1234.5, and so is SAP's "1,234.50-".
+      parenthesised = len(v) > 2 and v[0] == "(" and v[-1] == ")"
+      trailing = len(v) > 1 and v[-1] == "-"
+      negative = parenthesised or trailing
+      m = pattern.fullmatch(v[1:-1].strip() if parenthesised else v[:-1] if trailing else v)
       if m is None or (m["sign"] and (negative or m["number"][0] in "+-")):  # one sign at most: not "-$-5"
         break
       matches.append(("-" if negative else m["sign"]) + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
