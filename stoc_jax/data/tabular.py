@@ -362,6 +362,22 @@ def _read_local_numbers(df, sep):
   return df
 
 
+def _longer_rows(path, encoding, sep, width, limit=100_000) -> list:
+  """The data rows (1 = the first below the header) of more than `width` fields, among the first `limit`."""
+  import csv
+  import io
+  longer = []
+  with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
+    rows = csv.reader(f, delimiter=sep, skipinitialspace=True)
+    next(rows, None)
+    for i, row in enumerate(rows, start=1):
+      if i > limit:
+        break
+      if len(row) > width:
+        longer.append(i)
+  return longer
+
+
 def _check_one_delimiter(path, sep, header):
   """A header read as one column that holds another delimiter: the file mixes delimiters."""
   others = [d for d in CSV_DELIMITERS if d != sep and d in str(header[0])] if len(header) == 1 else []
@@ -394,9 +410,14 @@ def _read_csv(path):
         df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True)
       if any("Length of header" in str(w.message) for w in caught):
         _check_one_delimiter(path, sep, df.columns)
-        hint = ("its first line looks like a comment: delete the lines above the column names"
-                if str(df.columns[0]).startswith("#") else
-                "the first line must name every column (delete any title line above the column names)")
+        longer = _longer_rows(path, encoding, sep, len(df.columns))
+        if str(df.columns[0]).startswith("#"):
+          hint = "its first line looks like a comment: delete the lines above the column names"
+        elif longer and len(longer) < len(df):  # some rows fit the header: a delimiter inside their values
+          hint = (f"data rows {longer[:5]} do, where others fit: a value holding the delimiter {sep!r} unquoted "
+                  f"(a thousands separator, 1{sep}234.50?) splits in two; quote such values or write them without it")
+        else:
+          hint = "the first line must name every column (delete any title line above the column names)"
         raise DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
       break
     except UnicodeDecodeError as e:
