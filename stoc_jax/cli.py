@@ -290,10 +290,11 @@ FOLDER_FLAGS = ("--report", "--workdir")
 
 
 def _check_outputs(args, outputs, report_dir=None):
-  """Before any work: no output may replace an input (the table, the model file) or land inside the
-  image folder, whose next read would take the report's PNG files for images; and `report_dir`, which
-  is replaced whole, must be new, empty or an earlier report. `outputs`: (what, path, the flag that
-  sets it) triples."""
+  """Before any work: no output may replace an input (the table, the model file), land inside the
+  image folder, whose next read would take the report's PNG files for images, be a folder where a
+  file is meant (or the reverse), or lie where no file can be made; and `report_dir`, which is
+  replaced whole, must be new, empty or an earlier report. `outputs`: (what, path, the flag that sets
+  it) triples."""
   from stoc_jax.data.tabular import DataError
   inputs = [Path(p).expanduser().resolve() for p in (args.table, getattr(args, "model", None)) if p]
   folder = Path(args.images).expanduser().resolve() if args.images else None
