@@ -973,6 +973,7 @@ def test_an_output_on_a_folder_or_below_a_file_is_refused_before_the_fit(table, 
   from stoc_jax import detector
   monkeypatch.setattr(detector.STOCDetector, "fit", lambda *a, **k: pytest.fail("fitted before the check"))
   (tmp_path / "results").mkdir()
+  (tmp_path / "notes.txt").write_text("kept")
   for argv, match in [
       (["detect", str(table), "--out", str(tmp_path / "results")],
        r"--out .*results is a folder; give --out a file name in it, e.g. .*results/scores.csv"),
@@ -980,7 +981,11 @@ def test_an_output_on_a_folder_or_below_a_file_is_refused_before_the_fit(table, 
       (["detect", str(table), "--out", str(tmp_path / "s.csv"), "--save-model", str(tmp_path / "results")],
        r"--save-model .*results is a folder"),
       (["detect", str(table), "--out", "/proc/s.csv"], r"cannot be written: /proc refuses new files"),
+      (["detect", str(table), "--out", str(tmp_path / "s.csv"), "--report", str(tmp_path / "notes.txt")],
+       r"the report folder .*notes.txt is a file; give --report a new folder"),
+      (["detect", str(table), "--out", str(tmp_path / "s.csv"), "--workdir", str(tmp_path / "notes.txt")],
+       r"--workdir .*notes.txt is a file; give --workdir a new folder"),
   ]:
     assert cli.main(argv) == 2
     assert re.search(match, capsys.readouterr().err)
-  assert list((tmp_path / "results").iterdir()) == []
+  assert list((tmp_path / "results").iterdir()) == [] and (tmp_path / "notes.txt").read_text() == "kept"
