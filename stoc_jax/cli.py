@@ -526,9 +526,10 @@ def score(args) -> dict:
     ids = list(range(len(x)))
   scores = det.anomaly_score(x)
   flagged = (scores > det.threshold_).astype(int)
-  _warn_of_a_shift(flagged, det.contamination_, "images" if args.images else "rows")
+  unit = "images" if args.images else "rows"
+  _warn_of_a_shift(flagged, det.contamination_, unit)
   summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
-             "images" if args.images else "rows": len(x), "threshold": det.threshold_,
+             unit: len(x), "threshold": det.threshold_,
              "flagged as anomalies": int(flagged.sum())}
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd

@@ -221,9 +221,9 @@ def _labels(values, path, column):
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
     words = [str(v).strip().lower() for v in values]
-    if set(words) <= set(LABEL_WORDS):
-      return np.array([LABEL_WORDS[w] for w in words], np.int64)
     distinct = set(words)
+    if distinct <= set(LABEL_WORDS):
+      return np.array([LABEL_WORDS[w] for w in words], np.int64)
     if len(distinct) == 2 and len(distinct & NORMAL_WORDS) == 1:
       return np.array([w not in NORMAL_WORDS for w in words], np.int64)
     found = sorted({str(v) for v in values})[:5]
@@ -258,8 +258,13 @@ def _open_bytes(path):
         raise DataError(f"{path}: a .zip is read when it holds one CSV file; it holds {names[:5]}.")
       return archive.open(names[0])
   except (OSError, zipfile.BadZipFile) as e:
-    raise DataError(f"{path} is not a readable {suffix} file: {e}") from None
+    raise _unreadable(path, e) from None
   return open(path, "rb")
+
+
+def _unreadable(path, error) -> DataError:
+  """A compressed file that is not what its suffix says."""
+  return DataError(f"{path} is not a readable {Path(path).suffix.lower()} file: {error}")
 
 
 def _cut_short(path, error) -> DataError:
@@ -271,11 +276,13 @@ def _encodings(path) -> tuple:
   """The text encodings to try, in order: UTF-16 where the file starts with its byte-order mark (as
   Excel's "Unicode Text" saves), else UTF-8, then Windows-1252 (Excel's plain "CSV" on Western
   European systems)."""
-  try:
+  try:  # gzip, bz2 and lzma check their data only as it is read
     with _open_bytes(path) as f:
       start = f.read(2)
-  except (OSError, EOFError) as e:  # a .gz that is not gzip, or cut short
-    raise DataError(f"{path} is not a readable {Path(path).suffix} file: {e}") from None
+  except EOFError as e:
+    raise _cut_short(path, e) from None
+  except OSError as e:
+    raise _unreadable(path, e) from None
   return ("utf-16",) if start in (b"\xff\xfe", b"\xfe\xff") else ("utf-8", "cp1252")
 
 
