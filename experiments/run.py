@@ -3,9 +3,9 @@
   python experiments/run.py --config=experiments/configs/thyroid_stoc.py \
       [--config.anomaly_ratio=0.015 ...] --workdir=/tmp/run
 
-The workdir receives config.json, metrics.jsonl, results.json and checkpoints;
-rerunning with the same workdir and config resumes where the run stopped (a workdir
-holding another config's run is refused).
+The workdir, a local folder or a bucket URL (gs://bucket/run, with gcsfs), receives
+config.json, metrics.jsonl, results.json and checkpoints; rerunning with the same workdir
+and config resumes where the run stopped (a workdir holding another config's run is refused).
 
 Several hosts (or processes): add --jax_distributed on every process. The coordinator,
 the number of processes and this process's index are detected on Cloud TPU and SLURM;
@@ -29,7 +29,7 @@ import orbax.checkpoint  # noqa: E402,F401  (defines the flag set below)
 flags.FLAGS.set_default("experimental_orbax_use_distributed_barrier", True)
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
-_WORKDIR = flags.DEFINE_string("workdir", None, "Folder for outputs and checkpoints.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Folder or bucket URL (gs://...) for outputs and checkpoints.")
 _DISTRIBUTED = flags.DEFINE_bool("jax_distributed", False,
                                  "Call jax.distributed.initialize() (multi-host GPU/TPU, or several processes).")
 _COORDINATOR = flags.DEFINE_string("coordinator_address", None,
@@ -110,7 +110,7 @@ def main(argv):
                "--coordinator_address=HOST:PORT --num_processes=N --process_id=I on every process.")
   logging.info("JAX devices: %s (process %d of %d)", jax.devices(), jax.process_index(), jax.process_count())
   config = _CONFIG.value
-  if os.path.exists(_WORKDIR.value) and not os.path.isdir(_WORKDIR.value):
+  if "://" not in _WORKDIR.value and os.path.exists(_WORKDIR.value) and not os.path.isdir(_WORKDIR.value):
     sys.exit(f"run.py: error: --workdir {_WORKDIR.value} is a file; give a folder (a new one is made).")
   if config.pipeline == "tabular":
     from stoc_jax.tabular_stoc import train_and_evaluate
@@ -154,7 +154,8 @@ def _run(train_and_evaluate, config):
   print(f"{'':14s}" + "".join(f"{k:>10s}" for k in keys))
   for name, r in rows:
     print(f"{name:14s}" + "".join(f"{r[k]:10.1f}" for k in keys))
-  print(f"results: {os.path.join(os.path.abspath(_WORKDIR.value), 'results.json')}")
+  from stoc_jax.workdir import workdir_path
+  print(f"results: {workdir_path(_WORKDIR.value) / 'results.json'}")
 
 
 class _DropLibraryInfo(logging_lib.Filter):

@@ -300,6 +300,8 @@ def _check_outputs(args, outputs, report_dir=None):
   folder = Path(args.images).expanduser().resolve() if args.images else None
   written = {}
   for what, path, flag in outputs:
+    if "://" in str(path):  # a bucket URL (--workdir gs://...): the Workdir checks it can write there
+      continue
     path = Path(path).expanduser().resolve()
     if path in written:
       raise DataError(f"{what} and {written[path]} are both {path}; choose another {flag}.")

@@ -1,7 +1,11 @@
 """What a run writes to its workdir: config.json, metrics.jsonl, results.json, checkpoints.
 
-Files are written by process 0 only, atomically (write to a temporary file,
-then rename), so a reader never sees half a file.
+Files are written by process 0 only, whole, so a reader never sees half a file: a local one is
+written to a temporary file, then renamed. A workdir may be a local folder or a bucket URL
+(`gs://bucket/run`, as runs on Cloud TPU pods keep theirs, where no host's disk is shared), read and
+written through `etils.epath`, as Orbax reads and writes its checkpoints; gs:// needs `gcsfs`
+(`pip install -r requirements-tpu.txt`). An object store writes an object whole and cannot append,
+so there metrics.jsonl is rewritten with each line added.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ import logging
 import math
 import os
 import platform
-from pathlib import Path
 
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from etils import epath
 
 
 def is_main_process() -> bool:
@@ -64,25 +68,67 @@ def software_environment() -> dict:
           "processes": jax.process_count()}
 
 
-def write_json_atomic(path, obj) -> None:
-  path = Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-  tmp.write_text(json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n")
+def is_url(path) -> bool:
+  """A bucket URL (gs://, s3://, ...), not a local path."""
+  return "://" in str(path)
+
+
+def workdir_path(path) -> epath.Path:
+  """A workdir as given: a URL kept as it is, a local path made absolute (`~` expanded)."""
+  if is_url(path):
+    _check_filesystem(str(path))
+    return epath.Path(str(path))
+  return epath.Path(os.path.abspath(os.path.expanduser(str(path))))
+
+
+def _write_text_whole(path: epath.Path, text: str) -> None:
+  """`text` to `path`, never seen half written: an object store's write is whole already; a local
+  file is written beside the target, then renamed over it."""
+  if is_url(path):
+    path.write_text(text)
+    return
+  tmp = path.parent / f".{path.name}.tmp{os.getpid()}"
+  tmp.write_text(text)
   os.replace(tmp, path)
+
+
+def write_json_atomic(path, obj) -> None:
+  path = workdir_path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  _write_text_whole(path, json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n")
 
 
 def write_results(folder, results: dict) -> None:
   """folder/results.json, from process 0: `results` plus the `environment` (versions, devices)."""
   if is_main_process():
-    write_json_atomic(Path(folder) / "results.json", {**results, "environment": software_environment()})
+    write_json_atomic(workdir_path(folder) / "results.json", {**results, "environment": software_environment()})
+
+
+# The bucket URLs epath reads and writes, and the fsspec library each needs where TensorFlow (whose
+# file API epath otherwise uses) is not installed. gs:// is tested (tests/test_workdir_url.py, against
+# an emulator); s3:// and az:// take the same path untested.
+URL_LIBRARIES = {"gs": "gcsfs", "s3": "s3fs", "az": "adlfs"}
+
+
+def _check_filesystem(url: str) -> None:
+  """A bucket URL that cannot be written: a one-line error that says what to install, before any
+  training (epath would raise only at the first write)."""
+  import importlib.util
+  scheme = url.split("://", 1)[0]
+  if scheme not in URL_LIBRARIES:
+    raise ValueError(f"workdir {url}: {scheme}:// is not a storage this project writes to; give a local "
+                     f"folder or a {', '.join(s + '://' for s in URL_LIBRARIES)} URL.")
+  library = URL_LIBRARIES[scheme]
+  if not any(importlib.util.find_spec(m) for m in (library, "tensorflow")):
+    raise ValueError(f"workdir {url}: writing to {scheme}:// needs {library}; pip install {library}, "
+                     "or give a local folder.")
 
 
 class Workdir:
   """The run's folder: JSON outputs from process 0 and an Orbax CheckpointManager."""
 
   def __init__(self, path, max_to_keep: int = 2):
-    self.path = Path(os.path.abspath(os.path.expanduser(str(path))))
+    self.path = workdir_path(path)
     self.path.mkdir(parents=True, exist_ok=True)
     self._checkpoints = ocp.CheckpointManager(
         self.path / "checkpoints",
@@ -113,9 +159,15 @@ class Workdir:
     return has_checkpoint or any((self.path / name).exists() for name in ("metrics.jsonl", "results.json"))
 
   def log_metrics(self, record: dict) -> None:
-    if is_main_process():
-      with open(self.path / "metrics.jsonl", "a") as f:
-        f.write(json.dumps(_jsonable(record), sort_keys=True) + "\n")
+    if not is_main_process():
+      return
+    line = json.dumps(_jsonable(record), sort_keys=True) + "\n"
+    path = self.path / "metrics.jsonl"
+    if is_url(path):  # no appending to an object: the lines so far and this one, written whole
+      path.write_text((path.read_text() if path.exists() else "") + line)
+    else:
+      with open(path, "a") as f:
+        f.write(line)
 
   def write_results(self, results: dict) -> None:
     write_results(self.path, results)

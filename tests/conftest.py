@@ -1,5 +1,6 @@
 import contextlib
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ sys.path.insert(0, str(ROOT))  # experiments/ configs import each other as a pac
 # The shared data folder beside the checkout (../shared/data), or $STOC_SHARED_DATA.
 SHARED_DATA = Path(os.environ.get("STOC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TABULAR = SHARED_DATA / "tabular"
+# The bucket of the `gcs` fixture's emulator (a valid GCS name: tensorstore checks).
+BUCKET = "stoc-test"
 
 
 def need_shared(relpath: str) -> Path:
@@ -43,6 +46,60 @@ def pytest_collection_modifyitems(config, items):
   # meanwhile and the two finish together. The sort is stable: the rest keep their order.
   first = ("test_multihost.py::", "::test_gpu_cifar_check_runs_at_a_tiny_size", "::test_gpu_check_runs_at_a_tiny_size")
   items.sort(key=lambda item: next((i for i, part in enumerate(first) if part in item.nodeid), len(first)))
+
+
+def _send_generations(emulator):
+  """GCS names an object's generation in the x-goog-generation header of every download; the
+  emulator leaves it out, and tensorstore, which rewrites the OCDBT manifest of Orbax's checkpoints
+  on condition of the generation it read, then fails ("Malformed StorageGeneration")."""
+  from gcp_storage_emulator.exceptions import NotFound
+  from gcp_storage_emulator.handlers import objects
+  if getattr(objects.download, "sends_generation", False):
+    return
+
+  def download(request, response, storage, *args, **kwargs):
+    objects_download(request, response, storage, *args, **kwargs)
+    try:
+      obj = storage.get_file_obj(request.params["bucket_name"], request.params["object_id"])
+    except NotFound:
+      return
+    response["x-goog-generation"] = obj["generation"]
+
+  objects_download, download.sends_generation = objects.download, True
+  for _, handlers in emulator.HANDLERS:
+    for method, handler in list(handlers.items()):
+      if handler is objects_download:
+        handlers[method] = download
+  objects.download = download
+
+
+@pytest.fixture(scope="session")
+def gcs():
+  """A Google Cloud Storage emulator on 127.0.0.1, one per test process, that gcsfs (a workdir's JSON
+  files) and tensorstore (Orbax's arrays) write to, here and in the processes tests start; yields a
+  gcsfs filesystem to read the bucket back. One per process: fsspec keeps the filesystem it made first,
+  with the address it read then."""
+  emulator = pytest.importorskip("gcp_storage_emulator.server", reason="pip install -e '.[test]' installs it")
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+  env = pytest.MonkeyPatch()
+  url = f"http://127.0.0.1:{port}"
+  env.setenv("STORAGE_EMULATOR_HOST", url)
+  env.setenv("TENSORSTORE_GCS_HTTP_URL", url)
+  # Read as gcsfs is imported: without it gcsfs asks the emulator, over gRPC, which kind of bucket
+  # it is, and retries for minutes.
+  env.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+  pytest.importorskip("gcsfs", reason="pip install -e '.[test]' installs it")
+  _send_generations(emulator)
+  server = emulator.create_server("127.0.0.1", port, in_memory=True, default_bucket=BUCKET)
+  server.start()
+  import gcsfs
+  try:
+    yield gcsfs.GCSFileSystem(token="anon")
+  finally:
+    env.undo()
+    server.stop()
 
 
 @contextlib.contextmanager

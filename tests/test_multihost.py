@@ -1,5 +1,7 @@
 """A run that spans processes: two processes with 2 CPU devices each, joined by jax.distributed on
-127.0.0.1 with gloo collectives, give the result of one process with 4 devices."""
+127.0.0.1 with gloo collectives, give the result of one process with 4 devices. The two write to a
+bucket of a Google Cloud Storage emulator (conftest's `gcs`), as a TPU pod's hosts share a gs://
+workdir and no disk; where the emulator is not installed, to a local folder."""
 
 import json
 import os
@@ -10,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from etils import epath
 
-from conftest import ROOT
+from conftest import BUCKET, ROOT
 
 ARGS = ["experiments/run.py", "--config=experiments/configs/digits_stoc.py", "--config.train_steps=24",
         "--config.refine.schedule_steps=(8,16)", "--config.compare_baseline=False",
@@ -61,15 +64,16 @@ def _wait(procs, timeout, idle=20.0, busy=0.1):
   return False
 
 
-def _run(tmp_path, name, devices, process_args, timeout=300):
-  """Runs the job as len(process_args) processes of `devices` devices each, in workdir tmp_path/name;
+def _run(tmp_path, name, devices, process_args, workdir=None, timeout=300):
+  """Runs the job as len(process_args) processes of `devices` devices each, in `workdir` (by default
+  tmp_path/name), its logs in tmp_path;
   returns [(stdout, stderr)] of each process. Processes that sit idle fail the test at once: that
   was how a deadlock showed (jaxlib's batched Cholesky on 2 devices a process, fixed in
   stoc_jax/occ.py and checked in tests/test_refine.py)."""
   paths = [(tmp_path / f"{name}_out{i}", tmp_path / f"{name}_err{i}") for i in range(len(process_args))]
   logs = [(open(out, "w"), open(err, "w")) for out, err in paths]
   # Files, not pipes: a process blocked on a full pipe would stall the other in a collective.
-  procs = [subprocess.Popen([sys.executable, *ARGS, f"--workdir={tmp_path / name}", *args], cwd=ROOT,
+  procs = [subprocess.Popen([sys.executable, *ARGS, f"--workdir={workdir or tmp_path / name}", *args], cwd=ROOT,
                             env=_env(devices), stdin=subprocess.DEVNULL, stdout=out, stderr=err)
            for args, (out, err) in zip(process_args, logs)]
   try:
@@ -93,12 +97,22 @@ def _two_processes_args():
            f"--process_id={i}"] for i in range(2)]
 
 
+@pytest.fixture
+def shared_workdir(request, tmp_path):
+  """The two processes' workdir: in the emulator's bucket, or a local folder without it."""
+  try:
+    request.getfixturevalue("gcs")
+  except pytest.skip.Exception:
+    return epath.Path(tmp_path / "two")
+  return epath.Path(f"gs://{BUCKET}/{tmp_path.name}/two")
+
+
 @pytest.mark.timeout(700)
-def test_two_processes_give_the_result_of_one_with_as_many_devices(tmp_path):
+def test_two_processes_give_the_result_of_one_with_as_many_devices(tmp_path, shared_workdir):
   _run(tmp_path, "one", 4, [["--config.checkpoint_every_steps=0"]])  # the reference needs no checkpoints
-  outs = _run(tmp_path, "two", 2, _two_processes_args())
+  outs = _run(tmp_path, "two", 2, _two_processes_args(), workdir=shared_workdir)
   single = json.loads((tmp_path / "one" / "results.json").read_text())
-  multi = json.loads((tmp_path / "two" / "results.json").read_text())
+  multi = json.loads((shared_workdir / "results.json").read_text())
   assert (single["environment"]["processes"], single["environment"]["devices"]) == (1, 4)
   assert (multi["environment"]["processes"], multi["environment"]["devices"]) == (2, 4)
   assert abs(single["auc"] - multi["auc"]) <= 0.5, (single["auc"], multi["auc"])
@@ -108,5 +122,5 @@ def test_two_processes_give_the_result_of_one_with_as_many_devices(tmp_path):
   assert all(abs(a - b) <= 3 for a, b in zip(kept(single), kept(multi))), (kept(single), kept(multi))
   assert len(kept(single)) == len(kept(multi))
   # Process 0 alone printed the table; both saved the checkpoints together.
-  assert "results:" in outs[0][0] and "results:" not in outs[1][0]
-  assert sorted(os.listdir(tmp_path / "two" / "checkpoints")) == ["16", "24"]
+  assert f"results: {shared_workdir / 'results.json'}" in outs[0][0] and "results:" not in outs[1][0]
+  assert sorted(p.name for p in (shared_workdir / "checkpoints").iterdir()) == ["16", "24"]
