@@ -4,7 +4,7 @@
       --config.data_dir=../shared/data/images --config.anomaly_ratio=0.1 --workdir=/tmp/cifar10_base
 
 Expected (paper, mean over classes): AUC 92.1 at 0 %, 83.6 at 10 %. Variant `:cpu`: cifar10_stoc.py:cpu
-without refinement.
+without refinement, 3 min on 2 CPU cores (class 0 at 10 %: 185 s, AUC 63.8).
 """
 
 from stoc_jax.configs import check_variant
