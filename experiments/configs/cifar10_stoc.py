@@ -10,7 +10,7 @@
 Variant `:cpu` (`image_base.cpu_sized`): width 0.25, plain contrastive, 1,000 training images,
 300 steps of 64; 3 min a run on 2 CPU cores (`--config=experiments/configs/cifar10_stoc.py:cpu`; class 0 at
 10 %: 183 s, AUC 66.9).
-Measured on classes 0-2 (AUC 46-66 at 10 %): benchmarks/images/RESULTS.md. Its rotation-prediction learner
+Measured on classes 0-2 (AUC 44-67 at 10 %): benchmarks/images/RESULTS.md. Its rotation-prediction learner
 (`--config.objective=rotation`: 4-way rot90 classification, MLP head; the backbone's features go to
 the GDE) learns a more useful representation in this budget, at about twice the time of a step.
 """
