@@ -42,7 +42,7 @@ def test_a_run_in_a_bucket_checkpoints_refuses_another_config_and_resumes(gcs, t
   assert sorted(p.name for p in tmp_path.iterdir()) == ["local"]  # nothing local made of the URL
 
 
-def test_a_url_that_cannot_be_written_is_a_one_line_error(tmp_path, monkeypatch):
+def test_a_url_that_cannot_be_written_is_a_one_line_error(monkeypatch):
   with pytest.raises(ValueError, match=r"ftp:// is not a storage this project writes to; give a local folder or a gs://"):
     Workdir("ftp://host/run")
   import importlib.util
