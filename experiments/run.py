@@ -110,7 +110,8 @@ def main(argv):
                "--coordinator_address=HOST:PORT --num_processes=N --process_id=I on every process.")
   logging.info("JAX devices: %s (process %d of %d)", jax.devices(), jax.process_index(), jax.process_count())
   config = _CONFIG.value
-  if "://" not in _WORKDIR.value and os.path.exists(_WORKDIR.value) and not os.path.isdir(_WORKDIR.value):
+  from stoc_jax.workdir import is_url
+  if not is_url(_WORKDIR.value) and os.path.exists(_WORKDIR.value) and not os.path.isdir(_WORKDIR.value):
     sys.exit(f"run.py: error: --workdir {_WORKDIR.value} is a file; give a folder (a new one is made).")
   if config.pipeline == "tabular":
     from stoc_jax.tabular_stoc import train_and_evaluate

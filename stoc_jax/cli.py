@@ -300,7 +300,9 @@ def _check_outputs(args, outputs, report_dir=None):
   folder = Path(args.images).expanduser().resolve() if args.images else None
   written = {}
   for what, path, flag in outputs:
-    if "://" in str(path):  # a bucket URL (--workdir gs://...): the Workdir checks it can write there
+    # A bucket URL (--workdir gs://...; workdir.is_url's test, without importing JAX here): the
+    # Workdir checks it can write there.
+    if "://" in str(path):
       continue
     path = Path(path).expanduser().resolve()
     if path in written:
