@@ -51,3 +51,30 @@ def test_a_url_that_cannot_be_written_is_a_one_line_error(monkeypatch):
                       else real(name, *a))
   with pytest.raises(ValueError, match=r"writing to gs:// needs gcsfs; pip install gcsfs"):
     Workdir("gs://bucket/run")
+
+
+def test_the_command_line_keeps_its_workdir_in_a_bucket(gcs, tmp_path, monkeypatch, capsys):
+  """`stoc-jax detect --workdir gs://...`: the image fit checkpoints there, the same command again
+  restores its last checkpoint instead of training and writes the same scores, and another seed is
+  refused in one line."""
+  from stoc_jax import cli
+  from test_cli import _write_images
+  monkeypatch.chdir(tmp_path)
+  _write_images(tmp_path / "imgs", [("normal", 8)] * 18 + [("anomaly", 8)] * 2)
+  url = f"gs://{BUCKET}/{tmp_path.name}/cli"
+  command = lambda out, *extra: ["detect", "--images", "imgs", "--out", out, "--train-steps", "4",
+                                 "--contamination", "0.1", "--workdir", url, *extra]
+  assert cli.main(command("first.csv")) == 0
+  assert gcs.ls(f"{BUCKET}/{tmp_path.name}/cli/checkpoints"), "no checkpoint in the bucket"
+  assert json.loads(gcs.cat(f"{BUCKET}/{tmp_path.name}/cli/config.json"))["fit"]["random_state"] == 0
+  metrics = lambda: map(json.loads, gcs.cat(f"{BUCKET}/{tmp_path.name}/cli/metrics.jsonl").splitlines())
+  trained = [r["step"] for r in metrics() if "event" not in r]
+  assert cli.main(command("again.csv")) == 0
+  assert (tmp_path / "again.csv").read_text() == (tmp_path / "first.csv").read_text()
+  assert [r["step"] for r in metrics() if "event" not in r] == trained  # restored, not trained again
+  capsys.readouterr()
+  assert cli.main(command("other.csv", "--seed", "1")) == 2
+  err = capsys.readouterr().err.strip()
+  assert "holds a run of another config" in err and len(err.splitlines()) == 1, err
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["again.csv", "again_refined.csv", "again_report",
+                                                        "first.csv", "first_refined.csv", "first_report", "imgs"]
