@@ -471,21 +471,12 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
         workdir.close()
 
   def _open_workdir(self, features, config, gamma):
-    """`workdir` as the loop's Workdir, its config.json this fit's training settings, seed, gamma and
-    a digest of its data, so that it resumes only this fit and refuses any other; or None."""
+    """`workdir` as the loop's Workdir, resuming only this fit (`workdir.open_for_fit`), or None."""
     if self.workdir is None:
       return None
-    import hashlib
-    from stoc_jax.workdir import Workdir
+    from stoc_jax.workdir import open_for_fit
     config.checkpoint_every_steps = CHECKPOINT_STEPS
-    record = config.copy_and_resolve_references()
-    features = np.ascontiguousarray(features)
-    record.fit = ml_collections.ConfigDict({
-        "random_state": int(self.random_state), "gamma": gamma, "data_shape": list(features.shape),
-        "data_sha256": hashlib.sha256(features.tobytes()).hexdigest()})
-    workdir = Workdir(self.workdir)
-    workdir.write_config(record)
-    return workdir
+    return open_for_fit(self.workdir, config, {"data": features}, self.random_state, gamma)
 
   def _on_images(self):
     return isinstance(self.representation, str) and self.representation in IMAGE_REPRESENTATIONS

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
 from stoc_jax.contamination import percent_hint
-from stoc_jax.detector import _as_uint8_images, check_random_state
+from stoc_jax.detector import CHECKPOINT_STEPS, _as_uint8_images, check_random_state
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
 
@@ -50,10 +50,13 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   train_steps, batch_size, learning_rate : the training budget (batch_size normal + batch_size OE
     images a step), Adam with the paper's two milestones.
   random_state : the seed of the network, the batches and refinement.
+  workdir : a folder (or gs:// URL) for checkpoints of the training, every 50 steps and at each
+    refinement: the same fit again resumes an interrupted one there, and a fit on other images,
+    settings or seed is refused.
   """
 
   def __init__(self, objective="hsc", contamination=0.1, refine=None, train_steps=400, batch_size=64,
-               learning_rate=1e-3, random_state=0):
+               learning_rate=1e-3, random_state=0, workdir=None):
     self.objective = objective
     self.contamination = contamination
     self.refine = refine
@@ -61,6 +64,7 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     self.batch_size = batch_size
     self.learning_rate = learning_rate
     self.random_state = random_state
+    self.workdir = workdir
 
   def _config(self, X, has_oe):
     if self.objective not in oe_objectives.OBJECTIVES:
@@ -94,7 +98,7 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     c.refine.gamma = float(self.contamination)
     steps = int(self.train_steps)
     c.refine.schedule_steps = tuple(sorted({s for s in (steps // 16, steps // 8, steps // 4, steps // 2) if s > 0}))
-    c.checkpoint_every_steps = 0
+    c.checkpoint_every_steps = CHECKPOINT_STEPS if self.workdir is not None else 0
     return c
 
   def fit(self, X, X_oe=None, y=None):
@@ -105,7 +109,16 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     config = self._config(X, x_oe is not None)
     learner = oe_learner.OELearner(config, X.shape[1:], make_mesh(), x_oe)
     gamma = config.refine.gamma
-    self._model = loop.run_stoc(learner, X, config, key=jax.random.key(config.seed), gamma=gamma)
+    workdir = None
+    if self.workdir is not None:
+      from stoc_jax.workdir import open_for_fit
+      workdir = open_for_fit(self.workdir, config, {"data": X, **({"oe": x_oe} if x_oe is not None else {})},
+                             self.random_state, gamma)
+    try:
+      self._model = loop.run_stoc(learner, X, config, key=jax.random.key(config.seed), gamma=gamma, workdir=workdir)
+    finally:
+      if workdir is not None:
+        workdir.close()
     self.decision_scores_ = self._model.train_scores
     self.refined_mask_ = self._model.mask
     self.contamination_ = float(self.contamination)

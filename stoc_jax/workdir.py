@@ -207,3 +207,21 @@ class Workdir:
 
   def close(self) -> None:
     self._checkpoints.close()
+
+
+def open_for_fit(path, config, arrays: dict, random_state: int, gamma) -> Workdir:
+  """An estimator's workdir (`STOCDetector`, `OEDetector`): its config.json holds the fit's training
+  settings and, under `fit`, the seed, gamma and each array's shape and SHA-256 (`arrays`: name ->
+  array), so that the same fit resumes there and a fit on other data or settings is refused."""
+  import hashlib
+  import ml_collections
+  record = config.copy_and_resolve_references()
+  fit = {"random_state": int(random_state), "gamma": gamma}
+  for name, array in arrays.items():
+    array = np.ascontiguousarray(array)
+    fit[f"{name}_shape"] = list(array.shape)
+    fit[f"{name}_sha256"] = hashlib.sha256(array.tobytes()).hexdigest()
+  record.fit = ml_collections.ConfigDict(fit)
+  workdir = Workdir(path)
+  workdir.write_config(record)
+  return workdir

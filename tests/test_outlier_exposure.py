@@ -296,6 +296,31 @@ def test_detector_fits_scores_and_pickles():
   assert not self_oe.refined_mask_.all()  # no OE: refinement ran and its rejects were the OE
 
 
+def test_a_detector_fit_killed_resumes_from_its_workdir(tmp_path, monkeypatch):
+  """workdir: the same fit again resumes an interrupted one from its last checkpoint and scores as an
+  uninterrupted fit; a fit with another seed or other OE images is refused in the workdir's words."""
+  from stoc_jax.oe_detector import OEDetector
+  rng = np.random.default_rng(0)
+  x = np.concatenate([rng.integers(0, 80, (54, 8, 8, 1)), rng.integers(120, 255, (6, 8, 8, 1))]).astype(np.uint8)
+  fit = lambda name, **kw: OEDetector(train_steps=16, batch_size=16, workdir=str(tmp_path / name), **kw).fit(x)
+  full = fit("full")
+  # No OE given: refinement's rejects are the OE, with a checkpoint at each of its rounds (steps 1, 2, 4, 8).
+  with killed_at_train_call(monkeypatch, oe_learner.OELearner, 3), pytest.raises(KeyboardInterrupt):
+    fit("resumed")
+  resumed = fit("resumed")
+  np.testing.assert_allclose(resumed.decision_scores_, full.decision_scores_, rtol=1e-6)
+  np.testing.assert_array_equal(resumed.refined_mask_, full.refined_mask_)
+  logged = lambda name: [r["step"] for r in map(json.loads, (tmp_path / name / "metrics.jsonl").open())
+                         if "event" not in r]
+  assert logged("full") == [1, 2, 4, 8, 16]
+  assert logged("resumed") == logged("full")  # trained on from step 2's checkpoint, not from the start
+  with pytest.raises(ValueError, match=r"holds a run of another config \(fit.random_state: 0 there, 1 now"):
+    fit("full", random_state=1)
+  oe = rng.integers(0, 255, (8, 8, 8, 1), dtype=np.uint8)
+  with pytest.raises(ValueError, match=r"fit.oe_sha256: '<absent>' there"):
+    OEDetector(train_steps=16, batch_size=16, refine=True, workdir=str(tmp_path / "full")).fit(x, X_oe=oe)
+
+
 def test_a_second_detector_fit_compiles_nothing():
   """The network's train step is one jitted function, keyed on its static settings: a second fit of the
   same configuration and image shape, with another seed, compiles nothing."""
