@@ -299,6 +299,9 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       on KDD Cup).
   train_steps, num_transforms, learning_rate : the learned representations' budget
       (`stoc-jax detect` trains for 300 steps unless given --train-steps, cli.TRAIN_STEPS)
+  image_width : the image ResNet-18's channel multiplier: 0.25 (default) trains on a CPU in minutes;
+      SRR's networks are 1.0: 4x the channels, 15x the FLOPs and time a step on a CPU
+      (benchmarks/images/RESULTS.md, section 2)
   random_state : seed; the same seed gives the same result
   workdir : a folder for checkpoints of a learned representation's training (goad, contrastive,
       rotation), every CHECKPOINT_STEPS steps: a fit interrupted there resumes where it stopped,
