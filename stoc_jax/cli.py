@@ -296,14 +296,17 @@ def _check_outputs(args, outputs, report_dir=None):
   replaced whole, must be new, empty or an earlier report. `outputs`: (what, path, the flag that sets
   it) triples."""
   from stoc_jax.data.tabular import DataError
+  for flag in ("--out", "--report", "--save-model"):
+    value = getattr(args, flag[2:].replace("-", "_"), None)
+    if value and "://" in value:  # Path would make a local "gs:/..." of it
+      raise DataError(f"{flag} {value} is a URL; {flag} writes a local file or folder, and only --workdir "
+                      "takes a bucket URL. Write it locally, then copy it (gcloud storage cp).")
   inputs = [Path(p).expanduser().resolve() for p in (args.table, getattr(args, "model", None)) if p]
   folder = Path(args.images).expanduser().resolve() if args.images else None
   written = {}
   for what, path, flag in outputs:
-    # A bucket URL (--workdir gs://...; workdir.is_url's test, without importing JAX here): the
-    # Workdir checks it can write there.
-    if "://" in str(path):
-      continue
+    if flag == "--workdir" and "://" in str(path):
+      continue  # a bucket URL (workdir.is_url's test, without importing JAX here): the Workdir checks it
     path = Path(path).expanduser().resolve()
     if path in written:
       raise DataError(f"{what} and {written[path]} are both {path}; choose another {flag}.")

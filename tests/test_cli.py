@@ -985,6 +985,12 @@ def test_an_output_on_a_folder_or_below_a_file_is_refused_before_the_fit(table, 
        r"the report folder .*notes.txt is a file; give --report a new folder"),
       (["detect", str(table), "--out", str(tmp_path / "s.csv"), "--workdir", str(tmp_path / "notes.txt")],
        r"--workdir .*notes.txt is a file; give --workdir a new folder"),
+      (["detect", str(table), "--out", "gs://bucket/s.csv"],
+       r"--out gs://bucket/s.csv is a URL; --out writes a local file or folder, and only --workdir takes"),
+      (["detect", str(table), "--out", str(tmp_path / "s.csv"), "--report", "gs://bucket/r"],
+       r"--report gs://bucket/r is a URL"),
+      (["score", str(table), "--model", str(tmp_path / "m.stoc"), "--out", "s3://bucket/s.csv"],
+       r"--out s3://bucket/s.csv is a URL"),
   ]:
     assert cli.main(argv) == 2
     assert re.search(match, capsys.readouterr().err)
