@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=_whole_number(0), default=0)
   d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
-  d.add_argument("--workdir", help="a folder (or gs:// URL) for checkpoints of the learned representation's training (images, "
-                 "--representation goad): the same command with it again resumes an interrupted fit")
+  d.add_argument("--workdir", help="a folder (or gs:// URL) for checkpoints of the learned representation's "
+                 "training (images, --representation goad): the same command with it again resumes an "
+                 "interrupted fit")
   sc = sub.add_parser("score", help="score new rows or images with a detector saved by detect --save-model")
   sc.add_argument("table", nargs="?", help="CSV with the fitted table's columns, or .npy / .npz")
   sc.add_argument("--images", help="a folder of images of the fitted size")

@@ -303,9 +303,9 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       SRR's networks are 1.0: 4x the channels, 15x the FLOPs and time a step on a CPU
       (benchmarks/images/RESULTS.md, section 2)
   random_state : seed; the same seed gives the same result
-  workdir : a folder for checkpoints of a learned representation's training (goad, contrastive,
-      rotation), every CHECKPOINT_STEPS steps: a fit interrupted there resumes where it stopped,
-      to the result of an uninterrupted one. It holds one fit: another data set, seed or setting
+  workdir : a folder (or gs:// URL) for checkpoints of a learned representation's training (goad,
+      contrastive, rotation), every CHECKPOINT_STEPS steps: a fit interrupted there resumes where it
+      stopped, to the result of an uninterrupted one. It holds one fit: another data set, seed or setting
       is refused. None (default): no checkpoints
   """
 

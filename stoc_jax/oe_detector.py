@@ -115,7 +115,8 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       workdir = open_for_fit(self.workdir, config, {"data": X, **({"oe": x_oe} if x_oe is not None else {})},
                              self.random_state, gamma)
     try:
-      self._model = loop.run_stoc(learner, X, config, key=jax.random.key(config.seed), gamma=gamma, workdir=workdir)
+      self._model = loop.run_stoc(learner, X, config, key=jax.random.key(config.seed), gamma=gamma,
+                                  workdir=workdir)
     finally:
       if workdir is not None:
         workdir.close()

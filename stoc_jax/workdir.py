@@ -10,6 +10,7 @@ so there metrics.jsonl is rewritten with each line added.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import logging
@@ -18,6 +19,7 @@ import os
 import platform
 
 import jax
+import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 from etils import epath
@@ -213,8 +215,6 @@ def open_for_fit(path, config, arrays: dict, random_state: int, gamma) -> Workdi
   """An estimator's workdir (`STOCDetector`, `OEDetector`): its config.json holds the fit's training
   settings and, under `fit`, the seed, gamma and each array's shape and SHA-256 (`arrays`: name ->
   array), so that the same fit resumes there and a fit on other data or settings is refused."""
-  import hashlib
-  import ml_collections
   record = config.copy_and_resolve_references()
   fit = {"random_state": int(random_state), "gamma": gamma}
   for name, array in arrays.items():
