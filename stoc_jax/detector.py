@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from stoc_jax import column_scaling, loop, occ, refine, table_models
 from stoc_jax import contamination as contamination_lib
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
+from stoc_jax.workdir import open_for_fit
 
 # Learned on images by the ResNet-18 of stoc_jax.image_learner, with that objective.
 IMAGE_REPRESENTATIONS = ("contrastive", "rotation")
@@ -465,21 +466,11 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     """The one STOC loop on this detector's learner, config and seed; `refine_dataset` runs it too,
     so that its rows kept are the detector's."""
     config = _learner_config(self)
-    workdir = self._open_workdir(features, config, gamma)
-    try:
+    if self.workdir is not None:
+      config.checkpoint_every_steps = CHECKPOINT_STEPS
+    with open_for_fit(self.workdir, config, {"data": features}, self.random_state, gamma) as workdir:
       return loop.run_stoc(self._make_learner(features), features, config, key=jax.random.key(self.random_state),
                            gamma=gamma, final_occ=final_occ, workdir=workdir)
-    finally:
-      if workdir is not None:
-        workdir.close()
-
-  def _open_workdir(self, features, config, gamma):
-    """`workdir` as the loop's Workdir, resuming only this fit (`workdir.open_for_fit`), or None."""
-    if self.workdir is None:
-      return None
-    from stoc_jax.workdir import open_for_fit
-    config.checkpoint_every_steps = CHECKPOINT_STEPS
-    return open_for_fit(self.workdir, config, {"data": features}, self.random_state, gamma)
 
   def _on_images(self):
     return isinstance(self.representation, str) and self.representation in IMAGE_REPRESENTATIONS

@@ -29,6 +29,7 @@ from stoc_jax.contamination import percent_hint
 from stoc_jax.detector import CHECKPOINT_STEPS, _as_uint8_images, check_random_state
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
+from stoc_jax.workdir import open_for_fit
 
 
 def _images(X, name="X"):
@@ -109,17 +110,10 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     config = self._config(X, x_oe is not None)
     learner = oe_learner.OELearner(config, X.shape[1:], make_mesh(), x_oe)
     gamma = config.refine.gamma
-    workdir = None
-    if self.workdir is not None:
-      from stoc_jax.workdir import open_for_fit
-      workdir = open_for_fit(self.workdir, config, {"data": X, **({"oe": x_oe} if x_oe is not None else {})},
-                             self.random_state, gamma)
-    try:
+    arrays = {"data": X, **({"oe": x_oe} if x_oe is not None else {})}
+    with open_for_fit(self.workdir, config, arrays, self.random_state, gamma) as workdir:
       self._model = loop.run_stoc(learner, X, config, key=jax.random.key(config.seed), gamma=gamma,
                                   workdir=workdir)
-    finally:
-      if workdir is not None:
-        workdir.close()
     self.decision_scores_ = self._model.train_scores
     self.refined_mask_ = self._model.mask
     self.contamination_ = float(self.contamination)

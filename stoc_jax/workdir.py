@@ -10,6 +10,7 @@ so there metrics.jsonl is rewritten with each line added.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -211,10 +212,15 @@ class Workdir:
     self._checkpoints.close()
 
 
-def open_for_fit(path, config, arrays: dict, random_state: int, gamma) -> Workdir:
-  """An estimator's workdir (`STOCDetector`, `OEDetector`): its config.json holds the fit's training
-  settings and, under `fit`, the seed, gamma and each array's shape and SHA-256 (`arrays`: name ->
-  array), so that the same fit resumes there and a fit on other data or settings is refused."""
+@contextlib.contextmanager
+def open_for_fit(path, config, arrays: dict, random_state: int, gamma):
+  """An estimator's workdir (`STOCDetector`, `OEDetector`) for the block, closed after it, or None
+  where `path` is None. Its config.json holds the fit's training settings and, under `fit`, the seed,
+  gamma and each array's shape and SHA-256 (`arrays`: name -> array), so that the same fit resumes
+  there and a fit on other data or settings is refused."""
+  if path is None:
+    yield None
+    return
   record = config.copy_and_resolve_references()
   fit = {"random_state": int(random_state), "gamma": gamma}
   for name, array in arrays.items():
@@ -223,5 +229,8 @@ def open_for_fit(path, config, arrays: dict, random_state: int, gamma) -> Workdi
     fit[f"{name}_sha256"] = hashlib.sha256(array.tobytes()).hexdigest()
   record.fit = ml_collections.ConfigDict(fit)
   workdir = Workdir(path)
-  workdir.write_config(record)
-  return workdir
+  try:  # closed also when the config is refused
+    workdir.write_config(record)
+    yield workdir
+  finally:
+    workdir.close()
