@@ -41,8 +41,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-  # The longest tests first (from a cold cache the multi-process one about 110 s, the GPU checks' tiny
-  # runs about 50 s; the rest under 45 s), so that under `pytest -n 2` the other worker takes the rest of the suite
+  # The longest tests first (from a cold cache the multi-process one about 85 s, the GPU checks' tiny
+  # runs about 45 s; the rest under 32 s), so that under `pytest -n 2` the other worker takes the rest of the suite
   # meanwhile and the two finish together. The sort is stable: the rest keep their order.
   first = ("test_multihost.py::", "::test_gpu_cifar_check_runs_at_a_tiny_size", "::test_gpu_check_runs_at_a_tiny_size")
   items.sort(key=lambda item: next((i for i, part in enumerate(first) if part in item.nodeid), len(first)))

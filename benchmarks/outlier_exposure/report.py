@@ -84,7 +84,7 @@ def contaminated(rows):
         removed[o["normal_class"], o["objective"]] = (last["anomalies_removed"], last["normals_removed"])
   images = os.path.join(HERE, "..", "images", "cifar10_cpu.jsonl")
   for r in load(images) if os.path.exists(images) else []:
-    if r.get("tag") is None and r["method"] == "stoc" and r["anomaly_ratio"] == 0.1 and r["seed"] == 0:
+    if r.get("tag", "") == "" and r["method"] == "stoc" and r["anomaly_ratio"] == 0.1 and r["seed"] == 0:
       auc[r["normal_class"]]["contrastive_stoc"] = (r["auc"], r["ap"])
   cols = [("hsc", "HSC, OE = rejected rows"), ("bce", "BCE, OE = rejected rows"), ("deep_svdd", "Deep SVDD"),
           ("contrastive_stoc", "contrastive STOC (benchmarks/images)")]
