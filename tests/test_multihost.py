@@ -16,8 +16,8 @@ from etils import epath
 
 from conftest import BUCKET, ROOT
 
-# Small enough that compiling dominates (the narrowest ResNet-18, 100 test images): three refinement
-# rounds and two checkpoints are what the comparison needs.
+# As small as the comparison allows (the narrowest ResNet-18, 12 steps, 100 test images): it needs
+# three refinement rounds and two checkpoints, and a larger run costs the suite time, not coverage.
 ARGS = ["experiments/run.py", "--config=experiments/configs/digits_stoc.py", "--config.train_steps=12",
         "--config.refine.schedule_steps=(4,8)", "--config.compare_baseline=False",
         "--config.checkpoint_every_steps=4", "--config.model.width=0.125", "--config.max_test_images=100"]
