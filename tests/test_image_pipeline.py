@@ -1,8 +1,7 @@
 """Every image config end to end at tiny size, the resume guarantee, and the sharded step."""
 
+import importlib.util
 import json
-import os
-import subprocess
 import sys
 import textwrap
 
@@ -182,18 +181,26 @@ def test_tfds_images_of_mixed_sizes_without_a_test_split(monkeypatch):
     image_data.load_tfds("cats_vs_dogs", image_size=16)
 
 
-@pytest.mark.timeout(400)
-def test_gpu_cifar_check_runs_at_a_tiny_size(tiny_npz, tmp_path):
-  """benchmarks/images/gpu_cifar.sh end to end on CPU: throughput pass, step budget, both runs."""
-  tiny_args = ["--config.dataset=npz", f"--config.data_dir={tiny_npz[(32, 32, 3)]}", "--config.model.width=0.125",
-               "--config.model.head_hidden=16", "--config.model.head_depth=2", "--config.model.head_out=8",
-               "--config.batch_size=8", "--config.eval_batch_size=64"]
-  out = subprocess.run(["bash", "benchmarks/images/gpu_cifar.sh", "unused", str(tmp_path / "out"), "1",
-                        "--config.objective=contrastive", *tiny_args],
-                       cwd=ROOT, capture_output=True, text=True, timeout=380,
-                       env=dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]))
-  assert out.returncode == 0, out.stderr[-3000:]
-  summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-  assert summary["train_steps"] >= 10 and summary["images_per_sec"] > 0
-  assert summary["baseline"]["refinement"] == [] and len(summary["stoc"]["refinement"]) >= 1
-  assert 0 <= summary["stoc"]["auc"] <= 100
+@pytest.mark.timeout(300)
+def test_gpu_cifar_check_runs_at_a_tiny_size(tiny_npz, tmp_path, monkeypatch, capsys):
+  """benchmarks/images/gpu_cifar.py end to end on CPU: the probe, the step budget, both runs, summary.json."""
+  spec = importlib.util.spec_from_file_location("gpu_cifar", ROOT / "benchmarks" / "images" / "gpu_cifar.py")
+  gpu_cifar = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(gpu_cifar)
+  tiny_args = ["dataset=npz", "model.width=0.125", "model.head_hidden=16", "model.head_depth=2", "model.head_out=8",
+               "batch_size=8", "eval_batch_size=64", "objective=contrastive"]
+  # In this process, as on a GPU. A probe as long as the main runs (2 x 5 steps, 10) compiles the train
+  # step they then reuse.
+  monkeypatch.setattr(sys, "argv", ["gpu_cifar.py", f"--data_dir={tiny_npz[(32, 32, 3)]}", f"--out={tmp_path}",
+                                    "--budget=1", "--probe_steps=5", *(f"--override={kv}" for kv in tiny_args)])
+  gpu_cifar.main()
+  summary = json.loads((tmp_path / "summary.json").read_text())
+  # No budget left after the probe: the smallest runs (10 steps, refinement after 1, 2 and 5).
+  assert summary["train_steps"] == 10 and summary["images_per_sec"] > 0
+  assert summary["baseline"]["refinement"] == [] and [r["step"] for r in summary["stoc"]["refinement"]] == [1, 2, 5, 10]
+  assert 0 <= summary["baseline"]["auc"] <= 100 and 0 <= summary["stoc"]["auc"] <= 100
+  assert summary["environment"]["devices"]
+  capsys.readouterr()
+  with pytest.raises(SystemExit) as exit_info:  # a second run into the same folder
+    gpu_cifar.main()
+  assert exit_info.value.code == 2 and "already holds a run" in capsys.readouterr().err
