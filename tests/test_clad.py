@@ -87,16 +87,17 @@ def test_gpu_check_runs_at_a_tiny_size(tiny_cifar, tmp_path, monkeypatch, capsys
           "classifier.arch=lenet", "classifier.conv_channels=(4,4,4)", "classifier.fc_units=8",
           "odin.calibration_rows=16", "odin.epsilons=(0.0,0.001)"]
   contrastive = ["model.width=0.125", "model.head_hidden=16", "model.head_depth=2", "model.head_out=8"]
-  common = ["dataset=npz", "normal_classes=(0,1)", "batch_size=8", "eval_batch_size=64"]
+  common = ["dataset=npz", "normal_classes=(0,1)", "batch_size=4", "eval_batch_size=64"]
   args = [f"--{group}={kv}" for group, kvs in (("clad", clad), ("contrastive", contrastive), ("common", common))
           for kv in kvs]
-  # In this process, so the run reuses the compilations of the other tests.
+  # In this process, as on a GPU. Probes as long as the main runs (10 steps a stage: one epoch of the
+  # 40 normal images in batches of 4) compile the same train steps, which the main runs then reuse.
   monkeypatch.setattr(sys, "argv", ["gpu_cifar.py", f"--data_dir={tiny_cifar}", f"--out={tmp_path}", "--budget=1",
-                                    "--probe_steps=2", *args])
+                                    "--probe_steps=5", *args])
   gpu_cifar.main()
   summary = json.loads((tmp_path / "summary.json").read_text())
   # No budget left after the probes: the smallest run of each (one epoch a stage; 10 steps).
-  assert summary["clad"]["epochs_per_stage"] == 1 and summary["clad"]["stage_steps"] == [5, 5, 5]
+  assert summary["clad"]["epochs_per_stage"] == 1 and summary["clad"]["stage_steps"] == [10, 10, 10]
   assert summary["contrastive"]["train_steps"] == 10 and summary["normal_classes"] == [0, 1]
   assert len(summary["clad"]["probe_images_per_sec"]) == 3 and min(summary["clad"]["probe_images_per_sec"]) > 0
   assert 0 <= summary["clad"]["auc"] <= 100 and 0 <= summary["contrastive"]["auc"] <= 100

@@ -325,7 +325,8 @@ def test_robust_scaling_uses_median_and_iqr():
 def test_contrastive_representation_on_images():
   from stoc_jax.data.images import load_digits, one_vs_rest_split, resize_images
   s = one_vs_rest_split(load_digits(), 0, 0.1, seed=0)
-  det = STOCDetector(representation="contrastive", train_steps=4, contamination=0.1)
+  # 16x16 digits and 2 steps, as the other contrastive fits here: one compiled train step for them all.
+  det = STOCDetector(representation="contrastive", train_steps=2, contamination=0.1)
   det.fit(resize_images(s.x_train, 16))
   assert det.decision_scores_.shape == (len(s.x_train),)
   test = resize_images(s.x_test[:5], 16)
@@ -340,7 +341,7 @@ def test_images_estimate_their_contamination_on_the_trained_features():
   refinement's scores (which flagged 14.7 % of clean digit sets on average)."""
   from stoc_jax.contamination import estimate_contamination, leading_components
   from stoc_jax.data.images import load_digits, resize_images
-  x = resize_images(load_digits().x_train[:60], 12)
+  x = resize_images(load_digits().x_train[:60], 16)
   det = STOCDetector(representation="contrastive", train_steps=2).fit(x)
   features = det.features(x)  # the final Gaussian's input: one L2-normalised row per image
   assert features.shape[0] == 60 and features.dtype == np.float64

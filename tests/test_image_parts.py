@@ -76,12 +76,16 @@ def batch():
   return jax.random.uniform(jax.random.key(0), (4, 16, 16, 3))
 
 
+# Under jit, as the train steps run them: one program each, not one per operation.
+simclr_augment, crop_flip_augment = jax.jit(augment.simclr_augment), jax.jit(augment.crop_flip_augment)
+
+
 def test_simclr_augment_ranges_and_shapes(batch):
-  out = augment.simclr_augment(jax.random.key(1), batch)
+  out = simclr_augment(jax.random.key(1), batch)
   assert out.shape == batch.shape
   assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
   assert not np.allclose(out, batch)
-  again = augment.simclr_augment(jax.random.key(1), batch)
+  again = simclr_augment(jax.random.key(1), batch)
   np.testing.assert_array_equal(out, again)  # keyed, deterministic
 
 
@@ -112,8 +116,8 @@ def test_flip_grayscale_blur_jitter(batch):
 
 def test_crop_flip_augment_and_single_channel():
   x = jax.random.uniform(jax.random.key(0), (3, 8, 8, 1))
-  assert augment.crop_flip_augment(jax.random.key(0), x).shape == x.shape
-  assert augment.simclr_augment(jax.random.key(0), x).shape == x.shape
+  assert crop_flip_augment(jax.random.key(0), x).shape == x.shape
+  assert simclr_augment(jax.random.key(0), x).shape == x.shape
 
 
 # ------------------------------------------------------------ model
