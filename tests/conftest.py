@@ -38,12 +38,33 @@ def pytest_configure(config):
   # The runs that tests start in other processes (run.py, stoc-jax, the GPU script) share it.
   os.environ["JAX_COMPILATION_CACHE_DIR"] = cache
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  # Set before JAX starts its backend, and passed on to the processes tests start (`xla_flags`).
+  os.environ["XLA_FLAGS"] = xla_flags()
+
+
+# Tests compile far more than they run, and LLVM's level 1 compiles XLA's CPU programs faster than its
+# default level 3: a ResNet-18's weights in 3.4 s instead of 8.0, its train step in 5.0 s instead of
+# 6.3, with steps as fast (0.02 s). Floats may differ from level 3's in the last bits (vectorised sums
+# add in another order), never the behaviour a test checks.
+TEST_XLA_FLAGS = ("--xla_backend_optimization_level=1",)
+
+
+def xla_flags(devices: int | None = None) -> str:
+  """XLA_FLAGS for the tests and the processes they start: the caller's own flags and TEST_XLA_FLAGS,
+  and `devices` simulated CPU devices when given."""
+  device_flag = "--xla_force_host_platform_device_count="
+  replaced = tuple(f.split("=")[0] + "=" for f in TEST_XLA_FLAGS) + ((device_flag,) if devices else ())
+  flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if not f.startswith(replaced)]
+  flags += TEST_XLA_FLAGS
+  if devices:
+    flags.append(f"{device_flag}{devices}")
+  return " ".join(flags)
 
 
 def pytest_collection_modifyitems(config, items):
-  # The longest tests first (from a cold cache the multi-process one about 85 s, the GPU checks' tiny
-  # runs about 45 s; the rest under 32 s), so that under `pytest -n 2` the other worker takes the rest of the suite
-  # meanwhile and the two finish together. The sort is stable: the rest keep their order.
+  # The longest tests first (from a cold cache the multi-process one about 80 s, the GPU checks' tiny
+  # runs 20-27 s; the rest under 28 s), so that under `pytest -n 2` the other worker takes the rest of
+  # the suite meanwhile and the two finish together. The sort is stable: the rest keep their order.
   first = ("test_multihost.py::", "::test_gpu_cifar_check_runs_at_a_tiny_size", "::test_gpu_check_runs_at_a_tiny_size")
   items.sort(key=lambda item: next((i for i, part in enumerate(first) if part in item.nodeid), len(first)))
 
@@ -170,7 +191,7 @@ def run_on_cpu_devices(code: str, marker: str, timeout: int, devices: int = 8):
   """Runs `code` in a fresh Python on `devices` simulated CPU devices and checks that it exits
   cleanly and prints `marker` (its own asserts decide what passes)."""
   import subprocess
-  env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu",
+  env = dict(os.environ, XLA_FLAGS=xla_flags(devices), JAX_PLATFORMS="cpu",
              PYTHONPATH=str(ROOT))
   out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
   assert out.returncode == 0, out.stderr[-3000:]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from etils import epath
 
-from conftest import BUCKET, ROOT
+from conftest import BUCKET, ROOT, xla_flags
 
 # As small as the comparison allows (the narrowest ResNet-18, 12 steps, 100 test images): it needs
 # three refinement rounds and two checkpoints, and a larger run costs the suite time, not coverage.
@@ -31,7 +31,7 @@ def _free_port():
 
 def _env(devices):
   return dict(os.environ, JAX_PLATFORMS="cpu", JAX_CPU_COLLECTIVES_IMPLEMENTATION="gloo",
-              XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", PYTHONPATH=str(ROOT))
+              XLA_FLAGS=xla_flags(devices), PYTHONPATH=str(ROOT))
 
 
 def _cpu_seconds(pid):
