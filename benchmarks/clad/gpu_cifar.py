@@ -60,6 +60,19 @@ def rows(workdir):
     return [json.loads(line) for line in f]
 
 
+def make_out_folder(parser, out: str, runs) -> None:
+  """Creates OUT for a GPU check, or stops with a one-line error where it holds one of its `runs`
+  already; compiled programs are kept in a persistent cache under it (unless one is set) for the
+  main runs and a rerun."""
+  if any(os.path.exists(os.path.join(out, name)) for name in runs):
+    # Each rerun fits its step counts to the time left, so a half-done folder's configs would differ.
+    parser.error(f"{out} already holds a run of this check; give an empty or new --out folder.")
+  os.makedirs(out, exist_ok=True)
+  if not jax.config.jax_compilation_cache_dir:
+    jax.config.update("jax_compilation_cache_dir", os.path.join(out, "jax_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
 def probe(pipeline, config, workdir, stages: int, steps: int):
   """Trains `stages` x 2 stretches of `steps`: images/s of each stage's second stretch, the seconds
   taken and the run's results."""
@@ -88,15 +101,7 @@ def main():
     parser.add_argument(f"--{name}", action="append", default=[], metavar="KEY=VALUE")
   args = parser.parse_args()
   start = time.time()
-  runs = ("clad_probe", "clad", "contrastive_probe", "contrastive")
-  if any(os.path.exists(os.path.join(args.out, name)) for name in runs):
-    # Each rerun fits its step counts to the time left, so a half-done folder's configs would differ.
-    parser.error(f"{args.out} already holds a run of this check; give an empty or new --out folder.")
-  os.makedirs(args.out, exist_ok=True)
-  # The probes compile every program; the main runs find them in this cache (or the one already set).
-  if not jax.config.jax_compilation_cache_dir:
-    jax.config.update("jax_compilation_cache_dir", os.path.join(args.out, "jax_cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  make_out_folder(parser, args.out, ("clad_probe", "clad", "contrastive_probe", "contrastive"))
 
   clad, contrastive = clad_config(args), contrastive_config(args)
   clad_ips, clad_probe_s, clad_probe = probe(clad_stoc, clad, os.path.join(args.out, "clad_probe"), 3,

@@ -24,9 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-import jax  # noqa: E402
-
-from benchmarks.clad.gpu_cifar import probe  # noqa: E402
+from benchmarks.clad.gpu_cifar import make_out_folder, probe  # noqa: E402
 from experiments.configs import cifar10_stoc  # noqa: E402
 from stoc_jax import image_stoc  # noqa: E402
 from stoc_jax.configs import parse_overrides  # noqa: E402
@@ -52,13 +50,7 @@ def main():
   parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE")
   args = parser.parse_args()
   start = time.time()
-  if any(os.path.exists(os.path.join(args.out, name)) for name in RUNS):
-    # Each rerun fits its step counts to the time left, so a half-done folder's configs would differ.
-    parser.error(f"{args.out} already holds a run of this check; give an empty or new --out folder.")
-  os.makedirs(args.out, exist_ok=True)
-  if not jax.config.jax_compilation_cache_dir:
-    jax.config.update("jax_compilation_cache_dir", os.path.join(args.out, "jax_cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  make_out_folder(parser, args.out, RUNS)
 
   config = make_config(args)
   probe_config = config.copy_and_resolve_references()
