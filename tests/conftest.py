@@ -44,8 +44,8 @@ def pytest_configure(config):
 
 # Tests compile far more than they run, and LLVM's level 1 compiles XLA's CPU programs faster than its
 # default level 3: a ResNet-18's weights in 3.4 s instead of 8.0, its train step in 5.0 s instead of
-# 6.3, with steps as fast (0.02 s). Floats may differ from level 3's in the last bits (vectorised sums
-# add in another order), never the behaviour a test checks.
+# 6.3, with steps as fast (0.02 s). Floats may differ from level 3's in the last bits (by 2e-5 in that
+# ResNet's weights after 5 contrastive steps), never the behaviour a test checks.
 TEST_XLA_FLAGS = ("--xla_backend_optimization_level=1",)
 
 
