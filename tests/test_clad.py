@@ -1,12 +1,11 @@
 """CLAD end to end at tiny size, resume in every stage, and its configuration errors."""
 
-import importlib.util
 import json
 import sys
 
 import pytest
 
-from conftest import ROOT, killed_at_train_call
+from conftest import killed_at_train_call
 from stoc_jax import clad_learner, clad_stoc
 
 
@@ -80,9 +79,7 @@ def test_bad_normal_classes(tiny_cifar, tmp_path):
 @pytest.mark.timeout(300)
 def test_gpu_check_runs_at_a_tiny_size(tiny_cifar, tmp_path, monkeypatch, capsys):
   """benchmarks/clad/gpu_cifar.py end to end on CPU: both probes, the step budget, both runs, summary.json."""
-  spec = importlib.util.spec_from_file_location("gpu_cifar", ROOT / "benchmarks" / "clad" / "gpu_cifar.py")
-  gpu_cifar = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(gpu_cifar)
+  from benchmarks.clad import gpu_cifar
   clad = ["autoencoder.channels=(4,4,4,4,4)", "autoencoder.linear=16", "hidden_dim=4", "num_clusters=2",
           "classifier.arch=lenet", "classifier.conv_channels=(4,4,4)", "classifier.fc_units=8",
           "odin.calibration_rows=16", "odin.epsilons=(0.0,0.001)"]
@@ -110,9 +107,7 @@ def test_gpu_check_runs_at_a_tiny_size(tiny_cifar, tmp_path, monkeypatch, capsys
 
 def test_paper_scale_benchmark_configs():
   """benchmarks/clad/run.py --scale=paper: every CIFAR-10 method at its config's defaults, on all images."""
-  spec = importlib.util.spec_from_file_location("clad_run", ROOT / "benchmarks" / "clad" / "run.py")
-  clad_run = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(clad_run)
+  from benchmarks.clad import run as clad_run
   for group in ("clad", "deep_svdd", "contrastive"):
     cpu = clad_run.make_config("cifar10", group, "living", 1, "DATA")
     paper = clad_run.make_config("cifar10", group, "living", 1, "DATA", scale="paper")

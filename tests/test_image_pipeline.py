@@ -1,6 +1,5 @@
 """Every image config end to end at tiny size, the resume guarantee, and the sharded step."""
 
-import importlib.util
 import json
 import sys
 import textwrap
@@ -8,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import ROOT, killed_at_refinement, run_on_cpu_devices
+from conftest import killed_at_refinement, run_on_cpu_devices
 from stoc_jax import image_stoc
 
 CONFIGS = ("cifar10_stoc", "cifar10_contrastive", "cifar10_rotation_stoc", "cifar10_stoc:cpu", "fmnist_stoc",
@@ -184,9 +183,7 @@ def test_tfds_images_of_mixed_sizes_without_a_test_split(monkeypatch):
 @pytest.mark.timeout(300)
 def test_gpu_cifar_check_runs_at_a_tiny_size(tiny_npz, tmp_path, monkeypatch, capsys):
   """benchmarks/images/gpu_cifar.py end to end on CPU: the probe, the step budget, both runs, summary.json."""
-  spec = importlib.util.spec_from_file_location("gpu_cifar", ROOT / "benchmarks" / "images" / "gpu_cifar.py")
-  gpu_cifar = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(gpu_cifar)
+  from benchmarks.images import gpu_cifar
   tiny_args = ["dataset=npz", "model.width=0.125", "model.head_hidden=16", "model.head_depth=2", "model.head_out=8",
                "batch_size=8", "eval_batch_size=64", "objective=contrastive"]
   # In this process, as on a GPU. A probe as long as the main runs (2 x 5 steps, 10) compiles the train

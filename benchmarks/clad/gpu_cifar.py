@@ -11,10 +11,11 @@ normal training images (20,000 for things) and are scored on the whole test set,
 The budget is shared as follows. Each method first trains a few steps per stage (`--probe_steps`),
 pausing between them so that each stage's second stretch times it after compilation. The compiled
 programs stay in a persistent cache under OUT: the main runs find their feature and scoring programs
-there, but compile their train steps again, since a step holds its run's step count (the learning-rate
-schedule's length). What is left of the budget, less each probe's own time as the margin for
-loading, those compilations, feature passes and scoring, goes first to CLAD (`--clad_share`, up to 100 epochs a stage), the rest to the baseline
-(DA-contrastive ResNet-18 at width 1, batch 128, no refinement, a GDE on its features).
+there, but compile their train steps again, since a step holds its run's step count (the
+learning-rate schedule's length). What is left of the budget, less each probe's own time as the
+margin for loading, those compilations, feature passes and scoring, goes first to CLAD
+(`--clad_share`, up to 100 epochs a stage), the rest to the baseline (DA-contrastive ResNet-18 at
+width 1, batch 128, no refinement, a GDE on its features).
 
 OUT receives a workdir per run (clad_probe, clad, contrastive_probe, contrastive) and summary.json.
 The KEY=VALUE overrides apply to one method's config, or to both (--common); the tests use them for a
