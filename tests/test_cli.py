@@ -646,6 +646,8 @@ def test_spaces_around_names_and_values_of_a_hand_written_csv_are_dropped(tmp_pa
     # Rows longer than the header: pandas would read the extra fields as an index and shift the columns.
     ("a,b\n0,1,2\n1,3,4\n2,5,6\n", r"rows hold more fields than its first line has column names; the first"),
     ("# exported by a sensor\na,b\n1,2\n3,4\n", r"first line looks like a comment"),
+    # pandas would read the second 'amount' as 'amount.1', which `score` could match to another column.
+    ("amount,qty,amount\n1,2,3\n4,5,6\n7,8,9\n", r"column names repeat: 'amount' \(columns 1, 3\)"),
     # Thousands commas without quotes: only the rows that hold one are too long.
     ("amount,qty\n1,234.50,3\n20.00,4\n3,100.25,1\n", r"data rows \[1, 3\] do, where others fit: a value holding "
      r"the delimiter ',' unquoted \(a thousands separator, 1,234.50\?\)"),

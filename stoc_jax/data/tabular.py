@@ -404,7 +404,8 @@ def read_csv(path):
 
 
 def _read_csv(path):
-  """(read_csv's DataFrame, the delimiter it sniffed)."""
+  """(read_csv's DataFrame, the delimiter it sniffed, {name: [column numbers from 1]} of the names its
+  header repeats)."""
   import pandas as pd
   encodings = _encodings(path)
   sep = _delimiter(path, encodings[0])
@@ -438,12 +439,27 @@ def _read_csv(path):
   else:
     raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); "
                     "save it as UTF-8 CSV.")
+  repeated = _repeated_names(path, sep, encoding)
   trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
   df = df.drop(columns=trailing)
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
   # lines, which read_csv already skips.
   df = df.dropna(how="all").reset_index(drop=True)
-  return _read_local_numbers(_strip_spaces(df), sep), sep
+  return _read_local_numbers(_strip_spaces(df), sep), sep, repeated
+
+
+def _repeated_names(path, sep, encoding) -> dict:
+  """{name: [column numbers from 1]} of the names the header gives more than one column. pandas
+  renames a repeat ("amount" twice: "amount", "amount.1"), and `score` matches a new table's columns
+  to the fitted ones by name."""
+  import pandas as pd
+  names = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str,
+                      skipinitialspace=True, keep_default_na=False).iloc[0].tolist()
+  seen = {}
+  for i, name in enumerate(names, 1):
+    if name:  # the empty names of empty trailing columns, dropped below
+      seen.setdefault(name, []).append(i)
+  return {name: at for name, at in seen.items() if len(at) > 1}
 
 
 def _strip_spaces(df):
@@ -461,12 +477,15 @@ def _strip_spaces(df):
 
 def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   import pandas as pd
-  df, sep = _read_csv(path)
+  df, sep, repeated = _read_csv(path)
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
   if _looks_like_data(df.columns):
     raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds data, not column names; "
                     "add a header row (one name per column) as the first line.")
+  if repeated:
+    which = ", ".join(f"{name!r} (columns {', '.join(map(str, at))})" for name, at in list(repeated.items())[:5])
+    raise DataError(f"{path}: column names repeat: {which}; give each column a name of its own.")
   unknown = [c for c in ignore_columns if c not in df.columns]
   if unknown:
     raise DataError(f"{path}: no columns {unknown} to ignore; columns are {list(df.columns)[:20]}.")
