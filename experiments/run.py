@@ -102,6 +102,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   import jax
+  from stoc_jax.compilation_cache import use_persistent_cache
+  use_persistent_cache()  # a rerun or a resumed run loads its compiled programs
   if _DISTRIBUTED.value:
     try:
       jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)

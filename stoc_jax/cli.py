@@ -564,6 +564,8 @@ def main(argv=None) -> int:
   try:
     if bool(args.table) == bool(args.images):
       raise DataError("give either a table file or --images DIR (one of them).")
+    from stoc_jax.compilation_cache import use_persistent_cache
+    use_persistent_cache()  # a second image fit loads its compiled programs
     with warnings.catch_warnings():  # the library's warnings, as one line each, without a source line
       warnings.showwarning = _show_warning
       result = (detect if args.command == "detect" else score)(args)
