@@ -46,6 +46,18 @@ def test_jax_own_settings_come_first(monkeypatch):
   assert compilation_cache.default_dir() == os.path.join("/somewhere", "stoc_jax", "jax")
 
 
+def test_a_home_where_no_folder_can_be_made_leaves_the_cache_off(monkeypatch, tmp_path):
+  (tmp_path / "file").write_text("")
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a folder below a file cannot be made
+  configured = jax.config.jax_compilation_cache_dir
+  jax.config.update("jax_compilation_cache_dir", None)  # as a user's shell, without the suite's cache
+  try:
+    assert compilation_cache.use_persistent_cache() is None
+    assert jax.config.jax_compilation_cache_dir is None
+  finally:
+    jax.config.update("jax_compilation_cache_dir", configured)
+
+
 def test_the_command_line_turns_the_cache_on(monkeypatch, tmp_path):
   called = []
   monkeypatch.setattr(compilation_cache, "use_persistent_cache", lambda: called.append(True))
