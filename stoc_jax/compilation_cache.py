@@ -22,21 +22,24 @@ def default_dir() -> str:
 
 
 def use_persistent_cache() -> str | None:
-  """Turns on JAX's persistent compilation cache (before anything is compiled) and returns its
-  folder: the one already configured (JAX_COMPILATION_CACHE_DIR) or `default_dir()`; None where
-  JAX_ENABLE_COMPILATION_CACHE=false, or where that folder cannot be made (a read-only home)."""
+  """Turns on JAX's persistent compilation cache (before anything is compiled), for programs of any
+  compile time unless JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS says otherwise, and returns its
+  folder: the one already configured (JAX_COMPILATION_CACHE_DIR, a local folder or a gs:// URL) or
+  `default_dir()`; None where JAX_ENABLE_COMPILATION_CACHE=false, or where the default folder
+  cannot be made (a read-only home)."""
   import jax
   if not jax.config.jax_enable_compilation_cache:
     return None
-  if jax.config.jax_compilation_cache_dir:
-    return jax.config.jax_compilation_cache_dir
-  try:
-    os.makedirs(default_dir(), exist_ok=True)
-  except OSError:  # JAX would warn at every program it could not read or write there
-    return None
-  jax.config.update("jax_compilation_cache_dir", default_dir())
+  folder = jax.config.jax_compilation_cache_dir
+  if not folder:
+    folder = default_dir()
+    try:
+      os.makedirs(folder, exist_ok=True)
+    except OSError:  # JAX would warn at every program it could not read or write there
+      return None
+    jax.config.update("jax_compilation_cache_dir", folder)
   if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
     # JAX keeps only programs that took over 1 s to compile; an image fit's weights come from about
     # a hundred eager initialisers of under 0.1 s each, 8 s together on 2 CPU cores.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-  return default_dir()
+  return folder

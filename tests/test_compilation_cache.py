@@ -1,6 +1,7 @@
 """stoc-jax and experiments/run.py keep their compiled programs on disk (stoc_jax.compilation_cache),
 so a second run loads them instead of compiling them again; JAX's own settings take precedence."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -8,32 +9,38 @@ import sys
 import jax
 import pytest
 
-from conftest import ROOT
+from conftest import BUCKET, ROOT
 from stoc_jax import cli, compilation_cache
 
 
-def _programs(folder):
-  return {(p.name, p.stat().st_mtime_ns) for p in folder.iterdir()} if folder.is_dir() else set()
+@contextlib.contextmanager
+def no_cache_configured():
+  """As a user's shell: no cache folder set (the suite sets its own in conftest), restored after."""
+  configured = jax.config.jax_compilation_cache_dir
+  jax.config.update("jax_compilation_cache_dir", None)
+  try:
+    yield
+  finally:
+    jax.config.update("jax_compilation_cache_dir", configured)
 
 
-@pytest.mark.timeout(120)
-def test_a_second_run_loads_the_programs_the_first_compiled(tmp_path):
-  # Without the test suite's own cache settings, as a user's shell has none.
-  env = {k: v for k, v in os.environ.items()
-         if k not in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")}
-  env.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-  folder = tmp_path / "xdg" / "stoc_jax" / "jax"
-  seen = []
-  for run in ("first", "second"):
-    subprocess.run([sys.executable, "experiments/run.py", "--config=experiments/configs/breast_cancer_stoc.py",
-                    "--config.compare_baseline=False", f"--workdir={tmp_path / run}"],
-                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=100)
-    seen.append(_programs(folder))
-  assert len(seen[0]) >= 5  # the refinement's and the final Gaussian's programs, however quick
-  assert seen[1] == seen[0]  # nothing compiled again: no program written, none rewritten
+def test_the_default_folder_is_made_under_the_cache_home(monkeypatch, tmp_path):
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+  with no_cache_configured():
+    assert compilation_cache.use_persistent_cache() == str(tmp_path / "stoc_jax" / "jax")
+    assert jax.config.jax_compilation_cache_dir == str(tmp_path / "stoc_jax" / "jax")
+  assert (tmp_path / "stoc_jax" / "jax").is_dir()
 
 
-def test_jax_own_settings_come_first(monkeypatch):
+def test_a_home_where_no_folder_can_be_made_leaves_the_cache_off(monkeypatch, tmp_path):
+  (tmp_path / "file").write_text("")
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a folder below a file cannot be made
+  with no_cache_configured():
+    assert compilation_cache.use_persistent_cache() is None
+    assert jax.config.jax_compilation_cache_dir is None
+
+
+def test_jax_own_settings_come_first():
   # The suite's cache (conftest), as a user's JAX_COMPILATION_CACHE_DIR would be.
   assert compilation_cache.use_persistent_cache() == jax.config.jax_compilation_cache_dir
   enabled = jax.config.jax_enable_compilation_cache
@@ -42,20 +49,24 @@ def test_jax_own_settings_come_first(monkeypatch):
     assert compilation_cache.use_persistent_cache() is None
   finally:
     jax.config.update("jax_enable_compilation_cache", enabled)
-  monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
-  assert compilation_cache.default_dir() == os.path.join("/somewhere", "stoc_jax", "jax")
 
 
-def test_a_home_where_no_folder_can_be_made_leaves_the_cache_off(monkeypatch, tmp_path):
-  (tmp_path / "file").write_text("")
-  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a folder below a file cannot be made
-  configured = jax.config.jax_compilation_cache_dir
-  jax.config.update("jax_compilation_cache_dir", None)  # as a user's shell, without the suite's cache
-  try:
-    assert compilation_cache.use_persistent_cache() is None
-    assert jax.config.jax_compilation_cache_dir is None
-  finally:
-    jax.config.update("jax_compilation_cache_dir", configured)
+@pytest.mark.timeout(120)
+def test_a_second_run_loads_the_programs_the_first_put_in_a_bucket(gcs, tmp_path):
+  """The hosts of a pod share a bucket, not a home: JAX_COMPILATION_CACHE_DIR=gs://... . Without
+  run.py's setting JAX would keep none of these programs, each under its 1 s threshold."""
+  env = {k: v for k, v in os.environ.items() if k != "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"}
+  env.update(JAX_COMPILATION_CACHE_DIR=f"gs://{BUCKET}/{tmp_path.name}/jax_cache", JAX_PLATFORMS="cpu",
+             PYTHONPATH=str(ROOT))
+  seen = []
+  for run in ("first", "second"):
+    subprocess.run([sys.executable, "experiments/run.py", "--config=experiments/configs/breast_cancer_stoc.py",
+                    "--config.compare_baseline=False", f"--workdir={tmp_path / run}"],
+                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=100)
+    folder = f"{BUCKET}/{tmp_path.name}/jax_cache"
+    seen.append({(f, gcs.info(f)["generation"]) for f in gcs.ls(folder, refresh=True)} if gcs.exists(folder) else set())
+  assert len(seen[0]) >= 5  # the refinement's and the final Gaussian's programs
+  assert seen[1] == seen[0]  # nothing compiled again: no program written, none rewritten
 
 
 def test_the_command_line_turns_the_cache_on(monkeypatch, tmp_path):
