@@ -8,8 +8,10 @@ remaining digits, so no OE digit is ever tested (the paper's appendix B protocol
 
   python experiments/run.py --config=experiments/configs/digits_oe.py --workdir=/tmp/digits_oe
 
-About half a minute on 2 CPU cores. No horizontal flips (a flipped digit is another shape) and a
-crop of at most 1 pixel (an 8x8 image has little room).
+About 12 s on 2 CPU cores. Expected: AUC 99.9, AP 99.8 (seed 0; seeds 1 and 2: 100.0 / 99.8 and
+99.9 / 99.8, `--config.seed=N`): digit 0 against the digits that were not OE is nearly solved at this
+size. No horizontal flips (a flipped digit is another shape) and a crop of at most 1 pixel (an 8x8
+image has little room).
 """
 
 from stoc_jax.configs import check_variant, outlier_exposure_defaults
