@@ -1,14 +1,14 @@
 """The persistent cache of compiled programs that `stoc-jax` and `experiments/run.py` use.
 
 Each new process compiles its programs again: on 2 CPU cores `stoc-jax detect --images` on 60
-images of 16 x 16 took 79 s, and 70 s with the programs of an earlier run loaded (21.6 s and 11.7 s
-with `--train-steps 20`: the ResNet-18's train step and its weights' initialisers); the digits
-experiment, 47 s and 40 s. JAX can
-keep compiled programs on disk and load them in the next process with the same program, JAX
-version, device kind and XLA flags; it leaves that off by default. The two commands turn it on, in
-`$XDG_CACHE_HOME/stoc_jax/jax` (`~/.cache/stoc_jax/jax`), unless JAX's own settings say otherwise:
-`JAX_COMPILATION_CACHE_DIR` moves it, `JAX_ENABLE_COMPILATION_CACHE=false` turns it off. Importing
-the library changes no setting of JAX's.
+images of 16 x 16 took 79 s, and 70 s with the programs of an earlier run loaded (21.6 s and
+11.7 s with `--train-steps 20`: the ResNet-18's train step and its weights' initialisers); the
+digits experiment, 47 s and 40 s. JAX can keep compiled programs on disk and load them in the next
+process with the same program, JAX version, device kind and XLA flags; it leaves that off by
+default. The two commands turn it on, in `$XDG_CACHE_HOME/stoc_jax/jax` (`~/.cache/stoc_jax/jax`),
+unless JAX's own settings say otherwise: `JAX_COMPILATION_CACHE_DIR` moves it (a gs:// bucket
+shares it over a pod's hosts, since JAX writes from process 0 alone), and
+`JAX_ENABLE_COMPILATION_CACHE=false` turns it off. Importing the library changes no setting of JAX's.
 """
 
 from __future__ import annotations
