@@ -21,18 +21,18 @@ def default_dir() -> str:
   return os.path.join(base, "stoc_jax", "jax")
 
 
-def use_persistent_cache() -> str | None:
+def use_persistent_cache(default_folder: str | None = None) -> str | None:
   """Turns on JAX's persistent compilation cache (before anything is compiled), for programs of any
   compile time unless JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS says otherwise, and returns its
-  folder: the one already configured (JAX_COMPILATION_CACHE_DIR, a local folder or a gs:// URL) or
-  `default_dir()`; None where JAX_ENABLE_COMPILATION_CACHE=false, or where the default folder
-  cannot be made (a read-only home)."""
+  folder: the one already configured (JAX_COMPILATION_CACHE_DIR, a local folder or a gs:// URL), or
+  else `default_folder` (`default_dir()` when None); None where JAX_ENABLE_COMPILATION_CACHE=false,
+  or where the default folder cannot be made (a read-only home)."""
   import jax
   if not jax.config.jax_enable_compilation_cache:
     return None
   folder = jax.config.jax_compilation_cache_dir
   if not folder:
-    folder = default_dir()
+    folder = default_folder or default_dir()
     try:
       os.makedirs(folder, exist_ok=True)
     except OSError:  # JAX would warn at every program it could not read or write there

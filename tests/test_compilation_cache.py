@@ -32,6 +32,13 @@ def test_the_default_folder_is_made_under_the_cache_home(monkeypatch, tmp_path):
   assert (tmp_path / "stoc_jax" / "jax").is_dir()
 
 
+def test_a_given_default_folder_stands_in_for_the_home_one(tmp_path):
+  # The GPU checks keep their programs beside their output (benchmarks/clad/gpu_cifar.py).
+  with no_cache_configured():
+    assert compilation_cache.use_persistent_cache(str(tmp_path / "out" / "jax_cache")) == str(tmp_path / "out" / "jax_cache")
+  assert (tmp_path / "out" / "jax_cache").is_dir()
+
+
 def test_a_home_where_no_folder_can_be_made_leaves_the_cache_off(monkeypatch, tmp_path):
   (tmp_path / "file").write_text("")
   monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a folder below a file cannot be made

@@ -30,11 +30,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-import jax  # noqa: E402
-
 from benchmarks.clad.run import SCENARIOS as ALL_SCENARIOS  # noqa: E402
 from experiments.configs import cifar10_clad, cifar10_stoc  # noqa: E402
 from stoc_jax import clad_stoc, image_stoc  # noqa: E402
+from stoc_jax.compilation_cache import use_persistent_cache  # noqa: E402
 from stoc_jax.configs import parse_overrides  # noqa: E402
 
 SCENARIOS = ALL_SCENARIOS["cifar10"]
@@ -69,9 +68,7 @@ def make_out_folder(parser, out: str, runs) -> None:
     # Each rerun fits its step counts to the time left, so a half-done folder's configs would differ.
     parser.error(f"{out} already holds a run of this check; give an empty or new --out folder.")
   os.makedirs(out, exist_ok=True)
-  if not jax.config.jax_compilation_cache_dir:
-    jax.config.update("jax_compilation_cache_dir", os.path.join(out, "jax_cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  use_persistent_cache(os.path.join(out, "jax_cache"))
 
 
 def probe(pipeline, config, workdir, stages: int, steps: int):
