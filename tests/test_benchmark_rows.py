@@ -67,6 +67,26 @@ def test_tables_held_out_as_a_group_are_judged_by_a_choice_made_without_any_of_t
   assert [r for _, _, r in base_ranks["base"]] == [1.0] * 6
 
 
+def test_a_choice_made_on_other_tables_is_judged_on_each_table(capsys):
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import pytest
+  import report
+  # On the tables seen, "a" beats the baseline; on the tables judged, "b" would have been right.
+  seen_auc = {"a": 90.0, "b": 70.0, "base": 80.0}
+  judged_auc = {"a": 60.0, "b": 95.0, "base": 80.0}
+  rows = lambda tables, auc: [{"table": t, "seed": 0, "detector": d, "auc": v, "ap": v / 2, "seconds": 0.1}
+                              for t in tables for d, v in auc.items()]
+  seen, judged = rows(["s_1", "s_2"], seen_auc), rows(["j_1", "j_2", "j_3"], judged_auc)
+  assert report.choose(seen, ["a", "b"], ["base"]) == "a"
+  report.print_selection(judged, ["a", "b"], ["base"], chosen_on=seen)
+  out = capsys.readouterr().out
+  assert "Chosen on 2 other tables (--chosen_on): a" in out
+  assert "| j_1 | a | 60.0 | 30.0 | 2.0 |" in out and "| chosen on the other tables | 60.0 | 30.0 | 2.00 |" in out
+  assert "| base | 80.0 | 40.0 | 1.00 |" in out
+  with pytest.raises(SystemExit, match="include tables judged: \\['j_1'\\]"):
+    report.print_selection(judged, ["a", "b"], ["base"], chosen_on=seen + rows(["j_1"], seen_auc))
+
+
 def test_the_significance_of_a_comparison_follows_demsar():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
   import math

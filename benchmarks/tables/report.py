@@ -10,7 +10,8 @@ How far apart is apart (Demsar, "Statistical comparisons of classifiers over mul
 JMLR 2006): under the table, Nemenyi's critical difference, the gap two average ranks need before
 the test tells them apart at alpha = 0.05; with --versus=D, D's wins and losses on each other
 detector, table by table, and the two-sided p-value of Wilcoxon's signed-rank test on the per-table
-mean AUCs. The same follow the held-out choice of --select.
+mean AUCs. The same follow the held-out choice of --select: leave one table out (--group: tables held
+out together), or with --chosen_on one choice made on other tables' rows and judged on these.
 """
 
 import argparse
@@ -87,13 +88,25 @@ def leave_one_table_out(rows, candidates, baselines, group_prefixes=()):
   [(table, chosen, auc, ap, rank)] and the baselines' ranks on the same footing (each table ranked
   among the chosen candidate and the baselines)."""
   tables, _ = summary(rows, list(candidates) + list(baselines))
-  held, baseline_ranks = [], defaultdict(list)
+  choices = {}
   for t in tables:
     g = table_group(t, group_prefixes)
-    others = [r for r in rows if table_group(r["table"], group_prefixes) != g]
-    score = {c: summary(others, [c] + list(baselines))[1][c] for c in candidates}
-    # Best average rank; equal ranks go to the higher mean AUC.
-    chosen = min(candidates, key=lambda c: (round(score[c]["rank"], 6), -score[c]["auc"], c))
+    choices[t] = choose([r for r in rows if table_group(r["table"], group_prefixes) != g], candidates, baselines)
+  return judge(rows, choices, baselines)
+
+
+def choose(rows, candidates, baselines):
+  """The candidate with the best average rank on `rows`' tables, among itself and the baselines;
+  equal ranks go to the higher mean AUC."""
+  score = {c: summary(rows, [c] + list(baselines))[1][c] for c in candidates}
+  return min(candidates, key=lambda c: (round(score[c]["rank"], 6), -score[c]["auc"], c))
+
+
+def judge(rows, choices, baselines):
+  """Each table's chosen candidate ({table: candidate}) and the baselines on it: [(table, chosen, auc,
+  ap, rank)] and {baseline: [(auc, ap, rank)]}, each table ranked among its choice and the baselines."""
+  held, baseline_ranks = [], defaultdict(list)
+  for t, chosen in choices.items():
     _, on_t = summary([r for r in rows if r["table"] == t], [chosen] + list(baselines))
     held.append((t, chosen, on_t[chosen]["auc"], on_t[chosen]["ap"], on_t[chosen]["rank"]))
     for b in baselines:
@@ -111,11 +124,23 @@ def contamination_rows(rows, detector):
           for t, rs in sorted(by.items())]
 
 
-def print_selection(rows, candidates, baselines, group_prefixes=()):
-  held, base = leave_one_table_out(rows, candidates, baselines, group_prefixes)
-  grouped = f" (tables named {', '.join(p + '*' for p in group_prefixes)} held out together)" if group_prefixes else ""
-  print(f"Leave one table out{grouped}: on each table, the candidate with the best average rank on the "
-        f"tables outside its group, among itself and {', '.join(baselines)}.\n")
+def print_selection(rows, candidates, baselines, group_prefixes=(), chosen_on=None):
+  """The held-out choice: leave one table out, or with `chosen_on` (rows of other tables) one choice
+  made there and judged on every table of `rows`."""
+  if chosen_on is None:
+    held, base = leave_one_table_out(rows, candidates, baselines, group_prefixes)
+    grouped = f" (tables named {', '.join(p + '*' for p in group_prefixes)} held out together)" if group_prefixes else ""
+    print(f"Leave one table out{grouped}: on each table, the candidate with the best average rank on the "
+          f"tables outside its group, among itself and {', '.join(baselines)}.\n")
+  else:
+    seen, _ = summary(chosen_on, list(candidates) + list(baselines))
+    if set(seen) & {r["table"] for r in rows}:
+      raise SystemExit(f"--chosen_on's tables include tables judged: {sorted(set(seen) & {r['table'] for r in rows})}.")
+    chosen = choose(chosen_on, candidates, baselines)
+    tables, _ = summary(rows, [chosen] + list(baselines))
+    held, base = judge(rows, dict.fromkeys(tables, chosen), baselines)
+    print(f"Chosen on {len(seen)} other tables (--chosen_on): {chosen}, the best average rank there among "
+          f"itself and {', '.join(baselines)}; judged on each of these tables.\n")
   print("| held-out table | chosen | AUC | AP | rank |\n|---|---|---|---|---|")
   for t, c, auc, ap, rank in held:
     print(f"| {t} | {c} | {auc:.1f} | {ap:.1f} | {rank:.1f} |")
@@ -144,6 +169,8 @@ def main():
                   "them against --detectors (the baselines)")
   ap.add_argument("--group", action="append", default=[], help="with --select: a table-name prefix "
                   "whose tables are held out together (repeatable), e.g. --group=mvtec_")
+  ap.add_argument("--chosen_on", nargs="+", default=None, help="with --select: row files of other tables; "
+                  "the candidate chosen on them (best average rank) is judged on the tables of `paths`")
   ap.add_argument("--without", action="append", default=[], help="a table-name prefix whose tables are "
                   "left out (repeatable), e.g. --without=mvtec_ for the classical tables alone")
   ap.add_argument("--versus", default="", help="a detector of --detectors: its wins, losses and Wilcoxon's "
@@ -154,7 +181,9 @@ def main():
   if args.versus and args.versus not in detectors:
     raise SystemExit(f"--versus={args.versus} is not among the detectors compared: {', '.join(detectors)}.")
   if args.select:
-    print_selection(rows, [c for c in args.select.split(",") if c], detectors, tuple(args.group))
+    chosen_on = None if args.chosen_on is None else [
+        r for r in load(args.chosen_on) if not r["table"].startswith(tuple(args.without))]
+    print_selection(rows, [c for c in args.select.split(",") if c], detectors, tuple(args.group), chosen_on)
     return
   tables, out = summary(rows, detectors)
   seeds = sorted({r["seed"] for r in rows})
