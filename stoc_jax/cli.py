@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--no-refine", action="store_true", help="no refinement (the plain OCC baseline)")
   d.add_argument("--refine-rounds", type=_whole_number(1), default=None,
                  help="tables: rounds of refinement, the columns rescaled on the kept rows between them "
-                      "(default: STOCDetector's, 2)")
+                      "(default: STOCDetector's, 1)")
   d.add_argument("--train-steps", type=_whole_number(0), default=TRAIN_STEPS,
                  help=f"steps for learned representations (default {TRAIN_STEPS}, a shorter wait than "
                       "STOCDetector's 512)")

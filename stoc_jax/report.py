@@ -71,8 +71,9 @@ def glossary(refined: bool, estimated: bool = False, unit: str = "rows") -> dict
     out["contamination"] += " The estimate is rough (the README says how rough): give --contamination when you know it."
   if refined:
     out["refinement gamma"] = (f"the fraction of {unit} each of the K one-class models of refinement "
-                               "rejects: twice a given contamination, once an estimated one (on images, "
-                               "twice the fraction above Otsu's cut on refinement's scores), unless set.")
+                               "rejects: twice a given contamination; of an estimated one, half on tables, all of it "
+                               "on embeddings and GOAD features, and on images twice the fraction above Otsu's "
+                               "cut on refinement's scores; unless set.")
     out["kept by refinement"] = (f"the {unit} that all K models, each fitted on its own part of the data, "
                                  "call normal in the last round of refinement; the final model is fitted on "
                                  "them.")

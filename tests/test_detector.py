@@ -11,7 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import compilations_per_fit
 
-from stoc_jax import STOCDetector, detector, metrics, refine_dataset
+from stoc_jax import STOCDetector, detector, features_as_given, metrics, refine_dataset
 
 
 def contaminated(n=600, ratio=0.1, dim=5, seed=0):
@@ -142,7 +142,10 @@ def test_automatic_contamination_estimate():
   x = planted(ratio=0.05)
   det = STOCDetector(contamination="auto").fit(x)
   assert 0.04 < det.contamination_ < 0.06
-  assert det.gamma_ == pytest.approx(det.contamination_)  # 1 x an estimate, 2 x a given ratio
+  # On tables half an estimate, on a representation all of it, and 2 x a given ratio.
+  assert det.gamma_ == pytest.approx(0.5 * det.contamination_)
+  embedded = STOCDetector(representation=features_as_given).fit(x)
+  assert embedded.gamma_ == pytest.approx(embedded.contamination_) and embedded.contamination_ > 0.02
   assert STOCDetector(contamination=0.05).fit(x).gamma_ == pytest.approx(0.1)
   assert det.labels_.sum() == pytest.approx(det.contamination_ * len(x), abs=1)
 
@@ -496,7 +499,8 @@ def stretched_column(n, extreme, subtle, seed):
 def test_the_second_round_rescales_the_columns_on_the_kept_rows_and_finds_what_extreme_anomalies_hid():
   x = stretched_column(1000, 30, 30, seed=0)
   test, test_y = stretched_column(400, 0, 40, seed=1), np.r_[np.ones(40), np.zeros(360)]
-  one, two = (STOCDetector(refine_rounds=r).fit(x) for r in (1, 2))
+  # gamma = the estimate (2x the default's half), so that the first round removes every extreme row.
+  one, two = (STOCDetector(refine_rounds=r, gamma_factor=1).fit(x) for r in (1, 2))
   assert [len(d.refinement_) for d in (one, two)] == [1, 2]
   assert (~one.refined_mask_[:30]).all() and (~two.refined_mask_[:30]).all()  # the extreme rows, either way
   # Scaled by all rows, the subtle anomalies are half an SD out and most are kept; rescaled on the
@@ -504,7 +508,7 @@ def test_the_second_round_rescales_the_columns_on_the_kept_rows_and_finds_what_e
   assert (~one.refined_mask_[30:60]).mean() < 0.3 and (~two.refined_mask_[30:60]).mean() > 0.7
   auc = [metrics.auc(test_y, d.decision_function(test)) for d in (one, two)]
   assert auc[0] < 90 and auc[1] > 98, auc
-  assert STOCDetector().fit(x)._model.learner.rounds == 2  # the default
+  assert STOCDetector().fit(x)._model.learner.rounds == 1  # the default
   assert STOCDetector(refine=False).fit(x)._model.learner.rounds == 1  # nothing to rescale on
 
 
@@ -627,9 +631,11 @@ def test_rows_mostly_identical_refine_away_the_few_others_not_every_row():
   with warnings.catch_warnings():
     warnings.simplefilter("error", UserWarning)  # no "refinement kept 0 of 200 rows"
     warnings.filterwarnings("ignore", message="190 rows are exact copies")
-    det = STOCDetector().fit(x)
+    det = STOCDetector(gamma_factor=1).fit(x)  # gamma = the estimate: 11 rows a model
+    default = STOCDetector().fit(x)  # gamma half the estimate: fewer rows, the copies kept all the same
   assert det.refined_mask_[:190].all() and not det.refined_mask_[190:].any()
   assert det.labels_[190:].all() and not det.labels_[:190].any()
+  assert default.refined_mask_[:190].all() and not default.labels_[:190].any()
 
 
 def test_goad_trains_on_heavy_tailed_columns():
