@@ -133,9 +133,10 @@ def print_selection(rows, candidates, baselines, group_prefixes=(), chosen_on=No
     print(f"Leave one table out{grouped}: on each table, the candidate with the best average rank on the "
           f"tables outside its group, among itself and {', '.join(baselines)}.\n")
   else:
+    overlap = sorted({r["table"] for r in chosen_on} & {r["table"] for r in rows})
+    if overlap:
+      raise SystemExit(f"--chosen_on's tables include tables judged: {overlap}.")
     seen, _ = summary(chosen_on, list(candidates) + list(baselines))
-    if set(seen) & {r["table"] for r in rows}:
-      raise SystemExit(f"--chosen_on's tables include tables judged: {sorted(set(seen) & {r['table'] for r in rows})}.")
     chosen = choose(chosen_on, candidates, baselines)
     tables, _ = summary(rows, [chosen] + list(baselines))
     held, base = judge(rows, dict.fromkeys(tables, chosen), baselines)
