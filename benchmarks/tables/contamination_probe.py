@@ -96,9 +96,10 @@ def estimates(x, seed, k=5):
     out[f"maxcol_tail_{c}"] = contamination.tail_fraction(most, c)
   out["maxcol_gmm"] = contamination.mixture_fraction(most)
   mcd_z = mcd_scores(x, seed)
+  # No robust Gaussian, no estimate: NaN, which is within 2x of nothing.
   for c in CUTS:
-    out[f"mcd_tail_{c}"] = contamination.tail_fraction(mcd_z, c)
-  out["mcd_gmm"] = contamination.mixture_fraction(mcd_z)
+    out[f"mcd_tail_{c}"] = np.nan if mcd_z is None else contamination.tail_fraction(mcd_z, c)
+  out["mcd_gmm"] = np.nan if mcd_z is None else contamination.mixture_fraction(mcd_z)
   out["library"] = contamination.estimate_contamination(x, k, seed)
   return out
 
@@ -118,7 +119,7 @@ def most_extreme_column(x):
 
 
 def mcd_scores(x, seed):
-  """Each row's squared robust distance under MinCovDet, as a z-score."""
+  """Each row's squared robust distance under MinCovDet, as a z-score; None where it cannot be fitted."""
   import warnings
   from sklearn.covariance import MinCovDet
   with warnings.catch_warnings():
@@ -126,7 +127,10 @@ def mcd_scores(x, seed):
     # scikit-learn warns and fits anyway, and that fit is the candidate's to be judged on.
     warnings.simplefilter("ignore", RuntimeWarning)
     warnings.simplefilter("ignore", UserWarning)
-    mcd = MinCovDet(random_state=seed).fit(x)
+    try:
+      mcd = MinCovDet(random_state=seed).fit(x)
+    except ValueError:  # more than half the rows alike: the support's covariance is 0
+      return None
   return contamination.normal_scores(np.maximum(mcd.mahalanobis(x), 0.0), x.shape[1])
 
 
