@@ -216,3 +216,38 @@ def test_probe_reads_nan_where_the_robust_gaussian_cannot_be_fitted():
   alike = np.r_[np.zeros((150, 3)), spread[:50]]
   assert contamination_probe.mcd_scores(alike, 0) is None
   assert not contamination_probe.within_2x(np.nan, 0.05)
+
+
+def test_medcouple_and_the_adjusted_boxplot_tail():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import contamination_probe
+  rng = np.random.default_rng(0)
+  # The exponential distribution's medcouple is 1/3 (Brys et al. 2004); a symmetric sample's is 0,
+  # and the sign follows the skew. 20,000 values: read through the 3,000 evenly spaced ones.
+  exponential = rng.exponential(size=20_000)
+  assert abs(contamination_probe.medcouple(exponential) - 1 / 3) < 0.02
+  assert abs(contamination_probe.medcouple(rng.normal(size=5_000))) < 0.03
+  assert abs(contamination_probe.medcouple(-exponential) + 1 / 3) < 0.02
+  # The plain boxplot fence flags 0.35 % of a Gaussian and about 4.8 % of an exponential; the
+  # adjusted one widens with the skew and flags under 1 % there (Hubert and Vandervieren 2008).
+  assert contamination_probe.adjusted_tail_fraction(rng.normal(size=20_000)) < 0.01
+  assert contamination_probe.adjusted_tail_fraction(exponential) < 0.015
+  # Planted: 5 % of the rows 10 SDs out are all beyond the fence.
+  planted = np.r_[rng.normal(size=1_900), rng.normal(10.0, 0.5, size=100)]
+  assert 0.05 <= contamination_probe.adjusted_tail_fraction(planted) < 0.06
+
+
+def test_probe_derives_every_candidate_at_every_cut():
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import contamination_probe as probe
+  row = {"table": "t", "seed": 0, "true": 0.05, "gmm": 0.16, "mcd_gmm": 0.04, "tied_gmm": 0.09,
+         "maxcol_gmm": 0.25, "adj_tail": 0.01}
+  for c in probe.CUTS:
+    row.update({f"tail_{c}": 0.04, f"mcd_tail_{c}": 0.01, f"maxcol_tail_{c}": 0.09})
+  out = probe.with_derived(row)
+  for c in probe.CUTS:
+    assert out[f"geo_{c}"] == 0.08 and out[f"tied_geo_{c}"] == 0.06 and out[f"mcd_geo_{c}"] == 0.02
+    assert out[f"maxcol_geo_{c}"] == 0.15 and out[f"either_geo_{c}"] == 0.15
+  assert out["adj_geo"] == 0.04
+
