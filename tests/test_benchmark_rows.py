@@ -218,6 +218,26 @@ def test_probe_reads_nan_where_the_robust_gaussian_cannot_be_fitted():
   assert not contamination_probe.within_2x(np.nan, 0.05)
 
 
+def test_probe_reads_nan_where_the_robust_distances_are_not_finite(monkeypatch):
+  import numpy as np
+  import sklearn.covariance
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import contamination_probe
+
+  class SingularSupport:  # as MinCovDet on mlmRev/egsingle: NaN distances for a tenth of the rows
+    def __init__(self, random_state):
+      pass
+
+    def fit(self, x):
+      return self
+
+    def mahalanobis(self, x):
+      return np.where(np.arange(len(x)) % 10 == 0, np.nan, 1.0)
+
+  monkeypatch.setattr(sklearn.covariance, "MinCovDet", SingularSupport)
+  assert contamination_probe.mcd_scores(np.zeros((50, 3)), 0) is None
+
+
 def test_medcouple_and_the_adjusted_boxplot_tail():
   import numpy as np
   sys.path.insert(0, str(ROOT))
