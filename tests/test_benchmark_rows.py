@@ -87,6 +87,22 @@ def test_a_choice_made_on_other_tables_is_judged_on_each_table(capsys):
     report.print_selection(judged, ["a", "b"], ["base"], chosen_on=seen + rows(["j_1"], seen_auc))
 
 
+def test_tables_split_by_whether_another_detector_finds_their_anomalies():
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import report
+  # On "clear" the baseline b reaches 64 and 70 over two seeds (mean 67); on "faint" 64 and 60; the
+  # detector judged, s, is high on "faint" and must not count there.
+  auc = {("clear", "b"): (64.0, 70.0), ("clear", "s"): (50.0, 50.0),
+         ("faint", "b"): (64.0, 60.0), ("faint", "s"): (90.0, 90.0)}
+  rows = [{"table": t, "seed": seed, "detector": d, "auc": a, "ap": 1.0, "seconds": 0.1}
+          for (t, d), pair in auc.items() for seed, a in enumerate(pair)]
+  assert report.best_auc_by_table(rows, ["b"]) == {"clear": 67.0, "faint": 62.0}
+  kept = lambda **split: sorted({r["table"] for r in report.split_by_detectability(rows, ["b"], **split)})
+  assert kept(detectable=65) == ["clear"] and kept(undetectable=65) == ["faint"]
+  assert kept(detectable=67) == ["clear"] and kept() == ["clear", "faint"]
+  assert sorted({r["table"] for r in report.split_by_detectability(rows, ["b", "s"], detectable=65)}) == ["clear", "faint"]
+
+
 def test_the_significance_of_a_comparison_follows_demsar():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
   import math

@@ -12,6 +12,10 @@ the test tells them apart at alpha = 0.05; with --versus=D, D's wins and losses 
 detector, table by table, and the two-sided p-value of Wilcoxon's signed-rank test on the per-table
 mean AUCs. The same follow the held-out choice of --select: leave one table out (--group: tables held
 out together), or with --chosen_on one choice made on other tables' rows and judged on these.
+
+--detectable=65 keeps the tables where one of --detectable_by (default: every detector compared but
+--versus) reaches a mean AUC of 65, and --undetectable=65 the others: where anomalies show in the
+columns at all, and where they barely do. It is a way to read results, not to choose.
 """
 
 import argparse
@@ -20,6 +24,29 @@ from collections import defaultdict
 
 import numpy as np
 from scipy.stats import rankdata, studentized_range, wilcoxon
+
+
+def best_auc_by_table(rows, detectors) -> dict:
+  """{table: the highest mean AUC over the seeds among `detectors`}, for the tables any of them ran on."""
+  by = defaultdict(list)
+  for r in rows:
+    if r["detector"] in detectors:
+      by[(r["table"], r["detector"])].append(r["auc"])
+  best = {}
+  for (table, _), aucs in by.items():
+    best[table] = max(best.get(table, -np.inf), float(np.mean(aucs)))
+  return best
+
+
+def split_by_detectability(rows, detectors, detectable=None, undetectable=None):
+  """The rows of the tables where one of `detectors` reaches a mean AUC of `detectable`, or of those
+  where none reaches `undetectable`; all rows when neither is given."""
+  if detectable is None and undetectable is None:
+    return rows
+  best = best_auc_by_table(rows, detectors)
+  keep = {t for t, auc in best.items()
+          if (detectable is None or auc >= detectable) and (undetectable is None or auc < undetectable)}
+  return [r for r in rows if r["table"] in keep]
 
 
 def load(paths):
@@ -176,11 +203,19 @@ def main():
                   "left out (repeatable), e.g. --without=mvtec_ for the classical tables alone")
   ap.add_argument("--versus", default="", help="a detector of --detectors: its wins, losses and Wilcoxon's "
                   "p against each of the others")
+  ap.add_argument("--detectable", type=float, default=None, help="keep the tables where one of "
+                  "--detectable_by reaches this mean AUC (e.g. 65)")
+  ap.add_argument("--undetectable", type=float, default=None, help="keep the tables where none of "
+                  "--detectable_by reaches this mean AUC")
+  ap.add_argument("--detectable_by", default="", help="comma-separated; default: the detectors compared "
+                  "but --versus")
   args = ap.parse_args()
   rows = [r for r in load(args.paths) if not r["table"].startswith(tuple(args.without))]
   detectors = [d for d in args.detectors.split(",") if d] or sorted({r["detector"] for r in rows})
   if args.versus and args.versus not in detectors:
     raise SystemExit(f"--versus={args.versus} is not among the detectors compared: {', '.join(detectors)}.")
+  judges = [d for d in args.detectable_by.split(",") if d] or [d for d in detectors if d != args.versus]
+  rows = split_by_detectability(rows, judges, args.detectable, args.undetectable)
   if args.select:
     chosen_on = None if args.chosen_on is None else [
         r for r in load(args.chosen_on) if not r["table"].startswith(tuple(args.without))]
