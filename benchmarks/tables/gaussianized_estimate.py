@@ -49,22 +49,18 @@ def gaussianized(x, quantile=False):
     return PowerTransformer().fit_transform(x)
 
 
-def adjusted_estimate(x, seed):
-  """The library's estimate with the adjusted boxplot's tail count in place of the tail count at
-  2.5 robust SDs: the geometric mean of it and the two-component fit, on the same scores."""
-  z = contamination.member_z(contamination.columns_for_estimate(x), 5, seed).mean(axis=0)
-  return float(np.sqrt(adjusted_tail_fraction(z) * contamination.mixture_fraction(z)))
-
-
 def estimates(x, seed):
   """(the library's estimate, the power-transformed one, the quantile-transformed one, the adjusted
   boxplot's), on the columns standardized as the detector's scaling standardizes them (as
-  contamination_probe.py reads them)."""
+  contamination_probe.py reads them). The first and the last read the same scores, the K Gaussians'
+  mean z of `estimate_contamination`; the last puts the adjusted boxplot's tail count in place of
+  the tail count at 2.5 robust SDs, beside the same two-component fit."""
   x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
-  return (contamination.estimate_contamination(x, 5, seed),
+  z = contamination.member_z(contamination.columns_for_estimate(x), 5, seed).mean(axis=0)
+  return (contamination.fraction_of_scores(z),  # estimate_contamination(x, 5, seed)
           contamination.estimate_contamination(gaussianized(x), 5, seed),
           contamination.estimate_contamination(gaussianized(x, quantile=True), 5, seed),
-          adjusted_estimate(x, seed))
+          float(np.sqrt(adjusted_tail_fraction(z) * contamination.mixture_fraction(z))))
 
 
 NAMES = ("library", "Gaussianized", "quantiles", "adjusted boxplot")
