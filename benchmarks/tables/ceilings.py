@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES, run_one, split  # noqa: E402
+from benchmarks.tables.run_tables import add_suite_arguments, run_one, split, suite_tables  # noqa: E402
 from stoc_jax import STOCDetector  # noqa: E402
 
 
@@ -42,13 +42,10 @@ def variants(y_train):
 
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  ap.add_argument("--data_dir", default="../shared/data")
-  ap.add_argument("--suite", default="shared", choices=tuple(SUITES))
-  ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
-  ap.add_argument("--seeds", type=int, default=3)
+  add_suite_arguments(ap)
   ap.add_argument("--out", default="benchmarks/tables/ceilings.jsonl")
   args = ap.parse_args()
-  tables = SUITES[args.suite](args.data_dir, [t for t in args.tables.split(",") if t])
+  tables = suite_tables(args)
   stats = defaultdict(list)
   with open(args.out, "w") as f:
     for table, (x, y) in tables.items():

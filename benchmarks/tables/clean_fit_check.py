@@ -20,23 +20,20 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
+from benchmarks.tables.run_tables import add_suite_arguments, split, suite_tables  # noqa: E402
 from stoc_jax import STOCDetector, table_models  # noqa: E402
 from stoc_jax.configs import parse_overrides  # noqa: E402
 
 
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  ap.add_argument("--data_dir", default="../shared/data")
-  ap.add_argument("--suite", default="shared", choices=tuple(SUITES))
-  ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
+  add_suite_arguments(ap)
   ap.add_argument("--model", default="iforest", help=f"one of {', '.join(table_models.NAMES)}")
   ap.add_argument("--n_neighbors", type=int, default=STOCDetector().n_neighbors, help="k of --model=knn")
-  ap.add_argument("--seeds", type=int, default=3)
   ap.add_argument("--stoc", action="append", default=[], help="STOCDetector parameter key=value")
   args = ap.parse_args()
   params = parse_overrides(args.stoc)
-  tables = SUITES[args.suite](args.data_dir, [t for t in args.tables.split(",") if t])
+  tables = suite_tables(args)
   for table, (x, y) in tables.items():
     for seed in range(args.seeds):
       x_train, x_test, y_train, y_test = split(x, y, seed)

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
+from benchmarks.tables.run_tables import add_suite_arguments, split, suite_tables  # noqa: E402
 from stoc_jax import STOCDetector  # noqa: E402
 from stoc_jax.table_models import RankEnsemble  # noqa: E402
 
@@ -82,13 +82,10 @@ def scores_by_rule(det, x_test) -> dict:
 
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  ap.add_argument("--data_dir", default="../shared/data")
-  ap.add_argument("--suite", default="shared", choices=tuple(SUITES))
-  ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
-  ap.add_argument("--seeds", type=int, default=3)
+  add_suite_arguments(ap)
   ap.add_argument("--out", default="benchmarks/tables/combination_rules.jsonl")
   args = ap.parse_args()
-  tables = SUITES[args.suite](args.data_dir, [t for t in args.tables.split(",") if t])
+  tables = suite_tables(args)
   with open(args.out, "w") as f:
     for table, (x, y) in tables.items():
       for seed in range(args.seeds):

