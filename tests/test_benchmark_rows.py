@@ -326,3 +326,21 @@ def test_combination_rules_rescore_the_detectors_own_members_and_weigh_one_extre
     assert "not an ensemble" in str(e)
   else:
     raise AssertionError("a single final model was read as an ensemble")
+
+
+def test_pyod_ensembles_score_every_subset_as_the_final_model_combines_its_members():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import pyod_ensembles
+  from stoc_jax.table_models import RankEnsemble
+  assert len(pyod_ensembles.subsets()) == 63 and len(set(pyod_ensembles.subsets())) == 63
+  rng = np.random.default_rng(0)
+  fitted = {name: (rng.normal(size=50) * (i + 1), rng.normal(size=7) * (i + 1) + i)
+            for i, name in enumerate(("iforest", "knn", "ecod"))}
+  scores = pyod_ensembles.subset_scores(fitted)
+  assert set(scores) == {"iforest", "knn", "ecod", "iforest+knn", "iforest+ecod", "knn+ecod", "iforest+knn+ecod"}
+  np.testing.assert_array_equal(scores["knn"], fitted["knn"][1])  # one detector: its own scores
+  # Two or more: what RankEnsemble gives from the same fitted and new scores.
+  ensemble = RankEnsemble([])
+  ensemble.reference_ = [np.sort(fitted["iforest"][0]), np.sort(fitted["ecod"][0])]
+  np.testing.assert_allclose(scores["iforest+ecod"], ensemble._combine([fitted["iforest"][1], fitted["ecod"][1]]))
