@@ -224,11 +224,18 @@ class RankEnsemble:
     return self
 
   def _combine(self, member_scores):
-    ranks = []
-    for ref, s in zip(self.reference_, member_scores):
-      r = np.searchsorted(ref, s, side="right") / len(ref)
-      ranks.append(r + np.maximum(s - ref[-1], 0.0) / self._spread(ref))
-    return np.mean(ranks, axis=0)
+    return np.mean([self.member_rank(ref, s) for ref, s in zip(self.reference_, member_scores)], axis=0)
+
+  @staticmethod
+  def member_rank(ref, scores):
+    """One member's rank of `scores` among its sorted fitted scores `ref`: the fraction at or below,
+    growing on past 1 beyond the largest (`past_largest`)."""
+    return np.searchsorted(ref, scores, side="right") / len(ref) + RankEnsemble.past_largest(ref, scores)
+
+  @staticmethod
+  def past_largest(ref, scores):
+    """How far `scores` lie past the largest of the sorted `ref`, in units of `_spread(ref)`."""
+    return np.maximum(scores - ref[-1], 0.0) / RankEnsemble._spread(ref)
 
   def score(self, X):
     return self._combine([m.score(X) for m in self.fitted_])

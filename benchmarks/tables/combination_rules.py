@@ -33,24 +33,18 @@ from stoc_jax import STOCDetector  # noqa: E402
 from stoc_jax.table_models import RankEnsemble  # noqa: E402
 
 
-def _past_largest(ref, s):
-  """How far past the largest fitted score, in RankEnsemble's unit: rows beyond every fitted row
-  stay apart under every rule."""
-  return np.maximum(s - ref[-1], 0.0) / RankEnsemble._spread(ref)
-
-
 def fisher(refs, member_scores):
-  """The mean over members of -log p, p = (fitted scores at or above s + 1) / (fitted rows + 1)."""
+  """The mean over members of -log p, p = (fitted scores at or above s + 1) / (fitted rows + 1), and
+  RankEnsemble's growth past the largest fitted score, so rows beyond every fitted row stay apart."""
   out = []
   for ref, s in zip(refs, member_scores):
     at_or_above = len(ref) - np.searchsorted(ref, s, side="left")
-    out.append(-np.log((at_or_above + 1) / (len(ref) + 1)) + _past_largest(ref, s))
+    out.append(-np.log((at_or_above + 1) / (len(ref) + 1)) + RankEnsemble.past_largest(ref, s))
   return np.mean(out, axis=0)
 
 
 def max_rank(refs, member_scores):
-  return np.max([np.searchsorted(ref, s, side="right") / len(ref) + _past_largest(ref, s)
-                 for ref, s in zip(refs, member_scores)], axis=0)
+  return np.max([RankEnsemble.member_rank(ref, s) for ref, s in zip(refs, member_scores)], axis=0)
 
 
 def robust_z(refs, member_scores):

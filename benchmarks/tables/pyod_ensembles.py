@@ -36,17 +36,9 @@ def subsets(names=DETECTORS):
   return [s for k in range(1, len(names) + 1) for s in itertools.combinations(names, k)]
 
 
-def rank_among_fitted(fit_scores, scores):
-  """RankEnsemble's reading of one member: the fraction of fitted scores at or below, growing on
-  past 1 beyond the largest."""
-  ref = np.sort(fit_scores)
-  return (np.searchsorted(ref, scores, side="right") / len(ref)
-          + np.maximum(scores - ref[-1], 0.0) / RankEnsemble._spread(ref))
-
-
 def subset_scores(fitted: dict) -> dict:
   """{subset name: test scores} from {detector: (fit scores, test scores)}."""
-  ranks = {d: rank_among_fitted(*fitted[d]) for d in fitted}
+  ranks = {d: RankEnsemble.member_rank(np.sort(fit), test) for d, (fit, test) in fitted.items()}
   out = {}
   for s in subsets(tuple(fitted)):
     out["+".join(s)] = fitted[s[0]][1] if len(s) == 1 else np.mean([ranks[d] for d in s], axis=0)
