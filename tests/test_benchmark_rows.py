@@ -344,3 +344,35 @@ def test_pyod_ensembles_score_every_subset_as_the_final_model_combines_its_membe
   ensemble = RankEnsemble([])
   ensemble.reference_ = [np.sort(fitted["iforest"][0]), np.sort(fitted["ecod"][0])]
   np.testing.assert_allclose(scores["iforest+ecod"], ensemble._combine([fitted["iforest"][1], fitted["ecod"][1]]))
+
+
+def test_keel_tables_follow_their_rule():
+  import numpy as np
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+
+  rng = np.random.default_rng(2)
+
+  def table(name, phenotype, n, minority, columns=3, extra=()):
+    data = np.c_[rng.normal(size=(n, columns)), *extra] if extra else rng.normal(size=(n, columns))
+    return {"name": name, "phenotype": phenotype, "data": data,
+            "target": np.r_[np.zeros(n - minority), np.ones(minority)]}
+
+  datasets = [
+      # ecoli's binary tables: the one with the most rows is kept; ecoli4 ties it and comes later by name.
+      table("ecoli_0_1_vs_5", "ecoli", 240, 20), table("ecoli4", "ecoli", 336, 20), table("ecoli1", "ecoli", 336, 77),
+      # The largest yeast table has 9 minority rows, too few: the next one stands for yeast.
+      table("yeast6", "yeast", 1500, 9), table("yeast-2_vs_4", "yeast", 514, 51),
+      # A key and a constant column go, which leaves two columns: too few.
+      table("haberman", "haberman", 306, 81, columns=2, extra=(np.arange(306), np.ones(306))),
+      table("glass2", "glass", 214, 17),  # the same data as --suite=mass's glass
+      table("crx", "crx", 653, 296),  # australian's data in another encoding
+  ]
+  datasets.append(dict(datasets[2], name="ecoli_copy", phenotype="ecoli_copy"))  # ecoli1 again: not kept
+  tables = run_tables.keel_tables(datasets)
+  assert list(tables) == ["ecoli1", "yeast-2_vs_4"]
+  x, y = tables["ecoli1"]  # 77 minority rows sampled to 5 % of 259 normal ones: 14
+  assert x.shape == (273, 3) and y.sum() == 14
+  np.testing.assert_array_equal(x[y == 0], datasets[2]["data"][:259])
+  x, y = tables["yeast-2_vs_4"]  # 51 minority rows, 5 % of 463 is 24
+  assert x.shape == (487, 3) and y.sum() == 24

