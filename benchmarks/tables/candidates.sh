@@ -14,6 +14,8 @@
 #   bash benchmarks/tables/candidates.sh --suite=unseen --out=benchmarks/tables/candidates_unseen.jsonl
 # or the three MASS tables, run after every candidate below was in (about 2 min):
 #   bash benchmarks/tables/candidates.sh --suite=mass --out=benchmarks/tables/candidates_mass.jsonl
+# or the 25 KEEL tables, run after every candidate below was in (about 22 min):
+#   bash benchmarks/tables/candidates.sh --suite=keel --out=benchmarks/tables/candidates_keel.jsonl
 set -euo pipefail
 EXTRA=("$@")
 cd "$(dirname "$0")/../.."
