@@ -72,7 +72,7 @@ def summary(rows, detectors):
   for i, d in enumerate(detectors):
     out[d] = {"auc": auc[i].mean(), "ap": ap[i].mean(), "rank": ranks[i].mean(),
               "seconds": float(np.median(secs[i])), "auc_by_table": dict(zip(tables, auc[i])),
-              "ap_by_table": dict(zip(tables, ap[i]))}
+              "ap_by_table": dict(zip(tables, ap[i])), "rank_by_table": dict(zip(tables, ranks[i]))}
   return tables, out
 
 
@@ -115,18 +115,35 @@ def leave_one_table_out(rows, candidates, baselines, group_prefixes=()):
   [(table, chosen, auc, ap, rank)] and the baselines' ranks on the same footing (each table ranked
   among the chosen candidate and the baselines)."""
   tables, _ = summary(rows, list(candidates) + list(baselines))
+  # A table's AUC and rank among a candidate and the baselines read that table's rows alone, so each
+  # candidate is summarised once and every fold only leaves its group's tables out of the means.
+  scores = candidate_scores(rows, candidates, baselines)
   choices = {}
   for t in tables:
     g = table_group(t, group_prefixes)
-    choices[t] = choose([r for r in rows if table_group(r["table"], group_prefixes) != g], candidates, baselines)
+    choices[t] = best_candidate(scores, candidates, lambda table: table_group(table, group_prefixes) != g)
   return judge(rows, choices, baselines)
+
+
+def candidate_scores(rows, candidates, baselines):
+  """{candidate: its `summary` among itself and the baselines}."""
+  return {c: summary(rows, [c] + list(baselines))[1][c] for c in candidates}
+
+
+def best_candidate(scores, candidates, keep=lambda table: True):
+  """The candidate with the best average rank over the tables `keep` admits (`scores` from
+  `candidate_scores`); equal ranks go to the higher mean AUC."""
+  def key(c):
+    tables = [t for t in scores[c]["rank_by_table"] if keep(t)]
+    rank = np.mean([scores[c]["rank_by_table"][t] for t in tables])
+    return round(rank, 6), -np.mean([scores[c]["auc_by_table"][t] for t in tables]), c
+  return min(candidates, key=key)
 
 
 def choose(rows, candidates, baselines):
   """The candidate with the best average rank on `rows`' tables, among itself and the baselines;
   equal ranks go to the higher mean AUC."""
-  score = {c: summary(rows, [c] + list(baselines))[1][c] for c in candidates}
-  return min(candidates, key=lambda c: (round(score[c]["rank"], 6), -score[c]["auc"], c))
+  return best_candidate(candidate_scores(rows, candidates, baselines), candidates)
 
 
 def judge(rows, choices, baselines):
