@@ -344,6 +344,7 @@ def _check_outputs(args, outputs, report_dir=None):
 def detect(args) -> dict:
   from stoc_jax.data.tabular import DataError, load_table, read_csv
   from stoc_jax.detector import STOCDetector, features_as_given
+  from stoc_jax.contamination import MIN_CONTAMINATION
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
                                refinement_quality, write_report)
 
@@ -454,7 +455,8 @@ def detect(args) -> dict:
       written.append(args.save_model)
   return {"summary": summary, "label_metrics": label_metrics, "written": written,
           "most_anomalous": most_anomalous(ids, scores),
-          "glossary": glossary(refined, args.contamination == "auto", unit)}
+          "glossary": glossary(refined, args.contamination == "auto", unit,
+                               found_none=det.contamination_ <= MIN_CONTAMINATION)}
 
 
 def _models(value: str):

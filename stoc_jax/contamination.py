@@ -43,6 +43,10 @@ import numbers
 
 import numpy as np
 
+# The detector's contamination_ is never below this: the most extreme row in a thousand is flagged
+# even on clean data (scikit-learn's outlier-detector contract expects both labels from fit_predict).
+MIN_CONTAMINATION = 0.001
+
 TAIL_CUT = 2.5
 
 

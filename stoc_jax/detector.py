@@ -49,9 +49,6 @@ REPEAT_GROUP = 20
 # Refinement's gamma when the estimate finds no contamination: the papers' gamma for clean data
 # (0.5 %, refine.resolve_gamma).
 CLEAN_GAMMA = 0.005
-# The estimated contamination is never below this: the most extreme row in a thousand is flagged even
-# on clean data (scikit-learn's outlier-detector contract expects both labels from fit_predict).
-MIN_CONTAMINATION = 0.001
 # With a workdir, a learned representation's training saves a checkpoint every this many steps: the
 # most an interrupted fit loses (the CLI's 300 steps on 180 32 x 32 images took 144 s on 2 cores).
 CHECKPOINT_STEPS = 50
@@ -454,7 +451,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       self.decision_scores_ = np.asarray(self._model.score(features), np.float64)
     if estimate is None and contamination == "auto":
       estimate = self._estimate_on_trained_features(self._model, features)
-    self.contamination_ = contamination if estimate is None else max(estimate, MIN_CONTAMINATION)
+    self.contamination_ = contamination if estimate is None else max(estimate, contamination_lib.MIN_CONTAMINATION)
     self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination_))
     self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
     self.offset_ = -self.threshold_  # sklearn: decision_function = score_samples - offset_

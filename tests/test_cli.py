@@ -997,3 +997,20 @@ def test_an_output_on_a_folder_or_below_a_file_is_refused_before_the_fit(table, 
     assert cli.main(argv) == 2
     assert re.search(match, capsys.readouterr().err)
   assert list((tmp_path / "results").iterdir()) == [] and (tmp_path / "notes.txt").read_text() == "kept"
+
+
+def test_an_estimate_that_finds_nothing_says_what_that_can_mean(table, tmp_path, capsys):
+  clean = tmp_path / "clean.csv"
+  pd.DataFrame(np.random.default_rng(0).normal(size=(300, 4)), columns=list("abcd")).to_csv(clean, index=False)
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", str(clean), "--out", str(out)]) == 0
+  printed = capsys.readouterr().out
+  assert "contamination (estimated): 0.001" in printed  # the floor: nothing found on Gaussian noise
+  assert "Here it found none" in printed and "read the most anomalous rows" in printed
+  assert "Here it found none" in (tmp_path / "s_report" / "report.html").read_text()
+  # Not where the estimate found anomalies, nor beside a given fraction.
+  assert cli.main(["detect", str(table), "--out", str(out)]) == 0
+  printed = capsys.readouterr().out
+  assert "Here it found none" not in printed and "Here it found none" not in (tmp_path / "s_report" / "report.html").read_text()
+  assert cli.main(["detect", str(clean), "--out", str(out), "--contamination", "0.001"]) == 0
+  assert "Here it found none" not in capsys.readouterr().out

@@ -342,7 +342,7 @@ def test_contrastive_representation_on_images():
 def test_images_estimate_their_contamination_on_the_trained_features():
   """On the leading principal components of the trained features, not Otsu's fraction of
   refinement's scores (which flagged 14.7 % of clean digit sets on average)."""
-  from stoc_jax.contamination import estimate_contamination, leading_components
+  from stoc_jax.contamination import MIN_CONTAMINATION, estimate_contamination, leading_components
   from stoc_jax.data.images import load_digits, resize_images
   x = resize_images(load_digits().x_train[:60], 16)
   det = STOCDetector(representation="contrastive", train_steps=2).fit(x)
@@ -352,12 +352,12 @@ def test_images_estimate_their_contamination_on_the_trained_features():
   components = leading_components(features, detector.IMAGE_ESTIMATE_COMPONENTS)
   assert components.shape == (60, detector.IMAGE_ESTIMATE_COMPONENTS)
   expected = estimate_contamination(components)
-  assert det.contamination_ == max(expected, detector.MIN_CONTAMINATION)
+  assert det.contamination_ == max(expected, MIN_CONTAMINATION)
   assert det.contamination_ != det.gamma_ / 2  # Otsu's fraction, which set refinement's gamma
   assert det.labels_.sum() == np.sum(det.decision_scores_ > np.quantile(det.decision_scores_, 1 - det.contamination_))
   cleaned = refine_dataset(x, representation="contrastive", train_steps=2)  # the same refinement, the same estimate
   np.testing.assert_array_equal(cleaned["keep"], det.refined_mask_)
-  assert max(cleaned["contamination"], detector.MIN_CONTAMINATION) == det.contamination_
+  assert max(cleaned["contamination"], MIN_CONTAMINATION) == det.contamination_
 
 
 @pytest.mark.parametrize("refine_rounds", [1, 2])
@@ -583,12 +583,13 @@ def test_one_dimensional_and_image_shaped_input_is_refused_in_one_line():
 
 
 def test_refine_dataset_is_the_detectors_refinement_and_keeps_clean_rows():
+  from stoc_jax.contamination import MIN_CONTAMINATION
   x, _ = contaminated()
   out = refine_dataset(x, random_state=3)
   det = STOCDetector(random_state=3).fit(x)
   np.testing.assert_array_equal(out["keep"], det.refined_mask_)
   assert out["gamma"] == det.gamma_
-  assert max(out["contamination"], detector.MIN_CONTAMINATION) == det.contamination_  # the detector flags one in 1,000 at least
+  assert max(out["contamination"], MIN_CONTAMINATION) == det.contamination_  # the detector flags one in 1,000 at least
   assert out["rounds"] == det.refinement_
   # On clean rows: at gamma 0.005 each of the 5 models rejects 5 of 1,000. Otsu's gamma, its
   # earlier default, rejected half of them.
