@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
-from benchmarks.tables.run_tables import add_suite_arguments, run_one, split, suite_tables  # noqa: E402
+from benchmarks.tables.run_tables import add_suite_arguments, row_head, run_one, split, suite_tables  # noqa: E402
 from stoc_jax import STOCDetector  # noqa: E402
 
 
@@ -52,8 +52,7 @@ def main():
       for seed in range(args.seeds):
         x_train, x_test, y_train, y_test = split(x, y, seed)
         for name, (make, rows) in variants(y_train).items():
-          row = {"table": table, "seed": seed, "detector": name, "rows": int(rows.sum()), "columns": x.shape[1],
-                 "contamination": float(y_train.mean()),
+          row = {**row_head(table, seed, name, int(rows.sum()), x, y_train),
                  **run_one(make, x_train[rows], x_test, y_test, seed, y_train=y_train[rows])}
           if "refinement_precision" in row:
             stats[name].append((row["refinement_precision"], row["refinement_recall"]))

