@@ -140,6 +140,27 @@ def best_candidate(scores, candidates, keep=lambda table: True):
   return min(candidates, key=key)
 
 
+def leaders_against_each_other(held, scores):
+  """For the two candidates chosen most often in `held` (from `leave_one_table_out`; `scores` from
+  `candidate_scores`): their sums of ranks over every table, the tables where they rank apart and one
+  of them was chosen, and on how many of those the choice was the one of the two ranked lower there.
+  Between two leaders whose sums differ by less than one table's gap, leaving out a table where one is
+  ahead hands the choice to the other, so each held-out table gets the one that is worse on it; such
+  a held-out reading measures the tie, not how either candidate holds on new tables. None when fewer
+  than two candidates were chosen."""
+  counts = defaultdict(int)
+  for h in held:
+    counts[h[1]] += 1
+  if len(counts) < 2:
+    return None
+  a, b = sorted(counts, key=lambda c: (-counts[c], c))[:2]
+  rank_a, rank_b = scores[a]["rank_by_table"], scores[b]["rank_by_table"]
+  apart = [(t, c) for t, c, *_ in held if c in (a, b) and rank_a[t] != rank_b[t]]
+  worse = int(sum((rank_a[t] > rank_b[t]) == (c == a) for t, c in apart))
+  return {"leaders": (a, b), "rank_sums": (sum(rank_a.values()), sum(rank_b.values())),
+          "apart": len(apart), "worse_chosen": worse}
+
+
 def choose(rows, candidates, baselines):
   """The candidate with the best average rank on `rows`' tables, among itself and the baselines;
   equal ranks go to the higher mean AUC."""
@@ -199,6 +220,12 @@ def print_selection(rows, candidates, baselines, group_prefixes=(), chosen_on=No
   for h in held:
     counts[h[1]] += 1
   print("\nchosen: " + ", ".join(f"{c} on {n} table{'s' * (n > 1)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1])))
+  leaders = leaders_against_each_other(held, candidate_scores(rows, sorted(counts), baselines)) if chosen_on is None else None
+  if leaders:
+    (a, b), (sum_a, sum_b) = leaders["leaders"], leaders["rank_sums"]
+    print(f"\n{a} and {b}, chosen most, have sums of ranks {sum_a:.1f} and {sum_b:.1f} over the {len(held)} tables; "
+          f"on the {leaders['apart']} tables where they rank apart and one of them was chosen, the choice is the "
+          f"one of the two ranked lower there on {leaders['worse_chosen']}")
   print(f"\nNemenyi's critical difference (alpha = 0.05, {1 + len(base)} detectors, {len(held)} tables): "
         f"{critical_difference(1 + len(base), len(held)):.2f}")
   print_head_to_head("chosen on the other tables", [h[2] for h in held],
