@@ -156,6 +156,32 @@ def _check_frame(X):
                      "(pandas.get_dummies(X)), or read the file with stoc_jax.data.tabular.load_table, which does.")
 
 
+def _check_text_values(X):
+  """An array or list holding text, refused with the columns that hold it (scikit-learn's own error
+  names only a value, as with a DataFrame's text columns)."""
+  if not isinstance(X, (np.ndarray, list, tuple)):
+    return
+  values = np.asarray(X, dtype=object) if isinstance(X, (list, tuple)) else X
+  if values.ndim != 2 or values.dtype.kind not in "OUS":
+    return
+
+  def number(v):  # only strings count as text; other objects are left to scikit-learn's checks
+    if not isinstance(v, (str, bytes)):
+      return True
+    try:
+      float(v)
+      return True
+    except ValueError:
+      return False
+
+  text = [j for j in range(values.shape[1]) if not all(map(number, values[:, j]))]
+  if text:
+    example = next(v for v in values[:, text[0]] if not number(v))
+    raise ValueError(f"X holds text in columns {text[:10]} (e.g. {example!r}); STOCDetector takes numbers. "
+                     f"One-hot encode them (pandas.get_dummies(pandas.DataFrame(X), columns={text[:10]})), or read "
+                     "the file with stoc_jax.data.tabular.load_table, which does.")
+
+
 def _check_ndim(X):
   """A table must be 2-D: said in one line (scikit-learn's own error prints the whole array; its
   estimator checks look for "Reshape your data")."""
@@ -407,6 +433,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       return X
     _check_frame(X)
     _check_ndim(X)
+    _check_text_values(X)
     X = validate_data(self, X, dtype=np.float64, reset=fitting, ensure_all_finite=False)
     _check_finite(X, getattr(self, "feature_names_in_", None))
     largest = float(np.abs(X).max(initial=0.0))

@@ -565,6 +565,13 @@ def test_nan_inf_and_text_columns_are_rejected_saying_where():
   frame["plan"] = "basic"
   with pytest.raises(ValueError, match=r"text columns \['plan'\].*get_dummies"):
     STOCDetector().fit(frame)
+  # The same columns as a NumPy array of objects, or as lists: named by position, with a value.
+  with pytest.raises(ValueError, match=r"text in columns \[5\] \(e\.g\. 'basic'\).*get_dummies"):
+    STOCDetector().fit(frame.to_numpy())
+  with pytest.raises(ValueError, match=r"text in columns \[1\] \(e\.g\. 'b'\)"):
+    STOCDetector().fit([[1.0, "2.5"]] * 20 + [[0.5, "b"]])
+  numbers = np.nan_to_num(frame.drop(columns="plan").to_numpy()).astype(object)  # objects that are numbers pass
+  assert STOCDetector().fit(numbers).decision_scores_.shape == (len(frame),)
   frame["when"] = pd.date_range("2026-01-01", periods=len(frame), freq="h")
   with pytest.raises(ValueError, match=r"date or time columns \['when'\].*dt\.hour"):
     STOCDetector().fit(frame)
