@@ -11,7 +11,10 @@ JMLR 2006): under the table, Nemenyi's critical difference, the gap two average 
 the test tells them apart at alpha = 0.05; with --versus=D, D's wins and losses on each other
 detector, table by table, and the two-sided p-value of Wilcoxon's signed-rank test on the per-table
 mean AUCs. The same follow the held-out choice of --select: leave one table out (--group: tables held
-out together), or with --chosen_on one choice made on other tables' rows and judged on these.
+out together), or with --chosen_on one choice made on other tables' rows and judged on these. After a
+leave-one-out choice, the two candidates chosen most and how often the choice was the worse of the
+two where they rank apart: where their sums of ranks differ by less than a table can move them, the
+held-out reading measures their tie (`leaders_against_each_other`).
 
 --detectable=65 keeps the tables where one of --detectable_by (default: every detector compared but
 --versus) reaches a mean AUC of 65, and --undetectable=65 the others: where anomalies show in the
