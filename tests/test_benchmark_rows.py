@@ -142,6 +142,29 @@ def test_the_significance_of_a_comparison_follows_demsar():
   assert math.isnan(report.head_to_head([1.0, 2.0], [1.0, 2.0])[3])
 
 
+def test_the_mean_margin_over_a_baseline_comes_with_a_bootstrap_interval(capsys):
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import math
+  import numpy as np
+  import report
+  rng = np.random.default_rng(3)
+  base = rng.uniform(50, 90, 60)
+  noise = rng.normal(0.0, 4.0, 60)
+  mean, low, high = report.mean_difference(base + 1.0 + noise, base)
+  assert low < mean < high and math.isclose(mean, 1.0 + noise.mean())
+  normal_width = 2 * 1.96 * noise.std(ddof=1) / math.sqrt(60)  # the normal approximation's 95 % width
+  assert abs((high - low) - normal_width) < 0.2 * normal_width
+  assert low < 1.0 < high  # the margin the rows were made with
+  far_low, _, _ = report.mean_difference(base + 10.0 + noise, base)
+  assert far_low > 5.0  # a margin of 10 cannot reach 0
+  assert report.mean_difference(base + 2.0, base) == (2.0, 2.0, 2.0)  # every table alike: no spread
+  # Paired by table: the same margins in another order of the baseline's tables read otherwise.
+  shuffled = report.mean_difference(base + 1.0 + noise, rng.permutation(base))
+  assert shuffled[2] - shuffled[1] > 2 * (high - low)
+  report.print_head_to_head("s", list(base + 1.0), {"b": list(base)}, list(base), {"b": list(base + 0.5)})
+  assert "| b | 60 / 0 / 0 | 0.000 | +1.00 [+1.00, +1.00] | -0.50 [-0.50, -0.50] |" in capsys.readouterr().out
+
+
 def test_kdd_http_keeps_logged_in_http_rows_with_log_columns_and_the_asked_attack_fraction(tmp_path):
   import gzip
   import numpy as np

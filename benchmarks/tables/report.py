@@ -9,8 +9,9 @@ and share the mean rank), among the detectors listed; the average rank is over t
 How far apart is apart (Demsar, "Statistical comparisons of classifiers over multiple data sets",
 JMLR 2006): under the table, Nemenyi's critical difference, the gap two average ranks need before
 the test tells them apart at alpha = 0.05; with --versus=D, D's wins and losses on each other
-detector, table by table, and the two-sided p-value of Wilcoxon's signed-rank test on the per-table
-mean AUCs. The same follow the held-out choice of --select: leave one table out (--group: tables held
+detector, table by table, the two-sided p-value of Wilcoxon's signed-rank test on the per-table
+mean AUCs, and D's mean AUC and AP margins over each with 95 % bootstrap intervals over the tables
+(`mean_difference`). The same follow the held-out choice of --select: leave one table out (--group: tables held
 out together), or with --chosen_on one choice made on other tables' rows and judged on these. After a
 leave-one-out choice, the two candidates chosen most and how often the choice was the worse of the
 two where they rank apart: where their sums of ranks differ by less than a table can move them, the
@@ -26,7 +27,7 @@ import json
 from collections import defaultdict
 
 import numpy as np
-from scipy.stats import rankdata, studentized_range, wilcoxon
+from scipy.stats import bootstrap, rankdata, studentized_range, wilcoxon
 
 
 def best_auc_by_table(rows, detectors) -> dict:
@@ -96,12 +97,39 @@ def head_to_head(auc_a, auc_b):
   return wins, len(diff) - wins - losses, losses, p
 
 
-def print_head_to_head(name, auc_of, others):
-  """`name`'s wins / ties / losses and Wilcoxon's p against each of `others`: {detector: [AUC a table]}."""
-  print(f"\n| {name} against | wins / ties / losses (AUC a table) | Wilcoxon signed-rank p |\n|---|---|---|")
+def mean_difference(values_a, values_b, confidence: float = 0.95, resamples: int = 10_000):
+  """(mean, low, high): the mean over tables of a - b, and its bootstrap interval (BCa, Efron 1987),
+  the tables drawn again with replacement. How far the mean margin over a baseline could move on
+  other tables like these: a target margin inside the interval is one these tables cannot tell
+  from the measured one. Every table differing alike: the interval is that difference."""
+  diff = np.asarray(values_a, float) - np.asarray(values_b, float)
+  mean = float(diff.mean())
+  if np.ptp(diff) < 1e-12:
+    return mean, mean, mean
+  ci = bootstrap((diff,), np.mean, confidence_level=confidence, n_resamples=resamples,
+                 random_state=np.random.default_rng(0)).confidence_interval
+  return mean, float(ci.low), float(ci.high)
+
+
+def print_head_to_head(name, auc_of, others, ap_of=None, others_ap=None):
+  """`name`'s wins / ties / losses and Wilcoxon's p against each of `others` ({detector: [AUC a
+  table]}), and the mean AUC difference with its 95 % bootstrap interval; with `ap_of` and
+  `others_ap` (the same tables' APs), the mean AP difference too."""
+  with_ap = ap_of is not None
+  print(f"\n| {name} against | wins / ties / losses (AUC a table) | Wilcoxon signed-rank p "
+        f"| mean AUC difference [95 % interval] |" + (" mean AP difference [95 % interval] |" if with_ap else "")
+        + "\n|---|---|---|---|" + ("---|" if with_ap else ""))
   for other, aucs in others.items():
     w, t, l, p = head_to_head(auc_of, aucs)
-    print(f"| {other} | {w} / {t} / {l} | {p:.3f} |")
+    line = f"| {other} | {w} / {t} / {l} | {p:.3f} | {_signed_interval(mean_difference(auc_of, aucs))} |"
+    if with_ap:
+      line += f" {_signed_interval(mean_difference(ap_of, others_ap[other]))} |"
+    print(line)
+
+
+def _signed_interval(estimate):
+  mean, low, high = estimate
+  return f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
 
 
 def table_group(table, group_prefixes=()):
@@ -232,7 +260,8 @@ def print_selection(rows, candidates, baselines, group_prefixes=(), chosen_on=No
   print(f"\nNemenyi's critical difference (alpha = 0.05, {1 + len(base)} detectors, {len(held)} tables): "
         f"{critical_difference(1 + len(base), len(held)):.2f}")
   print_head_to_head("chosen on the other tables", [h[2] for h in held],
-                     {b: [v[0] for v in vals] for b, vals in base.items()})
+                     {b: [v[0] for v in vals] for b, vals in base.items()},
+                     [h[3] for h in held], {b: [v[1] for v in vals] for b, vals in base.items()})
 
 
 def main():
@@ -280,8 +309,11 @@ def main():
     print(f"\nNemenyi's critical difference (alpha = 0.05, {len(detectors)} detectors, {len(tables)} tables): "
           f"{critical_difference(len(detectors), len(tables)):.2f}")
   if args.versus:
+    others = [d for d in detectors if d != args.versus]
     print_head_to_head(args.versus, [out[args.versus]["auc_by_table"][t] for t in tables],
-                       {d: [out[d]["auc_by_table"][t] for t in tables] for d in detectors if d != args.versus})
+                       {d: [out[d]["auc_by_table"][t] for t in tables] for d in others},
+                       [out[args.versus]["ap_by_table"][t] for t in tables],
+                       {d: [out[d]["ap_by_table"][t] for t in tables] for d in others})
   if args.per_table:
     print("\nAUC per table (mean over seeds):\n")
     print("| table | " + " | ".join(detectors) + " |")
