@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
                  help="column scaling: mean / std, or median / IQR, which a few extreme anomalies "
                       "cannot inflate (see STOCDetector)")
   d.add_argument("--drop-constant", action="store_true", help="drop constant columns instead of failing")
+  d.add_argument("--fill-missing", action="store_true",
+                 help="fill missing values (empty cells, NA, and marks such as ? among numbers) instead of "
+                      "failing: a numeric column's with its median and a 0/1 column <name>_missing beside it, "
+                      "a text column's as a category of their own; a saved model fills the rows it scores the same way")
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=_whole_number(0), default=0)
   d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
@@ -342,7 +346,7 @@ def _check_outputs(args, outputs, report_dir=None):
 
 
 def detect(args) -> dict:
-  from stoc_jax.data.tabular import DataError, load_table, read_csv
+  from stoc_jax.data.tabular import DataError, filled_values, load_table, read_csv
   from stoc_jax.detector import STOCDetector, features_as_given
   from stoc_jax.contamination import MIN_CONTAMINATION
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
@@ -370,7 +374,8 @@ def detect(args) -> dict:
     ids = names
   else:
     x, labels, schema = load_table(args.table, args.label_column, drop_constant=args.drop_constant,
-                                   ignore_columns=[c.strip() for c in args.ignore_columns.split(",") if c.strip()])
+                                   ignore_columns=[c.strip() for c in args.ignore_columns.split(",") if c.strip()],
+                                   fill_missing=args.fill_missing)
     if args.label_column is None:
       _warn_of_label_like_columns(x, schema)
     _warn_of_identifier_columns(x, schema)
@@ -404,6 +409,8 @@ def detect(args) -> dict:
   if refined:
     summary.update({"kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_})
   if not args.images:
+    if filled_values(x, schema) is not None:
+      summary["missing values filled"] = filled_values(x, schema)
     summary.update(det.repeated_rows_)  # counted once, by fit
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   if label_metrics is not None and refined:
@@ -513,7 +520,7 @@ def _warn_of_a_shift(flagged, contamination, unit):
 
 
 def score(args) -> dict:
-  from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.data.tabular import DataError, filled_values, load_table
   from stoc_jax.report import column_deviations
 
   _check_outputs(args, [("--out", args.out, "--out")])
@@ -541,6 +548,8 @@ def score(args) -> dict:
   summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
              unit: len(x), "threshold": det.threshold_,
              "flagged as anomalies": int(flagged.sum())}
+  if not args.images and filled_values(x, model["schema"]) is not None:
+    summary["missing values filled"] = filled_values(x, model["schema"])
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd
   table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": det.score_confidence(scores)})

@@ -134,12 +134,42 @@ class TableSchema:
   for each text column, its training values (each becomes a one-hot column);
   `features`: the encoded feature names, in the matrix's order (constant columns
   dropped when asked); `left_out`: the columns the fit was told to leave out (ignored, and the
-  label column), which a table scored later may hold without a warning.
+  label column), which a table scored later may hold without a warning; `fill`: how missing
+  values were filled (`MissingFill`), or None where they were refused.
   """
   columns: tuple
   categories: dict
   features: tuple
   left_out: tuple = ()
+  fill: MissingFill | None = None
+
+
+# A text column's missing values become a category of their own, one-hot encoded like the others.
+MISSING_CATEGORY = "(missing)"
+
+
+@dataclasses.dataclass(frozen=True)
+class MissingFill:
+  """Missing values filled as the fitted table's were (`load_table(..., fill_missing=True)`).
+
+  `imputer`: scikit-learn's `SimpleImputer` (the median) fitted on the numeric columns (None where
+  there are none), with a 0/1 indicator for each column that had missing values, so that the rows
+  filled stay told apart: where a value is missing may itself be what is anomalous. `marked`: the
+  columns of numbers whose marks ("?", "-", "unknown") were read as missing. Text columns get the
+  category `MISSING_CATEGORY`.
+  """
+  imputer: object
+  marked: tuple = ()
+
+  @property
+  def numeric_columns(self) -> list:
+    return [] if self.imputer is None else list(self.imputer.feature_names_in_)
+
+  @property
+  def indicator_names(self) -> list:
+    if self.imputer is None:
+      return []
+    return [f"{self.imputer.feature_names_in_[j]}_missing" for j in self.imputer.indicator_.features_]
 
 
 # Table formats a practitioner may hold, each with the pandas reader that turns it into CSV: refused by
@@ -151,19 +181,24 @@ OTHER_FORMATS = {".xlsx": "read_excel", ".xlsm": "read_excel", ".xls": "read_exc
 
 
 def load_table(path, label_column: str | int | None = None, drop_constant: bool = False,
-               schema: TableSchema | None = None, ignore_columns=()):
+               schema: TableSchema | None = None, ignore_columns=(), fill_missing: bool = False):
   """A user table: CSV (header row; categorical columns one-hot encoded) or .npy / .npz.
 
   `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index;
   `ignore_columns` names CSV columns to leave out (identifiers, row numbers, timestamps).
   Errors name what is wrong: a missing file, an empty file, a first row that is data
   rather than column names, text columns of identifiers, a column of row numbers, missing values
-  (rows and columns listed), fewer than 2 rows, constant columns (unless
+  (rows and columns listed; unless `fill_missing`), fewer than 2 rows, constant columns (unless
   `drop_constant`). Returns (X, y or None, TableSchema).
+
+  `fill_missing=True` (CSV): a numeric column's missing values (and marks such as "?" in a column
+  of numbers) become its median, with a 0/1 column `<name>_missing` beside it; a text column's
+  become the category "(missing)" (`MissingFill`).
 
   With `schema` (from an earlier call), the table is encoded as that one was: the
   same columns are required, text values unseen then get all-zero one-hot codes
-  (with a warning), and one row or constant columns are fine (new data to score).
+  (with a warning), missing values are filled as then (or refused, as then), and one
+  row or constant columns are fine (new data to score).
   """
   path = Path(os.path.expanduser(str(path)))
   if not path.exists():
@@ -176,9 +211,11 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
                     f"python -c \"import pandas as pd; pd.{reader}('{path}').to_csv('{path.with_suffix('.csv')}', "
                     "index=False)\"")
   if path.suffix not in (".npy", ".npz"):
-    return _load_csv(path, label_column, drop_constant, schema, tuple(ignore_columns))
+    return _load_csv(path, label_column, drop_constant, schema, tuple(ignore_columns), fill_missing)
   if ignore_columns:
     raise DataError(f"{path}: ignoring columns by name needs a CSV with a header row; drop them from the array.")
+  if fill_missing:
+    raise DataError(f"{path}: filling missing values needs a CSV with a header row; fill them in the array.")
   y = None
   if path.suffix == ".npy":
     arr = np.load(path, allow_pickle=False)
@@ -475,7 +512,7 @@ def _strip_spaces(df):
   return df
 
 
-def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
+def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill_missing=False):
   import pandas as pd
   df, sep, repeated = _read_csv(path)
   if len(df) == 0:
@@ -505,22 +542,16 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
       warnings.warn(f"{path}: columns the model was not fitted on are not scored: {unknown[:5]}"
                     f"{' ...' if len(unknown) > 5 else ''}.", stacklevel=3)
     df = df[list(schema.columns)]
-  missing = df.isna()
-  if missing.to_numpy().any():
-    cols = [c for c in df.columns if missing[c].any()]
-    rows = np.flatnonzero(missing.to_numpy().any(axis=1))
-    raise DataError(
-        f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
-        f"and columns {cols[:10]}. Impute or drop them first.")
-  marked = _marked_missing(df)
-  if marked:
-    column, marks, rows = marked[0]
-    raise DataError(
-        f"{path}: column {str(column)!r} holds numbers but {', '.join(map(repr, marks))} in {len(rows)} rows "
-        f"(first data rows: {(rows[:5] + 1).tolist()}), a mark for missing values? Impute or drop those rows "
-        f"first, or leave the column out: --ignore-columns {str(column)!r}.")
   if df.shape[1] == 0:
     raise DataError(f"{path}: no feature columns left after removing the label column.")
+  columns = tuple(df.columns)
+  fill = schema.fill if schema is not None else None
+  if schema is None and fill_missing:
+    fill = _fit_missing_fill(df, path)
+  if fill is not None:
+    df = _fill_missing(df, path, fill, fitted=schema is not None)
+  else:
+    _refuse_missing(df, path, fitted=schema is not None)
   if schema is not None:
     return _encode_like(df, path, schema), y, schema
   counters = _row_number_columns(df)
@@ -553,7 +584,95 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=()):
   x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
                               drop_constant)
   left_out = tuple(ignore_columns) + ((label_column,) if label_column is not None else ())
-  return x, y, TableSchema(tuple(df.columns), categories, tuple(features), left_out)
+  return x, y, TableSchema(columns, categories, tuple(features), left_out, fill)
+
+
+def filled_values(x, schema: TableSchema | None) -> int | None:
+  """How many values of the encoded rows `x` were missing and filled (`MissingFill`); None where
+  missing values were refused."""
+  if schema is None or schema.fill is None:
+    return None
+  names = set(schema.fill.indicator_names) | {f"{c}_{MISSING_CATEGORY}" for c in schema.categories}
+  return int(np.asarray(x)[:, [j for j, f in enumerate(schema.features) if f in names]].sum())
+
+
+def _refuse_missing(df, path, fitted):
+  """The error for missing values (or marks of them among numbers) where they are not filled."""
+  how = ("the model was fitted without --fill-missing; impute or drop them first, or fit it again with "
+         "--fill-missing" if fitted else
+         "impute or drop them first, or pass --fill-missing (fill_missing=True in Python): each column's "
+         "median, and a 0/1 column saying which rows were filled")
+  missing = df.isna()
+  if missing.to_numpy().any():
+    cols = [c for c in df.columns if missing[c].any()]
+    rows = np.flatnonzero(missing.to_numpy().any(axis=1))
+    raise DataError(
+        f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
+        f"and columns {cols[:10]}; {how}.")
+  marked = _marked_missing(df)
+  if marked:
+    column, marks, rows = marked[0]
+    raise DataError(
+        f"{path}: column {str(column)!r} holds numbers but {', '.join(map(repr, marks))} in {len(rows)} rows "
+        f"(first data rows: {(rows[:5] + 1).tolist()}), a mark for missing values? Leave the column out "
+        f"(--ignore-columns {str(column)!r}), or {how}.")
+
+
+def _fit_missing_fill(df, path) -> MissingFill:
+  import pandas as pd
+  from sklearn.impute import SimpleImputer
+  marked = tuple(c for c, _, _ in _marked_missing(df))
+  df = _as_numbers(df, marked)
+  numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+  empty = [c for c in numeric if df[c].isna().all()]
+  if empty:
+    raise DataError(f"{path}: columns {empty[:10]} hold no values; leave them out (--ignore-columns).")
+  taken = [f"{c}_missing" for c in numeric if df[c].isna().any() and f"{c}_missing" in df.columns]
+  if taken:
+    raise DataError(f"{path}: columns {taken[:5]} already exist, so the columns saying which rows were filled "
+                    "cannot take those names; rename them.")
+  if not numeric:
+    return MissingFill(None, marked)
+  imputer = SimpleImputer(strategy="median", add_indicator=True)
+  imputer.fit(df[numeric].set_axis([str(c) for c in numeric], axis=1))
+  return MissingFill(imputer, marked)
+
+
+def _as_numbers(df, columns):
+  """`columns` of numbers with marks of missing values, as numbers (the marks as NaN)."""
+  import pandas as pd
+  df = df.copy()
+  for c in columns:
+    df[c] = pd.to_numeric(df[c].astype(str).str.strip(), errors="coerce")
+  return df
+
+
+def _fill_missing(df, path, fill: MissingFill, fitted: bool):
+  """`df` with its missing values filled by `fill` and the 0/1 indicator columns appended."""
+  import pandas as pd
+  df = _as_numbers(df, fill.marked)
+  numeric = [c for c in df.columns if str(c) in set(fill.numeric_columns)]
+  text = [c for c in df.columns if c not in numeric]
+  if fitted:
+    not_numbers = [c for c in numeric if not pd.api.types.is_numeric_dtype(df[c])]
+    if not_numbers:
+      raise DataError(f"{path}: columns {not_numbers[:10]} hold text, but they were numeric when the model "
+                      "was fitted.")
+    indicated = {name.removesuffix("_missing") for name in fill.indicator_names}
+    new = {c: int(df[c].isna().sum()) for c in numeric if str(c) not in indicated and df[c].isna().any()}
+    if new:
+      listed = ", ".join(f"{str(c)!r} ({k})" for c, k in list(new.items())[:5])
+      warnings.warn(f"{path}: columns that had no missing values when the model was fitted miss values here: "
+                    f"{listed}; they are filled with the fitted rows' median, with no 0/1 column saying so (and "
+                    "not counted among the missing values filled).", stacklevel=4)
+  for c in text:
+    df[c] = df[c].astype(object).where(df[c].notna(), MISSING_CATEGORY)
+  if not numeric:
+    return df
+  filled = fill.imputer.transform(df[numeric].set_axis([str(c) for c in numeric], axis=1))
+  df[numeric] = filled[:, :len(numeric)]
+  indicators = pd.DataFrame(filled[:, len(numeric):], index=df.index, columns=fill.indicator_names)
+  return pd.concat([df, indicators], axis=1)
 
 
 # A text column of more categories than this gets a warning: each becomes a column.
@@ -579,11 +698,12 @@ def _marked_missing(df):
   for c in df.columns:
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
-    text = df[c].astype(str).str.strip()
+    present = df[c].notna().to_numpy()  # empty cells, where missing values are filled
+    text = df[c].astype(object).where(present, "").astype(str).str.strip()
     numeric = pd.to_numeric(text, errors="coerce").notna().to_numpy()
-    marks = sorted(set(text[~numeric]))
-    if numeric.mean() > 0.5 and 0 < len(marks) <= 3 and all(map(_is_missing_mark, marks)):
-      found.append((c, marks, np.flatnonzero(~numeric)))
+    marks = sorted(set(text[present & ~numeric]))
+    if numeric[present].mean() > 0.5 and 0 < len(marks) <= 3 and all(map(_is_missing_mark, marks)):
+      found.append((c, marks, np.flatnonzero(present & ~numeric)))
   return found
 
 
