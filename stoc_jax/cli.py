@@ -160,7 +160,7 @@ def _load_images(folder, image_size=None, learned=False):
   is read when given, so that full-size photos of mixed sizes are never held at once. `learned`: a
   representation will be trained on them (large images on CPU get a warning first)."""
   from stoc_jax.data.images import IMAGE_SUFFIXES, _decode, _resized, _stack
-  from stoc_jax.data.tabular import DataError
+  from stoc_jax.data import DataError
   root = Path(folder)
   if not root.is_dir():
     raise DataError(f"--images {folder}: no such folder.")
@@ -300,7 +300,7 @@ def _check_outputs(args, outputs, report_dir=None):
   file is meant (or the reverse), or lie where no file can be made; and `report_dir`, which is
   replaced whole, must be new, empty or an earlier report. `outputs`: (what, path, the flag that sets
   it) triples."""
-  from stoc_jax.data.tabular import DataError
+  from stoc_jax.data import DataError
   for flag in ("--out", "--report", "--save-model"):
     value = getattr(args, flag[2:].replace("-", "_"), None)
     if value and "://" in value:  # Path would make a local "gs:/..." of it
@@ -346,7 +346,8 @@ def _check_outputs(args, outputs, report_dir=None):
 
 
 def detect(args) -> dict:
-  from stoc_jax.data.tabular import DataError, filled_values, load_table, read_csv
+  from stoc_jax.data import DataError
+  from stoc_jax.data.table_file import filled_values, load_table, read_csv
   from stoc_jax.detector import STOCDetector, features_as_given
   from stoc_jax.contamination import MIN_CONTAMINATION
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
@@ -484,7 +485,7 @@ def _save_model(path, det, schema, representation, sample_shape, args, normal_co
 
 def _load_model(path):
   import pickle
-  from stoc_jax.data.tabular import DataError
+  from stoc_jax.data import DataError
   path = Path(path).expanduser()
   if path.is_dir():
     models = sorted(p.name for p in path.glob("*.stoc"))
@@ -520,7 +521,8 @@ def _warn_of_a_shift(flagged, contamination, unit):
 
 
 def score(args) -> dict:
-  from stoc_jax.data.tabular import DataError, filled_values, load_table
+  from stoc_jax.data import DataError
+  from stoc_jax.data.table_file import filled_values, load_table
   from stoc_jax.report import column_deviations
 
   _check_outputs(args, [("--out", args.out, "--out")])
@@ -571,7 +573,7 @@ def _show_warning(message, category, *_, **__):
 
 def main(argv=None) -> int:
   args = build_parser().parse_args(argv)
-  from stoc_jax.data.tabular import DataError
+  from stoc_jax.data import DataError
   try:
     if bool(args.table) == bool(args.images):
       raise DataError("give either a table file or --images DIR (one of them).")

@@ -154,7 +154,7 @@ def _check_frame(X):
   text = [str(c) for c, t in dtypes.items() if not pd.api.types.is_numeric_dtype(t)]  # bool counts as numeric
   if text:
     raise ValueError(f"X has text columns {text[:10]}; STOCDetector takes numbers. One-hot encode them "
-                     "(pandas.get_dummies(X)), or read the file with stoc_jax.data.tabular.load_table, which does.")
+                     "(pandas.get_dummies(X)), or read the file with stoc_jax.data.table_file.load_table, which does.")
 
 
 def _check_text_values(X):
@@ -180,7 +180,7 @@ def _check_text_values(X):
     example = next(v for v in values[:, text[0]] if not number(v))
     raise ValueError(f"X holds text in columns {text[:10]} (e.g. {example!r}); STOCDetector takes numbers. "
                      f"One-hot encode them (pandas.get_dummies(pandas.DataFrame(X), columns={text[:10]})), or read "
-                     "the file with stoc_jax.data.tabular.load_table, which does.")
+                     "the file with stoc_jax.data.table_file.load_table, which does.")
 
 
 def _check_ndim(X):

@@ -206,7 +206,7 @@ def test_sixteen_bit_tiff_and_webp_images_are_read_on_the_8_bit_scale_and_other_
   """Microscopy and scanners write 16-bit grey PNGs and TIFFs: read as the 8-bit image they hold,
   not clipped to 255; a file that is not an image is named in a warning, not read."""
   from stoc_jax.cli import _load_images
-  from stoc_jax.data.tabular import DataError
+  from stoc_jax.data import DataError
   grey = np.random.default_rng(0).integers(0, 256, (16, 16), dtype=np.uint8)
   (tmp_path / "imgs").mkdir()
   Image.fromarray(grey).save(tmp_path / "imgs" / "a.png")
@@ -454,7 +454,7 @@ def test_version():
 
 
 def test_semicolon_and_tab_tables_are_read_as_such(table, tmp_path):
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   x, y, schema = load_table(table, "is_fraud")
   for sep, name in ((";", "semi.csv"), ("\t", "tab.csv")):
     pd.read_csv(table).to_csv(tmp_path / name, sep=sep, index=False)
@@ -466,7 +466,7 @@ def test_semicolon_and_tab_tables_are_read_as_such(table, tmp_path):
 
 def test_decimal_commas_thousands_commas_and_a_trailing_delimiter_are_read_as_numbers(table, tmp_path):
   """As spreadsheets in other locales save tables: the same matrix as the plain file."""
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   x, y, schema = load_table(table, "is_fraud")
   frame = pd.read_csv(table)
   frame.to_csv(tmp_path / "decimal.csv", sep=";", decimal=",", index=False)
@@ -488,7 +488,8 @@ def test_decimal_commas_thousands_commas_and_a_trailing_delimiter_are_read_as_nu
 
 
 def test_words_among_numbers_are_categories_and_only_marks_of_missing_values_stop(tmp_path):
-  from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.data import DataError
+  from stoc_jax.data.table_file import load_table
   floors = tmp_path / "floors.csv"
   floors.write_text("floor,v\n" + "".join(f"{'ground' if i % 6 == 0 else i % 4},{i % 5}.5\n" for i in range(30)))
   assert "floor" in load_table(floors)[2].categories  # a category among numbers, as before
@@ -499,7 +500,8 @@ def test_words_among_numbers_are_categories_and_only_marks_of_missing_values_sto
 
 
 def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_the_fitted_one(tmp_path, capsys):
-  from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.data import DataError
+  from stoc_jax.data.table_file import load_table
   rows = [f"{'' if i in (3, 8) else 10 + i % 7},{'?' if i == 5 else f'{(i * 3) % 11}.5'},{'' if i == 7 else 'abc'[i % 3]}\n"
           for i in range(40)]
   fitted = tmp_path / "fitted.csv"
@@ -554,7 +556,7 @@ def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_th
 def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
   """Amounts and shares as spreadsheets format them; without this they were text columns of distinct
   values, refused as identifiers."""
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   rng = np.random.default_rng(0)
   amounts, shares = rng.lognormal(6, 2, 40).round(2) * rng.choice([-1, 1], 40), rng.uniform(0, 100, 40).round(1)
   comma = tmp_path / "money.csv"
@@ -579,7 +581,7 @@ def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
 
 def test_windows_1252_and_utf_16_tables_are_read_and_other_bytes_name_the_encoding(tmp_path, capsys):
   """Excel's plain "CSV" on a Western European system: cp1252, semicolons, decimal commas."""
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   rng = np.random.default_rng(0)
   values = rng.normal(size=(30, 2)).round(3)
   path = tmp_path / "excel.csv"
@@ -605,7 +607,7 @@ def test_windows_1252_and_utf_16_tables_are_read_and_other_bytes_name_the_encodi
 
 
 def test_a_column_not_every_value_of_which_is_a_number_stays_text(tmp_path):
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   path = tmp_path / "t.csv"
   path.write_text("a;code\n" + "".join(f"{i},5;{'1,5' if i % 2 else 'x1'}\n" for i in range(12)))
   x, _, schema = load_table(path)
@@ -626,7 +628,7 @@ def test_the_refined_rows_of_a_semicolon_table_keep_its_columns(table, tmp_path)
 
 def test_rows_of_delimiters_alone_below_a_table_are_blank_lines(tmp_path):
   """Spreadsheets save the empty rows below a table as ",,,"; they are read as the blank lines they are."""
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   rows = "".join(f"{i % 7},{i % 5},{(i * 3) % 11}\n" for i in range(40))
   (tmp_path / "t.csv").write_text("a,b,c\n" + rows + ",,\n,,\n")
   (tmp_path / "blank.csv").write_text("a,b,c\n" + rows + "\n\n")
@@ -640,7 +642,8 @@ def test_compressed_csv_files_are_sniffed_through_their_compression(table, tmp_p
   a gzip cut short and a zip of two files are named errors."""
   import gzip
   import zipfile
-  from stoc_jax.data.tabular import DataError, load_table
+  from stoc_jax.data import DataError
+  from stoc_jax.data.table_file import load_table
   frame = pd.read_csv(table)
   plain = tmp_path / "t.csv"
   frame.to_csv(plain, sep=";", decimal=",", index=False)
@@ -667,7 +670,7 @@ def test_compressed_csv_files_are_sniffed_through_their_compression(table, tmp_p
 def test_accountants_negatives_in_parentheses_are_read_as_numbers(tmp_path):
   """Finance exports write -1,234.50 as (1,234.50) or 1,234.50-; read as text the column was refused as
   identifiers."""
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   values = np.random.default_rng(0).normal(0, 1000, 40).round(2)
   written = [f'"({-v:,.2f})"' if v < 0 else f'"{v:,.2f}"' for v in values]
   (tmp_path / "ledger.csv").write_text("amount,qty\n" + "".join(f"{w},{i % 5}\n" for i, w in enumerate(written)))
@@ -682,7 +685,7 @@ def test_accountants_negatives_in_parentheses_are_read_as_numbers(tmp_path):
 def test_spaces_around_names_and_values_of_a_hand_written_csv_are_dropped(tmp_path):
   """'a, b' files: names are typed without the spaces, "yes" and " yes " are one category, and a
   quoted thousands comma after the space stays inside its field."""
-  from stoc_jax.data.tabular import load_table
+  from stoc_jax.data.table_file import load_table
   rows = "".join(f'{i}.5, "{i},{i % 10}00", {" yes" if i % 2 else "no "}, {int(i < 3)}\n' for i in range(1, 41))
   (tmp_path / "t.csv").write_text("amount ,  price, kind , label\n" + rows)
   x, y, schema = load_table(tmp_path / "t.csv", "label")

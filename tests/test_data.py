@@ -7,7 +7,7 @@ import scipy.io
 
 from conftest import need_shared
 from stoc_jax.data import split as split_lib
-from stoc_jax.data import tabular
+from stoc_jax.data import DataError, table_file, tabular
 
 
 # ------------------------------------------------------------ shared files
@@ -69,20 +69,20 @@ def test_kdd_gz_one_hot_and_labels(tmp_path):
   _, yr = tabular.load_tabular("kddrev", tmp_path, kddrev_attack_fraction=2.0)
   assert yr.sum() == 12  # load_tabular passes the configs' kddrev_attack_fraction on
   for fraction in (0.0, 4.0):  # 4 x 6 = 24 attacks asked, 20 in the file
-    with pytest.raises(tabular.DataError, match=r"attack_fraction.*\(0, 3.33\]"):
+    with pytest.raises(DataError, match=r"attack_fraction.*\(0, 3.33\]"):
       tabular.load_kdd(tmp_path, reverse=True, attack_fraction=fraction)
 
 
 def test_missing_file_names_path_and_source(tmp_path):
-  with pytest.raises(tabular.DataError) as e:
+  with pytest.raises(DataError) as e:
     tabular.load_thyroid(tmp_path)
   assert str(tmp_path / "thyroid.npz") in str(e.value) and "odds" in str(e.value).lower()
-  with pytest.raises(tabular.DataError, match="kddcup.data_10_percent.gz.*uci"):
+  with pytest.raises(DataError, match="kddcup.data_10_percent.gz.*uci"):
     tabular.load_kdd(tmp_path)
 
 
 def test_unknown_dataset():
-  with pytest.raises(tabular.DataError, match="unknown dataset 'mnist'.*thyroid"):
+  with pytest.raises(DataError, match="unknown dataset 'mnist'.*thyroid"):
     tabular.load_tabular("mnist")
 
 
@@ -94,7 +94,7 @@ def test_breast_cancer_is_embedded():
 def test_csv_with_label_and_categorical(tmp_path):
   p = tmp_path / "t.csv"
   p.write_text("a,b,color,label\n1,2,red,0\n2,3,blue,0\n3,1,red,1\n4,5,green,0\n")
-  x, y, schema = tabular.load_table(p, label_column="label")
+  x, y, schema = table_file.load_table(p, label_column="label")
   assert y.tolist() == [0, 0, 1, 0]
   assert x.shape == (4, 5) and "color_red" in schema.features
 
@@ -102,43 +102,43 @@ def test_csv_with_label_and_categorical(tmp_path):
 def test_new_rows_are_encoded_as_the_fitted_table(tmp_path):
   p = tmp_path / "t.csv"
   p.write_text("a,b,color,label\n1,2,red,0\n2,3,blue,0\n3,1,red,1\n4,5,green,0\n")
-  x, _, schema = tabular.load_table(p, label_column="label")
+  x, _, schema = table_file.load_table(p, label_column="label")
   # Other column order, no label, a colour never seen, one row: encoded by the schema.
   new = tmp_path / "new.csv"
   new.write_text("color,b,a\nblue,3,2\nviolet,0,1\n")
   with pytest.warns(UserWarning, match="never saw: \\['violet'\\]"):
-    x_new, y_new, same = tabular.load_table(new, schema=schema)
+    x_new, y_new, same = table_file.load_table(new, schema=schema)
   assert same is schema and y_new is None
   np.testing.assert_array_equal(x_new[0], x[1])  # the same row as the fitted table's second
   assert x_new[1, list(schema.features).index("a")] == 1 and x_new[1, 2:].sum() == 0
   one = tmp_path / "one.csv"
   one.write_text("a,b,color\n9,9,red\n")
-  assert tabular.load_table(one, schema=schema)[0].shape == (1, 5)
+  assert table_file.load_table(one, schema=schema)[0].shape == (1, 5)
   lacking = tmp_path / "lacking.csv"
   lacking.write_text("a,color\n1,red\n")
-  with pytest.raises(tabular.DataError, match=r"columns this table lacks: \['b'\]"):
-    tabular.load_table(lacking, schema=schema)
+  with pytest.raises(DataError, match=r"columns this table lacks: \['b'\]"):
+    table_file.load_table(lacking, schema=schema)
   texty = tmp_path / "texty.csv"
   texty.write_text("a,b,color\nx,1,red\n")
-  with pytest.raises(tabular.DataError, match=r"\['a'\] hold text"):
-    tabular.load_table(texty, schema=schema)
+  with pytest.raises(DataError, match=r"\['a'\] hold text"):
+    table_file.load_table(texty, schema=schema)
 
 
 def test_npz_with_labels(tmp_path):
   rng = np.random.default_rng(0)
   np.savez(tmp_path / "t.npz", X=rng.normal(size=(8, 3)), y=np.array([0, 1] * 4))
-  x, y, schema = tabular.load_table(tmp_path / "t.npz")
+  x, y, schema = table_file.load_table(tmp_path / "t.npz")
   assert x.shape == (8, 3) and y.tolist() == [0, 1] * 4 and schema.features == ("x0", "x1", "x2")
   np.save(tmp_path / "wide.npy", rng.normal(size=(2, 4)))
-  with pytest.raises(tabular.DataError, match="4 feature columns, but the model was fitted on 3"):
-    tabular.load_table(tmp_path / "wide.npy", schema=schema)
+  with pytest.raises(DataError, match="4 feature columns, but the model was fitted on 3"):
+    table_file.load_table(tmp_path / "wide.npy", schema=schema)
 
 
 def test_npy_table(tmp_path):
   arr = np.random.default_rng(0).normal(size=(10, 3))
   arr[:, 2] = np.arange(10) % 2
   np.save(tmp_path / "t.npy", arr)
-  x, y, _ = tabular.load_table(tmp_path / "t.npy", label_column=2)
+  x, y, _ = table_file.load_table(tmp_path / "t.npy", label_column=2)
   assert x.shape == (10, 2) and y.sum() == 5
 
 
@@ -157,22 +157,22 @@ def test_npy_table(tmp_path):
 def test_bad_tables_give_clear_errors(tmp_path, content, match):
   p = tmp_path / "bad.csv"
   p.write_text(content)
-  with pytest.raises(tabular.DataError, match=match):
-    tabular.load_table(p, label_column="label" if "label" in content else None)
+  with pytest.raises(DataError, match=match):
+    table_file.load_table(p, label_column="label" if "label" in content else None)
 
 
 def test_labels_written_as_normal_and_anomaly_words_are_read(tmp_path):
   p = tmp_path / "t.csv"
   p.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 3},{'Anomaly' if i % 5 == 0 else 'normal'}\n" for i in range(20)))
-  _, y, schema = tabular.load_table(p, label_column="label")
+  _, y, schema = table_file.load_table(p, label_column="label")
   np.testing.assert_array_equal(y, (np.arange(20) % 5 == 0).astype(int))
   assert schema.features == ("a", "b")
   p.write_text("a,label\n1,inlier\n2,outlier\n3,inlier\n")
-  np.testing.assert_array_equal(tabular.load_table(p, label_column="label")[1], [0, 1, 0])
+  np.testing.assert_array_equal(table_file.load_table(p, label_column="label")[1], [0, 1, 0])
   # Two words, one of which names the normal rows: the other is the anomaly.
   for normal, anomaly in (("Benign", "Malignant"), ("normal", "attack"), ("good", "defect"), ("legit", "fraud")):
     p.write_text(f"a,label\n1,{normal}\n2,{anomaly}\n3,{normal}\n")
-    np.testing.assert_array_equal(tabular.load_table(p, label_column="label")[1], [0, 1, 0])
+    np.testing.assert_array_equal(table_file.load_table(p, label_column="label")[1], [0, 1, 0])
 
 
 @pytest.mark.parametrize("name, reader", [("sales.xlsx", "read_excel"), ("sales.parquet", "read_parquet"),
@@ -180,15 +180,15 @@ def test_labels_written_as_normal_and_anomaly_words_are_read(tmp_path):
 def test_spreadsheets_and_other_table_formats_are_refused_with_the_conversion(tmp_path, name, reader):
   p = tmp_path / name
   p.write_bytes(b"PK\x03\x04 not text")
-  with pytest.raises(tabular.DataError, match=rf"only CSV, .npy and .npz.*pd\.{reader}\('.*{name}'\)"
+  with pytest.raises(DataError, match=rf"only CSV, .npy and .npz.*pd\.{reader}\('.*{name}'\)"
                                               rf"\.to_csv\('.*sales\.csv', index=False\)"):
-    tabular.load_table(p)
+    table_file.load_table(p)
 
 
 def test_constant_columns_can_be_dropped(tmp_path):
   p = tmp_path / "c.csv"
   p.write_text("a,b\n1,2\n1,3\n1,5\n")
-  x, _, schema = tabular.load_table(p, drop_constant=True)
+  x, _, schema = table_file.load_table(p, drop_constant=True)
   assert schema.features == ("b",) and x.shape == (3, 1)
 
 
@@ -316,5 +316,18 @@ def test_a_text_column_of_many_categories_is_warned_of(tmp_path):
   rows = "".join(f"{rng.normal():.3f},m{i % 150},c{i % 20}\n" for i in range(400))
   (tmp_path / "t.csv").write_text("amount,merchant,city\n" + rows)
   with pytest.warns(UserWarning, match=r"text columns with many categories.*: 'merchant' \(150\)\. A fit") as caught:
-    x, _, schema = tabular.load_table(tmp_path / "t.csv")
+    x, _, schema = table_file.load_table(tmp_path / "t.csv")
   assert x.shape == (400, 1 + 150 + 20) and not any("'city'" in str(w.message) for w in caught)
+
+
+def test_a_schema_pickled_under_its_old_module_still_loads(tmp_path):
+  """Model files saved by `stoc-jax detect --save-model` before the table reader had a module of its
+  own name the schema's class as stoc_jax.data.tabular.TableSchema."""
+  import pickle
+  p = tmp_path / "t.csv"
+  p.write_text("a,b\n" + "".join(f"{i % 5},{i % 3}.5\n" for i in range(20)))
+  _, _, schema = table_file.load_table(p)
+  raw = pickle.dumps(schema, protocol=0)  # text opcodes: the module name can be swapped in place
+  old = raw.replace(b"stoc_jax.data.table_file\n", b"stoc_jax.data.tabular\n")
+  assert old != raw
+  assert pickle.loads(old) == schema

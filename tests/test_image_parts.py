@@ -11,7 +11,7 @@ from PIL import Image
 
 from stoc_jax import augment, objectives, resnet
 from stoc_jax.data import images as image_data
-from stoc_jax.data.tabular import DataError
+from stoc_jax.data import DataError
 
 
 # ------------------------------------------------------------ objectives

@@ -10,7 +10,7 @@ import pytest
 from conftest import compilations_per_fit, killed_at_train_call
 from stoc_jax import oe_learner, oe_objectives, oe_stoc, sharding
 from stoc_jax.data import outlier_exposure
-from stoc_jax.data.tabular import DataError
+from stoc_jax.data import DataError
 
 
 # -- the objectives

@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from stoc_jax import STOCDetector, features_as_given, metrics  # noqa: E402
 from stoc_jax.data.split import contamination_split  # noqa: E402
-from stoc_jax.data.tabular import load_table  # noqa: E402
+from stoc_jax.data.table_file import load_table  # noqa: E402
 
 METHODS = ("gde", "stoc", "stoc_auto", "gde_oracle", "gde_embedding", "stoc_embedding", "gde_embedding_oracle",
            "iforest", "lof", "ocsvm")

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stoc_jax.contamination import check_anomaly_ratio
-from stoc_jax.data.tabular import DataError
+from stoc_jax.data import DataError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

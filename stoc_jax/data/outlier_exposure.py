@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stoc_jax.data import images as image_data
-from stoc_jax.data.tabular import DataError
+from stoc_jax.data import DataError
 
 SOURCES = ("classes", "folder", "npz", "none")
 

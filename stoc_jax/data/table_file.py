@@ -1,0 +1,672 @@
+"""A user's table file, read into a feature matrix: CSV with a header row (text columns one-hot
+encoded, numbers in other locales' notation, missing values refused or filled) or .npy / .npz.
+
+`load_table` is what `stoc-jax detect` and `score` read tables with; its `TableSchema` encodes a
+table scored later as the fitted one was. Every error names the file, and the rows and columns where
+there are any, and says how to fix it (`docs/command_line.md`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from stoc_jax.data import DataError
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSchema:
+  """How a table's columns became the feature matrix, so that new rows are encoded the same way.
+
+  `columns`: the feature columns read (label column removed), in order; `categories`:
+  for each text column, its training values (each becomes a one-hot column);
+  `features`: the encoded feature names, in the matrix's order (constant columns
+  dropped when asked); `left_out`: the columns the fit was told to leave out (ignored, and the
+  label column), which a table scored later may hold without a warning; `fill`: how missing
+  values were filled (`MissingFill`), or None where they were refused.
+  """
+  columns: tuple
+  categories: dict
+  features: tuple
+  left_out: tuple = ()
+  fill: MissingFill | None = None
+
+
+# A text column's missing values become a category of their own, one-hot encoded like the others.
+MISSING_CATEGORY = "(missing)"
+
+
+@dataclasses.dataclass(frozen=True)
+class MissingFill:
+  """Missing values filled as the fitted table's were (`load_table(..., fill_missing=True)`).
+
+  `imputer`: scikit-learn's `SimpleImputer` (the median) fitted on the numeric columns (None where
+  there are none), with a 0/1 indicator for each column that had missing values, so that the rows
+  filled stay told apart: where a value is missing may itself be what is anomalous. `marked`: the
+  columns of numbers whose marks ("?", "-", "unknown") were read as missing. Text columns get the
+  category `MISSING_CATEGORY`.
+  """
+  imputer: object
+  marked: tuple = ()
+
+  @property
+  def numeric_columns(self) -> list:
+    return [] if self.imputer is None else list(self.imputer.feature_names_in_)
+
+  @property
+  def indicator_names(self) -> list:
+    if self.imputer is None:
+      return []
+    return [f"{self.imputer.feature_names_in_[j]}_missing" for j in self.imputer.indicator_.features_]
+
+
+# Table formats a practitioner may hold, each with the pandas reader that turns it into CSV: refused by
+# name, where reading them as text said "no data rows" (a spreadsheet) or named a codec (Parquet).
+OTHER_FORMATS = {".xlsx": "read_excel", ".xlsm": "read_excel", ".xls": "read_excel", ".ods": "read_excel",
+                 ".parquet": "read_parquet", ".feather": "read_feather", ".json": "read_json",
+                 ".pkl": "read_pickle", ".pickle": "read_pickle", ".h5": "read_hdf", ".hdf5": "read_hdf",
+                 ".dta": "read_stata", ".sav": "read_spss", ".sas7bdat": "read_sas"}
+
+
+def load_table(path, label_column: str | int | None = None, drop_constant: bool = False,
+               schema: TableSchema | None = None, ignore_columns=(), fill_missing: bool = False):
+  """A user table: CSV (header row; categorical columns one-hot encoded) or .npy / .npz.
+
+  `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index;
+  `ignore_columns` names CSV columns to leave out (identifiers, row numbers, timestamps).
+  Errors name what is wrong: a missing file, an empty file, a first row that is data
+  rather than column names, text columns of identifiers, a column of row numbers, missing values
+  (rows and columns listed; unless `fill_missing`), fewer than 2 rows, constant columns (unless
+  `drop_constant`). Returns (X, y or None, TableSchema).
+
+  `fill_missing=True` (CSV): a numeric column's missing values (and marks such as "?" in a column
+  of numbers) become its median, with a 0/1 column `<name>_missing` beside it; a text column's
+  become the category "(missing)" (`MissingFill`).
+
+  With `schema` (from an earlier call), the table is encoded as that one was: the
+  same columns are required, text values unseen then get all-zero one-hot codes
+  (with a warning), missing values are filled as then (or refused, as then), and one
+  row or constant columns are fine (new data to score).
+  """
+  path = Path(os.path.expanduser(str(path)))
+  if not path.exists():
+    raise DataError(f"no such file: {path}")
+  if path.stat().st_size == 0:
+    raise DataError(f"{path} is empty.")
+  reader = OTHER_FORMATS.get(path.suffix.lower())
+  if reader:
+    raise DataError(f"{path}: {path.suffix} files are not read here, only CSV, .npy and .npz. Save it as CSV first: "
+                    f"python -c \"import pandas as pd; pd.{reader}('{path}').to_csv('{path.with_suffix('.csv')}', "
+                    "index=False)\"")
+  if path.suffix not in (".npy", ".npz"):
+    return _load_csv(path, label_column, drop_constant, schema, tuple(ignore_columns), fill_missing)
+  if ignore_columns:
+    raise DataError(f"{path}: ignoring columns by name needs a CSV with a header row; drop them from the array.")
+  if fill_missing:
+    raise DataError(f"{path}: filling missing values needs a CSV with a header row; fill them in the array.")
+  y = None
+  if path.suffix == ".npy":
+    arr = np.load(path, allow_pickle=False)
+  else:
+    with np.load(path, allow_pickle=False) as d:
+      if "X" not in d:
+        raise DataError(f"{path}: an .npz needs an array named X (and optionally y); found {d.files}.")
+      arr = d["X"]
+      if "y" in d and label_column is None:
+        y = np.asarray(d["y"]).astype(np.int64).ravel()
+  if arr.ndim != 2:
+    raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}.")
+  names = [f"x{i}" for i in range(arr.shape[1])]
+  if label_column is not None:
+    col = int(label_column)
+    y = _labels(arr[:, col], path, col)
+    arr = np.delete(arr, col, axis=1)
+    del names[col]
+  if schema is not None:
+    if tuple(names) != schema.columns:
+      raise DataError(f"{path}: {len(names)} feature columns, but the model was fitted on "
+                      f"{len(schema.columns)}; give the same columns (and the same --label-column).")
+    keep = [names.index(f) for f in schema.features]
+    return _check_rows(arr[:, keep], path, list(schema.features)), y, schema
+  x, features = _check_matrix(arr, path, names, drop_constant)
+  return x, y, TableSchema(tuple(names), {}, tuple(features))
+
+
+# Label words whose meaning is not in doubt (as the image folders' sub-folders name them): 0 normal, 1 anomaly.
+LABEL_WORDS = {"normal": 0, "anomaly": 1, "anomalous": 1, "abnormal": 1, "inlier": 0, "outlier": 1}
+
+
+# Words for the normal class: in a label column of two words, one of these, the other word is the anomaly
+# ("benign" / "malignant", "normal" / "attack", "good" / "defect").
+NORMAL_WORDS = frozenset({"normal", "inlier", "benign", "legit", "legitimate", "good", "ok", "clean", "nominal"})
+
+
+def _labels(values, path, column):
+  try:
+    y = np.asarray(values, np.float64)
+  except (TypeError, ValueError):
+    words = [str(v).strip().lower() for v in values]
+    distinct = set(words)
+    if distinct <= set(LABEL_WORDS):
+      return np.array([LABEL_WORDS[w] for w in words], np.int64)
+    if len(distinct) == 2 and len(distinct & NORMAL_WORDS) == 1:
+      return np.array([w not in NORMAL_WORDS for w in words], np.int64)
+    found = sorted({str(v) for v in values})[:5]
+    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), the words "
+                    f"{'/'.join(LABEL_WORDS)}, or two words one of which names the normal rows "
+                    f"({'/'.join(sorted(NORMAL_WORDS))}); found text {found}: map it to 0 and 1 first.") from None
+  if not np.isin(y, (0, 1)).all():
+    hint = ""
+    if set(np.unique(y).tolist()) == {-1.0, 1.0}:
+      hint = " (scikit-learn's -1 = outlier, 1 = inlier? then write 1 for -1 and 0 for 1)"
+    raise DataError(f"{path}: label column {column!r} must hold only 0 (normal) and 1 (anomaly); "
+                    f"found {sorted(set(np.unique(y).tolist()) - {0, 1})[:5]}{hint}.")
+  return y.astype(np.int64)
+
+
+CSV_DELIMITERS = ",;\t|"
+
+
+def _open_bytes(path):
+  """The file opened for reading its bytes, decompressed by its suffix as pandas' read_csv
+  decompresses it (.gz, .bz2, .xz, or a .zip of one file), so that sniffing reads the text."""
+  import zipfile
+  suffix = Path(path).suffix.lower()
+  try:
+    if suffix in (".gz", ".bz2", ".xz"):
+      import bz2, gzip, lzma
+      return {".gz": gzip, ".bz2": bz2, ".xz": lzma}[suffix].open(path, "rb")
+    if suffix == ".zip":
+      archive = zipfile.ZipFile(path)
+      names = [n for n in archive.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")]
+      if len(names) != 1:
+        raise DataError(f"{path}: a .zip is read when it holds one CSV file; it holds {names[:5]}.")
+      return archive.open(names[0])
+  except (OSError, zipfile.BadZipFile) as e:
+    raise _unreadable(path, e) from None
+  return open(path, "rb")
+
+
+def _unreadable(path, error) -> DataError:
+  """A compressed file that is not what its suffix says."""
+  return DataError(f"{path} is not a readable {Path(path).suffix.lower()} file: {error}")
+
+
+def _cut_short(path, error) -> DataError:
+  """A compressed file cut short, as an interrupted download leaves it."""
+  return DataError(f"{path} ends inside its compressed data ({error}); the file is incomplete.")
+
+
+def _encodings(path) -> tuple:
+  """The text encodings to try, in order: UTF-16 where the file starts with its byte-order mark (as
+  Excel's "Unicode Text" saves), else UTF-8, then Windows-1252 (Excel's plain "CSV" on Western
+  European systems)."""
+  try:  # gzip, bz2 and lzma check their data only as it is read
+    with _open_bytes(path) as f:
+      start = f.read(2)
+  except EOFError as e:
+    raise _cut_short(path, e) from None
+  except OSError as e:
+    raise _unreadable(path, e) from None
+  return ("utf-16",) if start in (b"\xff\xfe", b"\xfe\xff") else ("utf-8", "cp1252")
+
+
+def _delimiter(path, encoding: str) -> str:
+  """The file's field delimiter, sniffed from its first lines among , ; tab and |."""
+  import csv
+  import io
+  try:
+    with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
+      sample = "".join(f.readline() for _ in range(20))
+  except EOFError as e:
+    raise _cut_short(path, e) from None
+  try:
+    return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+  except csv.Error:  # one column, or no consistent delimiter: the parser's error will say
+    return ","
+
+
+def _looks_like_data(header) -> bool:
+  """A header row whose every field is a number, one of them not a plain column index (0, 1, 2, ...),
+  or that repeats numbers among text: a file without column names, whose first row of data was read
+  as them."""
+  def number(v):
+    try:
+      float(v)
+      return True
+    except ValueError:  # or a number in another locale's notation (read_csv)
+      return bool(_DECIMAL_COMMA.fullmatch(v) or _THOUSANDS_COMMA.fullmatch(v))
+  names = [str(c) for c in header]
+  if all(number(v) for v in names):
+    return not all(v.isdigit() for v in names)
+  # A first row of data with text among its numbers (KDD Cup's "0,tcp,http,SF,181,..."): pandas
+  # renames a value the row repeats, 0, 0.1, 0.2, ..., and column names hardly ever repeat a number.
+  repeated = [v for v in names if (m := re.fullmatch(r"(.+)\.\d+", v)) and m[1] in names and number(m[1])]
+  return len(repeated) >= 2 and sum(map(number, names)) >= len(names) / 2
+
+
+def _row_number_columns(df) -> list:
+  """Numeric columns that count the rows, 0..n-1 or 1..n in file order (an index pandas writes by default)."""
+  import pandas as pd
+  n = len(df)
+  if n < 10:
+    return []
+  return [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])
+          and df[c].iloc[0] in (0, 1) and (np.diff(df[c].to_numpy()) == 1).all()]
+
+
+# Numbers as spreadsheets in other locales write them. In a file delimited by ; tab or |: decimal
+# commas, "1,5" or "-2,5e-3", with or without thousands dots or spaces, "1.234,5" or "1 234,5" (French
+# and Nordic spreadsheets write a no-break space there). In a comma-delimited file:
+# thousands commas inside quotes, "1,234.5". Either may carry a currency sign, "$1,234.50",
+# "-€12,5" or "12,5 €", or a percent sign, "12.5%" (read as 12.5); a negative may be written in
+# parentheses, "(1,234.50)", or with a trailing minus, "1,234.50-". A column is read so only when
+# every value matches.
+_UNITS = r"(?P<sign>[+-]?)\s?[$€£¥]?\s?(?P<number>{})\s?[%$€£¥]?"
+_DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+)(,\d+)?"
+                                          r"([eE][+-]?\d+)?"))
+_THOUSANDS_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?"))
+
+
+def _read_local_numbers(df, sep):
+  """`df` with its text columns that hold only locale-written numbers (above) as floats."""
+  import pandas as pd
+  # The pattern, the thousands separators to drop and the decimal mark to make a point.
+  pattern, thousands, decimal = ((_THOUSANDS_COMMA, ",", ".") if sep == "," else
+                                 (_DECIMAL_COMMA, ". \u00a0\u202f", ","))
+  for c in df.columns:
+    if pd.api.types.is_numeric_dtype(df[c]):
+      continue
+    text = df[c].dropna().astype(str).str.strip()
+    matches = []
+    for v in text:  # stops at the first word of a text column
+      # Accountants' negatives: "(1,234.50)" is -1234.5, and so is SAP's "1,234.50-".
+      parenthesised = len(v) > 2 and v[0] == "(" and v[-1] == ")"
+      trailing = len(v) > 1 and v[-1] == "-"
+      negative = parenthesised or trailing
+      m = pattern.fullmatch(v[1:-1].strip() if parenthesised else v[:-1] if trailing else v)
+      if m is None or (m["sign"] and (negative or m["number"][0] in "+-")):  # one sign at most: not "-$-5"
+        break
+      matches.append(("-" if negative else m["sign"]) + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
+    else:
+      if matches:
+        df[c] = pd.Series(np.asarray(matches, np.float64), index=text.index).reindex(df.index)
+  return df
+
+
+def _longer_rows(path, encoding, sep, width, limit=100_000) -> list:
+  """The data rows (1 = the first below the header) of more than `width` fields, among the first `limit`."""
+  import csv
+  import io
+  longer = []
+  with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
+    rows = csv.reader(f, delimiter=sep, skipinitialspace=True)
+    next(rows, None)
+    for i, row in enumerate(rows, start=1):
+      if i > limit:
+        break
+      if len(row) > width:
+        longer.append(i)
+  return longer
+
+
+def _check_one_delimiter(path, sep, header):
+  """A header read as one column that holds another delimiter: the file mixes delimiters."""
+  others = [d for d in CSV_DELIMITERS if d != sep and d in str(header[0])] if len(header) == 1 else []
+  if others:
+    raise DataError(f"{path}: read as one column with the delimiter {sep!r}, but its header holds "
+                    f"{others[0]!r}; give every row the same delimiter ({', '.join(map(repr, CSV_DELIMITERS))}).")
+
+
+def read_csv(path):
+  """A CSV file as the loaders read it, a pandas DataFrame: UTF-8, Windows-1252 or UTF-16 text, also
+  compressed (.gz, .bz2, .xz, a .zip of one file), the delimiter sniffed among , ; tab and |, the
+  spaces around names and text values dropped, numbers in other locales' notation read as numbers (decimal commas
+  in files not delimited by commas, quoted thousands commas in files that are, either with a
+  currency or percent sign), the empty, unnamed columns that a delimiter at the end of every line
+  leaves and the rows of delimiters alone dropped. Errors (DataError) name the file."""
+  return _read_csv(path)[0]
+
+
+def _read_csv(path):
+  """(read_csv's DataFrame, the delimiter it sniffed, {name: [column numbers from 1]} of the names its
+  header repeats)."""
+  import pandas as pd
+  encodings = _encodings(path)
+  sep = _delimiter(path, encodings[0])
+  for encoding in encodings:
+    try:
+      with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        # index_col=False: rows longer than the header are not read as an index, shifting the columns.
+        # skipinitialspace: hand-written "a, b" files, whose quoted fields start after the space.
+        df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True)
+      if any("Length of header" in str(w.message) for w in caught):
+        _check_one_delimiter(path, sep, df.columns)
+        longer = _longer_rows(path, encoding, sep, len(df.columns))
+        if str(df.columns[0]).startswith("#"):
+          hint = "its first line looks like a comment: delete the lines above the column names"
+        elif longer and len(longer) < len(df):  # some rows fit the header: a delimiter inside their values
+          hint = (f"data rows {longer[:5]} do, where others fit: a value holding the delimiter {sep!r} unquoted "
+                  f"(a thousands separator, 1{sep}234.50?) splits in two; quote such values or write them without it")
+        else:
+          hint = "the first line must name every column (delete any title line above the column names)"
+        raise DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
+      break
+    except UnicodeDecodeError as e:
+      error = e
+    except pd.errors.EmptyDataError:
+      raise DataError(f"{path} is empty: no header and no rows.") from None
+    except pd.errors.ParserError as e:
+      raise DataError(f"{path} could not be read as CSV: {e}") from None
+    except EOFError as e:
+      raise _cut_short(path, e) from None
+  else:
+    raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); "
+                    "save it as UTF-8 CSV.")
+  repeated = _repeated_names(path, sep, encoding)
+  trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+  df = df.drop(columns=trailing)
+  # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
+  # lines, which read_csv already skips.
+  df = df.dropna(how="all").reset_index(drop=True)
+  return _read_local_numbers(_strip_spaces(df), sep), sep, repeated
+
+
+def _repeated_names(path, sep, encoding) -> dict:
+  """{name: [column numbers from 1]} of the names the header gives more than one column. pandas
+  renames a repeat ("amount" twice: "amount", "amount.1"), and `score` matches a new table's columns
+  to the fitted ones by name."""
+  import pandas as pd
+  names = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str,
+                      skipinitialspace=True, keep_default_na=False).iloc[0].tolist()
+  seen = {}
+  for i, name in enumerate(names, 1):
+    if name:  # the empty names of empty trailing columns, dropped below
+      seen.setdefault(name, []).append(i)
+  return {name: at for name, at in seen.items() if len(at) > 1}
+
+
+def _strip_spaces(df):
+  """Column names and text values without the spaces around them ("amount ,age", "yes , no"),
+  which would make "label" a column name no one can type and "yes " a category apart from "yes"."""
+  import pandas as pd
+  names = [c.strip() if isinstance(c, str) else c for c in df.columns]
+  if len(set(names)) == len(names):  # two names equal but for spaces stay apart
+    df.columns = names
+  for c in df.columns:
+    if not pd.api.types.is_numeric_dtype(df[c]):
+      df[c] = df[c].str.strip()
+  return df
+
+
+def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill_missing=False):
+  import pandas as pd
+  df, sep, repeated = _read_csv(path)
+  if len(df) == 0:
+    raise DataError(f"{path} has a header but no data rows.")
+  if _looks_like_data(df.columns):
+    raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds data, not column names; "
+                    "add a header row (one name per column) as the first line.")
+  if repeated:
+    which = ", ".join(f"{name!r} (columns {', '.join(map(str, at))})" for name, at in list(repeated.items())[:5])
+    raise DataError(f"{path}: column names repeat: {which}; give each column a name of its own.")
+  unknown = [c for c in ignore_columns if c not in df.columns]
+  if unknown:
+    raise DataError(f"{path}: no columns {unknown} to ignore; columns are {list(df.columns)[:20]}.")
+  df = df.drop(columns=list(ignore_columns))
+  _check_one_delimiter(path, sep, df.columns)
+  y = None
+  if label_column is not None:
+    if label_column not in df.columns:
+      raise DataError(f"{path}: no label column {label_column!r}; columns are {list(df.columns)}.")
+    y = _labels(df.pop(label_column).to_numpy(), path, label_column)
+  if schema is not None:
+    missing_columns = [c for c in schema.columns if c not in df.columns]
+    if missing_columns:
+      raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}.")
+    unknown = [str(c) for c in df.columns if c not in schema.columns and c not in schema.left_out]
+    if unknown:
+      warnings.warn(f"{path}: columns the model was not fitted on are not scored: {unknown[:5]}"
+                    f"{' ...' if len(unknown) > 5 else ''}.", stacklevel=3)
+    df = df[list(schema.columns)]
+  if df.shape[1] == 0:
+    raise DataError(f"{path}: no feature columns left after removing the label column.")
+  columns = tuple(df.columns)
+  fill = schema.fill if schema is not None else None
+  if schema is None and fill_missing:
+    fill = _fit_missing_fill(df, path)
+  if fill is not None:
+    df = _fill_missing(df, path, fill, fitted=schema is not None)
+  else:
+    _refuse_missing(df, path, fitted=schema is not None)
+  if schema is not None:
+    return _encode_like(df, path, schema), y, schema
+  counters = _row_number_columns(df)
+  if counters:
+    raise DataError(f"{path}: column {str(counters[0])!r} numbers the rows ({df[counters[0]].iloc[0]}, "
+                    f"{df[counters[0]].iloc[1]}, ...), which would make the first and last rows look anomalous; "
+                    f"leave it out with --ignore-columns {str(counters[0])!r} (ignore_columns= in Python; "
+                    "pandas writes such an index unless to_csv(index=False)).")
+  # Text columns are categories, one-hot encoded, also where every column is one: a table of
+  # categories alone is scored by how rare its rows' combinations are.
+  categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+  id_like = [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)]
+  if id_like:
+    dates = [c for c in id_like if _holds_dates(df[c])]
+    what = "dates or times" if dates == id_like else "identifiers?"
+    hint = (" Read as numbers, dates would make the earliest and latest rows look anomalous; if the time "
+            "matters, add a column derived from it (the hour, the weekday)." if dates == id_like else "")
+    raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows ({what}); "
+                    f"one-hot encoding them would add a column per row. Leave them out: --ignore-columns "
+                    f"{','.join(map(str, id_like[:10]))!r} (ignore_columns= in Python).{hint}")
+  categories = {c: tuple(sorted(df[c].astype(str).unique())) for c in categorical}
+  many = {str(c): len(v) for c, v in categories.items() if len(v) > MANY_CATEGORIES}
+  if many:
+    listed = ", ".join(f"{c!r} ({k:,})" for c, k in list(many.items())[:3])
+    warnings.warn(f"{path}: text columns with many categories, each one-hot encoded as a column per category: "
+                  f"{listed}. A fit takes longer with every column (a kNN distance's time grows with them), and "
+                  f"a category seen in few rows makes them look anomalous by it alone; if that is not meant, "
+                  f"group rare categories or leave the column out (--ignore-columns).", stacklevel=3)
+  encoded = _one_hot(df, categories)
+  x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
+                              drop_constant)
+  left_out = tuple(ignore_columns) + ((label_column,) if label_column is not None else ())
+  return x, y, TableSchema(columns, categories, tuple(features), left_out, fill)
+
+
+def filled_values(x, schema: TableSchema | None) -> int | None:
+  """How many values of the encoded rows `x` were missing and filled (`MissingFill`); None where
+  missing values were refused."""
+  if schema is None or schema.fill is None:
+    return None
+  names = set(schema.fill.indicator_names) | {f"{c}_{MISSING_CATEGORY}" for c in schema.categories}
+  return int(np.asarray(x)[:, [j for j, f in enumerate(schema.features) if f in names]].sum())
+
+
+def _refuse_missing(df, path, fitted):
+  """The error for missing values (or marks of them among numbers) where they are not filled."""
+  how = ("the model was fitted without --fill-missing; impute or drop them first, or fit it again with "
+         "--fill-missing" if fitted else
+         "impute or drop them first, or pass --fill-missing (fill_missing=True in Python): each column's "
+         "median, and a 0/1 column saying which rows were filled")
+  missing = df.isna()
+  if missing.to_numpy().any():
+    cols = [c for c in df.columns if missing[c].any()]
+    rows = np.flatnonzero(missing.to_numpy().any(axis=1))
+    raise DataError(
+        f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
+        f"and columns {cols[:10]}; {how}.")
+  marked = _marked_missing(df)
+  if marked:
+    column, marks, rows = marked[0]
+    raise DataError(
+        f"{path}: column {str(column)!r} holds numbers but {', '.join(map(repr, marks))} in {len(rows)} rows "
+        f"(first data rows: {(rows[:5] + 1).tolist()}), a mark for missing values? Leave the column out "
+        f"(--ignore-columns {str(column)!r}), or {how}.")
+
+
+def _fit_missing_fill(df, path) -> MissingFill:
+  import pandas as pd
+  from sklearn.impute import SimpleImputer
+  marked = tuple(c for c, _, _ in _marked_missing(df))
+  df = _as_numbers(df, marked)
+  numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+  empty = [c for c in numeric if df[c].isna().all()]
+  if empty:
+    raise DataError(f"{path}: columns {empty[:10]} hold no values; leave them out (--ignore-columns).")
+  taken = [f"{c}_missing" for c in numeric if df[c].isna().any() and f"{c}_missing" in df.columns]
+  if taken:
+    raise DataError(f"{path}: columns {taken[:5]} already exist, so the columns saying which rows were filled "
+                    "cannot take those names; rename them.")
+  if not numeric:
+    return MissingFill(None, marked)
+  imputer = SimpleImputer(strategy="median", add_indicator=True)
+  imputer.fit(df[numeric].set_axis([str(c) for c in numeric], axis=1))
+  return MissingFill(imputer, marked)
+
+
+def _as_numbers(df, columns):
+  """`columns` of numbers with marks of missing values, as numbers (the marks as NaN)."""
+  import pandas as pd
+  df = df.copy()
+  for c in columns:
+    df[c] = pd.to_numeric(df[c].astype(str).str.strip(), errors="coerce")
+  return df
+
+
+def _fill_missing(df, path, fill: MissingFill, fitted: bool):
+  """`df` with its missing values filled by `fill` and the 0/1 indicator columns appended."""
+  import pandas as pd
+  df = _as_numbers(df, fill.marked)
+  numeric = [c for c in df.columns if str(c) in set(fill.numeric_columns)]
+  text = [c for c in df.columns if c not in numeric]
+  if fitted:
+    not_numbers = [c for c in numeric if not pd.api.types.is_numeric_dtype(df[c])]
+    if not_numbers:
+      raise DataError(f"{path}: columns {not_numbers[:10]} hold text, but they were numeric when the model "
+                      "was fitted.")
+    indicated = {name.removesuffix("_missing") for name in fill.indicator_names}
+    new = {c: int(df[c].isna().sum()) for c in numeric if str(c) not in indicated and df[c].isna().any()}
+    if new:
+      listed = ", ".join(f"{str(c)!r} ({k})" for c, k in list(new.items())[:5])
+      warnings.warn(f"{path}: columns that had no missing values when the model was fitted miss values here: "
+                    f"{listed}; they are filled with the fitted rows' median, with no 0/1 column saying so (and "
+                    "not counted among the missing values filled).", stacklevel=4)
+  for c in text:
+    df[c] = df[c].astype(object).where(df[c].notna(), MISSING_CATEGORY)
+  if not numeric:
+    return df
+  filled = fill.imputer.transform(df[numeric].set_axis([str(c) for c in numeric], axis=1))
+  df[numeric] = filled[:, :len(numeric)]
+  indicators = pd.DataFrame(filled[:, len(numeric):], index=df.index, columns=fill.indicator_names)
+  return pd.concat([df, indicators], axis=1)
+
+
+# A text column of more categories than this gets a warning: each becomes a column.
+MANY_CATEGORIES = 100
+
+
+# What tables write for a missing number beyond what pandas reads as missing ("", "NA", "null", ...):
+# punctuation alone ("?", "-", ".") or one of these words.
+_MISSING_WORDS = {"missing", "unknown", "none", "n.a.", "nil", "empty", "blank"}
+
+
+def _is_missing_mark(text: str) -> bool:
+  return (bool(text) and not any(ch.isalnum() for ch in text)) or text.lower() in _MISSING_WORDS
+
+
+def _marked_missing(df):
+  """[(column, marks, rows)] of the text columns that hold numbers in most rows and, in the others,
+  at most three marks of missing values ("?", "-", "unknown"): read as text they would be one-hot
+  categories, and a numeric column of few values would lose its order without a word. Other words
+  among numbers ("ground" among floor numbers) stay categories."""
+  import pandas as pd
+  found = []
+  for c in df.columns:
+    if pd.api.types.is_numeric_dtype(df[c]):
+      continue
+    present = df[c].notna().to_numpy()  # empty cells, where missing values are filled
+    text = df[c].astype(object).where(present, "").astype(str).str.strip()
+    numeric = pd.to_numeric(text, errors="coerce").notna().to_numpy()
+    marks = sorted(set(text[present & ~numeric]))
+    if numeric[present].mean() > 0.5 and 0 < len(marks) <= 3 and all(map(_is_missing_mark, marks)):
+      found.append((c, marks, np.flatnonzero(present & ~numeric)))
+  return found
+
+
+def _holds_dates(column) -> bool:
+  """Whether every value of a text column reads as a date or a time."""
+  import warnings
+  import pandas as pd
+  with warnings.catch_warnings():  # pandas warns when it infers the format value by value
+    warnings.simplefilter("ignore", UserWarning)
+    return bool(pd.to_datetime(column, errors="coerce", format="mixed").notna().all())
+
+
+def _one_hot(df, categories):
+  """Numeric columns as they are, then a 0/1 column `name_value` per text column and training value
+  (pandas.get_dummies' names and order); values outside `categories` get all zeros."""
+  import pandas as pd
+  codes = {f"{c}_{v}": (df[c].astype(str) == v).to_numpy(np.float32)
+           for c, values in categories.items() for v in values}
+  return pd.concat([df.drop(columns=list(categories)), pd.DataFrame(codes, index=df.index)], axis=1)
+
+
+def _encode_like(df, path, schema):
+  import pandas as pd
+  for c, values in schema.categories.items():
+    unseen = sorted(set(df[c].astype(str)) - set(values))
+    if unseen:
+      warnings.warn(f"{path}: column {c!r} holds values the model never saw: {unseen[:5]}; they are "
+                    "encoded as all-zero one-hot codes.", stacklevel=4)
+  numeric = [c for c in schema.columns if c not in schema.categories]
+  text = [c for c in numeric if not pd.api.types.is_numeric_dtype(df[c])]
+  if text:
+    raise DataError(f"{path}: columns {text[:10]} hold text, but they were numeric when the model was fitted.")
+  encoded = _one_hot(df, schema.categories)
+  encoded.columns = [str(c) for c in encoded.columns]
+  return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path, list(schema.features))
+
+
+def _check_rows(arr, path, names=None):
+  """New rows to score: numeric, finite and within float32 (one row and constant columns are fine)."""
+  try:
+    x = np.asarray(arr, np.float64)
+  except (TypeError, ValueError):
+    raise DataError(f"{path}: features must be numeric.") from None
+  names = names or [f"x{i}" for i in range(x.shape[1])]
+
+  def where(bad):
+    return ", ".join(f"row {r + 1} column {names[c]!r}" for r, c in np.argwhere(bad)[:3])
+  if not np.isfinite(x).all():
+    raise DataError(f"{path}: NaN or infinite values (data rows counted from 1) at {where(~np.isfinite(x))}; "
+                    "impute or drop them first.")
+  # The models compute in float32: values beyond its range (3.4e38) would become infinite.
+  too_large = np.abs(x) > np.finfo(np.float32).max
+  if too_large.any():
+    raise DataError(f"{path}: values too large to compute with (beyond 3.4e38) at {where(too_large)}; "
+                    "rescale the column (e.g. take its logarithm) first.")
+  return x.astype(np.float32)
+
+
+def _check_matrix(arr, path, names, drop_constant):
+  x = _check_rows(arr, path, names)
+  if x.shape[0] < 2:
+    raise DataError(f"{path}: {x.shape[0]} row(s); anomaly detection needs at least 2 (in practice hundreds).")
+  const = np.flatnonzero(x.max(axis=0) == x.min(axis=0))
+  if const.size:
+    if not drop_constant:
+      raise DataError(
+          f"{path}: constant columns carry no information: {[names[i] for i in const[:10]]}. "
+          "Remove them, or pass drop_constant=True (--drop-constant on the command line).")
+    keep = np.setdiff1d(np.arange(x.shape[1]), const)
+    x, names = x[:, keep], [names[i] for i in keep]
+    if x.shape[1] == 0:
+      raise DataError(f"{path}: every column is constant.")
+  return x, names
