@@ -153,6 +153,8 @@ def test_npy_table(tmp_path):
      r"\(benign/.*\); found text \['no', 'yes'\]: map it to 0 and 1"),
     ("a,label\n1,benign\n2,normal\n3,attack\n", r"found text \['attack', 'benign', 'normal'\]"),  # which is which?
     ("a,label\n1,1\n2,-1\n", r"found \[-1.0\] \(scikit-learn's -1 = outlier, 1 = inlier\? then write 1 for -1"),
+    ("a,label\n1,0\n2,\n3,1\n4,\n", r"label column 'label' is missing in 2 rows \(first data rows: \[2, 4\]\).*drop"),
+    ("a,label\n1,normal\n2,\n3,anomaly\n", r"label column 'label' is missing in 1 rows"),
 ])
 def test_bad_tables_give_clear_errors(tmp_path, content, match):
   p = tmp_path / "bad.csv"

@@ -147,6 +147,12 @@ NORMAL_WORDS = frozenset({"normal", "inlier", "benign", "legit", "legitimate", "
 
 
 def _labels(values, path, column):
+  import pandas as pd
+  missing = np.flatnonzero(pd.isna(np.asarray(values, object)))
+  if missing.size:
+    raise DataError(f"{path}: label column {column!r} is missing in {missing.size} rows (first data rows: "
+                    f"{(missing[:5] + 1).tolist()}); labels are used only to evaluate: drop those rows, or leave "
+                    "out --label-column.")
   try:
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
