@@ -536,6 +536,10 @@ def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_th
   said = " ".join(str(w.message) for w in caught)
   assert "miss values here: 'age' (1)" in said and "never saw: ['(missing)', 'c']" in said
   assert x_late[0, 0] == 13.0 and x_late[0, 2:].tolist() == [0, 0]
+  empty = tmp_path / "empty_column.csv"
+  empty.write_text("age,blank\n" + "".join(f"{i},\n" for i in range(20)))
+  with pytest.raises(DataError, match=r"columns \['blank'\] hold no values; leave them out: --ignore-columns 'blank'"):
+    load_table(empty, fill_missing=True)
   # A table of text columns alone: its missing values are a category, and no median is fitted.
   words = tmp_path / "words.csv"
   words.write_text("c,d\n" + "".join(f"{'' if i == 4 else 'abc'[i % 3]},{'xy'[i % 2]}\n" for i in range(40)))

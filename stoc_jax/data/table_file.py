@@ -525,7 +525,8 @@ def _fit_missing_fill(df, path) -> MissingFill:
   numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
   empty = [c for c in numeric if df[c].isna().all()]
   if empty:
-    raise DataError(f"{path}: columns {empty[:10]} hold no values; leave them out (--ignore-columns).")
+    raise DataError(f"{path}: columns {empty[:10]} hold no values; leave them out: --ignore-columns "
+                    f"{','.join(map(str, empty[:10]))!r} (ignore_columns= in Python).")
   taken = [f"{c}_missing" for c in numeric if df[c].isna().any() and f"{c}_missing" in df.columns]
   if taken:
     raise DataError(f"{path}: columns {taken[:5]} already exist, so the columns saying which rows were filled "
