@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("--drop-constant", action="store_true", help="drop constant columns instead of failing")
   d.add_argument("--fill-missing", action="store_true",
                  help="fill missing values (empty cells, NA, and marks such as ? among numbers) instead of "
-                      "failing: a numeric column's with its median and a 0/1 column <name>_missing beside it, "
-                      "a text column's as a category of their own; a saved model fills the rows it scores the same way")
+                      "failing: a numeric column's with its median, a text column's with its most frequent value; "
+                      "a saved model fills the rows it scores with the fitted table's")
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=_whole_number(0), default=0)
   d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
@@ -347,7 +347,7 @@ def _check_outputs(args, outputs, report_dir=None):
 
 def detect(args) -> dict:
   from stoc_jax.data import DataError
-  from stoc_jax.data.table_file import filled_values, load_table, read_csv
+  from stoc_jax.data.table_file import load_table, read_csv
   from stoc_jax.detector import STOCDetector, features_as_given
   from stoc_jax.contamination import MIN_CONTAMINATION
   from stoc_jax.report import (column_deviations, glossary, most_anomalous, normal_column_statistics,
@@ -410,8 +410,6 @@ def detect(args) -> dict:
   if refined:
     summary.update({"kept by refinement": int(keep.sum()), "refinement gamma": det.gamma_})
   if not args.images:
-    if filled_values(x, schema) is not None:
-      summary["missing values filled"] = filled_values(x, schema)
     summary.update(det.repeated_rows_)  # counted once, by fit
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   if label_metrics is not None and refined:
@@ -522,7 +520,7 @@ def _warn_of_a_shift(flagged, contamination, unit):
 
 def score(args) -> dict:
   from stoc_jax.data import DataError
-  from stoc_jax.data.table_file import filled_values, load_table
+  from stoc_jax.data.table_file import load_table
   from stoc_jax.report import column_deviations
 
   _check_outputs(args, [("--out", args.out, "--out")])
@@ -550,8 +548,6 @@ def score(args) -> dict:
   summary = {"input": args.table or args.images, "model": args.model, "fitted on": model["fitted_on"],
              unit: len(x), "threshold": det.threshold_,
              "flagged as anomalies": int(flagged.sum())}
-  if not args.images and filled_values(x, model["schema"]) is not None:
-    summary["missing values filled"] = filled_values(x, model["schema"])
   label_metrics = _label_metrics(labels, scores, det.threshold_)
   import pandas as pd
   table = pd.DataFrame({"id": ids, "score": scores, "is_anomaly": flagged, "confidence": det.score_confidence(scores)})
