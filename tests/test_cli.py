@@ -531,6 +531,10 @@ def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_th
   _, _, complete_schema = load_table(complete, fill_missing=True)
   with pytest.warns(UserWarning, match="3 missing values filled"):
     assert load_table(new, schema=complete_schema)[0][0].tolist() == [13.0, 99.5, 0.0, 1.0, 0.0]
+  counted = tmp_path / "counted.csv"  # the other rules still hold: a column of row numbers is refused
+  counted.write_text("n,age\n" + "".join(f"{i},{'' if i == 2 else i % 7}\n" for i in range(20)))
+  with pytest.raises(DataError, match="column 'n' numbers the rows"), pytest.warns(UserWarning, match="1 missing value"):
+    load_table(counted, fill_missing=True)
   empty = tmp_path / "empty_column.csv"
   empty.write_text("age,blank\n" + "".join(f"{i},\n" for i in range(20)))
   with pytest.raises(DataError, match=r"columns \['blank'\] hold no values; leave them out: --ignore-columns 'blank'"):

@@ -546,7 +546,10 @@ def _fill_missing(df, path, fill: MissingFill, fitted: bool):
       if not_numbers:
         raise DataError(f"{path}: columns {not_numbers[:10]} hold text, but they were numeric when the model "
                         "was fitted.")
-    df[columns] = imputer.transform(_named(df[columns]))
+    filled = imputer.transform(_named(df[columns]))
+    for j, c in enumerate(columns):  # only where values were missing: the others keep their type
+      if c in missing:
+        df[c] = filled[:, j]
   listed = ", ".join(f"{str(c)!r} ({k})" for c, k in list(missing.items())[:5])
   total = sum(missing.values())
   source = " over the fitted rows" if fitted else ""
