@@ -443,9 +443,10 @@ def detect(args) -> dict:
       else:
         refined_rows = pd.DataFrame(x[keep])
       refined_rows.to_csv(tmp / "refined.csv", index=False)
+    terms = glossary(refined, args.contamination == "auto", unit, found_none=det.contamination_ <= MIN_CONTAMINATION)
     write_report(tmp / "report", scores, det.threshold_, det.refinement_ if refined else None, summary,
                  label_metrics, ids=ids, labels=labels, deviations=deviations, confidence=confidence,
-                 unit=unit)
+                 unit=unit, terms=terms)
     if args.save_model:
       _save_model(tmp / "model", det, schema, representation, sample_shape, args, normal_columns)
     if report_dir.exists():
@@ -460,9 +461,7 @@ def detect(args) -> dict:
       shutil.move(tmp / "model", args.save_model)  # a rename on one file system
       written.append(args.save_model)
   return {"summary": summary, "label_metrics": label_metrics, "written": written,
-          "most_anomalous": most_anomalous(ids, scores),
-          "glossary": glossary(refined, args.contamination == "auto", unit,
-                               found_none=det.contamination_ <= MIN_CONTAMINATION)}
+          "most_anomalous": most_anomalous(ids, scores), "glossary": terms}
 
 
 def _models(value: str):

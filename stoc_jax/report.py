@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from stoc_jax.contamination import MIN_CONTAMINATION
-
 
 def refinement_quality(keep, labels) -> dict:
   """How well refinement removed the anomalies: precision / recall of 'removed' vs. true anomalies."""
@@ -94,12 +92,13 @@ def glossary(refined: bool, estimated: bool = False, unit: str = "rows", found_n
 
 def write_report(folder: Path, scores, threshold: float, rounds: list | None, summary: dict,
                  label_metrics: dict | None = None, ids=None, labels=None, deviations=None,
-                 confidence=None, unit: str = "rows") -> list[str]:
+                 confidence=None, unit: str = "rows", terms: dict | None = None) -> list[str]:
   """Writes score_histogram.png, refinement.png (unless `rounds` is None: refinement off) and
   report.html into `folder`; returns the file names. With `labels`, the histogram shows normal
   and anomalous rows in two colours; the report lists the 20 highest-scoring rows by `ids`, with
   their `confidence` (one value per row, the scores file's) and `deviations` (one string per row,
-  `column_deviations`) beside them when given. `unit` names what is scored: "rows" or "images"."""
+  `column_deviations`) beside them when given. `unit` names what is scored: "rows" or "images";
+  `terms`, the sentences of `glossary` the summary's numbers need."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -146,9 +145,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
 
   rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
                  for k, v in summary.items())
-  terms = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                  for k, v in glossary(rounds is not None, "contamination (estimated)" in summary, unit,
-                                       summary.get("contamination (estimated)", 1.0) <= MIN_CONTAMINATION).items())
+  term_items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in (terms or {}).items())
   top_rows = most_anomalous(list(range(len(scores))), scores)
   sure = (lambda i: f"<td>{confidence[i]:.3f}</td>") if confidence is not None else (lambda i: "")
   why = (lambda i: f"<td>{html.escape(deviations[i])}</td>") if deviations is not None else (lambda i: "")
@@ -177,7 +174,7 @@ def write_report(folder: Path, scores, threshold: float, rounds: list | None, su
 </head><body>
 <h1>stoc-jax anomaly report</h1>
 <table>{rows}</table>
-<ul>{terms}</ul>
+<ul>{term_items}</ul>
 <h2>Score histogram</h2>
 <p>Figure <code>score_histogram.png</code>: the anomaly score of every {unit[:-1]}, and the threshold
 ({threshold:.4g}) above which a {unit[:-1]} is flagged.</p>

@@ -540,7 +540,8 @@ def _fill_missing(df, path, fill: MissingFill, fitted: bool):
   for imputer in (fill.numeric, fill.text):
     if imputer is None:
       continue
-    columns = [c for c in df.columns if str(c) in set(imputer.feature_names_in_)]
+    fitted_on = set(imputer.feature_names_in_)
+    columns = [c for c in df.columns if str(c) in fitted_on]
     if fitted and imputer is fill.numeric:
       not_numbers = [c for c in columns if not pd.api.types.is_numeric_dtype(df[c])]
       if not_numbers:
