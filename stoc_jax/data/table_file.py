@@ -46,7 +46,7 @@ class MissingFill:
   The typical value, and no 0/1 column saying which values were filled: with 5 % of the values of
   the 15 benchmark tables removed at random, the default detector's mean AUC went from 83.1 to 82.0
   with the median, and to 72.3 with such a column beside each, which made every row missing a value
-  look anomalous (`benchmarks/tables/README.md`, "Missing values"). `marked`: the columns of
+  look anomalous (`benchmarks/missing_values/`). `marked`: the columns of
   numbers whose marks ("?", "-", "unknown") were read as missing.
   """
   numeric: object

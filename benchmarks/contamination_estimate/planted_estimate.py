@@ -1,6 +1,6 @@
 """The contamination estimate on Gaussian tables with planted anomalies of three kinds, 20 seeds each.
 
-  python benchmarks/tables/planted_estimate.py > benchmarks/tables/planted_estimate.md   # 2 min
+  python benchmarks/contamination_estimate/planted_estimate.py > benchmarks/contamination_estimate/planted_estimate.md   # 2 min
 
 * scattered: each anomaly near a random corner of a cube, 3.5 SDs out on every column (the
   anomalies of tests/test_detector.py);
@@ -50,7 +50,7 @@ def planted(kind, ratio, dim, seed):
 def main():
   warnings.filterwarnings("ignore")
   print("Seeds of 20 within 2x of the planted fraction (below half of it / above twice it), and the "
-        f"median AUC, {ROWS:,} rows (`python benchmarks/tables/planted_estimate.py`):")
+        f"median AUC, {ROWS:,} rows (`python benchmarks/contamination_estimate/planted_estimate.py`):")
   for kind in ("scattered", "one group", "one column"):
     print(f"\n{kind}:\n")
     print_table(lambda dim, ratio, kind=kind: detector_cell(kind, dim, ratio))
@@ -85,7 +85,7 @@ def detector_cell(kind, dim, ratio):
 
 def either_estimate(x, seed):
   """contamination_probe.py's either_geo_2.5 of x, standardized as the detector standardizes it."""
-  from benchmarks.tables.contamination_probe import most_extreme_column
+  from benchmarks.contamination_estimate.contamination_probe import most_extreme_column
   from stoc_jax import contamination
   x = contamination.columns_for_estimate((x - x.mean(0)) / x.std(0))
   # The library's reading of each score, capped at 0.5 as the library caps it: no count here moves,

@@ -6,8 +6,8 @@ column's margin Gaussian, heavy symmetric tails included. (scikit-learn's Quanti
 each column's smallest and largest values to -5.2 and 5.2, far beyond where 1,000 Gaussian rows
 reach, and the estimate read up to 10.8 % on 8 clean Gaussian columns through it.)
 
-  python benchmarks/tables/gaussianized_estimate.py --data_dir=../shared/data \
-      > benchmarks/tables/gaussianized_estimate.md   # 2 min
+  python benchmarks/contamination_estimate/gaussianized_estimate.py --data_dir=../shared/data \
+      > benchmarks/contamination_estimate/gaussianized_estimate.md   # 2 min
 
 The estimate fits Gaussians to the columns, so a skewed clean column (amounts, counts) reads as
 contaminated (`noise_estimate.md`). A power transform fitted to each column, the textbook remedy,
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
-from benchmarks.tables.contamination_probe import adjusted_tail_fraction  # noqa: E402
+from benchmarks.contamination_estimate.contamination_probe import adjusted_tail_fraction  # noqa: E402
 from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
 from stoc_jax import contamination  # noqa: E402
 
@@ -81,7 +81,7 @@ def main():
   parser.add_argument("--data_dir", default="../shared/data")
   args = parser.parse_args()
   print("Clean columns, 1,000 rows: seeds of 10 with the estimate above 1 %, and its range "
-        "(`python benchmarks/tables/gaussianized_estimate.py`):\n")
+        "(`python benchmarks/contamination_estimate/gaussianized_estimate.py`):\n")
   print("| columns | " + " | ".join(NAMES) + " |\n" + "|---" * (len(NAMES) + 1) + "|")
   for kind, make in CLEAN.items():
     est = np.array([estimates(make(np.random.default_rng(s), 1000), s) for s in range(CLEAN_SEEDS)])

@@ -2,12 +2,12 @@
 then filled with each column's median over the training rows, with and without a 0/1 column per
 column saying which values were filled, beside the complete tables.
 
-  python benchmarks/tables/missing_values.py --rate=0.05 --out=benchmarks/tables/missing_values.jsonl  # 1 min
-  python benchmarks/tables/missing_values.py --rate=0.2 --out=benchmarks/tables/missing_values.jsonl
-  python benchmarks/tables/report.py benchmarks/tables/missing_values.jsonl \
+  python benchmarks/missing_values/missing_values.py --rate=0.05 --out=benchmarks/missing_values/missing_values.jsonl  # 1 min
+  python benchmarks/missing_values/missing_values.py --rate=0.2 --out=benchmarks/missing_values/missing_values.jsonl
+  python benchmarks/tables/report.py benchmarks/missing_values/missing_values.jsonl \
       --detectors=stoc_complete,stoc_median_5,stoc_median_indicator_5,iforest_median_5
 
-Splits, scaling and seeds as run_tables.py's. Each value of the training and test splits is removed
+Splits, scaling and seeds as benchmarks/tables/run_tables.py's. Each value of the training and test splits is removed
 with probability --rate (missing completely at random, seeded by the split's seed), and scikit-learn's
 `SimpleImputer` fitted on the training split fills both, as `load_table(fill_missing=True)` and
 `stoc-jax detect --fill-missing` fill a table's numeric columns (`stoc_median_<percent>`); with
@@ -53,7 +53,7 @@ def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   add_suite_arguments(ap)
   ap.add_argument("--rate", type=float, default=0.05, help="the probability each value is removed")
-  ap.add_argument("--out", default="benchmarks/tables/missing_values.jsonl")
+  ap.add_argument("--out", default="benchmarks/missing_values/missing_values.jsonl")
   args = ap.parse_args()
   done = set()
   if os.path.exists(args.out):

@@ -1,7 +1,7 @@
 """The contamination estimate on clean tables: Gaussian noise of every size, and clean columns
 that are skewed, heavy-tailed or counts, 20 seeds each.
 
-  python benchmarks/tables/noise_estimate.py > benchmarks/tables/noise_estimate.md   # 15 s
+  python benchmarks/contamination_estimate/noise_estimate.py > benchmarks/contamination_estimate/noise_estimate.md   # 15 s
 
 A clean table should be estimated clean: each cell gives how many of the 20 seeds put the estimate
 (`stoc_jax.contamination.estimate_contamination`, as STOCDetector calls it) above 1 %, and the
@@ -24,7 +24,7 @@ SEEDS = 20
 
 def main():
   print("Seeds of 20 with the estimate above 1 %, and the largest estimate, on Gaussian noise "
-        "(`python benchmarks/tables/noise_estimate.py`):\n")
+        "(`python benchmarks/contamination_estimate/noise_estimate.py`):\n")
   print("| columns | " + " | ".join(f"{n:,} rows" for n in ROWS) + " |")
   print("|---|" + "---|" * len(ROWS))
   for d in COLUMNS:

@@ -1,10 +1,10 @@
 """Label-free estimates of a table's anomaly fraction, against the truth, on every table's
-training split (run_tables.py's splits), and on pure Gaussian noise.
+training split (benchmarks/tables/run_tables.py's splits), and on pure Gaussian noise.
 
-  python benchmarks/tables/contamination_probe.py --out=benchmarks/tables/contamination_probe.jsonl
-  python benchmarks/tables/contamination_probe.py --suite=unseen \
-      --out=benchmarks/tables/contamination_probe_unseen.jsonl \
-      --chosen_on=benchmarks/tables/contamination_probe.jsonl
+  python benchmarks/contamination_estimate/contamination_probe.py --out=benchmarks/contamination_estimate/contamination_probe.jsonl
+  python benchmarks/contamination_estimate/contamination_probe.py --suite=unseen \
+      --out=benchmarks/contamination_estimate/contamination_probe_unseen.jsonl \
+      --chosen_on=benchmarks/contamination_estimate/contamination_probe.jsonl
 
 Every estimate reads the table without its two-valued columns, as the library does, and
 most read the scores of K = 5 Gaussians, each fitted on a disjoint fifth of the
@@ -228,7 +228,7 @@ def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--data_dir", default="../shared/data")
   ap.add_argument("--seeds", type=int, default=3)
-  ap.add_argument("--out", default="benchmarks/tables/contamination_probe.jsonl")
+  ap.add_argument("--out", default="benchmarks/contamination_estimate/contamination_probe.jsonl")
   ap.add_argument("--suite", default="shared", choices=tuple(SUITES),
                   help="the tables: run_tables.py's suites (the 15 the defaults were chosen on, or the unseen ones)")
   ap.add_argument("--chosen_on", default="", help="rows of another run: the candidate within 2x on most "
