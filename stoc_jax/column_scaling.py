@@ -12,6 +12,9 @@ import warnings
 import numpy as np
 
 IQR_OF_UNIT_NORMAL = 1.3489795  # so that IQR / this is the std of a Gaussian column
+# Values above this are refused: their squares, summed over rows by a standard deviation or a
+# distance, would overflow float64 (1.8e308), and a column's scale came out infinite.
+MAX_ABS_VALUE = 1e100
 
 
 def scaling_statistics(x_train, binary: bool = True, robust: bool = False):

@@ -79,10 +79,6 @@ DEFAULT_REFINE_ROUNDS = 1
 IMAGE_ESTIMATE_COMPONENTS = 8
 
 
-# Tables' values above this are refused: their squares, summed over rows by a standard deviation or
-# a distance, would overflow float64 (1.8e308), and a column's scale came out infinite.
-MAX_ABS_VALUE = 1e100
-
 
 def repeated_rows(X) -> dict:
   """How many rows of a table are exact copies of an earlier row, and the largest group of identical rows."""
@@ -438,9 +434,10 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     X = validate_data(self, X, dtype=np.float64, reset=fitting, ensure_all_finite=False)
     _check_finite(X, getattr(self, "feature_names_in_", None))
     largest = float(np.abs(X).max(initial=0.0))
-    if largest > MAX_ABS_VALUE:
-      raise ValueError(f"X holds a value of magnitude {largest:.3g}: beyond {MAX_ABS_VALUE:g} the squares that "
-                       "scaling and distances sum overflow float64. Divide those columns by a power of ten.")
+    if largest > column_scaling.MAX_ABS_VALUE:
+      raise ValueError(f"X holds a value of magnitude {largest:.3g}: beyond {column_scaling.MAX_ABS_VALUE:g} the "
+                       "squares that scaling and distances sum overflow float64. Divide those columns by a power "
+                       "of ten.")
     return X
 
   def fit(self, X, y=None):

@@ -73,6 +73,20 @@ def test_console_script_on_a_csv(table, tmp_path):
   assert int(top["id"]) == int(top.name)
 
 
+def test_a_table_is_scored_as_the_detector_scores_the_frame_pandas_reads(tmp_path):
+  from stoc_jax import STOCDetector
+  rng = np.random.default_rng(0)
+  n = 300
+  # Epoch milliseconds over an hour: in float32 (steps of 131 s at 1.7e12) they are 28 values, not 300.
+  frame = pd.DataFrame({"time_ms": np.round(1.7e12 + np.sort(rng.uniform(0, 3.6e6, n))),
+                        "temp": rng.normal(20.0, 1.0, n), "load": rng.normal(50.0, 5.0, n)})
+  frame.loc[:9, "temp"] += 6.0
+  frame.to_csv(tmp_path / "log.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "log.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+  expected = STOCDetector().fit(pd.read_csv(tmp_path / "log.csv")).decision_scores_
+  np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"], expected, rtol=1e-12)
+
+
 def test_labels_of_one_class_say_why_nothing_is_evaluated(table, tmp_path, capsys):
   pd.read_csv(table).assign(is_fraud=0).to_csv(tmp_path / "normal_only.csv", index=False)
   assert cli.main(["detect", str(tmp_path / "normal_only.csv"), "--out", str(tmp_path / "s.csv"),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stoc_jax.column_scaling import MAX_ABS_VALUE
 from stoc_jax.data import DataError
 
 
@@ -626,7 +627,10 @@ def _encode_like(df, path, schema):
 
 
 def _check_rows(arr, path, names=None):
-  """New rows to score: numeric, finite and within float32 (one row and constant columns are fine)."""
+  """Rows as float64, numeric, finite and within MAX_ABS_VALUE (one row and constant columns are fine).
+  float64, as pandas reads them: the detector scales each column before anything computes in float32,
+  and float32 before the scaling would round a column of large values with a small spread (epoch
+  milliseconds, 1.7e12, to steps of 131 s)."""
   try:
     x = np.asarray(arr, np.float64)
   except (TypeError, ValueError):
@@ -638,12 +642,11 @@ def _check_rows(arr, path, names=None):
   if not np.isfinite(x).all():
     raise DataError(f"{path}: NaN or infinite values (data rows counted from 1) at {where(~np.isfinite(x))}; "
                     "impute or drop them first.")
-  # The models compute in float32: values beyond its range (3.4e38) would become infinite.
-  too_large = np.abs(x) > np.finfo(np.float32).max
+  too_large = np.abs(x) > MAX_ABS_VALUE
   if too_large.any():
-    raise DataError(f"{path}: values too large to compute with (beyond 3.4e38) at {where(too_large)}; "
+    raise DataError(f"{path}: values too large to compute with (beyond {MAX_ABS_VALUE:g}) at {where(too_large)}; "
                     "rescale the column (e.g. take its logarithm) first.")
-  return x.astype(np.float32)
+  return x
 
 
 def _check_matrix(arr, path, names, drop_constant):
