@@ -27,8 +27,8 @@ pull every Gaussian towards themselves and leave no tail to count (the estimate 
 near 0; tests/test_detector.py), and so does a second population of 10 % of the rows, 5 SDs
 away on each of 8 columns. Anomalies far out on one column of many are missed too: a
 deviation in one column is a small part of a distance over all of them (on 8 or 16
-Gaussian columns with 2-10 % such rows, the estimate is mostly 0; benchmarks/contamination_estimate/, "Planted
-anomalies"). And it fits Gaussians: clean columns of other shapes read as contaminated,
+Gaussian columns with 2-10 % such rows, the estimate is mostly 0; benchmarks/contamination_estimate/,
+"Planted anomalies"). And it fits Gaussians: clean columns of other shapes read as contaminated,
 13-25 % on lognormal or exponential columns, 26-35 % on counts of rare events (Poisson, mean
 0.5; benchmarks/contamination_estimate/noise_estimate.md). Give the contamination when you know it.
 
@@ -113,7 +113,8 @@ def tail_fraction(z, cut: float = TAIL_CUT) -> float:
 def mixture_fraction(z, tied: bool = False) -> float:
   """The upper component's weight in a two-component fit of z, 0 when one component is better.
   `tied`: one variance shared by both components, which cannot read a wider component as a second
-  one (a candidate that benchmarks/contamination_estimate/contamination_probe.py compares; not the estimate's)."""
+  one (a candidate that benchmarks/contamination_estimate/contamination_probe.py compares; not the
+  estimate's)."""
   from sklearn.mixture import GaussianMixture
   v = np.asarray(z, np.float64)[:, None]
   one = GaussianMixture(1, random_state=0).fit(v)

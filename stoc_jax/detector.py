@@ -79,7 +79,6 @@ DEFAULT_REFINE_ROUNDS = 1
 IMAGE_ESTIMATE_COMPONENTS = 8
 
 
-
 def repeated_rows(X) -> dict:
   """How many rows of a table are exact copies of an earlier row, and the largest group of identical rows."""
   X = np.asarray(X)

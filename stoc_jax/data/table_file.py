@@ -644,8 +644,8 @@ def _check_rows(arr, path, names=None):
                     "impute or drop them first.")
   too_large = np.abs(x) > MAX_ABS_VALUE
   if too_large.any():
-    raise DataError(f"{path}: values too large to compute with (beyond {MAX_ABS_VALUE:g}) at {where(too_large)}; "
-                    "rescale the column (e.g. take its logarithm) first.")
+    raise DataError(f"{path}: values too large to compute with (beyond {MAX_ABS_VALUE:g}) at "
+                    f"{where(too_large)}; rescale the column (e.g. take its logarithm) first.")
   return x
 
 
