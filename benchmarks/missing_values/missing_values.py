@@ -28,7 +28,8 @@ import numpy as np  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from benchmarks.tables.run_tables import add_suite_arguments, row_head, run_one, split, suite_tables  # noqa: E402
+from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, row_head, run_one, split,  # noqa: E402
+                                          suite_tables)
 from stoc_jax import STOCDetector  # noqa: E402
 
 
@@ -55,10 +56,7 @@ def main():
   ap.add_argument("--rate", type=float, default=0.05, help="the probability each value is removed")
   ap.add_argument("--out", default="benchmarks/missing_values/missing_values.jsonl")
   args = ap.parse_args()
-  done = set()
-  if os.path.exists(args.out):
-    with open(args.out) as f:
-      done = {(r["table"], r["seed"], r["detector"]) for r in map(json.loads, f)}
+  done = finished_rows(args.out)
   for table, (x, y) in suite_tables(args).items():
     for seed in range(args.seeds):
       x_train, x_test, y_train, y_test = split(x, y, seed)

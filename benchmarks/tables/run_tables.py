@@ -48,9 +48,8 @@ def load_tables(data_dir, names=None):
   data_dir = Path(data_dir)
   found = {}
   for path in sorted((data_dir / "adbench").glob("*.npz")):
-    name = path.stem.split("_", 1)[1].lower()
     with np.load(path) as d:
-      found[name] = (d["X"].astype(np.float64), d["y"].astype(np.int64))
+      found[adbench_name(path)] = (d["X"].astype(np.float64), d["y"].astype(np.int64))
   if (data_dir / "tabular").is_dir():
     found["thyroid"] = tabular.load_thyroid(data_dir / "tabular")
     found["arrhythmia"] = tabular.load_arrhythmia(data_dir / "tabular")
@@ -574,6 +573,14 @@ def run_one(make, x_train, x_test, y_test, seed, repeats: int = 1, y_train=None)
   return row
 
 
+def finished_rows(path) -> set:
+  """(table, seed, detector) of every row already in the JSON-lines file `path`: a rerun skips them."""
+  if not os.path.exists(path):
+    return set()
+  with open(path) as f:
+    return {(r["table"], r["seed"], r["detector"]) for r in map(json.loads, f)}
+
+
 def add_suite_arguments(ap):
   """--data_dir, --suite, --tables and --seeds: what every script over these suites reads."""
   ap.add_argument("--data_dir", default="../shared/data")
@@ -607,10 +614,7 @@ def main():
   tables = suite_tables(args)
   pyod = pyod_detectors() if set(args.detectors.split(",")) - {"stoc"} else {}
   params = parse_overrides(args.stoc)
-  done = set()
-  if os.path.exists(args.out):
-    with open(args.out) as f:
-      done = {(r["table"], r["seed"], r["detector"]) for r in map(json.loads, f)}
+  done = finished_rows(args.out)
   for table, (x, y) in tables.items():
     for seed in range(args.seeds):
       x_train, x_test, y_train, y_test = split(x, y, seed)
