@@ -436,7 +436,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
   columns = tuple(df.columns)
   fill = schema.fill if schema is not None else None
   if schema is None and fill_missing:
-    fill = _fit_missing_fill(df, path)
+    df, fill = _fit_missing_fill(df, path)
   if fill is not None:
     df = _fill_missing(df, path, fill, fitted=schema is not None)
   else:
@@ -498,7 +498,8 @@ def _refuse_missing(df, path, fitted):
         f"(--ignore-columns {str(column)!r}), or {how}.")
 
 
-def _fit_missing_fill(df, path) -> MissingFill:
+def _fit_missing_fill(df, path):
+  """(`df` with its marked columns as numbers, the `MissingFill` fitted on it)."""
   import pandas as pd
   from sklearn.impute import SimpleImputer
   marked = tuple(c for c, _, _ in _marked_missing(df))
@@ -510,7 +511,7 @@ def _fit_missing_fill(df, path) -> MissingFill:
   numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
   text = [c for c in df.columns if c not in numeric]
   fit = lambda strategy, columns: (SimpleImputer(strategy=strategy).fit(_named(df[columns])) if columns else None)
-  return MissingFill(fit("median", numeric), fit("most_frequent", text), marked)
+  return df, MissingFill(fit("median", numeric), fit("most_frequent", text), marked)
 
 
 def _named(frame):
@@ -523,8 +524,12 @@ def _named(frame):
 
 
 def _as_numbers(df, columns):
-  """`columns` of numbers with marks of missing values, as numbers (the marks as NaN)."""
+  """`columns` of numbers with marks of missing values, as numbers (the marks as NaN); those already
+  numeric (converted at the fit, or without marks in a table scored later) stay as they are."""
   import pandas as pd
+  columns = [c for c in columns if not pd.api.types.is_numeric_dtype(df[c])]
+  if not columns:
+    return df
   df = df.copy()
   for c in columns:
     df[c] = pd.to_numeric(df[c].astype(str).str.strip(), errors="coerce")
