@@ -165,6 +165,28 @@ def test_the_mean_margin_over_a_baseline_comes_with_a_bootstrap_interval(capsys)
   assert "| b | 60 / 0 / 0 | 0.000 | +1.00 [+1.00, +1.00] | -0.50 [-0.50, -0.50] |" in capsys.readouterr().out
 
 
+def test_the_tables_a_margin_needs_follow_its_spread_over_tables(capsys):
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import numpy as np
+  import report
+  rng = np.random.default_rng(4)
+  base = rng.uniform(50, 90, 80)
+  noise = rng.normal(0.0, 4.0, 80)
+  a = base + 1.0 + noise
+  # On these same 80 tables the half-width is the bootstrap interval's, within a fifth.
+  _, low, high = report.mean_difference(a, base)
+  assert abs(report.half_width_on(a, base, 80) - (high - low) / 2) < 0.2 * (high - low) / 2
+  # Four times the tables halve it; twice the spread needs four times the tables.
+  assert np.isclose(report.half_width_on(a, base, 320), report.half_width_on(a, base, 80) / 2)
+  needed = report.tables_for_half_width(a, base, 0.5)
+  assert abs(report.tables_for_half_width(base + 2.0 * noise, base, 0.5) - 4 * needed) <= 4
+  # The count it gives reaches the width asked, and one table fewer than a fifth of it does not.
+  assert report.half_width_on(a, base, needed) <= 0.5 < report.half_width_on(a, base, needed - needed // 5)
+  report.print_precision("s", list(a), {"b": list(base)}, list(base), {"b": list(base + noise)}, 27, 0.5)
+  sd = noise.std(ddof=1)
+  assert f"| b | {sd:.2f} / {sd:.2f} | {1.96 * sd / np.sqrt(27):.2f} / " in capsys.readouterr().out
+
+
 def test_kdd_http_keeps_logged_in_http_rows_with_log_columns_and_the_asked_attack_fraction(tmp_path):
   import gzip
   import numpy as np
