@@ -122,7 +122,12 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     # KDD Cup's file: no header, text among the numbers, and a first row that repeats its zeros.
     ("0,tcp,http,SF,181,5450,0,0,0.00,0.00\n" + "".join(f"0,udp,dns,SF,{i},{i * 3},0,1,0.00,0.50\n" for i in range(30)),
      r"\['0', 'tcp', 'http', 'SF', '181'\] holds data, not column names"),
-    (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)), "'Unnamed: 0' numbers the rows.*--ignore-columns"),
+    (",v,w\n" + "".join(f"{i},{i % 7},{i % 3}\n" for i in range(30)),
+     r"'Unnamed: 0' \(0, 1, \.\.\.\) numbers the rows.*Leave it out: --ignore-columns 'Unnamed: 0'"),
+    # Every column that keys the rows in one error, so that one --ignore-columns fixes the file.
+    ("n,when,v\n" + "".join(f"{i + 1},2024-03-{i + 1:02d} 10:{i:02d},{i % 7}\n" for i in range(30)),
+     r"column 'n' \(1, 2, \.\.\.\) numbers the rows.*; text columns \['when'\].*\(dates or times\).*"
+     r"Leave them out: --ignore-columns 'n,when'"),
 ])
 def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, content, match):
   p = tmp_path / "bad.csv"
@@ -547,7 +552,7 @@ def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_th
     assert load_table(new, schema=complete_schema)[0][0].tolist() == [13.0, 99.5, 0.0, 1.0, 0.0]
   counted = tmp_path / "counted.csv"  # the other rules still hold: a column of row numbers is refused
   counted.write_text("n,age\n" + "".join(f"{i},{'' if i == 2 else i % 7}\n" for i in range(20)))
-  with pytest.raises(DataError, match="column 'n' numbers the rows"), pytest.warns(UserWarning, match="1 missing value"):
+  with pytest.raises(DataError, match=r"column 'n' \(0, 1, \.\.\.\) numbers the rows"), pytest.warns(UserWarning, match="1 missing value"):
     load_table(counted, fill_missing=True)
   empty = tmp_path / "empty_column.csv"
   empty.write_text("age,blank\n" + "".join(f"{i},\n" for i in range(20)))

@@ -246,6 +246,32 @@ def _looks_like_data(header) -> bool:
   return len(repeated) >= 2 and sum(map(number, names)) >= len(names) / 2
 
 
+def _refuse_row_keys(df, path, counters, id_like):
+  """Columns that tell the rows apart rather than describe them, refused in one error that names
+  them all, so that one --ignore-columns fixes the file: numbers counting the rows, and text with a
+  distinct value in most rows (identifiers, dates)."""
+  if not counters and not id_like:
+    return
+  reasons = []
+  if counters:
+    listed = ", ".join(f"{str(c)!r} ({df[c].iloc[0]}, {df[c].iloc[1]}, ...)" for c in counters)
+    reasons.append(f"column{'s' if len(counters) > 1 else ''} {listed} number{'' if len(counters) > 1 else 's'} "
+                   "the rows, which would make the first and last rows look anomalous (pandas writes such an "
+                   "index unless to_csv(index=False))")
+  hint = ""
+  if id_like:
+    dates = [c for c in id_like if _holds_dates(df[c])]
+    what = "dates or times" if dates == id_like else "identifiers?"
+    reasons.append(f"text columns {id_like[:10]} have a distinct value in most rows ({what}), and one-hot "
+                   "encoding them would add a column per row")
+    if dates == id_like:
+      hint = (" Read as numbers, dates would make the earliest and latest rows look anomalous; if the time "
+              "matters, add a column derived from it (the hour, the weekday).")
+  names = ",".join(str(c) for c in list(counters) + id_like[:10])
+  raise DataError(f"{path}: {'; '.join(reasons)}. Leave {'it' if len(counters) + len(id_like) == 1 else 'them'} "
+                  f"out: --ignore-columns {names!r} (ignore_columns= in Python).{hint}")
+
+
 def _row_number_columns(df) -> list:
   """Numeric columns that count the rows, 0..n-1 or 1..n in file order (an index pandas writes by default)."""
   import pandas as pd
@@ -443,24 +469,11 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
     _refuse_missing(df, path, fitted=schema is not None)
   if schema is not None:
     return _encode_like(df, path, schema), y, schema
-  counters = _row_number_columns(df)
-  if counters:
-    raise DataError(f"{path}: column {str(counters[0])!r} numbers the rows ({df[counters[0]].iloc[0]}, "
-                    f"{df[counters[0]].iloc[1]}, ...), which would make the first and last rows look anomalous; "
-                    f"leave it out with --ignore-columns {str(counters[0])!r} (ignore_columns= in Python; "
-                    "pandas writes such an index unless to_csv(index=False)).")
   # Text columns are categories, one-hot encoded, also where every column is one: a table of
   # categories alone is scored by how rare its rows' combinations are.
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-  id_like = [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)]
-  if id_like:
-    dates = [c for c in id_like if _holds_dates(df[c])]
-    what = "dates or times" if dates == id_like else "identifiers?"
-    hint = (" Read as numbers, dates would make the earliest and latest rows look anomalous; if the time "
-            "matters, add a column derived from it (the hour, the weekday)." if dates == id_like else "")
-    raise DataError(f"{path}: text columns {id_like[:10]} have a distinct value in most rows ({what}); "
-                    f"one-hot encoding them would add a column per row. Leave them out: --ignore-columns "
-                    f"{','.join(map(str, id_like[:10]))!r} (ignore_columns= in Python).{hint}")
+  _refuse_row_keys(df, path, _row_number_columns(df),
+                   [c for c in categorical if len(df) >= 10 and df[c].nunique() > 0.5 * len(df)])
   categories = {c: tuple(sorted(df[c].astype(str).unique())) for c in categorical}
   many = {str(c): len(v) for c, v in categories.items() if len(v) > MANY_CATEGORIES}
   if many:
