@@ -120,7 +120,7 @@ def tables_for_half_width(values_a, values_b, half_width: float, confidence: flo
   approximation, which the bootstrap interval matches within a fifth on 60 tables)."""
   diff = np.asarray(values_a, float) - np.asarray(values_b, float)
   z = norm.ppf(0.5 + confidence / 2.0)
-  return int(np.ceil((z * diff.std(ddof=1) / half_width) ** 2))
+  return max(1, int(np.ceil((z * diff.std(ddof=1) / half_width) ** 2)))  # every table alike: one tells
 
 
 def half_width_on(values_a, values_b, num_tables: int, confidence: float = 0.95) -> float:
