@@ -181,7 +181,7 @@ def test_the_tables_a_margin_needs_follow_its_spread_over_tables(capsys):
   needed = report.tables_for_half_width(a, base, 0.5)
   assert abs(report.tables_for_half_width(base + 2.0 * noise, base, 0.5) - 4 * needed) <= 4
   assert report.tables_for_half_width(base + 2.0, base, 0.5) == 1  # every table alike: one reads it
-  # The count it gives reaches the width asked, and one table fewer than a fifth of it does not.
+  # The count it gives reaches the width asked, and a fifth fewer tables do not.
   assert report.half_width_on(a, base, needed) <= 0.5 < report.half_width_on(a, base, needed - needed // 5)
   report.print_precision("s", list(a), {"b": list(base)}, list(base), {"b": list(base + noise)}, 27, 0.5)
   sd = noise.std(ddof=1)
