@@ -194,6 +194,34 @@ def test_constant_columns_can_be_dropped(tmp_path):
   assert schema.features == ("b",) and x.shape == (3, 1)
 
 
+def test_a_column_dropped_as_constant_may_be_absent_later_and_its_new_values_are_warned_of(tmp_path):
+  import warnings
+  fitted = tmp_path / "fitted.csv"
+  fitted.write_text("a,b,site\n" + "".join(f"1.5,{i % 7},x\n" for i in range(20)))
+  x, _, schema = table_file.load_table(fitted, drop_constant=True)
+  # The text column of one value is left to the unseen-value warning; the numeric one is kept.
+  assert schema.features == ("b",) and schema.constant == (("a", 1.5),)
+  same = tmp_path / "same.csv"
+  same.write_text("a,b,site\n1.5,3,x\n1.5,4,x\n")
+  without = tmp_path / "without.csv"
+  without.write_text("b,site\n3,x\n4,x\n")
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")  # the same constant, or no such column: nothing to say
+    assert table_file.load_table(same, schema=schema)[0].tolist() == [[3.0], [4.0]]
+    assert table_file.load_table(without, schema=schema)[0].tolist() == [[3.0], [4.0]]
+  other = tmp_path / "other.csv"
+  other.write_text("a,b,site\n1.5,3,x\n9,4,x\n-2,5,x\n")
+  with pytest.warns(UserWarning, match=r"constant when the model was fitted, and so are not scored, hold other "
+                                       r"values here: 'a' \(1.5 when fitted; 2 rows here, e\.g\. 9 in row 2\)"):
+    assert table_file.load_table(other, schema=schema)[0].tolist() == [[3.0], [4.0], [5.0]]
+  # The same for arrays, by position.
+  np.save(tmp_path / "fitted.npy", np.c_[np.full(20, 2.0), np.arange(20.0)])
+  _, _, array_schema = table_file.load_table(tmp_path / "fitted.npy", drop_constant=True)
+  np.save(tmp_path / "new.npy", np.array([[2.0, 1.0], [3.0, 2.0]]))
+  with pytest.warns(UserWarning, match=r"'x0' \(2 when fitted; 1 row here, e\.g\. 3 in row 2\)"):
+    assert table_file.load_table(tmp_path / "new.npy", schema=array_schema)[0].tolist() == [[1.0], [2.0]]
+
+
 # ------------------------------------------------------------ the contamination split
 
 @pytest.mark.parametrize("ratio", [0.0, 0.01, 0.025])

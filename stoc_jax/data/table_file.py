@@ -29,13 +29,16 @@ class TableSchema:
   `features`: the encoded feature names, in the matrix's order (constant columns
   dropped when asked); `left_out`: the columns the fit was told to leave out (ignored, and the
   label column), which a table scored later may hold without a warning; `fill`: how missing
-  values were filled (`MissingFill`), or None where they were refused.
+  values were filled (`MissingFill`), or None where they were refused; `constant`: (name, value) of
+  each numeric column dropped as constant, which a table scored later may lack, and whose other
+  values there are warned of, since the model cannot see them.
   """
   columns: tuple
   categories: dict
   features: tuple
   left_out: tuple = ()
   fill: MissingFill | None = None
+  constant: tuple = ()  # a class-level default: models saved before it was added still load
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,10 +124,11 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
     if tuple(names) != schema.columns:
       raise DataError(f"{path}: {len(names)} feature columns, but the model was fitted on "
                       f"{len(schema.columns)}; give the same columns (and the same --label-column).")
+    _warn_constant_differs(arr, names, path, schema)
     keep = [names.index(f) for f in schema.features]
     return _check_rows(arr[:, keep], path, list(schema.features)), y, schema
-  x, features = _check_matrix(arr, path, names, drop_constant)
-  return x, y, TableSchema(tuple(names), {}, tuple(features))
+  x, features, constant = _check_matrix(arr, path, names, drop_constant)
+  return x, y, TableSchema(tuple(names), {}, tuple(features), constant=constant)
 
 
 # Label words whose meaning is not in doubt (as the image folders' sub-folders name them): 0 normal, 1 anomaly.
@@ -449,6 +453,9 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
       raise DataError(f"{path}: no label column {label_column!r}; columns are {list(df.columns)}.")
     y = _labels(df.pop(label_column).to_numpy(), path, label_column)
   if schema is not None:
+    for c, value in schema.constant:  # not scored: a table may leave such a column out
+      if c not in df.columns and c in schema.columns:
+        df[c] = value
     missing_columns = [c for c in schema.columns if c not in df.columns]
     if missing_columns:
       raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}.")
@@ -483,10 +490,13 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
                   f"a category seen in few rows makes them look anomalous by it alone; if that is not meant, "
                   f"group rare categories or leave the column out (--ignore-columns).", stacklevel=3)
   encoded = _one_hot(df, categories)
-  x, features = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
-                              drop_constant)
+  x, features, constant = _check_matrix(encoded.to_numpy(np.float64), path, [str(c) for c in encoded.columns],
+                                        drop_constant)
   left_out = tuple(ignore_columns) + ((label_column,) if label_column is not None else ())
-  return x, y, TableSchema(columns, categories, tuple(features), left_out, fill)
+  # One-hot codes of a text column with one value are left out: a new value there is warned of as unseen.
+  numeric = {str(c) for c in columns if c not in categories}
+  return x, y, TableSchema(columns, categories, tuple(features), left_out, fill,
+                           tuple((c, v) for c, v in constant if c in numeric))
 
 
 def _refuse_missing(df, path, fitted):
@@ -641,6 +651,7 @@ def _encode_like(df, path, schema):
     raise DataError(f"{path}: columns {text[:10]} hold text, but they were numeric when the model was fitted.")
   encoded = _one_hot(df, schema.categories)
   encoded.columns = [str(c) for c in encoded.columns]
+  _warn_constant_differs(encoded.to_numpy(), list(encoded.columns), path, schema)
   return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path, list(schema.features))
 
 
@@ -667,7 +678,26 @@ def _check_rows(arr, path, names=None):
   return x
 
 
+def _warn_constant_differs(arr, names, path, schema):
+  """A warning naming the columns that were constant when the model was fitted, and so are not
+  scored, where rows scored now hold other values: what sets such a row apart is what the model
+  cannot see."""
+  differ = []
+  for name, value in schema.constant:
+    if name in names:
+      column = np.asarray(arr[:, names.index(name)], np.float64)
+      rows = np.flatnonzero(~np.isclose(column, value, rtol=1e-12, atol=0.0) & ~np.isnan(column))
+      if rows.size:
+        differ.append(f"{name!r} ({value:g} when fitted; {rows.size} row{'s' if rows.size > 1 else ''} here, "
+                      f"e.g. {column[rows[0]]:g} in row {rows[0] + 1})")
+  if differ:
+    warnings.warn(f"{path}: columns that were constant when the model was fitted, and so are not scored, "
+                  f"hold other values here: {'; '.join(differ[:5])}. The scores cannot see these values: a row "
+                  "set apart by them alone is not flagged.", stacklevel=4)
+
+
 def _check_matrix(arr, path, names, drop_constant):
+  """(rows, feature names kept, ((name, value) of each constant column dropped))."""
   x = _check_rows(arr, path, names)
   if x.shape[0] < 2:
     raise DataError(f"{path}: {x.shape[0]} row(s); anomaly detection needs at least 2 (in practice hundreds).")
@@ -677,8 +707,10 @@ def _check_matrix(arr, path, names, drop_constant):
       raise DataError(
           f"{path}: constant columns carry no information: {[names[i] for i in const[:10]]}. "
           "Remove them, or pass drop_constant=True (--drop-constant on the command line).")
+    dropped = tuple((names[i], float(x[0, i])) for i in const)
     keep = np.setdiff1d(np.arange(x.shape[1]), const)
     x, names = x[:, keep], [names[i] for i in keep]
     if x.shape[1] == 0:
       raise DataError(f"{path}: every column is constant.")
-  return x, names
+    return x, names, dropped
+  return x, names, ()
