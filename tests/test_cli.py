@@ -128,6 +128,11 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("n,when,v\n" + "".join(f"{i + 1},2024-03-{i + 1:02d} 10:{i:02d},{i % 7}\n" for i in range(30)),
      r"column 'n' \(1, 2, \.\.\.\) numbers the rows.*; text columns \['when'\].*\(dates or times\).*"
      r"Leave them out: --ignore-columns 'n,when'"),
+    # A spreadsheet's totals row, last or first: no record, and it would stretch every column's scale.
+    ("a,b,c\n" + "".join(f"{i % 7},{i % 3}.5,x{i % 2}\n" for i in range(30)) + "85,45,Total\n",
+     r"the last data row \(row 31\) holds the sums of the other rows in columns \['a', 'b'\]: a totals row"),
+    ("a,b\n85,45\n" + "".join(f"{i % 7},{i % 3}.5\n" for i in range(30)),
+     r"the first data row \(row 1\) holds the sums of the other rows in columns \['a', 'b'\]"),
 ])
 def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, content, match):
   p = tmp_path / "bad.csv"

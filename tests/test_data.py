@@ -194,8 +194,29 @@ def test_constant_columns_can_be_dropped(tmp_path):
   assert schema.features == ("b",) and x.shape == (3, 1)
 
 
+def test_a_totals_row_is_refused_because_it_hides_the_records_anomalies(tmp_path):
+  """What the refusal is for: STOCDetector's two planted anomalies rank first and second among 300
+  rows, and a totals row below them pushes them down to fourth and sixth."""
+  import pandas as pd
+  from stoc_jax import STOCDetector
+  rng = np.random.default_rng(2)
+  df = pd.DataFrame({"sales": rng.normal(100, 10, 300).round(1), "returns": rng.poisson(2, 300),
+                     "cost": rng.normal(50, 5, 300).round(1)})
+  df.loc[10, "sales"], df.loc[20, "cost"] = 150.0, 75.0
+  with_total = pd.concat([df, pd.DataFrame([df.sum()])], ignore_index=True)
+
+  def places(frame):
+    order = np.argsort(-STOCDetector().fit(frame).decision_scores_)
+    return sorted(int(np.flatnonzero(order == row)[0]) + 1 for row in (10, 20))
+  assert places(df) == [1, 2] and places(with_total) == [4, 6]
+  with_total.to_csv(tmp_path / "t.csv", index=False)
+  with pytest.raises(DataError, match=r"last data row \(row 301\) holds the sums .* \['sales', 'returns', 'cost'\]"):
+    table_file.load_table(tmp_path / "t.csv")
+  df.to_csv(tmp_path / "records.csv", index=False)
+  assert table_file.load_table(tmp_path / "records.csv")[0].shape == (300, 3)
+
+
 def test_a_column_dropped_as_constant_may_be_absent_later_and_its_new_values_are_warned_of(tmp_path):
-  import warnings
   fitted = tmp_path / "fitted.csv"
   fitted.write_text("a,b,site\n" + "".join(f"1.5,{i % 7},x\n" for i in range(20)))
   x, _, schema = table_file.load_table(fitted, drop_constant=True)

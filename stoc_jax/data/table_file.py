@@ -250,6 +250,29 @@ def _looks_like_data(header) -> bool:
   return len(repeated) >= 2 and sum(map(number, names)) >= len(names) / 2
 
 
+def _refuse_summary_row(df, path):
+  """A first or last row that holds the sums of the other rows, as spreadsheets export a "Total"
+  row, refused: it is no record, and as the largest value of every column it stretches the columns'
+  scaling until the records' own anomalies no longer stand out (on 300 rows, two planted anomalies
+  fell from the first two places to the fourth and sixth)."""
+  import pandas as pd
+  numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+  if len(df) < 10 or len(numeric) < 2:
+    return
+  values = df[numeric].to_numpy(np.float64)
+  for row, others in ((len(df) - 1, values[:-1]), (0, values[1:])):
+    sums = others.sum(axis=0)
+    # Two columns or more, and two thirds of them; each sum far from 0 (zeros sum to 0 by themselves).
+    matched = np.isclose(values[row], sums, rtol=1e-6, atol=0.0) & (np.abs(sums) > 0)
+    if matched.sum() >= 2 and matched.sum() >= 2 * len(numeric) / 3:
+      columns = [str(c) for c, m in zip(numeric, matched) if m]
+      where = "last" if row else "first"
+      raise DataError(
+          f"{path}: the {where} data row (row {row + 1}) holds the sums of the other rows in columns "
+          f"{columns[:10]}: a totals row, not a record, which would stretch those columns' scale until the "
+          f"records' own anomalies no longer stand out. Delete that line from the file and run again.")
+
+
 def _refuse_row_keys(df, path, counters, id_like):
   """Columns that tell the rows apart rather than describe them, refused in one error that names
   them all, so that one --ignore-columns fixes the file: numbers counting the rows, and text with a
@@ -476,6 +499,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
     _refuse_missing(df, path, fitted=schema is not None)
   if schema is not None:
     return _encode_like(df, path, schema), y, schema
+  _refuse_summary_row(df, path)
   # Text columns are categories, one-hot encoded, also where every column is one: a table of
   # categories alone is scored by how rare its rows' combinations are.
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
