@@ -580,6 +580,14 @@ def main(argv=None) -> int:
   except (DataError, ValueError, OSError) as e:  # OSError: a file or folder that cannot be read or written
     print(f"stoc-jax: error: {e}", file=sys.stderr)
     return 2
+  try:
+    _print_summary(result)
+  except BrokenPipeError:  # `stoc-jax detect ... | head`: the reader stopped reading; the files are written
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that exiting flushes nowhere
+  return 0
+
+
+def _print_summary(result):
   lines = [(k, f"{v:.4g}" if isinstance(v, float) else str(v)) for k, v in result["summary"].items()]
   lines += [(k, f"{v:.3g}") for k, v in (result["label_metrics"] or {}).items()]
   width = max(len(k) for k, _ in lines)
@@ -593,8 +601,7 @@ def main(argv=None) -> int:
     print(f"  {k}: {v}")
   *first, last = result["written"]
   print(f"wrote {', '.join(first)} and {last}" if first else f"wrote {last}")
-  return 0
-
+  sys.stdout.flush()  # a closed pipe raises here, inside main's handler, not at the interpreter's exit
 
 if __name__ == "__main__":
   sys.exit(main())

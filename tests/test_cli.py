@@ -608,6 +608,40 @@ def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
   assert load_table(two_signs)[2].categories == {"code": ("-$-3", "-$-4")}
 
 
+def test_numbers_with_one_unit_are_read_as_numbers(tmp_path):
+  """Measurements as exports write them, "70.3 kg" or "312ms": without this a column of them was text,
+  refused as identifiers or, with half its values repeated, one-hot encoded into a column per value."""
+  from stoc_jax.data.table_file import load_table
+  rng = np.random.default_rng(0)
+  weights, durations = rng.normal(70, 8, 40).round(1), rng.normal(300, 30, 40).round()
+  units = tmp_path / "units.csv"
+  units.write_text("weight,duration,size\n" + "".join(
+      f"{w} kg,{d:.0f}ms,{i % 3 + 1} GB\n" for i, (w, d) in enumerate(zip(weights, durations))))
+  x, _, schema = load_table(units)
+  assert schema.features == ("weight", "duration", "size") and not schema.categories
+  np.testing.assert_allclose(x, np.c_[weights, durations, np.arange(40) % 3 + 1])
+  decimal_commas = tmp_path / "gewicht.csv"  # the file's own decimal mark before the unit
+  decimal_commas.write_text("gewicht;n\n" + "".join(f"{str(w).replace('.', ',')} kg;{i % 4}\n"
+                                                       for i, w in enumerate(weights)))
+  np.testing.assert_allclose(load_table(decimal_commas)[0][:, 0], weights)
+  # Two units in one column, or a word that is no unit: text, as before (categories, one-hot).
+  for name, values in (("mixed", [f"{i % 3 + 1} {'kg' if i % 2 else 'g'}" for i in range(20)]),
+                       ("model", [f"{i % 3 * 2 + 3} Series" for i in range(20)])):
+    p = tmp_path / f"{name}.csv"
+    p.write_text(f"{name},v\n" + "".join(f"{v},{i % 5}\n" for i, v in enumerate(values)))
+    assert name in load_table(p)[2].categories
+
+
+def test_a_summary_piped_into_a_reader_that_stops_early_ends_without_a_traceback(tmp_path):
+  pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=list("abc")).to_csv(tmp_path / "t.csv",
+                                                                                            index=False)
+  # `true` reads nothing and has exited long before the fit ends, so every write meets a closed pipe.
+  done = subprocess.run(f"{sys.executable} -m stoc_jax.cli detect t.csv --out s.csv | true; exit ${{PIPESTATUS[0]}}",
+                        shell=True, executable="/bin/bash", cwd=tmp_path, capture_output=True, text=True, timeout=120)
+  assert done.returncode == 0 and "Error" not in done.stderr, done.stderr
+  assert len(pd.read_csv(tmp_path / "s.csv")) == 60  # the outputs are written whole
+
+
 def test_windows_1252_and_utf_16_tables_are_read_and_other_bytes_name_the_encoding(tmp_path, capsys):
   """Excel's plain "CSV" on a Western European system: cp1252, semicolons, decimal commas."""
   from stoc_jax.data.table_file import load_table

@@ -322,8 +322,21 @@ _DECIMAL_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(\.\d{3})+|\d{1,3}(
 _THOUSANDS_COMMA = re.compile(_UNITS.format(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?"))
 
 
+# Units a column of measurements may write after every number, "70.3 kg" or "312ms": read as the
+# numbers, where every value of the column carries the same one. A closed list, so that a column of
+# names that start with a number ("3 Series") stays text; without single letters that mark parts
+# ("12a", "4b", "3c", "7d" as flats or sections).
+UNIT_WORDS = frozenset(
+    ["mg", "g", "kg", "t", "lb", "lbs", "oz", "mm", "cm", "m", "km", "in", "ft", "mi", "ml", "l", "µs", "us", "ms",
+     "s", "sec", "min", "h", "hr", "hrs", "day", "days", "kb", "mb", "gb", "tb", "kib", "mib", "gib",
+     "bytes", "w", "kw", "mw", "kwh", "v", "mv", "ma", "hz", "khz", "mhz", "ghz", "°c", "°f", "k", "pa",
+     "kpa", "bar", "psi", "rpm", "bpm", "mph", "km/h", "m/s", "x", "pcs", "pts", "px"])
+_NUMBER_AND_UNIT = re.compile(r"(?P<number>.*\d)\s?(?P<unit>[^\d\s]+)")
+
+
 def _read_local_numbers(df, sep):
-  """`df` with its text columns that hold only locale-written numbers (above) as floats."""
+  """`df` with its text columns that hold only locale-written numbers (above) as floats, also where
+  every value is followed by one unit of UNIT_WORDS."""
   import pandas as pd
   # The pattern, the thousands separators to drop and the decimal mark to make a point.
   pattern, thousands, decimal = ((_THOUSANDS_COMMA, ",", ".") if sep == "," else
@@ -332,20 +345,31 @@ def _read_local_numbers(df, sep):
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
     text = df[c].dropna().astype(str).str.strip()
-    matches = []
-    for v in text:  # stops at the first word of a text column
-      # Accountants' negatives: "(1,234.50)" is -1234.5, and so is SAP's "1,234.50-".
-      parenthesised = len(v) > 2 and v[0] == "(" and v[-1] == ")"
-      trailing = len(v) > 1 and v[-1] == "-"
-      negative = parenthesised or trailing
-      m = pattern.fullmatch(v[1:-1].strip() if parenthesised else v[:-1] if trailing else v)
-      if m is None or (m["sign"] and (negative or m["number"][0] in "+-")):  # one sign at most: not "-$-5"
-        break
-      matches.append(("-" if negative else m["sign"]) + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
-    else:
-      if matches:
-        df[c] = pd.Series(np.asarray(matches, np.float64), index=text.index).reindex(df.index)
+    numbers = _as_local_numbers(text, pattern, thousands, decimal)
+    if numbers is None and len(text):
+      split = text.str.fullmatch(_NUMBER_AND_UNIT.pattern)
+      units = set(text.str.extract(_NUMBER_AND_UNIT.pattern + "$")["unit"]) if split.all() else set()
+      if len(units) == 1 and units.pop().lower() in UNIT_WORDS:
+        numbers = _as_local_numbers(text.str.extract(_NUMBER_AND_UNIT.pattern + "$")["number"].str.strip(),
+                                    pattern, thousands, decimal)
+    if numbers is not None and numbers:
+      df[c] = pd.Series(np.asarray(numbers, np.float64), index=text.index).reindex(df.index)
   return df
+
+
+def _as_local_numbers(text, pattern, thousands, decimal):
+  """The values of `text` as number strings Python reads, or None at the first that is not one."""
+  matches = []
+  for v in text:  # stops at the first word of a text column
+    # Accountants' negatives: "(1,234.50)" is -1234.5, and so is SAP's "1,234.50-".
+    parenthesised = len(v) > 2 and v[0] == "(" and v[-1] == ")"
+    trailing = len(v) > 1 and v[-1] == "-"
+    negative = parenthesised or trailing
+    m = pattern.fullmatch(v[1:-1].strip() if parenthesised else v[:-1] if trailing else v)
+    if m is None or (m["sign"] and (negative or m["number"][0] in "+-")):  # one sign at most: not "-$-5"
+      return None
+    matches.append(("-" if negative else m["sign"]) + re.sub(f"[{thousands}]", "", m["number"]).replace(decimal, "."))
+  return matches
 
 
 def _longer_rows(path, encoding, sep, width, limit=100_000) -> list:
