@@ -603,5 +603,6 @@ def _print_summary(result):
   print(f"wrote {', '.join(first)} and {last}" if first else f"wrote {last}")
   sys.stdout.flush()  # a closed pipe raises here, inside main's handler, not at the interpreter's exit
 
+
 if __name__ == "__main__":
   sys.exit(main())

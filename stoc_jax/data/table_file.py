@@ -331,7 +331,7 @@ UNIT_WORDS = frozenset(
      "s", "sec", "min", "h", "hr", "hrs", "day", "days", "kb", "mb", "gb", "tb", "kib", "mib", "gib",
      "bytes", "w", "kw", "mw", "kwh", "v", "mv", "ma", "hz", "khz", "mhz", "ghz", "°c", "°f", "k", "pa",
      "kpa", "bar", "psi", "rpm", "bpm", "mph", "km/h", "m/s", "x", "pcs", "pts", "px"])
-_NUMBER_AND_UNIT = re.compile(r"(?P<number>.*\d)\s?(?P<unit>[^\d\s]+)")
+_NUMBER_AND_UNIT = r"^(?P<number>.*\d)\s?(?P<unit>[^\d\s]+)$"
 
 
 def _read_local_numbers(df, sep):
@@ -347,12 +347,11 @@ def _read_local_numbers(df, sep):
     text = df[c].dropna().astype(str).str.strip()
     numbers = _as_local_numbers(text, pattern, thousands, decimal)
     if numbers is None and len(text):
-      split = text.str.fullmatch(_NUMBER_AND_UNIT.pattern)
-      units = set(text.str.extract(_NUMBER_AND_UNIT.pattern + "$")["unit"]) if split.all() else set()
-      if len(units) == 1 and units.pop().lower() in UNIT_WORDS:
-        numbers = _as_local_numbers(text.str.extract(_NUMBER_AND_UNIT.pattern + "$")["number"].str.strip(),
-                                    pattern, thousands, decimal)
-    if numbers is not None and numbers:
+      parts = text.str.extract(_NUMBER_AND_UNIT)  # NaN where a value does not match
+      units = set(parts["unit"].str.lower())
+      if len(units) == 1 and units <= UNIT_WORDS:
+        numbers = _as_local_numbers(parts["number"].str.strip(), pattern, thousands, decimal)
+    if numbers:
       df[c] = pd.Series(np.asarray(numbers, np.float64), index=text.index).reindex(df.index)
   return df
 
@@ -699,7 +698,8 @@ def _encode_like(df, path, schema):
     raise DataError(f"{path}: columns {text[:10]} hold text, but they were numeric when the model was fitted.")
   encoded = _one_hot(df, schema.categories)
   encoded.columns = [str(c) for c in encoded.columns]
-  _warn_constant_differs(encoded.to_numpy(), list(encoded.columns), path, schema)
+  if schema.constant:
+    _warn_constant_differs(encoded.to_numpy(), list(encoded.columns), path, schema)
   return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path, list(schema.features))
 
 
