@@ -251,9 +251,11 @@ def _warn_of_label_like_columns(x, schema):
 
 
 def _named_like_an_identifier(name: str) -> bool:
-  """id, customer_id, CustomerID, uuid: names of columns that tell rows or things apart."""
-  return bool(re.search(r"(^|[_\s.\-])(id|uuid|guid|idx)$", name, re.IGNORECASE)
-              or re.search(r"[a-z0-9](ID|Id)$", name))
+  """id, customer_id, CustomerID, uuid, zip_code, OrderNo, phone: names of columns that tell rows or
+  things apart, or hold codes rather than amounts (a postcode's digits place nothing near another)."""
+  return bool(re.search(r"(^|[_\s.\-])(id|uuid|guid|idx|zip|zipcode|postcode|postal[_\s]?code|phone|sku|ssn|no|nr|"
+                        r"number|code)$", name, re.IGNORECASE)
+              or re.search(r"[a-z0-9](ID|Id|No|Nr|Number|Code)$", name))
 
 
 def _warn_of_identifier_columns(x, schema):
@@ -266,7 +268,7 @@ def _warn_of_identifier_columns(x, schema):
     if len(values) >= 10 and np.all(values == np.round(values)):
       warnings.warn(f"column {name!r} is named like an identifier and holds {len(values)} different whole numbers; "
                     f"read as a number, its largest and smallest values look anomalous. If it tells rows or things "
-                    f"apart, leave it out: --ignore-columns {name!r}.")
+                    f"apart, or its numbers are codes rather than amounts, leave it out: --ignore-columns {name!r}.")
 
 
 # From this many columns a table of non-negative decimals with zeros reads as a network's ReLU features.

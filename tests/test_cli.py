@@ -1061,16 +1061,19 @@ def test_a_column_of_whole_numbers_named_like_an_identifier_is_warned_of(tmp_pat
   """CustomerID read as a number would put the customers with the largest and smallest numbers apart."""
   rng = np.random.default_rng(0)
   df = pd.DataFrame({"CustomerID": rng.choice(np.arange(10000, 99999), 60, replace=False),
+                     "zip_code": rng.choice(np.arange(1000, 9999), 60), "OrderNo": np.arange(500, 560)[::-1],
                      "amount": rng.normal(size=60), "store_id": rng.integers(1, 4, 60),  # three stores: few values
-                     "paid": rng.integers(0, 500, 60), "order_id": rng.normal(size=60)})  # not identifiers
+                     "paid": rng.integers(0, 500, 60), "order_id": rng.normal(size=60),  # not identifiers
+                     "nose": rng.integers(0, 500, 60)})  # ends in "no" but is no code
   df.to_csv(tmp_path / "t.csv", index=False)
   assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv")]) == 0
   err = capsys.readouterr().err
   assert "column 'CustomerID' is named like an identifier and holds 60 different whole numbers" in err
   assert "--ignore-columns 'CustomerID'" in err
-  assert not any(f"'{c}' is named like" in err for c in ("store_id", "paid", "order_id", "amount"))
+  assert "'zip_code' is named like" in err and "'OrderNo' is named like" in err
+  assert not any(f"'{c}' is named like" in err for c in ("store_id", "paid", "order_id", "amount", "nose"))
   assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"),
-                   "--ignore-columns", "CustomerID, store_id"]) == 0  # the space after the comma as typed
+                   "--ignore-columns", "CustomerID, store_id,zip_code,OrderNo"]) == 0  # spaces after commas as typed
   assert "named like an identifier" not in capsys.readouterr().err
 
 
