@@ -84,7 +84,8 @@ def glossary(refined: bool, estimated: bool = False, unit: str = "rows", found_n
     out["kept by refinement"] = (f"the {unit} that all K models, each fitted on its own part of the data, "
                                  "call normal in the last round of refinement; the final model is fitted on "
                                  "them.")
-  out["confidence"] = (f"(a column of the scores file) how surely a {unit[:-1]}'s is_anomaly would hold were "
+  article = "an" if unit[0] in "aeiou" else "a"  # an image's, a row's
+  out["confidence"] = (f"(a column of the scores file) how surely {article} {unit[:-1]}'s is_anomaly would hold were "
                        f"the {unit} drawn again, from its rank against the contamination's cut (ExCeeD, "
                        "Perini et al. 2020): lowest at the threshold, near 1 far from it.")
   return out

@@ -1136,3 +1136,11 @@ def test_an_estimate_that_finds_nothing_says_what_that_can_mean(table, tmp_path,
   assert "Here it found none" not in printed and "Here it found none" not in (tmp_path / "s_report" / "report.html").read_text()
   assert cli.main(["detect", str(clean), "--out", str(out), "--contamination", "0.001"]) == 0
   assert "Here it found none" not in capsys.readouterr().out
+
+
+def test_the_glossary_names_what_is_scored_with_its_article():
+  from stoc_jax.report import glossary
+  assert "how surely a row's is_anomaly would hold were the rows drawn again" in glossary(True)["confidence"]
+  images = glossary(True, unit="images")
+  assert "how surely an image's is_anomaly would hold were the images drawn again" in images["confidence"]
+  assert images["kept by refinement"].startswith("the images that all K models")
