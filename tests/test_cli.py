@@ -611,6 +611,7 @@ def test_currency_and_percent_signs_are_read_as_numbers(tmp_path):
 def test_numbers_with_one_unit_are_read_as_numbers(tmp_path):
   """Measurements as exports write them, "70.3 kg" or "312ms": without this a column of them was text,
   refused as identifiers or, with half its values repeated, one-hot encoded into a column per value."""
+  from stoc_jax.data import DataError
   from stoc_jax.data.table_file import load_table
   rng = np.random.default_rng(0)
   weights, durations = rng.normal(70, 8, 40).round(1), rng.normal(300, 30, 40).round()
@@ -624,12 +625,16 @@ def test_numbers_with_one_unit_are_read_as_numbers(tmp_path):
   decimal_commas.write_text("gewicht;n\n" + "".join(f"{str(w).replace('.', ',')} kg;{i % 4}\n"
                                                        for i, w in enumerate(weights)))
   np.testing.assert_allclose(load_table(decimal_commas)[0][:, 0], weights)
-  # Two units in one column, or a word that is no unit: text, as before (categories, one-hot).
-  for name, values in (("mixed", [f"{i % 3 + 1} {'kg' if i % 2 else 'g'}" for i in range(20)]),
-                       ("model", [f"{i % 3 * 2 + 3} Series" for i in range(20)])):
-    p = tmp_path / f"{name}.csv"
-    p.write_text(f"{name},v\n" + "".join(f"{v},{i % 5}\n" for i, v in enumerate(values)))
-    assert name in load_table(p)[2].categories
+  # A word that is no unit: text, as before (categories, one-hot).
+  model = tmp_path / "model.csv"
+  model.write_text("model,v\n" + "".join(f"{i % 3 * 2 + 3} Series,{i % 5}\n" for i in range(20)))
+  assert "model" in load_table(model)[2].categories
+  # Two units in one column: refused with them, where it was categories or identifiers.
+  mixed = tmp_path / "mixed.csv"
+  mixed.write_text("took,v\n" + "".join(f"{i % 50 + 1} {'min' if i % 2 else 'h'},{i % 5}\n" for i in range(30)))
+  with pytest.raises(DataError, match=r"column 'took' holds measurements in several units \['h', 'min'\] "
+                                      r"\(e\.g\. '1 h', '2 min', '3 h'\); convert them to one unit"):
+    load_table(mixed)
 
 
 def test_a_summary_piped_into_a_reader_that_stops_early_ends_without_a_traceback(tmp_path):

@@ -273,6 +273,21 @@ def _refuse_summary_row(df, path):
           f"records' own anomalies no longer stand out. Delete that line from the file and run again.")
 
 
+def _refuse_mixed_units(df, path):
+  """A text column of measurements in several units ("1 h" beside "30 min"), refused with the units:
+  as text it would be categories, or refused as identifiers, where one unit makes it numbers."""
+  import pandas as pd
+  for c in df.columns:
+    if pd.api.types.is_numeric_dtype(df[c]):
+      continue
+    parts = df[c].dropna().astype(str).str.strip().str.extract(_NUMBER_AND_UNIT)
+    units = set(parts["unit"].str.lower())
+    if len(parts) and len(units) > 1 and units <= UNIT_WORDS:  # a value that is no measurement: NaN, not a unit
+      example = ", ".join(repr(v) for v in df[c].dropna().astype(str).drop_duplicates()[:3])
+      raise DataError(f"{path}: column {str(c)!r} holds measurements in several units {sorted(units)} (e.g. "
+                      f"{example}); convert them to one unit, and the column is read as numbers.")
+
+
 def _refuse_row_keys(df, path, counters, id_like):
   """Columns that tell the rows apart rather than describe them, refused in one error that names
   them all, so that one --ignore-columns fixes the file: numbers counting the rows, and text with a
@@ -523,6 +538,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
   if schema is not None:
     return _encode_like(df, path, schema), y, schema
   _refuse_summary_row(df, path)
+  _refuse_mixed_units(df, path)
   # Text columns are categories, one-hot encoded, also where every column is one: a table of
   # categories alone is scored by how rare its rows' combinations are.
   categorical = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
