@@ -73,9 +73,10 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
   `label_column` names a 0/1 column (1 = anomaly) to split off, by name or index;
   `ignore_columns` names CSV columns to leave out (identifiers, row numbers, timestamps).
   Errors name what is wrong: a missing file, an empty file, a first row that is data
-  rather than column names, text columns of identifiers, a column of row numbers, missing values
-  (rows and columns listed; unless `fill_missing`), fewer than 2 rows, constant columns (unless
-  `drop_constant`). Returns (X, y or None, TableSchema).
+  rather than column names, text columns of identifiers, a column of row numbers, a totals row,
+  measurements in several units, missing values (rows and columns listed; unless `fill_missing`),
+  fewer than 2 rows, constant columns (unless `drop_constant`). Numbers written in other locales, or
+  with one unit in every row ("70.3 kg"), are read as numbers. Returns (X, y or None, TableSchema).
 
   `fill_missing=True` (CSV): a numeric column's missing values (and marks such as "?" in a column
   of numbers) become its median, a text column's its most frequent value, with a warning saying how
