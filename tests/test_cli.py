@@ -1082,6 +1082,24 @@ def test_a_column_of_whole_numbers_named_like_an_identifier_is_warned_of(tmp_pat
   assert "named like an identifier" not in capsys.readouterr().err
 
 
+def test_a_column_that_rises_with_every_row_is_warned_of(tmp_path, capsys):
+  """Epoch seconds, years, running numbers: they order the rows, and their first and last look anomalous."""
+  rng = np.random.default_rng(0)
+  df = pd.DataFrame({"ts": 1.7e9 + np.cumsum(rng.integers(1, 90, 60)), "amount": rng.normal(size=60),
+                     "left": np.arange(60.0)[::-1] * 2.5,  # falls with every row
+                     "almost": np.r_[np.arange(59.0), 3.0],  # one step back: not in order
+                     "sorted_ties": np.sort(rng.integers(0, 20, 60))})  # repeats: not rising with every row
+  df.to_csv(tmp_path / "t.csv", index=False)
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+  err = capsys.readouterr().err
+  assert f"column 'ts' rises with every row ({int(df.ts[0])}, {int(df.ts[1])}, ..., {int(df.ts[59])})" in err
+  assert "--ignore-columns 'ts'" in err and "column 'left' falls with every row (147.5, 145, ..., 0)" in err
+  assert not any(f"'{c}' rises" in err or f"'{c}' falls" in err for c in ("amount", "almost", "sorted_ties"))
+  assert cli.main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"),
+                   "--ignore-columns", "ts,left"]) == 0
+  assert "with every row" not in capsys.readouterr().err
+
+
 def test_a_wide_table_of_relu_features_gets_the_embedding_hint(tmp_path, capsys):
   """512 columns of max(0, Gaussian), as a network's features are; integer counts of as many columns,
   and the features with --representation given, get no hint."""
