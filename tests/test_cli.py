@@ -625,6 +625,17 @@ def test_numbers_with_one_unit_are_read_as_numbers(tmp_path):
   decimal_commas.write_text("gewicht;n\n" + "".join(f"{str(w).replace('.', ',')} kg;{i % 4}\n"
                                                        for i, w in enumerate(weights)))
   np.testing.assert_allclose(load_table(decimal_commas)[0][:, 0], weights)
+  # Rows scored later must write a column in its fitted unit, or as bare numbers.
+  assert schema.units == (("weight", "kg"), ("duration", "ms"), ("size", "GB"))
+  for name, duration, ok in (("same", "310ms", True), ("bare", "310", True), ("seconds", "0.31 s", False)):
+    new = tmp_path / f"{name}.csv"
+    new.write_text(f"weight,duration,size\n71.0 kg,{duration},2 GB\n69.5 kg,{duration},1 GB\n")
+    if ok:
+      assert load_table(new, schema=schema)[0][:, 1].tolist() == [310.0, 310.0]
+    else:
+      with pytest.raises(DataError, match=r"other units than when the model was fitted: 'duration' in ms then, "
+                                          r"s here\. Convert them"):
+        load_table(new, schema=schema)
   # A word that is no unit: text, as before (categories, one-hot).
   model = tmp_path / "model.csv"
   model.write_text("model,v\n" + "".join(f"{i % 3 * 2 + 3} Series,{i % 5}\n" for i in range(20)))

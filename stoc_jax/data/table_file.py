@@ -31,14 +31,16 @@ class TableSchema:
   label column), which a table scored later may hold without a warning; `fill`: how missing
   values were filled (`MissingFill`), or None where they were refused; `constant`: (name, value) of
   each numeric column dropped as constant, which a table scored later may lack, and whose other
-  values there are warned of, since the model cannot see them.
+  values there are warned of, since the model cannot see them; `units`: (name, unit) of each column
+  read as numbers with a unit ("70.3 kg"), which a table scored later must write in the same unit.
   """
   columns: tuple
   categories: dict
   features: tuple
   left_out: tuple = ()
   fill: MissingFill | None = None
-  constant: tuple = ()  # a class-level default: models saved before it was added still load
+  constant: tuple = ()  # class-level defaults: models saved before these were added still load
+  units: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -351,12 +353,13 @@ _NUMBER_AND_UNIT = r"^(?P<number>.*\d)\s?(?P<unit>[^\d\s]+)$"
 
 
 def _read_local_numbers(df, sep):
-  """`df` with its text columns that hold only locale-written numbers (above) as floats, also where
-  every value is followed by one unit of UNIT_WORDS."""
+  """(`df` with its text columns that hold only locale-written numbers (above) as floats, also where
+  every value is followed by one unit of UNIT_WORDS; {column: its unit} of those)."""
   import pandas as pd
   # The pattern, the thousands separators to drop and the decimal mark to make a point.
   pattern, thousands, decimal = ((_THOUSANDS_COMMA, ",", ".") if sep == "," else
                                  (_DECIMAL_COMMA, ". \u00a0\u202f", ","))
+  units = {}
   for c in df.columns:
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
@@ -364,12 +367,14 @@ def _read_local_numbers(df, sep):
     numbers = _as_local_numbers(text, pattern, thousands, decimal)
     if numbers is None and len(text):
       parts = text.str.extract(_NUMBER_AND_UNIT)  # NaN where a value does not match
-      units = set(parts["unit"].str.lower())
-      if len(units) == 1 and units <= UNIT_WORDS:
+      written = set(parts["unit"].str.lower())
+      if len(written) == 1 and written <= UNIT_WORDS:
         numbers = _as_local_numbers(parts["number"].str.strip(), pattern, thousands, decimal)
+        if numbers:
+          units[c] = parts["unit"].iloc[0]
     if numbers:
       df[c] = pd.Series(np.asarray(numbers, np.float64), index=text.index).reindex(df.index)
-  return df
+  return df, units
 
 
 def _as_local_numbers(text, pattern, thousands, decimal):
@@ -416,14 +421,15 @@ def read_csv(path):
   compressed (.gz, .bz2, .xz, a .zip of one file), the delimiter sniffed among , ; tab and |, the
   spaces around names and text values dropped, numbers in other locales' notation read as numbers (decimal commas
   in files not delimited by commas, quoted thousands commas in files that are, either with a
-  currency or percent sign), the empty, unnamed columns that a delimiter at the end of every line
-  leaves and the rows of delimiters alone dropped. Errors (DataError) name the file."""
+  currency or percent sign; also measurements with one unit a column, "70.3 kg"), the empty, unnamed
+  columns that a delimiter at the end of every line leaves and the rows of delimiters alone dropped.
+  Errors (DataError) name the file."""
   return _read_csv(path)[0]
 
 
 def _read_csv(path):
   """(read_csv's DataFrame, the delimiter it sniffed, {name: [column numbers from 1]} of the names its
-  header repeats)."""
+  header repeats, {name: unit} of the columns read as numbers with a unit)."""
   import pandas as pd
   encodings = _encodings(path)
   sep = _delimiter(path, encodings[0])
@@ -463,7 +469,8 @@ def _read_csv(path):
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
   # lines, which read_csv already skips.
   df = df.dropna(how="all").reset_index(drop=True)
-  return _read_local_numbers(_strip_spaces(df), sep), sep, repeated
+  df, units = _read_local_numbers(_strip_spaces(df), sep)
+  return df, sep, repeated, units
 
 
 def _repeated_names(path, sep, encoding) -> dict:
@@ -495,7 +502,7 @@ def _strip_spaces(df):
 
 def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill_missing=False):
   import pandas as pd
-  df, sep, repeated = _read_csv(path)
+  df, sep, repeated, units = _read_csv(path)
   if len(df) == 0:
     raise DataError(f"{path} has a header but no data rows.")
   if _looks_like_data(df.columns):
@@ -521,6 +528,11 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
     missing_columns = [c for c in schema.columns if c not in df.columns]
     if missing_columns:
       raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}.")
+    other = [(c, u, units[c]) for c, u in schema.units if c in units and units[c].lower() != u.lower()]
+    if other:
+      which = "; ".join(f"{str(c)!r} in {u} then, {now} here" for c, u, now in other[:5])
+      raise DataError(f"{path}: columns written in other units than when the model was fitted: {which}. "
+                      "Convert them to the fitted units: the model reads the numbers alone.")
     unknown = [str(c) for c in df.columns if c not in schema.columns and c not in schema.left_out]
     if unknown:
       warnings.warn(f"{path}: columns the model was not fitted on are not scored: {unknown[:5]}"
@@ -560,7 +572,8 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
   # One-hot codes of a text column with one value are left out: a new value there is warned of as unseen.
   numeric = {str(c) for c in columns if c not in categories}
   return x, y, TableSchema(columns, categories, tuple(features), left_out, fill,
-                           tuple((c, v) for c, v in constant if c in numeric))
+                           tuple((c, v) for c, v in constant if c in numeric),
+                           tuple((c, u) for c, u in units.items() if c in columns))
 
 
 def _refuse_missing(df, path, fitted):
