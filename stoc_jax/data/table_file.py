@@ -127,7 +127,7 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
     if tuple(names) != schema.columns:
       raise DataError(f"{path}: {len(names)} feature columns, but the model was fitted on "
                       f"{len(schema.columns)}; give the same columns (and the same --label-column).")
-    _warn_constant_differs(arr, names, path, schema)
+    _warn_constant_differs({n: arr[:, i] for i, n in enumerate(names)}, path, schema)
     keep = [names.index(f) for f in schema.features]
     return _check_rows(arr[:, keep], path, list(schema.features)), y, schema
   x, features, constant = _check_matrix(arr, path, names, drop_constant)
@@ -283,9 +283,9 @@ def _refuse_mixed_units(df, path):
   for c in df.columns:
     if pd.api.types.is_numeric_dtype(df[c]):
       continue
-    parts = df[c].dropna().astype(str).str.strip().str.extract(_NUMBER_AND_UNIT)
-    units = set(parts["unit"].str.lower())
-    if len(parts) and len(units) > 1 and units <= UNIT_WORDS:  # a value that is no measurement: NaN, not a unit
+    measured = _measurements(df[c].dropna().astype(str).str.strip())
+    units = set(measured[1].str.lower()) if measured else set()
+    if len(units) > 1:
       example = ", ".join(repr(v) for v in df[c].dropna().astype(str).drop_duplicates()[:3])
       raise DataError(f"{path}: column {str(c)!r} holds measurements in several units {sorted(units)} (e.g. "
                       f"{example}); convert them to one unit, and the column is read as numbers.")
@@ -352,6 +352,15 @@ UNIT_WORDS = frozenset(
 _NUMBER_AND_UNIT = r"^(?P<number>.*\d)\s?(?P<unit>[^\d\s]+)$"
 
 
+def _measurements(text):
+  """(each value's number, each value's unit as written) where every value of `text` (stripped, no
+  NaN) is a number followed by a unit of UNIT_WORDS; None otherwise."""
+  parts = text.str.extract(_NUMBER_AND_UNIT)  # NaN where a value does not match
+  if not len(text) or not set(parts["unit"].str.lower()) <= UNIT_WORDS:  # no measurement: NaN, not a unit
+    return None
+  return parts["number"].str.strip(), parts["unit"]
+
+
 def _read_local_numbers(df, sep):
   """(`df` with its text columns that hold only locale-written numbers (above) as floats, also where
   every value is followed by one unit of UNIT_WORDS; {column: its unit} of those)."""
@@ -365,13 +374,11 @@ def _read_local_numbers(df, sep):
       continue
     text = df[c].dropna().astype(str).str.strip()
     numbers = _as_local_numbers(text, pattern, thousands, decimal)
-    if numbers is None and len(text):
-      parts = text.str.extract(_NUMBER_AND_UNIT)  # NaN where a value does not match
-      written = set(parts["unit"].str.lower())
-      if len(written) == 1 and written <= UNIT_WORDS:
-        numbers = _as_local_numbers(parts["number"].str.strip(), pattern, thousands, decimal)
-        if numbers:
-          units[c] = parts["unit"].iloc[0]
+    measured = _measurements(text) if numbers is None else None
+    if measured and measured[1].str.lower().nunique() == 1:
+      numbers = _as_local_numbers(measured[0], pattern, thousands, decimal)
+      if numbers:
+        units[c] = measured[1].iloc[0]
     if numbers:
       df[c] = pd.Series(np.asarray(numbers, np.float64), index=text.index).reindex(df.index)
   return df, units
@@ -523,7 +530,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
     y = _labels(df.pop(label_column).to_numpy(), path, label_column)
   if schema is not None:
     for c, value in schema.constant:  # not scored: a table may leave such a column out
-      if c not in df.columns and c in schema.columns:
+      if c not in df.columns:
         df[c] = value
     missing_columns = [c for c in schema.columns if c not in df.columns]
     if missing_columns:
@@ -728,8 +735,7 @@ def _encode_like(df, path, schema):
     raise DataError(f"{path}: columns {text[:10]} hold text, but they were numeric when the model was fitted.")
   encoded = _one_hot(df, schema.categories)
   encoded.columns = [str(c) for c in encoded.columns]
-  if schema.constant:
-    _warn_constant_differs(encoded.to_numpy(), list(encoded.columns), path, schema)
+  _warn_constant_differs(encoded, path, schema)
   return _check_rows(encoded[list(schema.features)].to_numpy(np.float64), path, list(schema.features))
 
 
@@ -756,14 +762,14 @@ def _check_rows(arr, path, names=None):
   return x
 
 
-def _warn_constant_differs(arr, names, path, schema):
+def _warn_constant_differs(columns, path, schema):
   """A warning naming the columns that were constant when the model was fitted, and so are not
   scored, where rows scored now hold other values: what sets such a row apart is what the model
-  cannot see."""
+  cannot see. `columns`: the rows scored, by feature name (a DataFrame or {name: values})."""
   differ = []
   for name, value in schema.constant:
-    if name in names:
-      column = np.asarray(arr[:, names.index(name)], np.float64)
+    if name in columns:
+      column = np.asarray(columns[name], np.float64)
       rows = np.flatnonzero(~np.isclose(column, value, rtol=1e-12, atol=0.0) & ~np.isnan(column))
       if rows.size:
         differ.append(f"{name!r} ({value:g} when fitted; {rows.size} row{'s' if rows.size > 1 else ''} here, "
