@@ -178,6 +178,10 @@ def test_image_folder_and_tarball(tmp_path, monkeypatch):
   assert list((tmp_path / "cache").glob("*.npz"))  # decoded once, cached
   again = image_data.load_image_folder(tar_path)
   np.testing.assert_array_equal(again.x_test, t.x_test)
+  # An image replaced in a class folder changes no time of the folder itself: still not served stale.
+  replaced = np.full((8, 8, 3), 7, np.uint8)
+  Image.fromarray(replaced).save(root / "train" / "cat" / "0.png")
+  np.testing.assert_array_equal(image_data.load_image_folder(root).x_train[0], replaced)
 
 
 def test_mixed_sizes_and_unreadable_images_are_clear_errors(tmp_path):

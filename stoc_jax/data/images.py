@@ -31,9 +31,12 @@ class ImageData(NamedTuple):
 
 
 def _decode(data: bytes, name: str):
-  from PIL import Image, UnidentifiedImageError
+  from PIL import Image, ImageOps, UnidentifiedImageError
   try:
-    img = Image.open(io.BytesIO(data))
+    # Upright, as a viewer shows it: a camera stores a portrait photo's pixels on their side with an
+    # EXIF orientation tag, and read as stored it looks rotated, which a rotation-predicting
+    # representation takes for an anomaly.
+    img = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     if img.mode.startswith("I") or img.mode == "F":  # one channel of 16 or 32 bits, or floats
       arr = _grey_as_uint8(np.asarray(img), name)
     else:
@@ -113,9 +116,18 @@ def read_image_folder(root, split: str | None = None, class_names=None):
   return x, y, names
 
 
+# Raised whenever _decode returns other pixels for the same file (2: EXIF orientation applied), so
+# that arrays decoded before are decoded again rather than served from the cache.
+DECODING = 2
+
+
 def _cache_path(source: Path, split: str) -> Path:
-  st = source.stat()
-  tag = hashlib.sha1(f"{source.resolve()}:{st.st_size}:{st.st_mtime}:{split}".encode()).hexdigest()[:16]
+  if source.is_dir():  # every file below it: a folder's own time changes only with its direct entries
+    stamp = sorted((str(f.relative_to(source)), f.stat().st_size, f.stat().st_mtime_ns)
+                   for f in source.rglob("*") if f.is_file())
+  else:
+    stamp = (source.stat().st_size, source.stat().st_mtime_ns)
+  tag = hashlib.sha1(f"{source.resolve()}:{stamp}:{split}:{DECODING}".encode()).hexdigest()[:16]
   cache = Path(os.environ.get("STOC_CACHE", Path.home() / ".cache" / "stoc_jax"))
   return cache / f"{source.stem}-{split}-{tag}.npz"
 
