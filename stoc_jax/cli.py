@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
   d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
                  "in files not delimited by commas; also .gz, .bz2, .xz or a .zip of one), or .npy / .npz")
   d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF or WebP images (searched recursively); "
-                 "sub-folders named 'normal' and 'anomaly', or 'good' beside one per defect, are read as labels; "
+                 "sub-folders named normal and anomaly, or good, normal or ok beside others (the anomalies), in any "
+                 "case, are read as labels; "
                  "MVTec AD's ground_truth/ masks are left out")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
   d.add_argument("--label-column", help="a 0/1 (or normal/anomaly, or e.g. benign/malignant) column, 1 = anomaly, "
@@ -195,17 +196,29 @@ def _load_images(folder, image_size=None, learned=False):
   return x, _folder_labels(parts), names
 
 
+# Folder names that mark the normal images, whatever the other folders are called: MVTec AD's good/
+# beside one folder per kind of defect, an inspection line's OK/ beside NG/, a chest X-ray set's
+# NORMAL/ beside PNEUMONIA/.
+NORMAL_FOLDERS = frozenset({"good", "normal", "ok"})
+
+
 def _folder_labels(parts):
-  """Labels from the folders each image lies in, or None: `normal/` or `anomaly/` on every image's
-  path, or MVTec AD's layout, `good/` beside one folder per kind of defect (`crack/`, `scratch/`, ...),
-  also a category's whole tree (`train/good/` beside `test/good/`, `test/crack/`, ...)."""
+  """Labels from the folders each image lies in (any case), or None: a label word on every image's
+  path (`normal/` or `anomaly/`, `inlier/` or `outlier/`, `abnormal/`), or a normal folder
+  (`NORMAL_FOLDERS`) beside folders of anything else, which are the anomalies (`good/` beside
+  `crack/`, `scratch/`, ..., also an MVTec AD category's whole tree, `train/good/` beside
+  `test/good/` and `test/crack/`)."""
+  from stoc_jax.data.table_file import LABEL_WORDS
   if not all(len(p) >= 2 for p in parts):
     return None
-  folders = [set(p[:-1]) for p in parts]
-  if all(len(f & {"normal", "anomaly"}) == 1 for f in folders):
-    return np.array(["anomaly" in f for f in folders], np.int64)
-  if any("good" in f for f in folders):
-    return np.array(["good" not in f for f in folders], np.int64)
+  folders = [{f.lower() for f in p[:-1]} for p in parts]
+  words = [f & LABEL_WORDS.keys() for f in folders]
+  if all(len(w) == 1 for w in words):
+    return np.array([LABEL_WORDS[w.pop()] for w in words], np.int64)
+  normal = [bool(f & NORMAL_FOLDERS) for f in folders]
+  # An image below a normal folder and an anomaly word at once says both.
+  if any(normal) and not any(n and any(LABEL_WORDS[w] for w in ws) for n, ws in zip(normal, words)):
+    return np.array([not n for n in normal], np.int64)
   return None
 
 

@@ -174,7 +174,7 @@ def test_images_folder_with_labels(tmp_path, capsys):
   assert pd.read_csv(tmp_path / "img_scores_refined.csv")["file"].str.startswith("normal").mean() > 0.8
 
 
-def test_labels_come_from_normal_and_anomaly_or_mvtec_good_and_defect_folders():
+def test_labels_come_from_label_word_folders_or_a_normal_folder_beside_others():
   from stoc_jax.cli import _folder_labels
   np.testing.assert_array_equal(_folder_labels([("normal", "a.png"), ("anomaly", "b.png")]), [0, 1])
   np.testing.assert_array_equal(_folder_labels([("good", "0.png"), ("crack", "1.png"), ("scratch", "x", "2.png")]),
@@ -187,6 +187,15 @@ def test_labels_come_from_normal_and_anomaly_or_mvtec_good_and_defect_folders():
       _folder_labels([("train", "good", "0.png"), ("test", "good", "0.png"), ("test", "crack", "0.png")]), [0, 0, 1])
   np.testing.assert_array_equal(_folder_labels([("a", "normal", "0.png"), ("b", "anomaly", "0.png")]), [0, 1])
   assert _folder_labels([("normal", "anomaly", "0.png"), ("normal", "1.png")]) is None  # which is it?
+  # Any case, and the other sets' folders: chest X-rays, an inspection line's OK / NG, inlier / outlier.
+  np.testing.assert_array_equal(
+      _folder_labels([("train", "NORMAL", "0.jpeg"), ("train", "PNEUMONIA", "1.jpeg"), ("test", "NORMAL", "2.jpeg")]),
+      [0, 1, 0])
+  np.testing.assert_array_equal(_folder_labels([("OK", "0.png"), ("NG", "1.png")]), [0, 1])
+  np.testing.assert_array_equal(_folder_labels([("Good", "0.png"), ("Defect", "1.png")]), [0, 1])
+  np.testing.assert_array_equal(_folder_labels([("inlier", "0.png"), ("Outlier", "1.png")]), [0, 1])
+  np.testing.assert_array_equal(_folder_labels([("Normal", "0.png"), ("Abnormal", "1.png")]), [0, 1])
+  assert _folder_labels([("ok", "abnormal", "0.png"), ("ok", "1.png")]) is None
 
 
 def test_an_mvtec_category_folder_is_read_without_its_defect_masks(tmp_path, capsys):
