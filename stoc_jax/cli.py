@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
   d = sub.add_parser("detect", help="score a table (CSV, .npy, .npz) or a folder of images")
   d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
                  "in files not delimited by commas; also .gz, .bz2, .xz or a .zip of one), or .npy / .npz")
-  d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF or WebP images (searched recursively); "
+  d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF, WebP, AVIF or PGM / PPM images (searched recursively); "
                  "sub-folders named normal and anomaly, or good, normal or ok beside others (the anomalies), in any "
                  "case, are read as labels; "
                  "MVTec AD's ground_truth/ masks are left out")
@@ -160,7 +160,8 @@ def _load_images(folder, image_size=None, learned=False):
   """(images, labels or None, names) of a folder; each image resized to image_size x image_size as it
   is read when given, so that full-size photos of mixed sizes are never held at once. `learned`: a
   representation will be trained on them (large images on CPU get a warning first)."""
-  from stoc_jax.data.images import IMAGE_SUFFIXES, _decode, _resized, _stack
+  from stoc_jax.data.images import (IMAGE_SUFFIXES, UNREAD_PHOTO_HINT, UNREAD_PHOTO_SUFFIXES, _decode,
+                                    _resized, _stack)
   from stoc_jax.data import DataError
   root = Path(folder)
   if not root.is_dir():
@@ -173,14 +174,14 @@ def _load_images(folder, image_size=None, learned=False):
                   f"defect masks: {masks[0].relative_to(root)}{', ...' if len(masks) > 1 else ''}.")
     found = sorted(set(found) - set(masks))
   files = [f for f in found if f.suffix.lower() in IMAGE_SUFFIXES]
-  if not files:
-    raise DataError(f"--images {folder}: no image files found ({', '.join(IMAGE_SUFFIXES)}).")
   # Files a practitioner may have meant as images are named; hidden ones (.DS_Store) are not.
-  skipped = [str(f.relative_to(root)) for f in found
-             if f.suffix.lower() not in IMAGE_SUFFIXES and not f.name.startswith(".")]
+  skipped = [f.relative_to(root) for f in found if f.suffix.lower() not in IMAGE_SUFFIXES and not f.name.startswith(".")]
+  hint = (" " + UNREAD_PHOTO_HINT + ".") if any(f.suffix.lower() in UNREAD_PHOTO_SUFFIXES for f in skipped) else ""
+  if not files:
+    raise DataError(f"--images {folder}: no image files found ({', '.join(IMAGE_SUFFIXES)}).{hint}")
   if skipped:
     warnings.warn(f"--images {folder}: {len(skipped)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} "
-                  f"images left out: {', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}.")
+                  f"images left out: {', '.join(map(str, skipped[:3]))}{', ...' if len(skipped) > 3 else ''}.{hint}")
 
   if learned:
     _warn_of_large_images(files, image_size)

@@ -287,6 +287,34 @@ def test_sixteen_bit_tiff_and_webp_images_are_read_on_the_8_bit_scale_and_other_
     _load_images(tmp_path / "float")
 
 
+def test_jpegs_by_windows_names_avif_and_netpbm_are_read_and_heic_photos_get_the_way_out(tmp_path):
+  """Windows saves images from a browser as .jfif; face and vision sets keep .pgm / .ppm; an iPhone
+  takes HEIC, which Pillow does not read: those are named with how to read them."""
+  from stoc_jax.cli import _load_images
+  from stoc_jax.data import DataError
+  from PIL import features
+  i, j = np.mgrid[0:16, 0:16]
+  image = np.stack([i * 15, j * 15, np.full_like(i, 128)], axis=-1).astype(np.uint8)
+  (tmp_path / "imgs").mkdir()
+  Image.fromarray(image).save(tmp_path / "imgs" / "a.jfif", "JPEG", quality=95)
+  Image.fromarray(image).save(tmp_path / "imgs" / "b.jpe", "JPEG", quality=95)
+  Image.fromarray(image[..., 0]).save(tmp_path / "imgs" / "c.pgm")
+  Image.fromarray(image).save(tmp_path / "imgs" / "d.ppm")
+  if features.check("avif"):
+    Image.fromarray(image).save(tmp_path / "imgs" / "e.avif", quality=95)
+  (tmp_path / "imgs" / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic")
+  with pytest.warns(UserWarning, match=r"1 file\(s\) .* left out: IMG_0001\.HEIC\. HEIC / HEIF photos .* JPEG"):
+    x, _, names = _load_images(tmp_path / "imgs")
+  assert names[:4] == ["a.jfif", "b.jpe", "c.pgm", "d.ppm"] and len(names) == 4 + features.check("avif")
+  np.testing.assert_array_equal(x[2][..., 0], image[..., 0])  # PGM: grey, lossless
+  np.testing.assert_array_equal(x[3], image)
+  assert np.abs(x[0].astype(int) - image).max() <= 16 and np.abs(x[-1].astype(int) - image).max() <= 16
+  (tmp_path / "phone").mkdir()
+  (tmp_path / "phone" / "IMG_0002.heic").write_bytes(b"\0\0\0\x18ftypheic")
+  with pytest.raises(DataError, match=r"no image files found .*\. HEIC / HEIF photos \(an iPhone's default\)"):
+    _load_images(tmp_path / "phone")
+
+
 def test_large_images_on_cpu_are_warned_of_before_a_representation_is_learned(tmp_path):
   import warnings
   from stoc_jax.cli import _load_images

@@ -18,7 +18,15 @@ import numpy as np
 from stoc_jax.contamination import check_anomaly_ratio
 from stoc_jax.data import DataError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+# JPEG also under the names Windows gives images saved from a browser (.jfif) and older tools (.jpe);
+# PGM / PPM as face and vision data sets keep them.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".bmp", ".tif", ".tiff", ".webp", ".avif",
+                  ".pgm", ".ppm")
+# A phone's photos that Pillow does not read (HEIC, an iPhone's default), named with the way out.
+UNREAD_PHOTO_SUFFIXES = (".heic", ".heif")
+UNREAD_PHOTO_HINT = ("HEIC / HEIF photos (an iPhone's default) are not read: export them as JPEG (on the "
+                     "iPhone, Settings > Camera > Formats > Most Compatible), or convert them, e.g. with "
+                     "the pillow-heif package")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
