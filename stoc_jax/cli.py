@@ -187,7 +187,7 @@ def _load_images(folder, image_size=None, learned=False):
     _warn_of_large_images(files, image_size)
 
   def read(f):
-    image = _decode(f.read_bytes(), str(f))
+    image = _decode(f.read_bytes(), str(f), min_side=image_size or 0)
     return _resized(image, image_size) if image_size else image
   images = [read(f) for f in files]
   x = _stack(images, [str(f) for f in files], str(root),
