@@ -329,6 +329,22 @@ def test_large_images_on_cpu_are_warned_of_before_a_representation_is_learned(tm
     _load_images(tmp_path / "photos", learned=False)
 
 
+def test_a_folder_whose_pixels_exceed_the_free_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+  from stoc_jax import cli as cli_module
+  from stoc_jax.data import DataError
+  assert cli_module._available_memory() > 2**20  # this machine's MemAvailable, read
+  (tmp_path / "photos").mkdir()
+  for i in range(3):
+    Image.fromarray(np.full((80, 96, 3), 40 * i, np.uint8)).save(tmp_path / "photos" / f"{i}.png")
+  monkeypatch.setattr(cli_module, "_available_memory", lambda: 100_000)  # 3 x 96 x 80 x 3 = 69,120 bytes
+  with pytest.raises(DataError, match=r"3 images of 96 x 80 pixels take 0\.0 GiB as pixels, more than half "
+                     r"the memory free here .*--image-size 64"):
+    cli_module._load_images(tmp_path / "photos")
+  assert cli_module._load_images(tmp_path / "photos", 32)[0].shape == (3, 32, 32, 3)  # resized as read
+  monkeypatch.setattr(cli_module, "_available_memory", lambda: None)  # unknown: read
+  assert cli_module._load_images(tmp_path / "photos")[0].shape == (3, 80, 96, 3)
+
+
 def test_image_size_resizes_a_folder_of_mixed_sizes_and_a_saved_model_resizes_alike(tmp_path, capsys):
   from stoc_jax.cli import _load_images
   _write_images(tmp_path / "mixed", [("normal", 16)] * 24 + [("normal", 40)] * 12 + [("anomaly", 24)] * 4)
