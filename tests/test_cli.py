@@ -117,7 +117,7 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("when,v\n" + "".join(f"2024-03-{i + 1:02d} 10:{i:02d},{i % 7}\n" for i in range(30)),
      r"\['when'\].*\(dates or times\).*--ignore-columns 'when'.*the weekday"),
     ("a,b\n" + "".join(f"{'?' if i in (4, 9) else i % 4},{i % 3}.5\n" for i in range(30)),
-     r"column 'a' holds numbers but '\?' in 2 rows \(first data rows: \[5, 10\]\), a mark for missing values"),
+     r"columns of numbers hold other values, marks for missing values\? 'a': '\?' in 2 rows \(first data rows: \[5, 10\]\)"),
     ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds data"),
     # KDD Cup's file: no header, text among the numbers, and a first row that repeats its zeros.
     ("0,tcp,http,SF,181,5450,0,0,0.00,0.00\n" + "".join(f"0,udp,dns,SF,{i},{i * 3},0,1,0.00,0.50\n" for i in range(30)),
@@ -619,8 +619,22 @@ def test_words_among_numbers_are_categories_and_only_marks_of_missing_values_sto
   assert "floor" in load_table(floors)[2].categories  # a category among numbers, as before
   unknown = tmp_path / "unknown.csv"
   unknown.write_text("age,v\n" + "".join(f"{'Unknown' if i == 3 else 20 + i},{i % 5}.5\n" for i in range(30)))
-  with pytest.raises(DataError, match=r"column 'age' holds numbers but 'Unknown' in 1 rows \(first data rows: \[4\]\)"):
+  with pytest.raises(DataError, match=r"'age': 'Unknown' in 1 row \(first data rows: \[4\]\)\. Leave the columns "
+                     r"out \(--ignore-columns 'age'\)"):
     load_table(unknown)
+  # A spreadsheet's error values, where a formula failed: read as numbers' missing values (however many
+  # kinds), not as identifiers; every such column in one error.
+  sheet = tmp_path / "sheet.csv"
+  errors = {3: "#DIV/0!", 8: "#VALUE!", 12: "#REF!", 20: "#NAME?", 25: "Err:502"}
+  sheet.write_text("margin,cost,units\n" + "".join(
+      f"{errors.get(i, f'0.{10 + i}')},{'#DIV/0!' if i == 5 else 600 + i * 1.5},{i % 7}\n" for i in range(30)))
+  with pytest.raises(DataError, match=r"spreadsheet's error values, where a formula failed: 'margin': '#DIV/0!', "
+                     r"'#NAME\?', '#REF!', '#VALUE!', 'Err:502' in 5 rows .*; 'cost': '#DIV/0!' in 1 row "
+                     r"\(first data rows: \[6\]\)\. Mend them in the sheet"):
+    load_table(sheet)
+  with pytest.warns(UserWarning, match=r"6 missing values filled"):
+    x, _, schema = load_table(sheet, fill_missing=True)
+  assert schema.features == ("margin", "cost", "units") and x[3, 0] == np.median(x[:, 0])
 
 
 def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_the_fitted_one(tmp_path, capsys):

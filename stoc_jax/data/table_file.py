@@ -597,12 +597,15 @@ def _refuse_missing(df, path, fitted):
         f"{path}: missing values in {len(rows)} rows (first data rows: {(rows[:5] + 1).tolist()}) "
         f"and columns {cols[:10]}; {how}.")
   marked = _marked_missing(df)
-  if marked:
-    column, marks, rows = marked[0]
-    raise DataError(
-        f"{path}: column {str(column)!r} holds numbers but {', '.join(map(repr, marks))} in {len(rows)} rows "
-        f"(first data rows: {(rows[:5] + 1).tolist()}), a mark for missing values? Leave the column out "
-        f"(--ignore-columns {str(column)!r}), or {how}.")
+  if marked:  # every such column in one error
+    listed = "; ".join(f"{str(c)!r}: {', '.join(map(repr, marks))} in {len(rows)} row{'s' * (len(rows) > 1)} "
+                       f"(first data rows: {(rows[:5] + 1).tolist()})" for c, marks, rows in marked)
+    columns = ",".join(str(c) for c, _, _ in marked)
+    if all(_is_spreadsheet_error(m) for _, marks, _ in marked for m in marks):
+      raise DataError(f"{path}: columns of numbers hold a spreadsheet's error values, where a formula failed: "
+                      f"{listed}. Mend them in the sheet, or {how}.")
+    raise DataError(f"{path}: columns of numbers hold other values, marks for missing values? {listed}. Leave "
+                    f"the columns out (--ignore-columns {columns!r}), or {how}.")
 
 
 def _fit_missing_fill(df, path):
@@ -681,8 +684,19 @@ MANY_CATEGORIES = 100
 _MISSING_WORDS = {"missing", "unknown", "none", "n.a.", "nil", "empty", "blank"}
 
 
+# The error values a spreadsheet writes where a formula failed (Excel, LibreOffice, Google Sheets;
+# "#N/A" pandas reads as missing already), and LibreOffice's "Err:502".
+_SPREADSHEET_ERRORS = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                       "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#ERROR!"}
+
+
+def _is_spreadsheet_error(text: str) -> bool:
+  return text.upper() in _SPREADSHEET_ERRORS or re.fullmatch(r"Err:\d{3}", text) is not None
+
+
 def _is_missing_mark(text: str) -> bool:
-  return (bool(text) and not any(ch.isalnum() for ch in text)) or text.lower() in _MISSING_WORDS
+  return ((bool(text) and not any(ch.isalnum() for ch in text)) or text.lower() in _MISSING_WORDS
+          or _is_spreadsheet_error(text))
 
 
 def _marked_missing(df):
@@ -699,7 +713,9 @@ def _marked_missing(df):
     text = df[c].astype(object).where(present, "").astype(str).str.strip()
     numeric = pd.to_numeric(text, errors="coerce").notna().to_numpy()
     marks = sorted(set(text[present & ~numeric]))
-    if numeric[present].mean() > 0.5 and 0 < len(marks) <= 3 and all(map(_is_missing_mark, marks)):
+    # Spreadsheet errors are marks beyond doubt, however many kinds; other marks at most three.
+    others = [m for m in marks if not _is_spreadsheet_error(m)]
+    if numeric[present].mean() > 0.5 and marks and len(others) <= 3 and all(map(_is_missing_mark, marks)):
       found.append((c, marks, np.flatnonzero(present & ~numeric)))
   return found
 
