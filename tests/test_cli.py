@@ -669,6 +669,10 @@ def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_th
   _, _, complete_schema = load_table(complete, fill_missing=True)
   with pytest.warns(UserWarning, match="3 missing values filled"):
     assert load_table(new, schema=complete_schema)[0][0].tolist() == [13.0, 99.5, 0.0, 1.0, 0.0]
+  sheet = tmp_path / "sheet.csv"  # a spreadsheet's error values, in columns complete when fitted
+  sheet.write_text("age,dose,city\n#DIV/0!,99.5,b\n70,#VALUE!,c\n71,0.5,a\n")
+  with pytest.warns(UserWarning, match="2 missing values filled"):
+    assert load_table(sheet, schema=complete_schema)[0][:2].tolist() == [[13.0, 99.5, 0, 1, 0], [70, 2.5, 0, 0, 1]]
   counted = tmp_path / "counted.csv"  # the other rules still hold: a column of row numbers is refused
   counted.write_text("n,age\n" + "".join(f"{i},{'' if i == 2 else i % 7}\n" for i in range(20)))
   with pytest.raises(DataError, match=r"column 'n' \(0, 1, \.\.\.\) numbers the rows"), pytest.warns(UserWarning, match="1 missing value"):

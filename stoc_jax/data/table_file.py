@@ -649,7 +649,11 @@ def _as_numbers(df, columns):
 def _fill_missing(df, path, fill: MissingFill, fitted: bool):
   """`df` with its missing values filled by `fill`, and a warning saying how many, where."""
   import pandas as pd
-  df = _as_numbers(df, fill.marked)
+  # Marks of missing values among numbers (a spreadsheet's #DIV/0!) also in a numeric column that held
+  # none in the fitted table.
+  numeric = set(fill.numeric.feature_names_in_) if fill.numeric is not None else set()
+  marked = set(fill.marked) | {c for c, _, _ in _marked_missing(df) if str(c) in numeric}
+  df = _as_numbers(df, [c for c in df.columns if c in marked])
   missing = {c: int(k) for c, k in df.isna().sum().items() if k}
   if not missing:
     return df
