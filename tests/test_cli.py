@@ -812,6 +812,25 @@ def test_a_column_not_every_value_of_which_is_a_number_stays_text(tmp_path):
   np.testing.assert_allclose(x[:, 0], np.arange(12) + 0.5)
 
 
+def test_a_first_line_sep_names_the_delimiter_as_excel_reads_it(table, tmp_path):
+  """Excel writes and reads a first line `sep=;` naming the delimiter; read as the header it made the
+  file unreadable, or one column said to mix delimiters. It names the delimiter and is skipped, also
+  after a byte-order mark and with Windows line ends, and the refined rows come out without it."""
+  from stoc_jax.data.table_file import load_table
+  x, y, schema = load_table(table, "is_fraud")
+  semi = tmp_path / "sep.csv"
+  semi.write_text("sep=;\n" + pd.read_csv(table).to_csv(sep=";", decimal=",", index=False))
+  comma = tmp_path / "bom_sep.csv"
+  comma.write_bytes(b"\xef\xbb\xbfSEP=,\r\n" + pd.read_csv(table).to_csv(index=False, lineterminator="\r\n").encode())
+  for path in (semi, comma):
+    x2, y2, schema2 = load_table(path, "is_fraud")
+    np.testing.assert_allclose(x2, x)
+    np.testing.assert_array_equal(y2, y)
+    assert schema2.columns == schema.columns
+  assert cli.main(["detect", str(semi), "--out", str(tmp_path / "s.csv"), "--label-column", "is_fraud"]) == 0
+  assert list(pd.read_csv(tmp_path / "s_refined.csv").columns) == list(pd.read_csv(table).columns)
+
+
 def test_the_refined_rows_of_a_semicolon_table_keep_its_columns(table, tmp_path):
   semi = tmp_path / "semi.csv"
   pd.read_csv(table).to_csv(semi, sep=";", decimal=",", index=False)

@@ -219,19 +219,24 @@ def _encodings(path) -> tuple:
   return ("utf-16",) if start in (b"\xff\xfe", b"\xfe\xff") else ("utf-8", "cp1252")
 
 
-def _delimiter(path, encoding: str) -> str:
-  """The file's field delimiter, sniffed from its first lines among , ; tab and |."""
+def _delimiter(path, encoding: str) -> tuple:
+  """(the file's field delimiter, the lines above its header): the delimiter a first line `sep=;`
+  names, as Excel writes and reads it (that line then skipped), or else one sniffed from its first
+  lines among , ; tab and |."""
   import csv
   import io
   try:
     with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
-      sample = "".join(f.readline() for _ in range(20))
+      lines = [f.readline() for _ in range(21)]
   except EOFError as e:
     raise _cut_short(path, e) from None
+  directive = re.fullmatch(r"sep=(.)", lines[0].lstrip("\ufeff").rstrip("\r\n"), re.IGNORECASE)
+  if directive:
+    return directive[1], 1
   try:
-    return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    return csv.Sniffer().sniff("".join(lines[:20]), delimiters=CSV_DELIMITERS).delimiter, 0
   except csv.Error:  # one column, or no consistent delimiter: the parser's error will say
-    return ","
+    return ",", 0
 
 
 def _looks_like_data(header) -> bool:
@@ -399,14 +404,16 @@ def _as_local_numbers(text, pattern, thousands, decimal):
   return matches
 
 
-def _longer_rows(path, encoding, sep, width, limit=100_000) -> list:
-  """The data rows (1 = the first below the header) of more than `width` fields, among the first `limit`."""
+def _longer_rows(path, encoding, sep, width, skip=0, limit=100_000) -> list:
+  """The data rows (1 = the first below the header) of more than `width` fields, among the first `limit`;
+  `skip` lines above the header."""
   import csv
   import io
   longer = []
   with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
     rows = csv.reader(f, delimiter=sep, skipinitialspace=True)
-    next(rows, None)
+    for _ in range(1 + skip):
+      next(rows, None)
     for i, row in enumerate(rows, start=1):
       if i > limit:
         break
@@ -439,17 +446,17 @@ def _read_csv(path):
   header repeats, {name: unit} of the columns read as numbers with a unit)."""
   import pandas as pd
   encodings = _encodings(path)
-  sep = _delimiter(path, encodings[0])
+  sep, skip = _delimiter(path, encodings[0])
   for encoding in encodings:
     try:
       with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         # index_col=False: rows longer than the header are not read as an index, shifting the columns.
         # skipinitialspace: hand-written "a, b" files, whose quoted fields start after the space.
-        df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True)
+        df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True, skiprows=skip)
       if any("Length of header" in str(w.message) for w in caught):
         _check_one_delimiter(path, sep, df.columns)
-        longer = _longer_rows(path, encoding, sep, len(df.columns))
+        longer = _longer_rows(path, encoding, sep, len(df.columns), skip)
         if str(df.columns[0]).startswith("#"):
           hint = "its first line looks like a comment: delete the lines above the column names"
         elif longer and len(longer) < len(df):  # some rows fit the header: a delimiter inside their values
@@ -470,7 +477,7 @@ def _read_csv(path):
   else:
     raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); "
                     "save it as UTF-8 CSV.")
-  repeated = _repeated_names(path, sep, encoding)
+  repeated = _repeated_names(path, sep, encoding, skip)
   trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
   df = df.drop(columns=trailing)
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
@@ -480,12 +487,12 @@ def _read_csv(path):
   return df, sep, repeated, units
 
 
-def _repeated_names(path, sep, encoding) -> dict:
+def _repeated_names(path, sep, encoding, skip=0) -> dict:
   """{name: [column numbers from 1]} of the names the header gives more than one column. pandas
   renames a repeat ("amount" twice: "amount", "amount.1"), and `score` matches a new table's columns
   to the fitted ones by name."""
   import pandas as pd
-  names = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str,
+  names = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str, skiprows=skip,
                       skipinitialspace=True, keep_default_na=False).iloc[0].tolist()
   seen = {}
   for i, name in enumerate(names, 1):
