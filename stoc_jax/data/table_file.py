@@ -258,6 +258,29 @@ def _looks_like_data(header) -> bool:
   return len(repeated) >= 2 and sum(map(number, names)) >= len(names) / 2
 
 
+def _refuse_header_lines(df, path, sep):
+  """Lines below the column names that hold text where every later row holds a number, in two columns
+  or more: a second header line (the units, "kg", "USD"; descriptions), which made every such column
+  text, and then categories or identifiers, where without it they are numbers."""
+  import pandas as pd
+  text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+  if len(df) < 10 or len(text) < 2:
+    return
+  for lines in (1, 2, 3):
+    head = df.iloc[:lines]
+    if any(isinstance(v, str) and _is_missing_mark(v) for v in head[text].to_numpy().ravel()):
+      return  # marks of missing values in the first rows: the missing values' error says so
+    rest, _ = _read_local_numbers(df.iloc[lines:][text].copy(), sep)
+    numbers = [c for c in text if pd.api.types.is_numeric_dtype(rest[c]) and rest[c].notna().any()]
+    if len(numbers) >= 2:
+      example = ", ".join(repr(v) for v in head[numbers].iloc[0].tolist()[:4]) + ", ..." * (len(numbers) > 4)
+      rows = "data row 1" if lines == 1 else f"data rows 1-{lines}"
+      raise DataError(f"{path}: {rows} hold{'s' * (lines == 1)} text ({example}) in columns "
+                      f"{[str(c) for c in numbers[:10]]}, where every later row holds a number: a second line of "
+                      f"column names or units? Delete {'it' if lines == 1 else 'them'} from the file, and those "
+                      "columns are read as numbers.")
+
+
 def _refuse_summary_row(df, path):
   """A first or last row that holds the sums of the other rows, as spreadsheets export a "Total"
   row, refused: it is no record, and as the largest value of every column it stretches the columns'
@@ -522,6 +545,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
   if _looks_like_data(df.columns):
     raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds data, not column names; "
                     "add a header row (one name per column) as the first line.")
+  _refuse_header_lines(df, path, sep)
   if repeated:
     which = ", ".join(f"{name!r} (columns {', '.join(map(str, at))})" for name, at in list(repeated.items())[:5])
     raise DataError(f"{path}: column names repeat: {which}; give each column a name of its own.")
