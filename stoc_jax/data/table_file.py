@@ -281,6 +281,34 @@ def _refuse_header_lines(df, path, sep):
                       "columns are read as numbers.")
 
 
+MAX_NOTE_LINES = 5
+
+
+def _refuse_note_lines(df, path):
+  """Lines below a table that hold text in one cell and nothing else ("Source: ...", "Figures in
+  USD"), as spreadsheets export notes under a table: no records, and as one text value in a column of
+  numbers they made it text (then categories, or refused as identifiers)."""
+  if len(df) < 10 or df.shape[1] < 2:
+    return
+  notes = 0
+  for _, row in df.iloc[::-1].iterrows():
+    filled = row.dropna()
+    if len(filled) != 1 or not isinstance(filled.iloc[0], str) or _is_missing_mark(filled.iloc[0]):
+      break
+    # A value its column holds elsewhere is a sparse record's (a city), not a note.
+    if (df[filled.index[0]] == filled.iloc[0]).sum() > 1:
+      break
+    notes += 1
+    if notes > MAX_NOTE_LINES:  # so many such rows are the table's own, however sparse
+      return
+  if notes:
+    rows = list(range(len(df) - notes + 1, len(df) + 1))
+    raise DataError(f"{path}: the last data row{'s' * (notes > 1)} ({', '.join(map(str, rows[:5]))}) hold"
+                    f"{'s' * (notes == 1)} text in one cell and nothing else "
+                    f"({df.iloc[len(df) - notes].dropna().iloc[0]!r}): a note below the table, not a record. "
+                    f"Delete {'it' if notes == 1 else 'them'} from the file and run again.")
+
+
 def _refuse_summary_row(df, path):
   """A first or last row that holds the sums of the other rows, as spreadsheets export a "Total"
   row, refused: it is no record, and as the largest value of every column it stretches the columns'
@@ -546,6 +574,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
     raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds data, not column names; "
                     "add a header row (one name per column) as the first line.")
   _refuse_header_lines(df, path, sep)
+  _refuse_note_lines(df, path)
   if repeated:
     which = ", ".join(f"{name!r} (columns {', '.join(map(str, at))})" for name, at in list(repeated.items())[:5])
     raise DataError(f"{path}: column names repeat: {which}; give each column a name of its own.")
