@@ -904,6 +904,11 @@ def test_accountants_negatives_in_parentheses_are_read_as_numbers(tmp_path):
   np.testing.assert_allclose(load_table(tmp_path / "euro.csv")[0][:, 0], [-1234.5, 2.5, -3.0, 4.0, -1000.25])
   (tmp_path / "notes.csv").write_text("code,n\n" + "".join(f"({'ab'[i % 2]}),{i % 3}\n" for i in range(12)))
   assert load_table(tmp_path / "notes.csv")[2].categories == {"code": ("(a)", "(b)")}  # words stay text
+  # The typographic minus sign (U+2212), as Apple Numbers and some locales write negatives: read as
+  # text, the column was refused as identifiers.
+  (tmp_path / "minus.csv").write_text("temp;n\n" + "".join(f"{v:.1f};{i % 5}\n".replace("-", "\u2212").replace(".", ",")
+                                                          for i, v in enumerate(values / 100)), encoding="utf-8")
+  np.testing.assert_allclose(load_table(tmp_path / "minus.csv")[0][:, 0], (values / 100).round(1))
 
 
 def test_spaces_around_names_and_values_of_a_hand_written_csv_are_dropped(tmp_path):

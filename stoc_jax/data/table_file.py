@@ -444,6 +444,7 @@ def _as_local_numbers(text, pattern, thousands, decimal):
   """The values of `text` as number strings Python reads, or None at the first that is not one."""
   matches = []
   for v in text:  # stops at the first word of a text column
+    v = v.replace("\u2212", "-")  # the typographic minus sign, as Apple Numbers and some locales write it
     # Accountants' negatives: "(1,234.50)" is -1234.5, and so is SAP's "1,234.50-".
     parenthesised = len(v) > 2 and v[0] == "(" and v[-1] == ")"
     trailing = len(v) > 1 and v[-1] == "-"
