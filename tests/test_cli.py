@@ -119,6 +119,11 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
     ("a,b\n" + "".join(f"{'?' if i in (4, 9) else i % 4},{i % 3}.5\n" for i in range(30)),
      r"columns of numbers hold other values, marks for missing values\? 'a': '\?' in 2 rows \(first data rows: \[5, 10\]\)"),
     ("0.52,1.25\n" + "".join(f"{i % 5}.1,{i % 3}.7\n" for i in range(30)), r"\['0.52', '1.25'\] holds data"),
+    # Two files joined with their headers: every column read as text, some refused as identifiers,
+    # others silently one-hot encoded.
+    ("weight,price\n" + "".join(f"{70 + i * 0.3:.1f},{i * 1.7:.2f}\n" for i in range(15)) + "weight,price\n"
+     + "".join(f"{70 + i * 0.3:.1f},{i * 1.7:.2f}\n" for i in range(15)),
+     r"data row \[16\] repeats the column names: tables joined with their headers\? Delete those lines"),
     # Notes below the table, in one cell each: the column of numbers they lie in read as text.
     ("weight,price\n" + "".join(f"{70 + i * 0.3:.1f},{i * 1.7:.2f}\n" for i in range(30)) + "Source: shop export,\nIn USD,\n",
      r"the last data rows \(31, 32\) hold text in one cell and nothing else \('Source: shop export'\): a note below "

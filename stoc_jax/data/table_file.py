@@ -258,6 +258,13 @@ def _looks_like_data(header) -> bool:
   return len(repeated) >= 2 and sum(map(number, names)) >= len(names) / 2
 
 
+def _numeric_columns(df, sep) -> list:
+  """The columns of `df` whose every value is a number as the file writes them (read_csv's rules)."""
+  import pandas as pd
+  read, _ = _read_local_numbers(df.copy(), sep)
+  return [c for c in df.columns if pd.api.types.is_numeric_dtype(read[c]) and read[c].notna().any()]
+
+
 def _refuse_header_lines(df, path, sep):
   """Lines below the column names that hold text where every later row holds a number, in two columns
   or more: a second header line (the units, "kg", "USD"; descriptions), which made every such column
@@ -270,8 +277,10 @@ def _refuse_header_lines(df, path, sep):
     head = df.iloc[:lines]
     if any(isinstance(v, str) and _is_missing_mark(v) for v in head[text].to_numpy().ravel()):
       return  # marks of missing values in the first rows: the missing values' error says so
-    rest, _ = _read_local_numbers(df.iloc[lines:][text].copy(), sep)
-    numbers = [c for c in text if pd.api.types.is_numeric_dtype(rest[c]) and rest[c].notna().any()]
+    # The next rows first: a column of words fails there at once, and a large table is read once.
+    numbers = _numeric_columns(df.iloc[lines:lines + 50][text], sep)
+    if len(numbers) >= 2:
+      numbers = _numeric_columns(df.iloc[lines:][numbers], sep)
     if len(numbers) >= 2:
       example = ", ".join(repr(v) for v in head[numbers].iloc[0].tolist()[:4]) + ", ..." * (len(numbers) > 4)
       rows = "data row 1" if lines == 1 else f"data rows 1-{lines}"
@@ -279,6 +288,22 @@ def _refuse_header_lines(df, path, sep):
                       f"{[str(c) for c in numbers[:10]]}, where every later row holds a number: a second line of "
                       f"column names or units? Delete {'it' if lines == 1 else 'them'} from the file, and those "
                       "columns are read as numbers.")
+
+
+def _refuse_repeated_header(df, path):
+  """Data rows that repeat the column names, as files joined with their headers leave them (`cat a.csv
+  b.csv`): as text among numbers they made every column text, then categories or identifiers."""
+  import pandas as pd
+  # Such a row makes every column text: a table with a numeric column has none, and is not searched.
+  if df.shape[1] < 2 or any(pd.api.types.is_numeric_dtype(df[c]) for c in df.columns):
+    return
+  first = np.flatnonzero(df.iloc[:, 0].astype(str).to_numpy() == str(df.columns[0]))
+  repeats = np.array([i for i in first if all(str(v) == str(c) for v, c in zip(df.iloc[i], df.columns))], int)
+  if repeats.size:
+    rows = (repeats[:5] + 1).tolist()
+    raise DataError(f"{path}: data row{'s' * (repeats.size > 1)} {rows} repeat{'s' * (repeats.size == 1)} the "
+                    "column names: tables joined with their headers? Delete those lines (the first line "
+                    "names the columns) and run again.")
 
 
 MAX_NOTE_LINES = 5
@@ -291,8 +316,8 @@ def _refuse_note_lines(df, path):
   if len(df) < 10 or df.shape[1] < 2:
     return
   notes = 0
-  for _, row in df.iloc[::-1].iterrows():
-    filled = row.dropna()
+  for i in range(len(df) - 1, -1, -1):
+    filled = df.iloc[i].dropna()
     if len(filled) != 1 or not isinstance(filled.iloc[0], str) or _is_missing_mark(filled.iloc[0]):
       break
     # A value its column holds elsewhere is a sparse record's (a city), not a note.
@@ -574,6 +599,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
   if _looks_like_data(df.columns):
     raise DataError(f"{path}: the first row {[str(c) for c in df.columns[:5]]} holds data, not column names; "
                     "add a header row (one name per column) as the first line.")
+  _refuse_repeated_header(df, path)
   _refuse_header_lines(df, path, sep)
   _refuse_note_lines(df, path)
   if repeated:
