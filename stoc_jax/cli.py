@@ -139,16 +139,13 @@ ANNOUNCE_ROWS = 20_000
 CPU_IMAGE_SIDE = 64
 
 
-def _warn_of_large_images(files, image_size):
-  """Before a folder is read: on CPU, images larger than CPU_IMAGE_SIDE without --image-size."""
+def _warn_of_large_images(name, width, height):
+  """Before a folder is read at full size: on CPU, images larger than CPU_IMAGE_SIDE."""
   import jax
-  from PIL import Image
-  if image_size or jax.default_backend() != "cpu":
+  if jax.default_backend() != "cpu":
     return
-  with Image.open(files[0]) as first:  # the header only
-    width, height = first.size
   if max(width, height) > CPU_IMAGE_SIDE:
-    warnings.warn(f"{files[0].name} is {width} x {height} pixels: learning a representation of such images "
+    warnings.warn(f"{name} is {width} x {height} pixels: learning a representation of such images "
                   f"on CPU takes hours (at 64 x 64, 11 min on 2 cores); pass --image-size 32 or 64 to resize "
                   "them as they are read, or run on a GPU (requirements-gpu.txt).")
 
@@ -163,18 +160,13 @@ def _available_memory() -> int | None:
     return None
 
 
-def _refuse_pixels_beyond_memory(folder, files, image_size):
-  """Before a folder is read whole: its pixels, as large as the first image's, must fit in half the
+def _refuse_pixels_beyond_memory(folder, count, width, height):
+  """Before a folder is read at full size: its `count` images of width x height must fit in half the
   free memory, or the process is killed mid-read (300 phone photos of 4032 x 3024 are 11 GB)."""
-  from PIL import Image
   from stoc_jax.data import DataError
-  if image_size:
-    return
-  with Image.open(files[0]) as first:  # the header only
-    width, height = first.size
-  needed, free = len(files) * width * height * 3, _available_memory()
+  needed, free = count * width * height * 3, _available_memory()
   if free is not None and needed > free / 2:
-    raise DataError(f"--images {folder}: {len(files)} images of {width} x {height} pixels take "
+    raise DataError(f"--images {folder}: {count} images of {width} x {height} pixels take "
                     f"{needed / 2**30:.1f} GiB as pixels, more than half the memory free here "
                     f"({free / 2**30:.1f} GiB); pass --image-size 64 (or up to 224 on a GPU) to resize each "
                     "as it is read.")
@@ -210,9 +202,13 @@ def _load_images(folder, image_size=None, learned=False):
     warnings.warn(f"--images {folder}: {len(skipped)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} "
                   f"images left out: {', '.join(map(str, skipped[:3]))}{', ...' if len(skipped) > 3 else ''}.{hint}")
 
-  if learned:
-    _warn_of_large_images(files, image_size)
-  _refuse_pixels_beyond_memory(folder, files, image_size)
+  if not image_size:  # read at full size: the first image's header speaks for the folder
+    from PIL import Image
+    with Image.open(files[0]) as first:
+      width, height = first.size
+    if learned:
+      _warn_of_large_images(files[0].name, width, height)
+    _refuse_pixels_beyond_memory(folder, len(files), width, height)
 
   def read(f):
     image = _decode(f.read_bytes(), str(f), min_side=image_size or 0)

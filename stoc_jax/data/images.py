@@ -137,10 +137,11 @@ DECODING = 2
 
 def _cache_path(source: Path, split: str) -> Path:
   if source.is_dir():  # every file below it: a folder's own time changes only with its direct entries
-    stamp = sorted((str(f.relative_to(source)), f.stat().st_size, f.stat().st_mtime_ns)
-                   for f in source.rglob("*") if f.is_file())
+    stamp = sorted((str(f.relative_to(source)), st.st_size, st.st_mtime_ns)
+                   for f in source.rglob("*") if f.is_file() for st in [f.stat()])
   else:
-    stamp = (source.stat().st_size, source.stat().st_mtime_ns)
+    st = source.stat()
+    stamp = (st.st_size, st.st_mtime_ns)
   tag = hashlib.sha1(f"{source.resolve()}:{stamp}:{split}:{DECODING}".encode()).hexdigest()[:16]
   cache = Path(os.environ.get("STOC_CACHE", Path.home() / ".cache" / "stoc_jax"))
   return cache / f"{source.stem}-{split}-{tag}.npz"

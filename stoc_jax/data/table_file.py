@@ -227,14 +227,14 @@ def _delimiter(path, encoding: str) -> tuple:
   import io
   try:
     with io.TextIOWrapper(_open_bytes(path), encoding=encoding, errors="replace", newline="") as f:
-      lines = [f.readline() for _ in range(21)]
+      lines = [f.readline() for _ in range(20)]
   except EOFError as e:
     raise _cut_short(path, e) from None
   directive = re.fullmatch(r"sep=(.)", lines[0].lstrip("\ufeff").rstrip("\r\n"), re.IGNORECASE)
   if directive:
     return directive[1], 1
   try:
-    return csv.Sniffer().sniff("".join(lines[:20]), delimiters=CSV_DELIMITERS).delimiter, 0
+    return csv.Sniffer().sniff("".join(lines), delimiters=CSV_DELIMITERS).delimiter, 0
   except csv.Error:  # one column, or no consistent delimiter: the parser's error will say
     return ",", 0
 
