@@ -43,7 +43,9 @@ cube root turns it into a z-score that is standard normal there. Candidates:
   either_geo_c, the larger of geo_c and maxcol_geo_c;
 * extail_c, geo_c, mcd_geo_c, tied_geo_c, maxcol_geo_c and either_geo_c, derived from those
   (`with_derived`);
-* library: `stoc_jax.contamination.estimate_contamination`, which is geo_2.5.
+* library: `stoc_jax.contamination.estimate_contamination`: geo_2.5 on the columns with their
+  repeated values spread over their cells (`contamination.dequantize`); every other candidate reads
+  the values as given.
 
 Each line: table, seed, true fraction, and every candidate's estimate. Then a
 leave-one-table-out selection: for each table, the candidate within 2x of the truth on the

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.contamination_estimate.contamination_probe import adjusted_tail_fraction  # noqa: E402
 from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
-from stoc_jax import contamination  # noqa: E402
+from stoc_jax import column_scaling, contamination  # noqa: E402
 
 SEEDS = 3
 CLEAN_SEEDS = 10
@@ -55,8 +55,9 @@ def estimates(x, seed):
   contamination_probe.py reads them). The first and the last read the same scores, the K Gaussians'
   mean z of `estimate_contamination`; the last puts the adjusted boxplot's tail count in place of
   the tail count at 2.5 robust SDs, beside the same two-component fit."""
-  x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
-  z = contamination.member_z(contamination.columns_for_estimate(x), 5, seed).mean(axis=0)
+  x = column_scaling.standardize(x)[0].astype(np.float64)
+  z = contamination.member_z(contamination.dequantize(contamination.columns_for_estimate(x), seed), 5,
+                             seed).mean(axis=0)
   return (contamination.fraction_of_scores(z),  # estimate_contamination(x, 5, seed)
           contamination.estimate_contamination(gaussianized(x), 5, seed),
           contamination.estimate_contamination(gaussianized(x, quantile=True), 5, seed),

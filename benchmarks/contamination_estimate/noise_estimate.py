@@ -45,8 +45,15 @@ def main():
            "Poisson counts, mean 3": lambda rng, n: rng.poisson(3.0, size=(n, 4)).astype(float),
            "geometric counts, mean 2": lambda rng, n: rng.geometric(0.5, size=(n, 4)).astype(float),
            "2 Gaussian and 2 Poisson (mean 0.5)": lambda rng, n: np.c_[rng.normal(size=(n, 2)),
-                                                                       rng.poisson(0.5, size=(n, 2))]}
-  print("\nOn 4 clean columns of other shapes: seeds of 20 above 1 %, and the range of the estimate:\n")
+                                                                       rng.poisson(0.5, size=(n, 2))],
+           # Measurements rounded to a grid (ages in years, sizes in whole units) and ratings.
+           "2 Gaussian and 2 Gaussian rounded to whole numbers": lambda rng, n: np.c_[
+               rng.normal(size=(n, 2)), np.round(rng.normal(size=(n, 2)))],
+           "1 Gaussian and 1 Gaussian rounded to whole numbers": lambda rng, n: np.c_[
+               rng.normal(size=n), np.round(rng.normal(size=n))],
+           "ratings 1 to 5, uniform": lambda rng, n: rng.integers(1, 6, size=(n, 4)).astype(float),
+           "2 Gaussian and 2 uniform": lambda rng, n: np.c_[rng.normal(size=(n, 2)), rng.uniform(size=(n, 2))]}
+  print("\nOn clean columns of other shapes, 4 unless the row says 2: seeds of 20 above 1 %, and the range of the estimate:\n")
   print("| columns | 300 rows | 2,000 rows |\n|---|---|---|")
   for kind, make in kinds.items():
     cells = []
