@@ -50,8 +50,8 @@ class MissingFill:
   (scikit-learn's `SimpleImputer`s, `numeric` and `text`, None where there are no such columns).
 
   The typical value, and no 0/1 column saying which values were filled: with 5 % of the values of
-  the 15 benchmark tables removed at random, the default detector's mean AUC went from 83.1 to 82.0
-  with the median, and to 72.3 with such a column beside each, which made every row missing a value
+  the 15 benchmark tables removed at random, the default detector's mean AUC went from 82.9 to 82.0
+  with the median, and to 72.2 with such a column beside each, which made every row missing a value
   look anomalous (`benchmarks/missing_values/`). `marked`: the columns of
   numbers whose marks ("?", "-", "unknown") were read as missing.
   """
