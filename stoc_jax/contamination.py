@@ -185,10 +185,15 @@ def leading_components(x, count: int) -> np.ndarray:
   return pca.transform(x)[:, kept] / spread[kept]
 
 
+def estimate_scores(x, num_models: int = 5, random_state: int = 0) -> np.ndarray:
+  """The score `estimate_contamination` reads: each row's z-score, the mean over K Gaussians, on the
+  columns the estimate keeps (`columns_for_estimate`) with their repeated values spread (`dequantize`)."""
+  x = dequantize(columns_for_estimate(np.asarray(x, np.float64)), random_state)
+  return member_z(x, num_models, random_state).mean(axis=0)
+
+
 def estimate_contamination(x, num_models: int = 5, random_state: int = 0) -> float:
   """The estimated anomaly fraction of the rows of `x` (scaled columns), in [0, 0.5]."""
-  x = np.asarray(x, np.float64)
   if len(x) < 2 * num_models:
     raise ValueError(f"estimating the contamination needs at least {2 * num_models} rows; got {len(x)}.")
-  x = dequantize(columns_for_estimate(x), random_state)
-  return fraction_of_scores(member_z(x, num_models, random_state).mean(axis=0))
+  return fraction_of_scores(estimate_scores(x, num_models, random_state))

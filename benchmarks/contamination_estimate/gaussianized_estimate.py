@@ -53,13 +53,11 @@ def gaussianized(x, quantile=False):
 
 def estimates(x, seed):
   """(the library's estimate, the power-transformed one, the quantile-transformed one, the adjusted
-  boxplot's), on the columns standardized as the detector's scaling standardizes them (as
-  contamination_probe.py reads them). The first and the last read the same scores, the K Gaussians'
-  mean z of `estimate_contamination`; the last puts the adjusted boxplot's tail count in place of
+  boxplot's), on the columns as STOCDetector() hands them to the estimate (`column_scaling.standardize`,
+  float32). The first and the last read the same scores, `contamination.estimate_scores`; the last puts the adjusted boxplot's tail count in place of
   the tail count at 2.5 robust SDs, beside the same two-component fit."""
   x = column_scaling.standardize(x)[0].astype(np.float64)
-  z = contamination.member_z(contamination.dequantize(contamination.columns_for_estimate(x), seed), 5,
-                             seed).mean(axis=0)
+  z = contamination.estimate_scores(x, 5, seed)
   return (contamination.fraction_of_scores(z),  # estimate_contamination(x, 5, seed)
           contamination.estimate_contamination(gaussianized(x), 5, seed),
           contamination.estimate_contamination(gaussianized(x, quantile=True), 5, seed),
