@@ -162,6 +162,25 @@ def dequantize(x, random_state: int = 0) -> np.ndarray:
   return x
 
 
+def quartile_skewness(x) -> np.ndarray:
+  """Bowley's skewness of each column, (Q3 + Q1 - 2 median) / (Q3 - Q1): the bulk's asymmetry, which a
+  few rows far out do not move; 0 for a column whose quartiles coincide."""
+  q1, median, q3 = np.percentile(np.asarray(x, np.float64), [25, 50, 75], axis=0)
+  spread = q3 - q1
+  return np.where(spread > 0, (q3 + q1 - 2 * median) / np.where(spread > 0, spread, 1.0), 0.0)
+
+
+def log_symmetrized_columns(x) -> np.ndarray:
+  """A mask of the columns of `x` whose values are all positive and whose bulk their log makes more
+  symmetric (`quartile_skewness` nearer 0): amounts, durations, sizes. The estimate's Gaussians read
+  the long right tail of such a clean column as anomalies (13-25 % on four lognormal or exponential
+  columns), and its log as none (benchmarks/contamination_estimate/noise_estimate.md)."""
+  x = np.asarray(x, np.float64)
+  positive = (x > 0).all(axis=0)
+  logs = np.log(np.where(positive, x, 1.0))
+  return positive & (np.abs(quartile_skewness(logs)) < np.abs(quartile_skewness(x)))
+
+
 def fraction_of_scores(z) -> float:
   """The estimate from each row's score z: the geometric mean of the tail count and the upper
   component's weight, at most 0.5."""

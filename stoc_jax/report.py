@@ -62,10 +62,12 @@ def column_deviations(x, statistics, names, top: int = 3) -> list[str]:
   return out
 
 
-def glossary(refined: bool, estimated: bool = False, unit: str = "rows", found_none: bool = False) -> dict:
+def glossary(refined: bool, estimated: bool = False, unit: str = "rows", found_none: bool = False,
+             on_logs: tuple | None = None) -> dict:
   """One sentence for each number of the summary that needs one; `unit` names what is scored
   ("rows" of a table, "images" of a folder). `found_none`: the estimate read no contamination (the
-  detector's floor, MIN_CONTAMINATION)."""
+  detector's floor, MIN_CONTAMINATION). `on_logs`: (column names, the estimate with their logs) where
+  the logs of a table's right-skewed columns at least halve the estimate."""
   out = {"contamination": f"the fraction of {unit} taken to be anomalies; the threshold flags that "
                           "fraction of the input, estimated without labels unless you gave it."}
   if estimated:
@@ -76,6 +78,12 @@ def glossary(refined: bool, estimated: bool = False, unit: str = "rows", found_n
     out["contamination"] += (f" Here it found none: either the {unit} are clean, or the anomalies form a group "
                              f"of their own, which it cannot see; the scores may still rank them first, so "
                              f"read the most anomalous {unit}.")
+  if estimated and on_logs is not None:
+    names, estimate = on_logs
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    out["contamination"] += (f" It reads a long right tail as anomalies: with the logs of {shown} it is "
+                             f"{estimate:.3g}. If those tails are normal (amounts, durations), give "
+                             f"--contamination or the columns' logs.")
   if refined:
     out["refinement gamma"] = (f"the fraction of {unit} each of the K one-class models of refinement "
                                "rejects: twice a given contamination; of an estimated one, half on tables, all of it "

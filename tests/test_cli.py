@@ -1310,6 +1310,30 @@ def test_an_output_on_a_folder_or_below_a_file_is_refused_before_the_fit(table, 
   assert list((tmp_path / "results").iterdir()) == [] and (tmp_path / "notes.txt").read_text() == "kept"
 
 
+def test_an_estimate_that_reads_skewed_columns_says_what_their_logs_read(table, tmp_path, capsys):
+  rng = np.random.default_rng(0)
+  names = ["amount", "duration", "fee", "volume"]
+  skewed = tmp_path / "amounts.csv"
+  pd.DataFrame(rng.lognormal(size=(400, 4)), columns=names).to_csv(skewed, index=False)
+  out = tmp_path / "s.csv"
+  assert cli.main(["detect", str(skewed), "--out", str(out)]) == 0
+  printed = capsys.readouterr().out
+  estimate = float(re.search(r"contamination \(estimated\): ([0-9.]+)", printed)[1])
+  assert estimate > 0.1  # clean lognormal columns read as contaminated
+  line = "It reads a long right tail as anomalies: with the logs of amount, duration, fee, volume it is 0.001."
+  assert line in printed and line in (tmp_path / "s_report" / "report.html").read_text()
+  # Not where the logs read about as much (the anomalies stand out on the log scale too), nor on
+  # columns that are not all positive, nor beside a given fraction.
+  x = rng.lognormal(size=(400, 4))
+  x[:20] *= 30.0
+  anomalous = tmp_path / "anomalous.csv"
+  pd.DataFrame(x, columns=names).to_csv(anomalous, index=False)
+  for args in (["detect", str(anomalous)], ["detect", str(table)], ["detect", str(skewed), "--contamination", "0.05"]):
+    assert cli.main(args + ["--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "with the logs of" not in printed, args
+
+
 def test_an_estimate_that_finds_nothing_says_what_that_can_mean(table, tmp_path, capsys):
   clean = tmp_path / "clean.csv"
   pd.DataFrame(np.random.default_rng(0).normal(size=(300, 4)), columns=list("abcd")).to_csv(clean, index=False)

@@ -226,6 +226,18 @@ def test_dequantize_spreads_repeated_values_within_their_cells_only():
   np.testing.assert_array_equal(c.dequantize(np.ones((5, 1))), np.ones((5, 1)))  # one value: no cell
 
 
+def test_log_symmetrized_columns_are_positive_right_skewed_ones():
+  from stoc_jax import contamination as c
+  rng = np.random.default_rng(0)
+  amounts, measured = rng.lognormal(size=500), rng.normal(size=500)
+  left_skewed = 20.0 - rng.lognormal(size=500).clip(max=19.0)  # positive, its long tail to the left
+  with_zero = np.r_[0.0, amounts[1:]]
+  mask = c.log_symmetrized_columns(np.c_[amounts, measured, left_skewed, with_zero, amounts * 1e6])
+  np.testing.assert_array_equal(mask, [True, False, False, False, True])
+  assert c.quartile_skewness(np.c_[amounts, np.ones(500)]).tolist()[1] == 0.0  # quartiles that coincide
+  assert c.quartile_skewness(amounts[:, None])[0] > 0.2 > abs(c.quartile_skewness(np.log(amounts)[:, None])[0])
+
+
 @pytest.mark.parametrize("ratio", [0.02, 0.05, 0.10])
 def test_planted_anomalies_are_counted_within_a_factor_two(ratio):
   from stoc_jax.contamination import estimate_contamination
