@@ -1332,6 +1332,10 @@ def test_an_estimate_that_reads_skewed_columns_says_what_their_logs_read(table, 
     assert cli.main(args + ["--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "with the logs of" not in printed, args
+  from stoc_jax.report import glossary
+  many = glossary(True, True, on_logs=(list("abcdefg"), 0.0123))["contamination"]
+  assert "with the logs of a, b, c, d, e and 2 more it is 0.0123." in many
+  assert "with the logs of" not in glossary(True, False, on_logs=(["a"], 0.01))["contamination"]  # a given fraction
 
 
 def test_an_estimate_that_finds_nothing_says_what_that_can_mean(table, tmp_path, capsys):
