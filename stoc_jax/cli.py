@@ -536,8 +536,8 @@ def _estimate_on_logs(x, names, det):
     return None
   logged = np.array(x, np.float64)
   logged[:, columns] = np.log(logged[:, columns])
-  scaled = column_scaling.standardize(logged, robust=det.scaling == "robust")[0]
-  estimate = contamination.estimate_contamination(scaled, min(det.num_models, len(x) // 2), det.random_state)
+  # Scaled as the detector scales a table, and estimated with its K and seed (its own `_estimate`).
+  estimate = det._estimate(column_scaling.standardize(logged, robust=det.scaling == "robust")[0])
   if estimate > det.contamination_ / 2:
     return None
   return [name for name, c in zip(names, columns) if c], max(estimate, contamination.MIN_CONTAMINATION)
