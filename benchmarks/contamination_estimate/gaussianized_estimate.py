@@ -77,14 +77,6 @@ def gaussianized(x, quantile=False):
 POWERS = np.linspace(-2.0, 4.0, 241)
 
 
-def robust_standardized(v):
-  """A column less its median, over its MAD (its IQR, then its SD, where that is 0), as a normal SD."""
-  scale = 1.4826 * np.median(np.abs(v - np.median(v)))
-  if scale <= 0:
-    scale = np.subtract(*np.percentile(v, [75, 25])) / 1.349
-  return (v - np.median(v)) / (scale if scale > 0 else (v.std() or 1.0))
-
-
 def symmetrizing_power(v):
   """Hinkley's power of a robustly standardized column: the one whose transform puts the quartiles and
   the octiles symmetric about the median (the sum of the two squared quantile skewnesses least)."""
@@ -96,11 +88,12 @@ def symmetrizing_power(v):
 
 def symmetrized(x, seed):
   """The columns the estimate reads, their repeated values spread (`contamination.dequantize`), each
-  robustly standardized and transformed with its Hinkley power."""
+  robustly standardized (`contamination.robust_z`: median, MAD; spread values have a MAD) and
+  transformed with its Hinkley power."""
   x = contamination.dequantize(contamination.columns_for_estimate(np.asarray(x, np.float64)), seed)
   x = x[:, x.std(axis=0) > 0]
-  columns = [robust_standardized(x[:, j]) for j in range(x.shape[1])]
-  return np.stack([robust_standardized(yeojohnson(c, lmbda=symmetrizing_power(c))) for c in columns], axis=1)
+  columns = [contamination.robust_z(x[:, j]) for j in range(x.shape[1])]
+  return np.stack([contamination.robust_z(yeojohnson(c, lmbda=symmetrizing_power(c))) for c in columns], axis=1)
 
 
 def estimates(x, seed):
