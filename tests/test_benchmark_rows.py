@@ -126,6 +126,20 @@ def test_tables_split_by_whether_another_detector_finds_their_anomalies():
   assert sorted({r["table"] for r in report.split_by_detectability(rows, ["b", "s"], detectable=65)}) == ["clear", "faint"]
 
 
+
+def test_refinement_precision_and_recall_are_averaged_over_the_rows_of_the_tables_compared():
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import report
+  rows = [{"table": "a", "seed": 0, "detector": "s", "refinement_precision": 0.5, "refinement_recall": 0.2},
+          {"table": "a", "seed": 1, "detector": "s"},  # refinement removed nothing: no fields
+          {"table": "b", "seed": 0, "detector": "s", "refinement_precision": 0.1, "refinement_recall": 0.4},
+          {"table": "c", "seed": 0, "detector": "s", "refinement_precision": 0.9, "refinement_recall": 0.9},
+          {"table": "a", "seed": 0, "detector": "t", "refinement_precision": 0.0, "refinement_recall": 0.0}]
+  precision, recall = report.refinement_means(rows, "s", ["a", "b"])
+  assert abs(precision - 0.3) < 1e-12 and abs(recall - 0.3) < 1e-12
+  assert report.refinement_means(rows, "u", ["a"]) is None
+  assert report.refinement_means(rows, "s", ["d"]) is None
+
 def test_the_significance_of_a_comparison_follows_demsar():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
   import math
@@ -561,3 +575,33 @@ def test_keel_standard_tables_follow_their_rule():
   x, y = tables["phoneme"]
   assert x.shape == (209, 3) and y.sum() == 10  # 199 normal rows left, and 5 % of the rows is 10 anomalies
   assert not np.isin(frames["phoneme"].iloc[40, 1], x[:, 1])
+
+
+
+def test_trimmed_refinement_refits_each_part_on_the_rows_the_previous_round_kept(monkeypatch):
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import trimmed_refinement
+  from stoc_jax import table_models
+  fitted, make_model = [], table_models.make_model
+
+  def recording(*args):
+    model = make_model(*args)
+    fit = model.fit
+    model.fit = lambda rows: (fitted.append(np.asarray(rows)), fit(rows))[1]
+    return model
+  monkeypatch.setattr(table_models, "make_model", recording)
+  rng = np.random.default_rng(0)
+  x = np.r_[rng.normal(size=(60, 2)), [[9.0, 9.0]]]
+  assignment = np.arange(len(x)) % 3
+  first = np.ones(len(x), bool)
+  first[[0, 1, 60]] = False  # the far row (part 0) and a row of parts 0 and 1
+  masks, seconds = trimmed_refinement.trimmed_masks(x, first, assignment, 2 / len(x), 3, 0, 2)
+  assert masks[0] is first and len(masks) == 3 and seconds[0] == 0.0 and seconds[2] >= seconds[1] > 0
+  assert len(fitted) == 6  # K = 3 models a round, two rounds past the first
+  for k in range(3):
+    np.testing.assert_array_equal(fitted[k], x[(assignment == k) & first])
+    np.testing.assert_array_equal(fitted[3 + k], x[(assignment == k) & masks[1]])
+  assert not masks[1][60] and not masks[2][60]  # far from every model's rows, each round rejects it
+  # Each model rejects two rows (STOC Eq. 2), a row is kept when no model rejects it (Eq. 1).
+  assert 2 <= (~masks[1]).sum() <= 6

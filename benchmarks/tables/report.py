@@ -64,6 +64,16 @@ def load(paths):
   return rows
 
 
+def refinement_means(rows, detector, tables):
+  """(precision, recall) of `detector`'s refinement, the mean over its rows of `tables` that carry them
+  (run_tables.refinement_fields: rows where refinement removed nothing carry neither); None without any."""
+  kept = [r for r in rows if r["detector"] == detector and r["table"] in tables and "refinement_precision" in r]
+  if not kept:
+    return None
+  return (float(np.mean([r["refinement_precision"] for r in kept])),
+          float(np.mean([r["refinement_recall"] for r in kept])))
+
+
 def summary(rows, detectors):
   """{detector: dict of means} over the tables every detector in `detectors` ran on."""
   by = defaultdict(list)
@@ -349,6 +359,12 @@ def main():
   if len(detectors) > 1 and tables:
     print(f"\nNemenyi's critical difference (alpha = 0.05, {len(detectors)} detectors, {len(tables)} tables): "
           f"{critical_difference(len(detectors), len(tables)):.2f}")
+  refinement = {d: refinement_means(rows, d, tables) for d in detectors}
+  if any(refinement.values()):
+    print("\nRefinement's precision (the share of the rows it removes that are anomalies) and recall (the share "
+          "of the training anomalies it removes), the mean over tables and seeds:\n")
+    for d, (precision, recall) in ((d, v) for d, v in refinement.items() if v):
+      print(f"- {d}: precision {precision:.3f}, recall {recall:.3f}")
   if args.versus:
     others = [d for d in detectors if d != args.versus]
     print_head_to_head(args.versus, [out[args.versus]["auc_by_table"][t] for t in tables],
