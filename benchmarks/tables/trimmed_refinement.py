@@ -14,10 +14,10 @@ row (its kept rows out of sample, as the default's models score their part); eac
 same γ of the N rows (STOC Eq. 2) and a row is kept when no model rejects it (Eq. 1). The final
 model, the default's, is fitted on the rows the last round keeps. Each row carries refinement's
 precision (the fraction of the rows it removes that are anomalies) and recall (the fraction of the
-training anomalies it removes), read from the labels after the fit. Rows are appended; a table's
-finished rows are skipped on rerun. A row's seconds are one timing (run_tables.py keeps the fastest of
-three): the default's fit and score, and past the first round the refits, with that round's final model
-in place of the default's.
+training anomalies it removes), read from the labels after the fit. Rows are appended, a split's
+rounds together; a split already written is skipped on rerun. A row's seconds are one timing
+(run_tables.py keeps the fastest of three): the default's fit and score, and past the first round
+the refits, with that round's final model in place of the default's.
 """
 
 import argparse
@@ -78,7 +78,8 @@ def main():
         seconds = time.perf_counter() - t0
         f_train, f_test = det._input_features(x_train), det._input_features(x_test)
         masks, refit_seconds = trimmed_masks(f_train, det.refined_mask_, det._model.last_refinement["assignment"],
-                              float(det.gamma_), args.rounds, seed, det.n_neighbors)
+                                             float(det.gamma_), args.rounds, seed, det.n_neighbors)
+        rows = []
         for r, (mask, refits) in enumerate(zip(masks, refit_seconds), start=1):
           t1 = time.perf_counter()
           final = table_models.FinalModel(detector.DEFAULT_OCC, f_train, mask, seed, det.n_neighbors,
@@ -89,16 +90,17 @@ def main():
             default_final_seconds = final_seconds
           if r == 1 and not np.isclose(100 * roc_auc_score(y_test, scores), 100 * default_auc):
             raise AssertionError(f"{table} seed {seed}: trim_r1 is not the default's fit")
-          row = {**row_head(table, seed, f"trim_r{r}", len(x_train), x, y_train),
+          rows.append({**row_head(table, seed, f"trim_r{r}", len(x_train), x, y_train),
                  "auc": 100 * roc_auc_score(y_test, scores), "ap": 100 * average_precision_score(y_test, scores),
                  # A fit of r rounds: the default's fit and score, with this round's refits and final
                  # model in place of the default's final model (timed again here).
                  "seconds": seconds + refits + final_seconds - default_final_seconds,
-                 **refinement_fields(types.SimpleNamespace(refine=True, refined_mask_=mask), y_train)}
-          with open(args.out, "a") as f:
-            f.write(json.dumps(row) + "\n")
-      print(f"{table} seed={seed}: AUC by round " + " ".join(
-          f"{r['auc']:.1f}" for r in map(json.loads, open(args.out).readlines()[-args.rounds:])), flush=True)
+                 **refinement_fields(types.SimpleNamespace(refine=True, refined_mask_=mask), y_train)})
+      # A split's rounds in one write: a rerun skips a split whose last round is written, so none is
+      # left half written.
+      with open(args.out, "a") as f:
+        f.write("".join(json.dumps(row) + "\n" for row in rows))
+      print(f"{table} seed={seed}: AUC by round " + " ".join(f"{row['auc']:.1f}" for row in rows), flush=True)
 
 
 if __name__ == "__main__":
