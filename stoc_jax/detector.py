@@ -61,7 +61,7 @@ ESTIMATED_GAMMA_FACTOR = 1.0
 # choose with each held out in turn (67 of the 68 choices), and that the first 37 choose; judged on the
 # 31 made after them it ranked first of seven, on 27 made later third, behind ECOD and IsolationForest,
 # on 25 from KEEL second, behind IsolationForest, on 9 from KEEL's standard collection first: over those
-# 92 it ties IsolationForest (AUC +0.7, AP equal; benchmarks/tables/README.md). Half the estimate because
+# 92 it ties IsolationForest (AUC +0.8, AP level; benchmarks/tables/README.md). Half the estimate because
 # the estimate overshoots most where the normal rows are heavy-tailed, and a gamma that high rejects
 # their rare normal rows.
 ESTIMATED_GAMMA_FACTOR_TABLES = 0.5
