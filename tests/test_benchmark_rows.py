@@ -140,6 +140,16 @@ def test_refinement_precision_and_recall_are_averaged_over_the_rows_of_the_table
   assert report.refinement_means(rows, "u", ["a"]) is None
   assert report.refinement_means(rows, "s", ["d"]) is None
 
+
+def test_the_estimate_is_listed_against_the_truth_only_where_the_training_rows_hold_anomalies():
+  sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
+  import report
+  rows = [{"table": "clean", "seed": 0, "detector": "s", "contamination": 0.0, "contamination_estimate": 0.001},
+          {"table": "dirty", "seed": 0, "detector": "s", "contamination": 0.1, "contamination_estimate": 0.2},
+          {"table": "dirty", "seed": 1, "detector": "s", "contamination": 0.1, "contamination_estimate": 0.1}]
+  (table, true, estimate), = report.contamination_rows(rows, "s")
+  assert table == "dirty" and true == 0.1 and abs(estimate - 0.15) < 1e-12
+
 def test_the_significance_of_a_comparison_follows_demsar():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
   import math
@@ -605,3 +615,36 @@ def test_trimmed_refinement_refits_each_part_on_the_rows_the_previous_round_kept
   assert not masks[1][60] and not masks[2][60]  # far from every model's rows, each round rejects it
   # Each model rejects two rows (STOC Eq. 2), a row is kept when no model rejects it (Eq. 1).
   assert 2 <= (~masks[1]).sum() <= 6
+
+
+def test_contamination_levels_keep_nested_shares_of_the_training_anomalies_and_the_same_test_rows():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import contamination_levels as cl, run_tables
+  rng = np.random.default_rng(0)
+  x, y = rng.normal(size=(200, 3)), np.r_[np.zeros(160, int), np.ones(40, int)]
+  x[y == 1] += 5.0
+  full = run_tables.split(x, y, 2)
+  for got, want in zip(cl.leveled_split(x, y, 2, 1.0), full):
+    np.testing.assert_array_equal(got, want)  # all anomalies kept: run_tables.py's split
+  for level, anomalies in ((0.0, 0), (0.25, 7), (0.5, 14)):  # of the split's 28 training anomalies
+    x_train, x_test, y_train, y_test = cl.leveled_split(x, y, 2, level)
+    assert y_train.sum() == anomalies and (y_train == 0).sum() == 112
+    assert x_train.min() == 0.0 and x_train.max() == 1.0  # scaled by the rows kept
+    np.testing.assert_array_equal(y_test, full[3])
+  y_train = full[2]
+  quarter, half = (set(cl.kept_rows(y_train, 2, level)) for level in (0.25, 0.5))
+  assert quarter < half and set(np.flatnonzero(y_train == 0)) < quarter
+
+def test_contamination_levels_summary_reads_the_tables_every_detector_ran_at_every_level():
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables import contamination_levels as cl
+  rows = []
+  for d, base in (("stoc", 90.0), ("iforest", 80.0)):
+    for lv in cl.LEVELS:
+      rows.append({"table": "a", "seed": 0, "detector": f"{d}@{lv:g}", "level": lv, "auc": base - 10 * lv, "ap": 50.0})
+  rows.append({"table": "b", "seed": 0, "detector": "stoc@0", "level": 0.0, "auc": 0.0, "ap": 0.0})  # one level only
+  text = cl.summary(rows)
+  assert text.startswith("1 tables")
+  assert "| stoc | 90.0 / 50.0 | 87.5 / 50.0 | 85.0 / 50.0 | 80.0 / 50.0 | 10.0 / 0.0 |" in text
+  assert "| iforest | 80.0 / 50.0 |" in text and "stoc_no_refine" not in text

@@ -257,10 +257,11 @@ def judge(rows, choices, baselines):
 
 
 def contamination_rows(rows, detector):
-  """(table, true fraction, mean estimate) for a detector's rows that carry an estimate."""
+  """(table, true fraction, mean estimate) for a detector's rows that carry an estimate, on tables
+  with anomalies in the training rows (a clean one, contamination_levels.py's level 0, has no ratio)."""
   by = defaultdict(list)
   for r in rows:
-    if r["detector"] == detector and "contamination_estimate" in r:
+    if r["detector"] == detector and "contamination_estimate" in r and r["contamination"] > 0:
       by[r["table"]].append(r)
   return [(t, np.mean([r["contamination"] for r in rs]), np.mean([r["contamination_estimate"] for r in rs]))
           for t, rs in sorted(by.items())]
