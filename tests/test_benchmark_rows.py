@@ -126,7 +126,6 @@ def test_tables_split_by_whether_another_detector_finds_their_anomalies():
   assert sorted({r["table"] for r in report.split_by_detectability(rows, ["b", "s"], detectable=65)}) == ["clear", "faint"]
 
 
-
 def test_refinement_precision_and_recall_are_averaged_over_the_rows_of_the_tables_compared():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
   import report
@@ -149,6 +148,7 @@ def test_the_estimate_is_listed_against_the_truth_only_where_the_training_rows_h
           {"table": "dirty", "seed": 1, "detector": "s", "contamination": 0.1, "contamination_estimate": 0.1}]
   (table, true, estimate), = report.contamination_rows(rows, "s")
   assert table == "dirty" and true == 0.1 and abs(estimate - 0.15) < 1e-12
+
 
 def test_the_significance_of_a_comparison_follows_demsar():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
@@ -587,7 +587,6 @@ def test_keel_standard_tables_follow_their_rule():
   assert not np.isin(frames["phoneme"].iloc[40, 1], x[:, 1])
 
 
-
 def test_trimmed_refinement_refits_each_part_on_the_rows_the_previous_round_kept(monkeypatch):
   import numpy as np
   sys.path.insert(0, str(ROOT))
@@ -625,10 +624,11 @@ def test_contamination_levels_keep_nested_shares_of_the_training_anomalies_and_t
   x, y = rng.normal(size=(200, 3)), np.r_[np.zeros(160, int), np.ones(40, int)]
   x[y == 1] += 5.0
   full = run_tables.split(x, y, 2)
-  for got, want in zip(cl.leveled_split(x, y, 2, 1.0), full):
+  unscaled = run_tables.unscaled_split(x, y, 2)
+  for got, want in zip(cl.leveled_split(unscaled, 2, 1.0), full):
     np.testing.assert_array_equal(got, want)  # all anomalies kept: run_tables.py's split
   for level, anomalies in ((0.0, 0), (0.25, 7), (0.5, 14)):  # of the split's 28 training anomalies
-    x_train, x_test, y_train, y_test = cl.leveled_split(x, y, 2, level)
+    x_train, x_test, y_train, y_test = cl.leveled_split(unscaled, 2, level)
     assert y_train.sum() == anomalies and (y_train == 0).sum() == 112
     assert x_train.min() == 0.0 and x_train.max() == 1.0  # scaled by the rows kept
     np.testing.assert_array_equal(y_test, full[3])

@@ -14,8 +14,8 @@ Level 0 is the semi-supervised setting, normal rows only: how much a detector lo
 natural contamination is what contamination costs it. The detectors: `STOCDetector()` (`stoc`), the
 same without refinement (`stoc_no_refine`: its final model fitted on every training row), and PyOD's
 IsolationForest, kNN and ECOD at their defaults; a row's detector is named with its level
-(`stoc@0.25`), so report.py compares the detectors at one level. One fit each (run_tables.py times the fastest of
-three); a rerun skips the rows already written.
+(`stoc@0.25`), so report.py compares the detectors at one level. One fit each (run_tables.py times
+the fastest of three); a rerun skips the rows already written.
 """
 
 import argparse
@@ -27,10 +27,9 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
 from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, minmax, pyod_detectors,  # noqa: E402
-                                          row_head, run_one, suite_tables)
+                                          row_head, run_one, suite_tables, unscaled_split)
 from stoc_jax import STOCDetector  # noqa: E402
 
 LEVELS = (0.0, 0.25, 0.5, 1.0)
@@ -44,9 +43,10 @@ def kept_rows(y_train, seed, level):
   return np.sort(np.r_[np.flatnonzero(y_train == 0), anomalies[:round(level * len(anomalies))]])
 
 
-def leveled_split(x, y, seed, level):
-  """run_tables.split's split with `level` of the training anomalies kept; min-max scaled by the rows kept."""
-  x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
+def leveled_split(unscaled, seed, level):
+  """A split of run_tables.unscaled_split (drawn with `seed`) with `level` of its training anomalies
+  kept, min-max scaled by the rows kept: x_train, x_test, y_train, y_test."""
+  x_train, x_test, y_train, y_test = unscaled
   keep = kept_rows(y_train, seed, level)
   return (*minmax(x_train[keep], x_test), y_train[keep], y_test)
 
@@ -92,8 +92,9 @@ def main():
   done = finished_rows(args.out)
   for table, (x, y) in suite_tables(args).items():
     for seed in range(args.seeds):
+      unscaled = unscaled_split(x, y, seed)
       for level in LEVELS:
-        x_train, x_test, y_train, y_test = leveled_split(x, y, seed, level)
+        x_train, x_test, y_train, y_test = leveled_split(unscaled, seed, level)
         for name in DETECTORS:
           detector = f"{name}@{level:g}"
           if (table, seed, detector) in done:

@@ -513,10 +513,16 @@ def minmax(x_train, x_test):
   return (x_train - lo) / span, (x_test - lo) / span
 
 
+def unscaled_split(x, y, seed):
+  """The protocol's split of a table, 70 / 30 stratified by the label, before any scaling: x_train,
+  x_test, y_train, y_test."""
+  return train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
+
+
 def split(x, y, seed):
-  """The protocol's split of a table: 70 / 30 stratified by the label, columns min-max scaled by the
-  training part. Returns x_train, x_test, y_train, y_test."""
-  x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, stratify=y, random_state=seed)
+  """The protocol's split of a table (`unscaled_split`), columns min-max scaled by the training part.
+  Returns x_train, x_test, y_train, y_test."""
+  x_train, x_test, y_train, y_test = unscaled_split(x, y, seed)
   return (*minmax(x_train, x_test), y_train, y_test)
 
 
