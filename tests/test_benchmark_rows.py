@@ -648,3 +648,28 @@ def test_contamination_levels_summary_reads_the_tables_every_detector_ran_at_eve
   assert text.startswith("1 tables")
   assert "| stoc | 90.0 / 50.0 | 87.5 / 50.0 | 85.0 / 50.0 | 80.0 / 50.0 | 10.0 / 0.0 |" in text
   assert "| iforest | 80.0 / 50.0 |" in text and "stoc_no_refine" not in text
+
+
+def test_subsampled_knn_is_the_mean_distance_to_its_subsets_and_the_default_at_every_row():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables.subsampled_knn import SubsampledKNN
+  from stoc_jax import table_models
+  rng = np.random.default_rng(0)
+  x, new = rng.normal(size=(40, 3)), rng.normal(size=(5, 3))
+  whole = SubsampledKNN(3, 1.0, 1, 0).fit(x)  # one subset of every row: the default's kNN distance
+  knn = table_models.KNNDistance(3).fit(x)
+  np.testing.assert_allclose(whole.fit_scores_, knn.fit_scores_)
+  np.testing.assert_allclose(whole.score(new), knn.score(new))
+  model = SubsampledKNN(3, 0.25, 4, 1).fit(x)
+  subsets = [nn._fit_X for nn in model.nns_]
+  assert [len(s) for s in subsets] == [10] * 4
+  def third_nearest(rows, ref, skip_self):
+    d = np.sort(np.linalg.norm(rows[:, None] - ref[None], axis=-1), axis=1)
+    return d[:, 3 if skip_self else 2]
+  np.testing.assert_allclose(model.score(new), np.mean([third_nearest(new, s, False) for s in subsets], axis=0))
+  # A fitted row in a subset is measured without itself there; elsewhere as any row.
+  in_subsets = [np.isclose(x[:, None], s[None]).all(-1).any(1) for s in subsets]
+  want = np.mean([np.where(inside, third_nearest(x, s, True), third_nearest(x, s, False))
+                  for inside, s in zip(in_subsets, subsets)], axis=0)
+  np.testing.assert_allclose(model.fit_scores_, want)

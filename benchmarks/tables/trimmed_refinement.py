@@ -33,9 +33,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, refinement_fields, row_head,  # noqa: E402
-                                          split, suite_tables)
-from stoc_jax import STOCDetector, detector, refine, table_models  # noqa: E402
+from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, fit_default, refinement_fields,  # noqa: E402
+                                          row_head, split, suite_tables)
+from stoc_jax import detector, refine, table_models  # noqa: E402
 
 
 def trimmed_masks(features, first_mask, assignment, gamma, rounds, seed, n_neighbors):
@@ -70,12 +70,9 @@ def main():
       if (table, seed, f"trim_r{args.rounds}") in done:
         continue
       x_train, x_test, y_train, y_test = split(x, y, seed)
+      det, default_auc, seconds = fit_default(x_train, x_test, y_test, seed)
       with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        det = STOCDetector(random_state=seed).fit(x_train)
-        default_auc = roc_auc_score(y_test, det.decision_function(x_test))
-        seconds = time.perf_counter() - t0
         f_train, f_test = det._input_features(x_train), det._input_features(x_test)
         masks, refit_seconds = trimmed_masks(f_train, det.refined_mask_, det._model.last_refinement["assignment"],
                                              float(det.gamma_), args.rounds, seed, det.n_neighbors)
