@@ -673,3 +673,24 @@ def test_subsampled_knn_is_the_mean_distance_to_its_subsets_and_the_default_at_e
   want = np.mean([np.where(inside, third_nearest(x, s, True), third_nearest(x, s, False))
                   for inside, s in zip(in_subsets, subsets)], axis=0)
   np.testing.assert_allclose(model.fit_scores_, want)
+
+
+def test_refinement_with_a_k_past_a_group_of_anomalies_rejects_it_where_the_default_k_keeps_it():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables.refinement_k import neighbour_rules, refined_mask
+  from stoc_jax import STOCDetector
+  rng = np.random.default_rng(0)
+  x = np.r_[rng.normal(size=(400, 2)), 6.0 + 0.01 * rng.normal(size=(40, 2))]  # a group of 40 anomalies
+  assignment = np.arange(len(x)) % 2  # 20 of them in each of two parts of 220 rows
+  rules = neighbour_rules(estimate=40 / 440)
+  default = refined_mask(x, assignment, 40 / 440, rules["refine_k10"], 0)
+  wider = refined_mask(x, assignment, 40 / 440, rules["refine_k10pc"], 0)  # k = 22, past the 20
+  assert default[400:].mean() > 0.9  # each anomaly's 10th neighbour is in its own group
+  assert not wider[400:].any() and wider[:400].mean() > 0.99
+  np.testing.assert_array_equal(refined_mask(x, assignment, 40 / 440, rules["refine_k2est"], 0), wider)  # k = 40
+  # At k = 10, on the detector's own partition and gamma, the rows it keeps.
+  det = STOCDetector(random_state=0).fit(x)
+  np.testing.assert_array_equal(
+      refined_mask(det._input_features(x), det._model.last_refinement["assignment"], float(det.gamma_),
+                   rules["refine_k10"], 0), det.refined_mask_)

@@ -23,6 +23,7 @@ One line of JSON per (table, seed, detector); finished lines are skipped on reru
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -581,16 +582,61 @@ def run_one(make, x_train, x_test, y_test, seed, repeats: int = 1, y_train=None)
   return row
 
 
-def fit_default(x_train, x_test, y_test, seed):
-  """`STOCDetector()` at its defaults on one split, as the studies that vary one of its parts start:
-  the fitted detector, its test AUC (a study checks its own default row against it) and the seconds
-  of the fit and score."""
-  t0 = time.perf_counter()
-  with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    det = STOCDetector(random_state=seed).fit(x_train)
-    auc = roc_auc_score(y_test, det.decision_function(x_test))
-  return det, auc, time.perf_counter() - t0
+@dataclasses.dataclass
+class DefaultFit:
+  """`STOCDetector()` at its defaults fitted on one split, as the studies that vary one of its parts
+  start: `auc` is its test AUC (a study checks its own default row against it), `seconds` its fit
+  and score; `f_train` and `f_test` are the rows as its models read them."""
+  table: str
+  seed: int
+  x: np.ndarray
+  x_train: np.ndarray
+  x_test: np.ndarray
+  y_train: np.ndarray
+  y_test: np.ndarray
+  det: STOCDetector
+  auc: float
+  seconds: float
+
+  @property
+  def f_train(self):
+    return self.det._input_features(self.x_train)
+
+  @property
+  def f_test(self):
+    return self.det._input_features(self.x_test)
+
+  def row(self, detector, scores, seconds, **fields) -> dict:
+    """A study's row of this split: its scores of the test rows, and its seconds."""
+    return {**row_head(self.table, self.seed, detector, len(self.x_train), self.x, self.y_train),
+            "auc": 100 * roc_auc_score(self.y_test, scores),
+            "ap": 100 * average_precision_score(self.y_test, scores), "seconds": seconds, **fields}
+
+
+def default_fits(args, last_detector):
+  """A `DefaultFit` of every split of the suite `add_suite_arguments` read whose rows are not yet in
+  `args.out` (a study writes a split's rows together, `last_detector`'s last)."""
+  done = finished_rows(args.out)
+  for table, (x, y) in suite_tables(args).items():
+    for seed in range(args.seeds):
+      if (table, seed, last_detector) in done:
+        continue
+      x_train, x_test, y_train, y_test = split(x, y, seed)
+      t0 = time.perf_counter()
+      with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        det = STOCDetector(random_state=seed).fit(x_train)
+        auc = roc_auc_score(y_test, det.decision_function(x_test))
+      yield DefaultFit(table, seed, x, x_train, x_test, y_train, y_test, det, auc, time.perf_counter() - t0)
+
+
+def append_rows(path, rows):
+  """A split's rows in one write, so that an interrupted study leaves none half written; and a line
+  of their AUCs."""
+  with open(path, "a") as f:
+    f.write("".join(json.dumps(row) + "\n" for row in rows))
+  print(f"{rows[0]['table']} seed={rows[0]['seed']}: AUC " + " ".join(f"{r['detector']} {r['auc']:.1f}" for r in rows),
+        flush=True)
 
 
 def finished_rows(path) -> set:

@@ -25,7 +25,6 @@ skipped on rerun.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -34,11 +33,10 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
-from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
-from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, fit_default, row_head, split,  # noqa: E402
-                                          suite_tables)
+from benchmarks.tables.run_tables import add_suite_arguments, append_rows, default_fits  # noqa: E402
 from stoc_jax import detector, table_models  # noqa: E402
 
 FRACTIONS = (0.5, 0.25, 0.1)
@@ -92,34 +90,21 @@ def main():
   add_suite_arguments(ap)
   ap.add_argument("--out", default="benchmarks/tables/subsampled_knn.jsonl")
   args = ap.parse_args()
-  done = finished_rows(args.out)
-  last = f"sub_f{round(100 * FRACTIONS[-1])}"
-  for table, (x, y) in suite_tables(args).items():
-    for seed in range(args.seeds):
-      if (table, seed, last) in done:
-        continue
-      x_train, x_test, y_train, y_test = split(x, y, seed)
-      det, default_auc, seconds = fit_default(x_train, x_test, y_test, seed)
-      with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        f_train, f_test = det._input_features(x_train), det._input_features(x_test)
-        kept = f_train[det.refined_mask_]
-        rows, default_final_seconds = [], None
-        for name, model in final_models(seed, det.n_neighbors).items():
-          t1 = time.perf_counter()
-          scores = model.fit(kept).score(f_test)
-          final_seconds = time.perf_counter() - t1
-          if default_final_seconds is None:
-            default_final_seconds = final_seconds
-            if not np.isclose(100 * roc_auc_score(y_test, scores), 100 * default_auc):
-              raise AssertionError(f"{table} seed {seed}: sub_f100 is not the default's fit")
-          rows.append({**row_head(table, seed, name, len(x_train), x, y_train),
-                       "auc": 100 * roc_auc_score(y_test, scores),
-                       "ap": 100 * average_precision_score(y_test, scores),
-                       "seconds": seconds + final_seconds - default_final_seconds})
-      with open(args.out, "a") as f:
-        f.write("".join(json.dumps(row) + "\n" for row in rows))
-      print(f"{table} seed={seed}: AUC " + " ".join(f"{r['detector']} {r['auc']:.1f}" for r in rows), flush=True)
+  for fit in default_fits(args, f"sub_f{round(100 * FRACTIONS[-1])}"):
+    with warnings.catch_warnings():
+      warnings.simplefilter("ignore")
+      kept, f_test = fit.f_train[fit.det.refined_mask_], fit.f_test
+      rows, default_final_seconds = [], None
+      for name, model in final_models(fit.seed, fit.det.n_neighbors).items():
+        t1 = time.perf_counter()
+        scores = model.fit(kept).score(f_test)
+        final_seconds = time.perf_counter() - t1
+        if default_final_seconds is None:
+          default_final_seconds = final_seconds
+          if not np.isclose(100 * roc_auc_score(fit.y_test, scores), 100 * fit.auc):
+            raise AssertionError(f"{fit.table} seed {fit.seed}: sub_f100 is not the default's fit")
+        rows.append(fit.row(name, scores, fit.seconds + final_seconds - default_final_seconds))
+    append_rows(args.out, rows)
 
 
 if __name__ == "__main__":

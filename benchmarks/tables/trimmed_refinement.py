@@ -21,7 +21,6 @@ the refits, with that round's final model in place of the default's.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -31,10 +30,9 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
-from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, fit_default, refinement_fields,  # noqa: E402
-                                          row_head, split, suite_tables)
+from benchmarks.tables.run_tables import add_suite_arguments, append_rows, default_fits, refinement_fields  # noqa: E402
 from stoc_jax import detector, refine, table_models  # noqa: E402
 
 
@@ -64,40 +62,29 @@ def main():
   ap.add_argument("--rounds", type=int, default=3)
   ap.add_argument("--out", default="benchmarks/tables/trimmed_refinement.jsonl")
   args = ap.parse_args()
-  done = finished_rows(args.out)
-  for table, (x, y) in suite_tables(args).items():
-    for seed in range(args.seeds):
-      if (table, seed, f"trim_r{args.rounds}") in done:
-        continue
-      x_train, x_test, y_train, y_test = split(x, y, seed)
-      det, default_auc, seconds = fit_default(x_train, x_test, y_test, seed)
-      with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        f_train, f_test = det._input_features(x_train), det._input_features(x_test)
-        masks, refit_seconds = trimmed_masks(f_train, det.refined_mask_, det._model.last_refinement["assignment"],
-                                             float(det.gamma_), args.rounds, seed, det.n_neighbors)
-        rows = []
-        for r, (mask, refits) in enumerate(zip(masks, refit_seconds), start=1):
-          t1 = time.perf_counter()
-          final = table_models.FinalModel(detector.DEFAULT_OCC, f_train, mask, seed, det.n_neighbors,
-                                          table_models.FINAL_KNN_ROWS)
-          scores = final(f_test)
-          final_seconds = time.perf_counter() - t1
-          if r == 1:
-            default_final_seconds = final_seconds
-            if not np.isclose(100 * roc_auc_score(y_test, scores), 100 * default_auc):
-              raise AssertionError(f"{table} seed {seed}: trim_r1 is not the default's fit")
-          rows.append({**row_head(table, seed, f"trim_r{r}", len(x_train), x, y_train),
-                 "auc": 100 * roc_auc_score(y_test, scores), "ap": 100 * average_precision_score(y_test, scores),
-                 # A fit of r rounds: the default's fit and score, with this round's refits and final
-                 # model in place of the default's final model (timed again here).
-                 "seconds": seconds + refits + final_seconds - default_final_seconds,
-                 **refinement_fields(types.SimpleNamespace(refine=True, refined_mask_=mask), y_train)})
-      # A split's rounds in one write: a rerun skips a split whose last round is written, so none is
-      # left half written.
-      with open(args.out, "a") as f:
-        f.write("".join(json.dumps(row) + "\n" for row in rows))
-      print(f"{table} seed={seed}: AUC by round " + " ".join(f"{row['auc']:.1f}" for row in rows), flush=True)
+  for fit in default_fits(args, f"trim_r{args.rounds}"):
+    det = fit.det
+    with warnings.catch_warnings():
+      warnings.simplefilter("ignore")
+      f_train, f_test = fit.f_train, fit.f_test
+      masks, refit_seconds = trimmed_masks(f_train, det.refined_mask_, det._model.last_refinement["assignment"],
+                                           float(det.gamma_), args.rounds, fit.seed, det.n_neighbors)
+      rows = []
+      for r, (mask, refits) in enumerate(zip(masks, refit_seconds), start=1):
+        t1 = time.perf_counter()
+        final = table_models.FinalModel(detector.DEFAULT_OCC, f_train, mask, fit.seed, det.n_neighbors,
+                                        table_models.FINAL_KNN_ROWS)
+        scores = final(f_test)
+        final_seconds = time.perf_counter() - t1
+        if r == 1:
+          default_final_seconds = final_seconds
+          if not np.isclose(100 * roc_auc_score(fit.y_test, scores), 100 * fit.auc):
+            raise AssertionError(f"{fit.table} seed {fit.seed}: trim_r1 is not the default's fit")
+        # A fit of r rounds: the default's fit and score, with this round's refits and final model in
+        # place of the default's final model (timed again here).
+        rows.append(fit.row(f"trim_r{r}", scores, fit.seconds + refits + final_seconds - default_final_seconds,
+                            **refinement_fields(types.SimpleNamespace(refine=True, refined_mask_=mask), fit.y_train)))
+    append_rows(args.out, rows)
 
 
 if __name__ == "__main__":
