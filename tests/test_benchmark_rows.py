@@ -694,3 +694,27 @@ def test_refinement_with_a_k_past_a_group_of_anomalies_rejects_it_where_the_defa
   np.testing.assert_array_equal(
       refined_mask(det._input_features(x), det._model.last_refinement["assignment"], float(det.gamma_),
                    rules["refine_k10"], 0), det.refined_mask_)
+
+
+def test_flag_metrics_count_the_anomalies_among_the_rows_flagged_and_top_k_flags_the_highest_scores():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables.flags import flag_metrics, summary, top_k
+  y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 1])
+  got = flag_metrics(y, np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 1]), "train")
+  # 3 flagged, 2 of them anomalies, 2 of the 3 anomalies caught.
+  assert np.isclose(got["precision_train"], 200 / 3) and np.isclose(got["recall_train"], 200 / 3)
+  assert np.isclose(got["f1_train"], 200 / 3) and np.isclose(got["flagged_train"], 30.0)
+  assert flag_metrics(y, np.zeros(10, int), "test") == {"precision_test": 0.0, "recall_test": 0.0, "f1_test": 0.0,
+                                                       "flagged_test": 0.0}
+  np.testing.assert_array_equal(top_k(np.array([0.1, 0.9, 0.5, 0.9, 0.2]), 3), [0, 1, 1, 1, 0])
+  # The summary averages a table's seeds first, then the tables, and counts STOC's wins table by table.
+  row = lambda table, detector, f1: {"table": table, "detector": detector, "contamination": 0.1,
+                                     **{f"{k}_{p}": f1 for k in ("f1", "precision", "recall", "flagged")
+                                        for p in ("train", "test")}}
+  rows = [row("a", "stoc", 60.0), row("a", "stoc", 40.0), row("a", "iforest", 30.0),
+          row("b", "stoc", 10.0), row("b", "iforest", 20.0), row("c", "stoc", 99.0)]  # c: STOC alone, left out
+  text = summary(rows)
+  assert "2 tables" in text and "| stoc | 30.0 / 30.0 / 30.0 / 30.0 |" in text
+  assert "above on 1, level on 0, below on 1 tables" in text
+  assert "1 tables" in summary(rows, tables={"a"})
