@@ -146,6 +146,10 @@ def test_unlabeled_table_auto_contamination(table, tmp_path):
      r"the last data row \(row 31\) holds the sums of the other rows in columns \['a', 'b'\]: a totals row"),
     ("a,b\n85,45\n" + "".join(f"{i % 7},{i % 3}.5\n" for i in range(30)),
      r"the first data row \(row 1\) holds the sums of the other rows in columns \['a', 'b'\]"),
+    # Unquoted thousands commas first in a later row, which pandas stops at: the rows that hold them.
+    ("price,qty\n" + "".join(f"{(i * 97) % 3000:,}.50,{i % 4}\n" for i in range(30)),
+     r"rows hold more fields than its first line has column names; data rows \[12, 13, 14, 15, 16\] do, where "
+     r"others fit: a value holding the delimiter ',' unquoted \(a thousands separator"),
 ])
 def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, content, match):
   p = tmp_path / "bad.csv"
@@ -159,6 +163,19 @@ def test_malformed_tables_fail_clearly_and_write_nothing(tmp_path, capsys, conte
 def test_missing_file(tmp_path, capsys):
   assert cli.main(["detect", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "s.csv")]) == 2
   assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape, fixed", [((40, 4, 4), "x_flat.npy"), ((40,), "x_column.npy")])
+def test_an_array_of_other_than_two_dimensions_is_refused_with_the_command_that_reshapes_it(tmp_path, capsys, shape,
+                                                                                             fixed):
+  np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=shape))
+  assert cli.main(["detect", str(tmp_path / "x.npy"), "--out", str(tmp_path / "s.csv")]) == 2
+  err = capsys.readouterr().err
+  assert f"got shape {shape}" in err and ("--images FOLDER" in err) == (len(shape) == 3)
+  command = re.search(r'python -c "(.*)"', err).group(1)
+  subprocess.run([sys.executable, "-c", command], check=True)  # the fix the error names works as written
+  assert np.load(tmp_path / fixed).shape == ((40, 16) if len(shape) == 3 else (40, 1))
+  assert cli.main(["detect", str(tmp_path / fixed), "--out", str(tmp_path / "s.csv")]) == 0
 
 
 def _write_images(root, sizes):

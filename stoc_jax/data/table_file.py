@@ -116,7 +116,16 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
       if "y" in d and label_column is None:
         y = np.asarray(d["y"]).astype(np.int64).ravel()
   if arr.ndim != 2:
-    raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}.")
+    fixed = path.with_name(f"{path.stem}_{'column' if arr.ndim == 1 else 'flat'}.npy")
+    fix = (f"python -c \"import numpy as np; X = np.load('{path}'); "
+           f"np.save('{fixed}', X.reshape({'-1, 1' if arr.ndim == 1 else 'len(X), -1'}))\"")
+    if arr.ndim == 1:
+      raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}; for one feature "
+                      f"save it as a column: {fix}")
+    # An (N, H, W[, C]) array is most often images, which the command line reads from a folder.
+    raise DataError(f"{path}: expected a 2-D array (rows x features), got shape {arr.shape}. Images go in a "
+                    "folder of image files (--images FOLDER; in Python, STOCDetector(representation='rotation') "
+                    f"takes them as an (N, H, W, C) array); to score the values as a table, flatten it: {fix}")
   names = [f"x{i}" for i in range(arr.shape[1])]
   if label_column is not None:
     col = int(label_column)
@@ -499,6 +508,20 @@ def _longer_rows(path, encoding, sep, width, skip=0, limit=100_000) -> list:
   return longer
 
 
+def _longer_rows_error(path, encoding, sep, header, num_rows, skip):
+  """DataError for data rows with more fields than the header names: which rows, and the likely cause.
+  `num_rows`: the rows read, or None where pandas stopped at the first longer row."""
+  longer = _longer_rows(path, encoding, sep, len(header), skip)
+  if str(header[0]).startswith("#"):
+    hint = "its first line looks like a comment: delete the lines above the column names"
+  elif longer and (num_rows is None or len(longer) < num_rows):  # some rows fit: a delimiter inside values
+    hint = (f"data rows {longer[:5]} do, where others fit: a value holding the delimiter {sep!r} unquoted "
+            f"(a thousands separator, 1{sep}234.50?) splits in two; quote such values or write them without it")
+  else:
+    hint = "the first line must name every column (delete any title line above the column names)"
+  return DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
+
+
 def _check_one_delimiter(path, sep, header):
   """A header read as one column that holds another delimiter: the file mixes delimiters."""
   others = [d for d in CSV_DELIMITERS if d != sep and d in str(header[0])] if len(header) == 1 else []
@@ -533,21 +556,17 @@ def _read_csv(path):
         df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True, skiprows=skip)
       if any("Length of header" in str(w.message) for w in caught):
         _check_one_delimiter(path, sep, df.columns)
-        longer = _longer_rows(path, encoding, sep, len(df.columns), skip)
-        if str(df.columns[0]).startswith("#"):
-          hint = "its first line looks like a comment: delete the lines above the column names"
-        elif longer and len(longer) < len(df):  # some rows fit the header: a delimiter inside their values
-          hint = (f"data rows {longer[:5]} do, where others fit: a value holding the delimiter {sep!r} unquoted "
-                  f"(a thousands separator, 1{sep}234.50?) splits in two; quote such values or write them without it")
-        else:
-          hint = "the first line must name every column (delete any title line above the column names)"
-        raise DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
+        raise _longer_rows_error(path, encoding, sep, df.columns, len(df), skip)
       break
     except UnicodeDecodeError as e:
       error = e
     except pd.errors.EmptyDataError:
       raise DataError(f"{path} is empty: no header and no rows.") from None
     except pd.errors.ParserError as e:
+      # A row longer than the rows above it (pandas stops there): read the header alone to say why.
+      header = pd.read_csv(path, sep=sep, encoding=encoding, skipinitialspace=True, skiprows=skip, nrows=0).columns
+      if "Expected" in str(e) and _longer_rows(path, encoding, sep, len(header), skip):
+        raise _longer_rows_error(path, encoding, sep, header, None, skip) from None
       raise DataError(f"{path} could not be read as CSV: {e}") from None
     except EOFError as e:
       raise _cut_short(path, e) from None
