@@ -178,6 +178,31 @@ def test_an_array_of_other_than_two_dimensions_is_refused_with_the_command_that_
   assert cli.main(["detect", str(tmp_path / fixed), "--out", str(tmp_path / "s.csv")]) == 0
 
 
+@pytest.mark.parametrize("row_names", [False, True])
+def test_a_file_delimited_by_spaces_is_refused_with_the_line_that_rewrites_it_with_commas(tmp_path, capsys,
+                                                                                         row_names):
+  rng = np.random.default_rng(0)
+  frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+  path = tmp_path / "x.dat"
+  if row_names:  # R's write.table: quoted names, and a quoted row name first in every row but the header
+    path.write_text('"a" "b" "c"\n' + "".join(f'"{i + 1}" ' + " ".join(map(repr, row)) + "\n"
+                                             for i, row in enumerate(frame.to_numpy().tolist())))
+  else:
+    frame.to_csv(path, sep=" ", index=False)
+  assert cli.main(["detect", str(path), "--out", str(tmp_path / "s.csv")]) == 2
+  err = capsys.readouterr().err
+  assert "a file delimited by spaces" in err and "3 fields" in err
+  subprocess.run([sys.executable, "-c", re.search(r'python -c "(.*)"', err).group(1)], check=True)
+  np.testing.assert_allclose(pd.read_csv(tmp_path / "x.csv")[["a", "b", "c"]].to_numpy(), frame.to_numpy())
+  assert cli.main(["detect", str(tmp_path / "x.csv"), "--out", str(tmp_path / "s.csv")]) == 0
+
+
+def test_one_column_of_text_with_spaces_is_not_taken_for_a_file_delimited_by_spaces(tmp_path, capsys):
+  (tmp_path / "names.csv").write_text("full name\n" + "".join(f"Ada Lovelace{i}\n" for i in range(30)))
+  assert cli.main(["detect", str(tmp_path / "names.csv"), "--out", str(tmp_path / "s.csv")]) == 2
+  assert "delimited by spaces" not in capsys.readouterr().err
+
+
 def _write_images(root, sizes):
   rng = np.random.default_rng(0)
   for i, (sub, s) in enumerate(sizes):

@@ -522,6 +522,29 @@ def _longer_rows_error(path, encoding, sep, header, num_rows, skip):
   return DataError(f"{path}: rows hold more fields than its first line has column names; {hint}.")
 
 
+def _check_space_delimited(path, df):
+  """A file read as one column whose header and first rows all split on spaces into as many fields
+  (or one more: the row names R's write.table adds), mostly numbers: delimited by spaces, which is not
+  sniffed, since text values hold spaces too."""
+  if len(df.columns) != 1:
+    return
+  def number(field):
+    try:
+      float(field.strip('"'))
+      return True
+    except ValueError:
+      return False
+  width = len(str(df.columns[0]).split())
+  rows = [str(v).split() for v in df.iloc[:20, 0] if isinstance(v, str)]
+  # Mostly numbers, so that one column of text with spaces in it ("full name": "Ada Lovelace") is not it.
+  if width >= 2 and rows and all(len(r) in (width, width + 1) and 2 * sum(map(number, r)) >= len(r) for r in rows):
+    raise DataError(
+        f"{path}: read as one column, {str(df.columns[0])!r}, whose rows split on spaces into {width} fields: "
+        "a file delimited by spaces, which is not read here (the delimiters are , ; tab and |). Save it with "
+        f"commas: python -c \"import pandas as pd; pd.read_csv('{path}', sep=r'\\s+')"
+        f".to_csv('{path.with_suffix('.csv')}', index=False)\"")
+
+
 def _check_one_delimiter(path, sep, header):
   """A header read as one column that holds another delimiter: the file mixes delimiters."""
   others = [d for d in CSV_DELIMITERS if d != sep and d in str(header[0])] if len(header) == 1 else []
@@ -573,6 +596,7 @@ def _read_csv(path):
   else:
     raise DataError(f"{path} is not {' or '.join(e.upper() for e in encodings)} text ({error}); "
                     "save it as UTF-8 CSV.")
+  _check_space_delimited(path, df)
   repeated = _repeated_names(path, sep, encoding, skip)
   trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
   df = df.drop(columns=trailing)
