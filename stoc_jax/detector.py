@@ -430,7 +430,13 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     _check_frame(X)
     _check_ndim(X)
     _check_text_values(X)
-    X = validate_data(self, X, dtype=np.float64, reset=fitting, ensure_all_finite=False)
+    try:
+      X = validate_data(self, X, dtype=np.float64, reset=fitting, ensure_all_finite=False)
+    except ValueError as e:  # scikit-learn's own error prints the whole array; its checks match the phrase
+      if not str(e).startswith("Complex data not supported"):
+        raise
+      raise ValueError("Complex data not supported: X holds complex numbers; give their real and imaginary "
+                       "parts as columns (np.c_[X.real, X.imag]) or their magnitudes (np.abs(X)).") from None
     _check_finite(X, getattr(self, "feature_names_in_", None))
     largest = float(np.abs(X).max(initial=0.0))
     if largest > column_scaling.MAX_ABS_VALUE:

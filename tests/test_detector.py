@@ -619,6 +619,8 @@ def test_one_dimensional_and_image_shaped_input_is_refused_in_one_line():
     STOCDetector().fit(np.zeros((40, 3, 3)))
   with pytest.raises(ValueError, match=r"rows differ in length \(\[1, 2\] values\)"):
     STOCDetector().fit([[0.0, 1.0]] * 20 + [[2.0]])
+  with pytest.raises(ValueError, match=r"^Complex data not supported: .*np\.c_\[X\.real, X\.imag\][^\n]*$"):
+    STOCDetector().fit(np.zeros((40, 3), complex))
   det = STOCDetector().fit(contaminated(n=100)[0])
   with pytest.raises(ValueError, match=r"X\.reshape\(1, -1\) for one sample"):
     det.decision_function(np.zeros(5))
