@@ -141,12 +141,19 @@ def _check_frame(X):
   if dtypes is None or not hasattr(dtypes, "items"):
     return
   import pandas as pd
-  times = [str(c) for c, t in dtypes.items()
-           if pd.api.types.is_datetime64_any_dtype(t) or pd.api.types.is_timedelta64_dtype(t)]
+  times = [str(c) for c, t in dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
   if times:  # as numbers they would make the earliest and latest rows look anomalous
     raise ValueError(f"X has date or time columns {times[:10]}; STOCDetector takes numbers. Drop them, or "
                      "derive what matters from them (X[c].dt.hour, X[c].dt.weekday).")
-  text = [str(c) for c, t in dtypes.items() if not pd.api.types.is_numeric_dtype(t)]  # bool counts as numeric
+  durations = [str(c) for c, t in dtypes.items() if pd.api.types.is_timedelta64_dtype(t)]
+  if durations:
+    raise ValueError(f"X has duration columns {durations[:10]}; STOCDetector takes numbers. Give them as "
+                     "numbers of one unit: X[c].dt.total_seconds().")
+
+  def text_values(column):  # numbers held as text ("0.5") are read as numbers, as in an array
+    return (pd.to_numeric(column, errors="coerce").isna() & column.notna()).any()
+  # bool counts as numeric
+  text = [str(c) for c, t in dtypes.items() if not pd.api.types.is_numeric_dtype(t) and text_values(X[c])]
   if text:
     raise ValueError(f"X has text columns {text[:10]}; STOCDetector takes numbers. One-hot encode them "
                      "(pandas.get_dummies(X)), or read the file with stoc_jax.data.table_file.load_table, which does.")

@@ -607,8 +607,15 @@ def test_nan_inf_and_text_columns_are_rejected_saying_where():
     STOCDetector().fit([[1.0, "2.5"]] * 20 + [[0.5, "b"]])
   numbers = np.nan_to_num(frame.drop(columns="plan").to_numpy()).astype(object)  # objects that are numbers pass
   assert STOCDetector().fit(numbers).decision_scores_.shape == (len(frame),)
+  # So do a frame's numbers held as text (a CSV read with dtype=str): as the numbers themselves.
+  finite = np.nan_to_num(x, posinf=0.0)
+  np.testing.assert_array_equal(STOCDetector().fit(pd.DataFrame(finite).astype("string")).decision_scores_,
+                                STOCDetector().fit(finite).decision_scores_)
   frame["when"] = pd.date_range("2026-01-01", periods=len(frame), freq="h")
   with pytest.raises(ValueError, match=r"date or time columns \['when'\].*dt\.hour"):
+    STOCDetector().fit(frame)
+  frame["when"] = frame["when"] - frame["when"].iloc[0]
+  with pytest.raises(ValueError, match=r"duration columns \['when'\].*dt\.total_seconds\(\)"):
     STOCDetector().fit(frame)
 
 
