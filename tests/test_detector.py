@@ -459,6 +459,7 @@ def test_a_second_contrastive_fit_compiles_nothing():
     ({"gamma": 1.5}, "gamma must lie in"),
     ({"contamination": 0.9}, r"contamination must be 'auto' or a fraction in \(0, 0.5\]; got 0.9\.$"),
     ({"contamination": 5}, r"got 5 \(a percentage\? 5 % is 0.05\)"),
+    ({"contamination": "5%"}, r"got '5%' \(a percentage\? 5 % is 0.05\)"),
     ({"contamination": "lots"}, "contamination"),
     ({"num_models": 200}, "at least 2 x num_models"),
     ({"occ": "lof"}, "unknown one-class model 'lof'"),
