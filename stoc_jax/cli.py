@@ -72,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "case, are read as labels; "
                  "MVTec AD's ground_truth/ masks are left out")
   d.add_argument("--out", required=True, help="the scores file to write (CSV)")
-  d.add_argument("--label-column", help="a 0/1 (or normal/anomaly, or e.g. benign/malignant) column, 1 = anomaly, "
-                 "used only to evaluate")
+  d.add_argument("--label-column", help="a 0/1 (or yes/no, normal/anomaly, or e.g. benign/malignant) column, "
+                 "1 = anomaly, used only to evaluate")
   d.add_argument("--ignore-columns", default="", help="comma-separated CSV columns to leave out (identifiers, "
                  "row numbers, timestamps); a saved model leaves them out of the rows it scores too")
   d.add_argument("--contamination", type=_contamination, default="auto",

@@ -149,8 +149,11 @@ def test_npy_table(tmp_path):
     ("a,b\n1,2\n", "1 row"),
     ("a,b\n1,2\n1,3\n1,5\n", r"constant columns.*\['a'\]"),
     ("a,label\n1,0\n2,7\n", "only 0"),
-    ("a,label\n1,no\n2,yes\n", r", the words normal/anomaly/.*or two words one of which names the normal rows "
-     r"\(benign/.*\); found text \['no', 'yes'\]: map it to 0 and 1"),
+    ("a,label\n1,no\n2,maybe\n", r"0 \(normal\) / 1 \(anomaly\), yes / no, the words normal/anomaly/.*or two words "
+     r"one of which names the normal rows \(benign/.*\); found text \['maybe', 'no'\]: map it to 0 and 1"),
+    # Yes / no answers "an anomaly?" as True / False do, unless the column is named for the normal rows.
+    ("a,is_normal\n1,no\n2,yes\n", r"label column 'is_normal' holds \['no', 'yes'\] and is named for the normal "
+     r"rows \('normal'\): map it to 1 for the anomalies"),
     ("a,label\n1,benign\n2,normal\n3,attack\n", r"found text \['attack', 'benign', 'normal'\]"),  # which is which?
     ("a,label\n1,1\n2,-1\n", r"found \[-1.0\] \(scikit-learn's -1 = outlier, 1 = inlier\? then write 1 for -1"),
     ("a,label\n1,0\n2,\n3,1\n4,\n", r"label column 'label' is missing in 2 rows \(first data rows: \[2, 4\]\).*drop"),
@@ -160,7 +163,8 @@ def test_bad_tables_give_clear_errors(tmp_path, content, match):
   p = tmp_path / "bad.csv"
   p.write_text(content)
   with pytest.raises(DataError, match=match):
-    table_file.load_table(p, label_column="label" if "label" in content else None)
+    label = next((c for c in ("label", "is_normal") if c in content), None)
+    table_file.load_table(p, label_column=label)
 
 
 def test_labels_written_as_normal_and_anomaly_words_are_read(tmp_path):
@@ -175,6 +179,10 @@ def test_labels_written_as_normal_and_anomaly_words_are_read(tmp_path):
   for normal, anomaly in (("Benign", "Malignant"), ("normal", "attack"), ("good", "defect"), ("legit", "fraud")):
     p.write_text(f"a,label\n1,{normal}\n2,{anomaly}\n3,{normal}\n")
     np.testing.assert_array_equal(table_file.load_table(p, label_column="label")[1], [0, 1, 0])
+  # Answers to "an anomaly?", read as a boolean column's True / False are.
+  for no, yes in (("no", "yes"), ("N", "Y"), ("false", "TRUE")):
+    p.write_text(f"a,fraud\n1,{no}\n2,{yes}\n3,{no}\n")
+    np.testing.assert_array_equal(table_file.load_table(p, label_column="fraud")[1], [0, 1, 0])
 
 
 @pytest.mark.parametrize("name, reader", [("sales.xlsx", "read_excel"), ("sales.parquet", "read_parquet"),

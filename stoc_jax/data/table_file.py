@@ -147,6 +147,10 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
 LABEL_WORDS = {"normal": 0, "anomaly": 1, "anomalous": 1, "abnormal": 1, "inlier": 0, "outlier": 1}
 
 
+# Answers to "is this row an anomaly?", as a boolean column's True and False are read: 1 yes, 0 no.
+ANSWER_WORDS = {"yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0}
+
+
 # Words for the normal class: in a label column of two words, one of these, the other word is the anomaly
 # ("benign" / "malignant", "normal" / "attack", "good" / "defect").
 NORMAL_WORDS = frozenset({"normal", "inlier", "benign", "legit", "legitimate", "good", "ok", "clean", "nominal"})
@@ -166,10 +170,18 @@ def _labels(values, path, column):
     distinct = set(words)
     if distinct <= set(LABEL_WORDS):
       return np.array([LABEL_WORDS[w] for w in words], np.int64)
+    if distinct <= set(ANSWER_WORDS):
+      # "is_normal: yes" would be the reverse: a column named for the normal rows is not guessed at.
+      named_normal = set(re.split(r"[^a-z]+", str(column).lower())) & NORMAL_WORDS
+      if not named_normal:
+        return np.array([ANSWER_WORDS[w] for w in words], np.int64)
+      raise DataError(f"{path}: label column {column!r} holds {sorted(distinct)} and is named for the normal "
+                      f"rows ({sorted(named_normal)[0]!r}): map it to 1 for the anomalies and 0 for the normal "
+                      "rows first.") from None
     if len(distinct) == 2 and len(distinct & NORMAL_WORDS) == 1:
       return np.array([w not in NORMAL_WORDS for w in words], np.int64)
     found = sorted({str(v) for v in values})[:5]
-    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), the words "
+    raise DataError(f"{path}: label column {column!r} must hold 0 (normal) / 1 (anomaly), yes / no, the words "
                     f"{'/'.join(LABEL_WORDS)}, or two words one of which names the normal rows "
                     f"({'/'.join(sorted(NORMAL_WORDS))}); found text {found}: map it to 0 and 1 first.") from None
   if not np.isin(y, (0, 1)).all():
