@@ -154,6 +154,7 @@ def test_npy_table(tmp_path):
     # Yes / no answers "an anomaly?" as True / False do, unless the column is named for the normal rows.
     ("a,is_normal\n1,no\n2,yes\n", r"label column 'is_normal' holds \['no', 'yes'\] and is named for the normal "
      r"rows \('normal'\): map it to 1 for the anomalies"),
+    ("a,is_normal\n1,False\n2,True\n", r"label column 'is_normal' holds \['false', 'true'\] and is named"),
     ("a,label\n1,benign\n2,normal\n3,attack\n", r"found text \['attack', 'benign', 'normal'\]"),  # which is which?
     ("a,label\n1,1\n2,-1\n", r"found \[-1.0\] \(scikit-learn's -1 = outlier, 1 = inlier\? then write 1 for -1"),
     ("a,label\n1,0\n2,\n3,1\n4,\n", r"label column 'label' is missing in 2 rows \(first data rows: \[2, 4\]\).*drop"),

@@ -163,21 +163,21 @@ def _labels(values, path, column):
     raise DataError(f"{path}: label column {column!r} is missing in {missing.size} rows (first data rows: "
                     f"{(missing[:5] + 1).tolist()}); labels are used only to evaluate: drop those rows, or leave "
                     "out --label-column.")
+  # "is_normal: yes" (or True) would be the reverse of an answer to "an anomaly?": not guessed at.
+  named_normal = sorted(set(re.split(r"[^a-z]+", str(column).lower())) & NORMAL_WORDS)
+  lowered = lambda: [str(v).strip().lower() for v in values]
+  if named_normal and (distinct := set(lowered())) <= set(ANSWER_WORDS):
+    raise DataError(f"{path}: label column {column!r} holds {sorted(distinct)} and is named for the normal "
+                    f"rows ({named_normal[0]!r}): map it to 1 for the anomalies and 0 for the normal rows first.")
   try:
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
-    words = [str(v).strip().lower() for v in values]
+    words = lowered()
     distinct = set(words)
     if distinct <= set(LABEL_WORDS):
       return np.array([LABEL_WORDS[w] for w in words], np.int64)
     if distinct <= set(ANSWER_WORDS):
-      # "is_normal: yes" would be the reverse: a column named for the normal rows is not guessed at.
-      named_normal = set(re.split(r"[^a-z]+", str(column).lower())) & NORMAL_WORDS
-      if not named_normal:
-        return np.array([ANSWER_WORDS[w] for w in words], np.int64)
-      raise DataError(f"{path}: label column {column!r} holds {sorted(distinct)} and is named for the normal "
-                      f"rows ({sorted(named_normal)[0]!r}): map it to 1 for the anomalies and 0 for the normal "
-                      "rows first.") from None
+      return np.array([ANSWER_WORDS[w] for w in words], np.int64)
     if len(distinct) == 2 and len(distinct & NORMAL_WORDS) == 1:
       return np.array([w not in NORMAL_WORDS for w in words], np.int64)
     found = sorted({str(v) for v in values})[:5]
