@@ -56,7 +56,14 @@ TAIL_CUT = 2.5
 
 
 def percent_hint(value) -> str:
-  """For an anomaly fraction given as a percentage (5 for 5 %), the fraction meant; else ""."""
+  """For an anomaly fraction given as a percentage (5 for 5 %, or "5%" as the command line takes it),
+  the fraction meant; else ""."""
+  if isinstance(value, str) and value.strip().endswith("%"):
+    try:
+      value = float(value.strip()[:-1])
+    except ValueError:
+      return ""
+    return f" (a percentage? {value:g} % is {value / 100:g})" if value >= 0 else ""
   if isinstance(value, numbers.Real) and 1.0 <= value <= 50.0:  # 1: no one means all rows
     return f" (a percentage? {value:g} % is {value / 100:g})"
   return ""

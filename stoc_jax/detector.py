@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import numbers
-import re
 import warnings
 
 import jax
@@ -218,9 +217,8 @@ def _check_finite(X, names=None):
 def _resolve_contamination(contamination):
   if isinstance(contamination, str):
     if contamination != "auto":
-      percent = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*%\s*", contamination)  # "5%", as the command line takes
-      hint = f" (a percentage? {float(percent[1]):g} % is {float(percent[1]) / 100:g})" if percent else ""
-      raise ValueError(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}{hint}.")
+      raise ValueError(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}"
+                       f"{contamination_lib.percent_hint(contamination)}.")
     return "auto"
   if not isinstance(contamination, numbers.Real) or not 0.0 < contamination <= 0.5:
     raise ValueError(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}"

@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
+from benchmarks.tables import report  # noqa: E402
 from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, minmax, pyod_detectors,  # noqa: E402
                                           row_head, run_one, suite_tables, unscaled_split)
 from stoc_jax import STOCDetector  # noqa: E402
@@ -85,8 +86,7 @@ def main():
   ap.add_argument("--summary", nargs="+", default=None, help="row files: print their summary and stop")
   args = ap.parse_args()
   if args.summary:
-    rows = [json.loads(line) for path in args.summary for line in open(path) if line.strip()]
-    print(summary(rows))
+    print(summary(report.load(args.summary)))
     return
   makers = detector_makers()
   done = finished_rows(args.out)

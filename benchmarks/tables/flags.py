@@ -19,7 +19,6 @@ A rerun skips the rows already written.
 """
 
 import argparse
-import json
 import os
 import sys
 import warnings
@@ -30,8 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 
-from benchmarks.tables.run_tables import (add_suite_arguments, finished_rows, pyod_detectors, row_head, split,  # noqa: E402
-                                          suite_tables)
+from benchmarks.tables import report  # noqa: E402
+from benchmarks.tables.run_tables import (add_suite_arguments, append_rows, finished_rows,  # noqa: E402
+                                          pyod_detectors, row_head, split, suite_tables)
 from stoc_jax import STOCDetector  # noqa: E402
 
 PYOD = ("iforest", "ecod", "knn")
@@ -113,19 +113,15 @@ def main():
                   help="with --summary: only the tables of these row files (e.g. a suite's run_tables.py rows)")
   args = ap.parse_args()
   if args.summary:
-    read = lambda paths: [json.loads(line) for path in paths for line in open(path) if line.strip()]
-    print(summary(read(args.summary), None if args.tables_of is None else {r["table"] for r in read(args.tables_of)}))
+    tables = None if args.tables_of is None else {r["table"] for r in report.load(args.tables_of)}
+    print(summary(report.load(args.summary), tables))
     return
   done = finished_rows(args.out)
   for table, (x, y) in suite_tables(args).items():
     for seed in range(args.seeds):
       if (table, seed, DETECTORS[-1]) in done:
         continue
-      rows = split_rows(table, seed, x, *split(x, y, seed))
-      with open(args.out, "a") as f:  # a split's rows in one write
-        f.write("".join(json.dumps(row) + "\n" for row in rows))
-      print(f"{table} seed={seed}: training F1 " + " ".join(f"{r['detector']} {r['f1_train']:.1f}" for r in rows),
-            flush=True)
+      append_rows(args.out, split_rows(table, seed, x, *split(x, y, seed)), "f1_train")
 
 
 if __name__ == "__main__":

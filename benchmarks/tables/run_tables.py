@@ -630,13 +630,13 @@ def default_fits(args, last_detector):
       yield DefaultFit(table, seed, x, x_train, x_test, y_train, y_test, det, auc, time.perf_counter() - t0)
 
 
-def append_rows(path, rows):
+def append_rows(path, rows, field="auc"):
   """A split's rows in one write, so that an interrupted study leaves none half written; and a line
-  of their AUCs."""
+  of their `field`."""
   with open(path, "a") as f:
     f.write("".join(json.dumps(row) + "\n" for row in rows))
-  print(f"{rows[0]['table']} seed={rows[0]['seed']}: AUC " + " ".join(f"{r['detector']} {r['auc']:.1f}" for r in rows),
-        flush=True)
+  values = " ".join(f"{r['detector']} {r[field]:.1f}" for r in rows)
+  print(f"{rows[0]['table']} seed={rows[0]['seed']}: {field} {values}", flush=True)
 
 
 def finished_rows(path) -> set:

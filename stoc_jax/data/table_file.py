@@ -156,6 +156,11 @@ ANSWER_WORDS = {"yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0}
 NORMAL_WORDS = frozenset({"normal", "inlier", "benign", "legit", "legitimate", "good", "ok", "clean", "nominal"})
 
 
+def _lowered(values) -> list:
+  """A label column's values as words: trimmed, lower case."""
+  return [str(v).strip().lower() for v in values]
+
+
 def _labels(values, path, column):
   import pandas as pd
   missing = np.flatnonzero(pd.isna(np.asarray(values, object)))
@@ -165,14 +170,13 @@ def _labels(values, path, column):
                     "out --label-column.")
   # "is_normal: yes" (or True) would be the reverse of an answer to "an anomaly?": not guessed at.
   named_normal = sorted(set(re.split(r"[^a-z]+", str(column).lower())) & NORMAL_WORDS)
-  lowered = lambda: [str(v).strip().lower() for v in values]
-  if named_normal and (distinct := set(lowered())) <= set(ANSWER_WORDS):
+  if named_normal and (distinct := set(_lowered(values))) <= set(ANSWER_WORDS):
     raise DataError(f"{path}: label column {column!r} holds {sorted(distinct)} and is named for the normal "
                     f"rows ({named_normal[0]!r}): map it to 1 for the anomalies and 0 for the normal rows first.")
   try:
     y = np.asarray(values, np.float64)
   except (TypeError, ValueError):
-    words = lowered()
+    words = _lowered(values)
     distinct = set(words)
     if distinct <= set(LABEL_WORDS):
       return np.array([LABEL_WORDS[w] for w in words], np.int64)
@@ -520,10 +524,10 @@ def _longer_rows(path, encoding, sep, width, skip=0, limit=100_000) -> list:
   return longer
 
 
-def _longer_rows_error(path, encoding, sep, header, num_rows, skip):
+def _longer_rows_error(path, sep, header, longer, num_rows):
   """DataError for data rows with more fields than the header names: which rows, and the likely cause.
-  `num_rows`: the rows read, or None where pandas stopped at the first longer row."""
-  longer = _longer_rows(path, encoding, sep, len(header), skip)
+  `longer`: those rows (`_longer_rows`); `num_rows`: the rows read, or None where pandas stopped at the
+  first longer row."""
   if str(header[0]).startswith("#"):
     hint = "its first line looks like a comment: delete the lines above the column names"
   elif longer and (num_rows is None or len(longer) < num_rows):  # some rows fit: a delimiter inside values
@@ -591,7 +595,8 @@ def _read_csv(path):
         df = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, skipinitialspace=True, skiprows=skip)
       if any("Length of header" in str(w.message) for w in caught):
         _check_one_delimiter(path, sep, df.columns)
-        raise _longer_rows_error(path, encoding, sep, df.columns, len(df), skip)
+        longer = _longer_rows(path, encoding, sep, len(df.columns), skip)
+        raise _longer_rows_error(path, sep, df.columns, longer, len(df))
       break
     except UnicodeDecodeError as e:
       error = e
@@ -599,9 +604,10 @@ def _read_csv(path):
       raise DataError(f"{path} is empty: no header and no rows.") from None
     except pd.errors.ParserError as e:
       # A row longer than the rows above it (pandas stops there): read the header alone to say why.
-      header = pd.read_csv(path, sep=sep, encoding=encoding, skipinitialspace=True, skiprows=skip, nrows=0).columns
-      if "Expected" in str(e) and _longer_rows(path, encoding, sep, len(header), skip):
-        raise _longer_rows_error(path, encoding, sep, header, None, skip) from None
+      if "Expected" in str(e):
+        header = pd.read_csv(path, sep=sep, encoding=encoding, skipinitialspace=True, skiprows=skip, nrows=0).columns
+        if longer := _longer_rows(path, encoding, sep, len(header), skip):
+          raise _longer_rows_error(path, sep, header, longer, None) from None
       raise DataError(f"{path} could not be read as CSV: {e}") from None
     except EOFError as e:
       raise _cut_short(path, e) from None
