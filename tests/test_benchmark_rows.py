@@ -718,3 +718,63 @@ def test_flag_metrics_count_the_anomalies_among_the_rows_flagged_and_top_k_flags
   assert "2 tables" in text and "| stoc | 30.0 / 30.0 / 30.0 / 30.0 |" in text
   assert "above on 1, level on 0, below on 1 tables" in text
   assert "1 tables" in summary(rows, tables={"a"})
+
+
+def test_anomaly_groups_read_how_often_an_anomalys_neighbours_are_anomalies():
+  import numpy as np
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.tables.anomaly_groups import anomaly_neighbour_shares, summary
+  rng = np.random.default_rng(0)
+  normal = rng.normal(size=(300, 2))
+  y_train, y_test = np.r_[np.zeros(300), np.ones(30)], np.r_[np.zeros(50), np.ones(10)]
+  # A group lying together: every neighbour of an anomaly is one, 1 / fraction = 11 times the rows' rate.
+  group = lambda n: 6.0 + 0.1 * rng.normal(size=(n, 2))
+  got = anomaly_neighbour_shares(np.r_[normal, group(30)], y_train, np.r_[rng.normal(size=(50, 2)), group(10)], y_test)
+  assert np.isclose(got["group_train"], 11.0) and np.isclose(got["group_test"], 11.0)
+  # Scattered far out, each alone (8 SDs along an axis of its own, 11 from the next anomaly): an
+  # anomaly's neighbours are normal rows.
+  axes = 8.0 * np.r_[np.eye(20), -np.eye(20)]
+  got = anomaly_neighbour_shares(np.r_[rng.normal(size=(300, 20)), axes[[*range(15), *range(20, 35)]]], y_train,
+                                 np.r_[rng.normal(size=(50, 20)), axes[[*range(15, 20), *range(35, 40)]]], y_test)
+  assert got == {"group_train": 0.0, "group_test": 0.0}
+  # A row's copy is one of its neighbours; the row itself is not.
+  x = np.r_[normal, np.repeat(group(15), 2, axis=0)]
+  got = anomaly_neighbour_shares(x, y_train, np.r_[rng.normal(size=(50, 2)), group(10)], y_test, k=1)
+  assert np.isclose(got["group_train"], 11.0)
+  # Refinement's mask splits the training anomalies into those it removed and those it kept.
+  x_train = np.r_[normal, group(15), 8.0 * np.r_[np.eye(2), -np.eye(2)], 20.0 + 8.0 * np.r_[np.eye(2), -np.eye(2)],
+                  -20.0 + 8.0 * np.r_[np.eye(2), -np.eye(2)], 40 + 8.0 * np.r_[np.eye(2), -np.eye(2)][:3]]
+  kept = np.r_[np.ones(300, bool), np.zeros(15, bool), np.ones(15, bool)]  # the group removed, the lone ones kept
+  got = anomaly_neighbour_shares(x_train, y_train, np.r_[rng.normal(size=(50, 2)), group(10)], y_test, kept=kept)
+  assert np.isclose(got["group_removed"], 11.0) and got["group_kept"] < 11.0
+  assert "group_removed" not in anomaly_neighbour_shares(x_train, y_train, x_train[:60], y_test,
+                                                          kept=np.ones(330, bool))
+  # The summary reads each table's seeds, then the tables every reading covers, grouped by group_train.
+  rows = []
+  for t, (g, default, oracle, margin) in enumerate([(1.0, 60.0, 60.0, 0.0), (2.0, 60.0, 61.0, 1.0),
+                                                     (10.0, 70.0, 79.0, 2.0)]):
+    table = f"t{t}"
+    rows += [{"table": table, "detector": "anomaly_groups", "group_train": g + s, "group_test": g} for s in (-0.5, 0.5)]
+    rows += [{"table": table, "detector": "stoc_default", "auc": default, "refinement_recall": 0.5},
+             {"table": table, "detector": "stoc_default", "auc": default},  # removed nothing: recall 0
+             {"table": table, "detector": "stoc_normal_rows", "auc": oracle},
+             {"table": table, "detector": "stoc", "auc": default}, {"table": table, "detector": "iforest", "auc": default - margin}]
+  rows.append({"table": "alone", "detector": "anomaly_groups", "group_train": 50.0, "group_test": 50.0})
+  text = summary(rows)
+  assert text.startswith("3 tables")
+  assert "| highest third (at least" in text and "| 1 | 10.00 | 10.00 | 70.0 | 79.0 | +9.00 | 90 % | 25.0 % | - / - | +2.00 |" in text
+  assert "| group_train at least 3 | 1 |" in text and "| group_train below 3 | 2 | 1.50 |" in text
+  assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | - / - | +1.00 |" in text
+  assert "by how they are removed" not in text  # without contamination_levels.py's rows
+  # With them, each way of removing the anomalies, and the share it removes.
+  for r in rows:
+    if r["detector"] == "anomaly_groups" and r["table"] != "alone":
+      r.update(auc_kept=1.0, auc_anomalies_removed=2.0, auc_random_anomalies_removed=3.0, group_removed=4.0)
+  for t in range(3):
+    rows += [{"table": f"t{t}", "detector": "stoc_given_contamination", "auc": 4.0, "refinement_recall": 0.8},
+             *[{"table": f"t{t}", "detector": f"stoc@{lv}", "auc": 5.0 + i} for i, lv in enumerate(("0.5", "0.25", "0"))]]
+  text = summary(rows)
+  assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | 4.00 / - | +1.00 |" in text
+  assert "on the 3 of these tables that every reading covers" in text
+  assert ("| all | 3 | 63.3 (25 %) | 1.0 (25 %) | 2.0 (25 %) | 3.0 (25 %) | 4.0 (80 %) | 5.0 (50 %) | 6.0 (75 %) | "
+          "7.0 (100 %) |") in text
