@@ -766,6 +766,9 @@ def test_anomaly_groups_read_how_often_an_anomalys_neighbours_are_anomalies():
   assert "| group_train at least 3 | 1 |" in text and "| group_train below 3 | 2 | 1.50 |" in text
   assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | - / - | +1.00 | - |" in text
   assert "by how they are removed" not in text  # without contamination_levels.py's rows
+  # Named detectors' mean AUC by group, on the tables all of them cover.
+  assert "| iforest | 60.0 | 59.0 | 68.0 | 68.0 | 59.5 | 62.3 |" in summary(rows, ["iforest"])
+  assert "on the 0 of these tables" in summary(rows, ["iforest", "stoc_given_contamination"])
   # With them, each way of removing the anomalies, and the share it removes.
   for r in rows:
     if r["detector"] == "anomaly_groups" and r["table"] != "alone":

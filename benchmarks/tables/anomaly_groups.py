@@ -117,9 +117,10 @@ def table_means(rows, detector, field, default=None) -> dict:
   return {t: float(np.mean(v)) for t, v in by.items()}
 
 
-def summary(rows) -> str:
+def summary(rows, detectors=()) -> str:
   """Markdown: the tables grouped by `group_train`, each group's ceiling, refinement's recall and
-  STOC's margin over IsolationForest; the tables are those every reading covers."""
+  STOC's margin over IsolationForest; the tables are those every reading covers. With `detectors`
+  (names of rows given), also each one's mean AUC by group, on the tables all of them cover."""
   group = table_means(rows, "anomaly_groups", "group_train")
   group_test = table_means(rows, "anomaly_groups", "group_test")
   oracle = table_means(rows, "stoc_normal_rows", "auc")
@@ -158,6 +159,8 @@ def summary(rows) -> str:
                  f"{cblof_margin(ts)} |")
   if any(r["detector"] == "stoc@0.5" for r in rows):
     lines += ["", *removal_table(rows, tables, groups)]
+  if detectors:
+    lines += ["", *detector_table(rows, tables, groups, detectors)]
   rho = spearmanr(g, gain)
   lines += ["", f"Spearman's rho of group_train and the oracle gain over the {len(tables)} tables: "
             f"{rho.statistic:.2f} (p = {rho.pvalue:.2g})."]
@@ -195,15 +198,32 @@ def removal_table(rows, tables, groups) -> list:
   return lines
 
 
+def detector_table(rows, tables, groups, detectors) -> list:
+  """Markdown lines: each of `detectors`' mean AUC by group, on the tables all of them cover."""
+  auc = {d: table_means(rows, d, "auc") for d in detectors}
+  covered = [t for t in tables if all(t in a for a in auc.values())]
+  lines = [f"Mean AUC by group, on the {len(covered)} of these tables that every detector named covers:", "",
+           "| detector | " + " | ".join(name for name, _ in groups) + " |", "|---|" + "---|" * len(groups)]
+  for d in detectors:
+    cells = []
+    for _, mask in groups:
+      ts = [t for t, m in zip(tables, mask) if m and t in covered]
+      cells.append(f"{np.mean([auc[d][t] for t in ts]):.1f}" if ts else "-")
+    lines.append(f"| {d} | " + " | ".join(cells) + " |")
+  return lines
+
+
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   add_suite_arguments(ap)
   ap.add_argument("--out", default="benchmarks/tables/anomaly_groups.jsonl")
   ap.add_argument("--summary", nargs="+", default=None,
                   help="row files (this script's, ceilings.py's and run_tables.py's): print the summary and stop")
+  ap.add_argument("--detectors", default="", help="with --summary: comma-separated detectors of the rows given, "
+                  "each one's mean AUC by group (e.g. candidates.sh's, from the candidates*.jsonl files)")
   args = ap.parse_args()
   if args.summary:
-    print(summary(report.load(args.summary)))
+    print(summary(report.load(args.summary), [d for d in args.detectors.split(",") if d]))
     return
   done = finished_rows(args.out)
   for table, (x, y) in suite_tables(args).items():
