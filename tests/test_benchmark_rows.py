@@ -758,13 +758,15 @@ def test_anomaly_groups_read_how_often_an_anomalys_neighbours_are_anomalies():
     rows += [{"table": table, "detector": "stoc_default", "auc": default, "refinement_recall": 0.5},
              {"table": table, "detector": "stoc_default", "auc": default},  # removed nothing: recall 0
              {"table": table, "detector": "stoc_normal_rows", "auc": oracle},
-             {"table": table, "detector": "stoc", "auc": default}, {"table": table, "detector": "iforest", "auc": default - margin}]
+             {"table": table, "detector": "stoc", "auc": default, "contamination": 0.05, "contamination_estimate": 0.02 * (t + 1)},
+             {"table": table, "detector": "iforest", "auc": default - margin}]
   rows.append({"table": "alone", "detector": "anomaly_groups", "group_train": 50.0, "group_test": 50.0})
   text = summary(rows)
   assert text.startswith("3 tables")
-  assert "| highest third (at least" in text and "| 1 | 10.00 | 10.00 | 70.0 | 79.0 | +9.00 | 90 % | 25.0 % | - / - | +2.00 | - |" in text
+  assert "| highest third (at least" in text and "| 1 | 10.00 | 10.00 | 70.0 | 79.0 | +9.00 | 90 % | 25.0 % | - / - | +2.00 | - | 1 of 1 |" in text
   assert "| group_train at least 3 | 1 |" in text and "| group_train below 3 | 2 | 1.50 |" in text
-  assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | - / - | +1.00 | - |" in text
+  assert text.splitlines()[4].endswith("| 0 of 1 |")  # the lowest third: t0's estimate is 0.4 of its truth
+  assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | - / - | +1.00 | - | 2 of 3 |" in text
   assert "by how they are removed" not in text  # without contamination_levels.py's rows
   # Named detectors' mean AUC by group, on the tables all of them cover.
   assert "| iforest | 60.0 | 59.0 | 68.0 | 68.0 | 59.5 | 62.3 |" in summary(rows, ["iforest"])
@@ -779,7 +781,7 @@ def test_anomaly_groups_read_how_often_an_anomalys_neighbours_are_anomalies():
     rows += [{"table": f"t{t}", "detector": "stoc_given_contamination", "auc": 4.0, "refinement_recall": 0.8},
              *[{"table": f"t{t}", "detector": f"stoc@{lv}", "auc": 5.0 + i} for i, lv in enumerate(("0.5", "0.25", "0"))]]
   text = summary(rows)
-  assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | 4.00 / - | +1.00 | +4.00 (1) |" in text
+  assert "| all | 3 | 4.33 | 4.33 | 63.3 | 66.7 | +3.33 | 100 % | 25.0 % | 4.00 / - | +1.00 | +4.00 (1) | 2 of 3 |" in text
   assert "on the 3 of these tables that every reading covers" in text
   assert ("| all | 3 | 63.3 (25 %) | 1.0 (25 %) | 2.0 (25 %) | 3.0 (25 %) | 4.0 (80 %) | 5.0 (50 %) | 6.0 (75 %) | "
           "7.0 (100 %) |") in text

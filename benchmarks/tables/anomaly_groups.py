@@ -142,8 +142,10 @@ def summary(rows, detectors=()) -> str:
   lines = [f"{len(tables)} tables; each reading the mean over a table's seeds, then over the tables.", "",
            "| tables | count | group_train | group_test | default AUC | normal rows alone (oracle) | oracle gain | "
            "share of all the oracle gain | refinement's recall | group_train of the anomalies it removes / keeps | "
-           "STOC over IsolationForest, AUC | CBLOF over IsolationForest, AUC (tables it ran on) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "STOC over IsolationForest, AUC | CBLOF over IsolationForest, AUC (tables it ran on) | "
+           "STOC's contamination estimate within 2x of the truth |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+  within = {t: 0.5 <= e / true <= 2.0 for t, true, e in report.contamination_rows(rows, "stoc")}
   cblof = table_means(rows, "anomaly_groups", "auc_cblof")
   ran = lambda ts: [t for t in ts if t in cblof]
   cblof_margin = lambda ts: f"{np.mean([cblof[t] - iforest[t] for t in ran(ts)]):+.2f} ({len(ran(ts))})" if ran(ts) else "-"
@@ -156,7 +158,7 @@ def summary(rows, detectors=()) -> str:
                  f"{mean(oracle):.1f} | {gain[mask].mean():+.2f} | {100 * gain[mask].sum() / gain.sum():.0f} % | "
                  f"{100 * mean(recall):.1f} % | {where(removed, ts)} / {where(kept, ts)} | "
                  f"{np.mean([stoc[t] - iforest[t] for t in ts]):+.2f} | "
-                 f"{cblof_margin(ts)} |")
+                 f"{cblof_margin(ts)} | {sum(within.get(t, False) for t in ts)} of {sum(t in within for t in ts)} |")
   if any(r["detector"] == "stoc@0.5" for r in rows):
     lines += ["", *removal_table(rows, tables, groups)]
   if detectors:
