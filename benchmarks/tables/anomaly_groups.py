@@ -43,9 +43,8 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from benchmarks.tables import report  # noqa: E402
-from benchmarks.tables.run_tables import (add_suite_arguments, append_rows, finished_rows,  # noqa: E402
-                                          row_head, split, suite_tables)
-from stoc_jax import STOCDetector  # noqa: E402
+from benchmarks.tables.run_tables import add_suite_arguments, append_rows, default_fits, row_head  # noqa: E402
+from stoc_jax import STOCDetector, column_scaling  # noqa: E402
 
 NEIGHBOURS = 10
 GROUPED = 3.0  # group_train at or above it: a group of the summary
@@ -54,12 +53,11 @@ RANDOM_SHARES = (0.5, 0.75)  # of the training anomalies, removed at random befo
 
 def anomaly_neighbour_shares(x_train, y_train, x_test, y_test, k=NEIGHBOURS, kept=None) -> dict:
   """`group_train` and `group_test` of one split (the module's docstring), the columns standardised by
-  the training rows (a constant column left as it is). With `kept` (refinement's mask of the training
+  the training rows (`column_scaling.scaling_statistics`; a constant column scaled by 1). With `kept` (refinement's mask of the training
   rows), also `group_removed` and `group_kept`: `group_train` over the anomalies refinement removed
   and over those it kept (each only where there are such anomalies)."""
-  mean, sd = x_train.mean(axis=0), x_train.std(axis=0)
-  sd = np.where(sd > 0, sd, 1.0)
-  z_train, z_test = (x_train - mean) / sd, (x_test - mean) / sd
+  centre, scale = column_scaling.scaling_statistics(x_train)
+  z_train, z_test = (x_train - centre) / scale, (x_test - centre) / scale
   fraction = float(np.mean(y_train))
   nn = NearestNeighbors(n_neighbors=k + 1).fit(z_train)
   anomalies = np.flatnonzero(y_train == 1)
@@ -76,30 +74,31 @@ def anomaly_neighbour_shares(x_train, y_train, x_test, y_test, k=NEIGHBOURS, kep
   return found
 
 
-def split_row(table, seed, x, x_train, x_test, y_train, y_test) -> dict:
-  """The split's row; refinement's mask is `STOCDetector()`'s, fitted as run_tables.py fits it. Also
-  the test AUC of the default's final model (`refine=False`) fitted on the rows refinement keeps
-  (`auc_kept`), and on every training row but the anomalies refinement removes
-  (`auc_anomalies_removed`: refinement's picks at a precision of 1, an oracle that reads the labels),
-  and on every training row but as many anomalies drawn at random (`auc_random_anomalies_removed`,
-  seeded by the split's seed: whether refinement's picks are worth more than any), and but a share of
-  them drawn at random (`auc_random_50`, `auc_random_75`: how much of a group must go). `auc_cblof`: PyOD's
-  CBLOF at its defaults (He et al., "Discovering cluster-based local outliers", Pattern Recognition
-  Letters 2003), which scores a row by the size of its k-means cluster and its distance to a large
-  one: a detector made for anomalies that lie together; absent where it cannot split its clusters
-  into large and small ones (it raises)."""
+def split_row(fit) -> dict:
+  """The row of one split (a `run_tables.DefaultFit`: refinement's mask is `STOCDetector()`'s, fitted
+  as run_tables.py fits it). Also the test AUC of the default's final model (`refine=False`) fitted
+  on the rows refinement keeps (`auc_kept`), and on every training row but the anomalies refinement
+  removes (`auc_anomalies_removed`: refinement's picks at a precision of 1, an oracle that reads the
+  labels), and on every training row but as many anomalies drawn at random
+  (`auc_random_anomalies_removed`, seeded by the split's seed: whether refinement's picks are worth
+  more than any), and but a share of them drawn at random (`auc_random_50`, `auc_random_75`: how
+  much of a group must go). `auc_cblof`: PyOD's CBLOF at its defaults (He et al., "Discovering
+  cluster-based local outliers", Pattern Recognition Letters 2003), which scores a row by the size of
+  its k-means cluster and its distance to a large one: a detector made for anomalies that lie
+  together; absent where it cannot split its clusters into large and small ones (it raises)."""
   from pyod.models.cblof import CBLOF  # PyOD: the benchmark extra, pip install -e ".[bench]"
+  x_train, x_test, y_train, y_test, seed = fit.x_train, fit.x_test, fit.y_train, fit.y_test, fit.seed
   final_auc = lambda rows: 100 * roc_auc_score(
       y_test, STOCDetector(refine=False, random_state=seed).fit(x_train[rows]).decision_function(x_test))
+  kept = fit.det.refined_mask_
+  anomalies = np.flatnonzero(y_train == 1)
+
+  def without_random_anomalies(count):
+    rows = np.ones(len(x_train), bool)
+    rows[np.random.default_rng(seed).choice(anomalies, count, replace=False)] = False
+    return rows
   with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    kept = STOCDetector(random_state=seed).fit(x_train).refined_mask_
-    anomalies = np.flatnonzero(y_train == 1)
-
-    def without_random_anomalies(count):
-      rows = np.ones(len(x_train), bool)
-      rows[np.random.default_rng(seed).choice(anomalies, count, replace=False)] = False
-      return rows
     aucs = {"auc_kept": final_auc(kept), "auc_anomalies_removed": final_auc(kept | (y_train == 0)),
             "auc_random_anomalies_removed": final_auc(without_random_anomalies(int((~kept[anomalies]).sum())))}
     for share in RANDOM_SHARES:
@@ -108,7 +107,7 @@ def split_row(table, seed, x, x_train, x_test, y_train, y_test) -> dict:
       aucs["auc_cblof"] = 100 * roc_auc_score(y_test, CBLOF(random_state=seed).fit(x_train).decision_function(x_test))
     except ValueError:  # "Could not form valid cluster separation"
       pass
-  return {**row_head(table, seed, "anomaly_groups", len(x_train), x, y_train),
+  return {**row_head(fit.table, seed, "anomaly_groups", len(x_train), fit.x, y_train),
           **anomaly_neighbour_shares(x_train, y_train, x_test, y_test, kept=kept), **aucs}
 
 
@@ -232,11 +231,8 @@ def main():
   if args.summary:
     print(summary(report.load(args.summary), [d for d in args.detectors.split(",") if d]))
     return
-  done = finished_rows(args.out)
-  for table, (x, y) in suite_tables(args).items():
-    for seed in range(args.seeds):
-      if (table, seed, "anomaly_groups") not in done:
-        append_rows(args.out, [split_row(table, seed, x, *split(x, y, seed))], "group_train")
+  for fit in default_fits(args, "anomaly_groups"):
+    append_rows(args.out, [split_row(fit)], "group_train")
 
 
 if __name__ == "__main__":

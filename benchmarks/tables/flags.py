@@ -30,9 +30,8 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 
 from benchmarks.tables import report  # noqa: E402
-from benchmarks.tables.run_tables import (add_suite_arguments, append_rows, finished_rows,  # noqa: E402
-                                          pyod_detectors, row_head, split, suite_tables)
-from stoc_jax import STOCDetector  # noqa: E402
+from benchmarks.tables.run_tables import (add_suite_arguments, append_rows, default_fits,  # noqa: E402
+                                          pyod_detectors, row_head)
 
 PYOD = ("iforest", "ecod", "knn")
 DETECTORS = ("stoc", "stoc_true_k") + PYOD + ("iforest_true_k",)
@@ -53,28 +52,26 @@ def top_k(scores, k):
   return flags
 
 
-def split_rows(table, seed, x, x_train, x_test, y_train, y_test):
-  """The rows of one split, a detector each."""
+def split_rows(fit):
+  """The rows of one split (a `run_tables.DefaultFit`), a detector each."""
   makers = pyod_detectors()
-  head = lambda name: row_head(table, seed, name, len(x_train), x, y_train)
-  rows = []
+  head = lambda name: row_head(fit.table, fit.seed, name, len(fit.x_train), fit.x, fit.y_train)
+  det, y_train, y_test = fit.det, fit.y_train, fit.y_test
+  rows = [{**head("stoc"), "contamination_estimate": float(det.contamination_),
+           **flag_metrics(y_train, det.labels_, "train"), **flag_metrics(y_test, det._labels(fit.test_scores), "test")},
+          {**head("stoc_true_k"), **flag_metrics(y_train, top_k(det.decision_scores_, int(y_train.sum())), "train"),
+           **flag_metrics(y_test, top_k(fit.test_scores, int(y_test.sum())), "test")}]
   with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    det = STOCDetector(random_state=seed).fit(x_train)
-    train_scores, test_scores = det.decision_scores_, det.decision_function(x_test)
-    rows.append({**head("stoc"), "contamination_estimate": float(det.contamination_),
-                 **flag_metrics(y_train, det.labels_, "train"), **flag_metrics(y_test, det.predict(x_test), "test")})
-    rows.append({**head("stoc_true_k"), **flag_metrics(y_train, top_k(train_scores, int(y_train.sum())), "train"),
-                 **flag_metrics(y_test, top_k(test_scores, int(y_test.sum())), "test")})
     for name in PYOD:
-      model = makers[name](seed).fit(x_train)
+      model = makers[name](fit.seed).fit(fit.x_train)
       rows.append({**head(name), **flag_metrics(y_train, model.labels_, "train"),
-                   **flag_metrics(y_test, model.predict(x_test), "test")})
+                   **flag_metrics(y_test, model.predict(fit.x_test), "test")})
       if name == "iforest":
         iforest = model
     rows.append({**head("iforest_true_k"),
                  **flag_metrics(y_train, top_k(iforest.decision_scores_, int(y_train.sum())), "train"),
-                 **flag_metrics(y_test, top_k(iforest.decision_function(x_test), int(y_test.sum())), "test")})
+                 **flag_metrics(y_test, top_k(iforest.decision_function(fit.x_test), int(y_test.sum())), "test")})
   return rows
 
 
@@ -116,12 +113,8 @@ def main():
     tables = None if args.tables_of is None else {r["table"] for r in report.load(args.tables_of)}
     print(summary(report.load(args.summary), tables))
     return
-  done = finished_rows(args.out)
-  for table, (x, y) in suite_tables(args).items():
-    for seed in range(args.seeds):
-      if (table, seed, DETECTORS[-1]) in done:
-        continue
-      append_rows(args.out, split_rows(table, seed, x, *split(x, y, seed)), "f1_train")
+  for fit in default_fits(args, DETECTORS[-1]):
+    append_rows(args.out, split_rows(fit), "f1_train")
 
 
 if __name__ == "__main__":

@@ -585,8 +585,9 @@ def run_one(make, x_train, x_test, y_test, seed, repeats: int = 1, y_train=None)
 @dataclasses.dataclass
 class DefaultFit:
   """`STOCDetector()` at its defaults fitted on one split, as the studies that vary one of its parts
-  start: `auc` is its test AUC (a study checks its own default row against it), `seconds` its fit
-  and score; `f_train` and `f_test` are the rows as its models read them."""
+  start: `test_scores` its scores of the test rows, `auc` their AUC (a study checks its own default
+  row against it), `seconds` its fit and score; `f_train` and `f_test` are the rows as its models
+  read them."""
   table: str
   seed: int
   x: np.ndarray
@@ -595,8 +596,12 @@ class DefaultFit:
   y_train: np.ndarray
   y_test: np.ndarray
   det: STOCDetector
-  auc: float
+  test_scores: np.ndarray
   seconds: float
+
+  @property
+  def auc(self):
+    return roc_auc_score(self.y_test, self.test_scores)
 
   @property
   def f_train(self):
@@ -626,8 +631,8 @@ def default_fits(args, last_detector):
       with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         det = STOCDetector(random_state=seed).fit(x_train)
-        auc = roc_auc_score(y_test, det.decision_function(x_test))
-      yield DefaultFit(table, seed, x, x_train, x_test, y_train, y_test, det, auc, time.perf_counter() - t0)
+        test_scores = det.decision_function(x_test)
+      yield DefaultFit(table, seed, x, x_train, x_test, y_train, y_test, det, test_scores, time.perf_counter() - t0)
 
 
 def append_rows(path, rows, field="auc"):
