@@ -736,6 +736,27 @@ def test_missing_values_are_filled_when_asked_and_scored_tables_are_filled_as_th
   empty.write_text("age,blank\n" + "".join(f"{i},\n" for i in range(20)))
   with pytest.raises(DataError, match=r"columns \['blank'\] hold no values; leave them out: --ignore-columns 'blank'"):
     load_table(empty, fill_missing=True)
+  # Infinite values are not missing ones: refused with where they are, at the fit and when scoring
+  # (scikit-learn's imputer failed on them without naming the file, row or column).
+  infinite = tmp_path / "infinite.csv"
+  infinite.write_text("age,dose,city\n" + "".join(rows[:10]) + "15,inf,a\n")
+  with pytest.raises(DataError, match=r"infinite\.csv: infinite values \(data rows counted from 1\) at row 11 "
+                     r"column 'dose'; filling missing values \(--fill-missing\) does not fill these"):
+    load_table(infinite, fill_missing=True)
+  infinite.write_text("age,dose,city\n,1e309,b\n70,-inf,c\n")  # 1e309 overflows float64 to inf
+  with pytest.raises(DataError, match=r"at row 1 column 'dose', row 2 column 'dose'"):
+    load_table(infinite, schema=schema)
+  # A column of TRUE / FALSE with an empty cell is read as 1 / 0 with a missing value, as it is read without
+  # one (read_csv gives bools and NaN as objects, which failed as text with an AttributeError).
+  flags = tmp_path / "flags.csv"
+  flags.write_text("age,insured\n" + "".join(f"{20 + i},{'' if i == 4 else 'TRUE' if i % 3 else 'FALSE'}\n"
+                                             for i in range(12)))
+  with pytest.raises(DataError, match=r"missing values in 1 rows \(first data rows: \[5\]\) and columns \['insured'\]"):
+    load_table(flags)
+  with pytest.warns(UserWarning, match="1 missing value filled"):
+    x_flags, _, flags_schema = load_table(flags, fill_missing=True)
+  assert flags_schema.features == ("age", "insured")
+  assert x_flags[:6, 1].tolist() == [0, 1, 1, 0, 1, 1]  # the median of seven 1s and four 0s fills row 5
   # A table of text columns alone: no median is fitted.
   words = tmp_path / "words.csv"
   words.write_text("c,d\n" + "".join(f"{'' if i == 4 else 'aabc'[i % 4]},{'xy'[i % 2]}\n" for i in range(40)))

@@ -621,8 +621,19 @@ def _read_csv(path):
   # Rows of delimiters alone (",,,", as spreadsheets save the empty rows below a table) are blank
   # lines, which read_csv already skips.
   df = df.dropna(how="all").reset_index(drop=True)
-  df, units = _read_local_numbers(_strip_spaces(df), sep)
+  df, units = _read_local_numbers(_strip_spaces(_booleans_as_numbers(df)), sep)
   return df, sep, repeated, units
+
+
+def _booleans_as_numbers(df):
+  """Columns of TRUE / FALSE with empty cells as 1 / 0 and NaN (missing values), as such a column
+  without empty cells is read (a bool column, scored as 1 / 0): read_csv gives them as objects, bools
+  and NaN, which are neither numbers nor text."""
+  for c in df.columns:
+    values = df[c].dropna()
+    if df[c].dtype == object and len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
+      df[c] = df[c].astype(np.float64)
+  return df
 
 
 def _repeated_names(path, sep, encoding, skip=0) -> dict:
@@ -756,12 +767,25 @@ def _refuse_missing(df, path, fitted):
                     f"the columns out (--ignore-columns {columns!r}), or {how}.")
 
 
+def _refuse_infinite(df, path):
+  """The error for infinite values among numbers, where missing values are filled: they are not missing
+  (a median cannot replace them), and the imputer would fail on them without saying where."""
+  import pandas as pd
+  numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+  infinite = np.isinf(df[numeric].to_numpy(np.float64))
+  if infinite.any():
+    where = ", ".join(f"row {r + 1} column {str(numeric[c])!r}" for r, c in np.argwhere(infinite)[:3])
+    raise DataError(f"{path}: infinite values (data rows counted from 1) at {where}; filling missing values "
+                    "(--fill-missing) does not fill these: replace or drop them first.")
+
+
 def _fit_missing_fill(df, path):
   """(`df` with its marked columns as numbers, the `MissingFill` fitted on it)."""
   import pandas as pd
   from sklearn.impute import SimpleImputer
   marked = tuple(c for c, _, _ in _marked_missing(df))
   df = _as_numbers(df, marked)
+  _refuse_infinite(df, path)
   empty = [c for c in df.columns if df[c].isna().all()]
   if empty:
     raise DataError(f"{path}: columns {empty[:10]} hold no values; leave them out: --ignore-columns "
@@ -802,6 +826,7 @@ def _fill_missing(df, path, fill: MissingFill, fitted: bool):
   numeric = set(fill.numeric.feature_names_in_) if fill.numeric is not None else set()
   marked = set(fill.marked) | {c for c, _, _ in _marked_missing(df) if str(c) in numeric}
   df = _as_numbers(df, [c for c in df.columns if c in marked])
+  _refuse_infinite(df, path)
   missing = {c: int(k) for c, k in df.isna().sum().items() if k}
   if not missing:
     return df
