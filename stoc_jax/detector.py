@@ -141,7 +141,8 @@ def _check_frame(X):
   if dtypes is None or not hasattr(dtypes, "items"):
     return
   import pandas as pd
-  times = [str(c) for c, t in dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
+  times = [str(c) for c, t in dtypes.items()
+           if pd.api.types.is_datetime64_any_dtype(t) or isinstance(t, pd.PeriodDtype)]
   if times:  # as numbers they would make the earliest and latest rows look anomalous
     raise ValueError(f"X has date or time columns {times[:10]}; STOCDetector takes numbers. Drop them, or "
                      "derive what matters from them (X[c].dt.hour, X[c].dt.weekday).")

@@ -615,6 +615,9 @@ def test_nan_inf_and_text_columns_are_rejected_saying_where():
   frame["when"] = pd.date_range("2026-01-01", periods=len(frame), freq="h")
   with pytest.raises(ValueError, match=r"date or time columns \['when'\].*dt\.hour"):
     STOCDetector().fit(frame)
+  # Periods (a month, a day) too: scikit-learn failed on them with float()'s TypeError.
+  with pytest.raises(ValueError, match=r"date or time columns \['when'\]"):
+    STOCDetector().fit(frame.assign(when=frame["when"].dt.to_period("D")))
   frame["when"] = frame["when"] - frame["when"].iloc[0]
   with pytest.raises(ValueError, match=r"duration columns \['when'\].*dt\.total_seconds\(\)"):
     STOCDetector().fit(frame)
