@@ -16,6 +16,7 @@ encoded as the fitted table was. Outputs appear complete or not at all.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import re
 import shutil
@@ -197,7 +198,11 @@ def _load_images(folder, image_size=None, learned=False):
   skipped = [f.relative_to(root) for f in found if f.suffix.lower() not in IMAGE_SUFFIXES and not f.name.startswith(".")]
   hint = (" " + UNREAD_PHOTO_HINT + ".") if any(f.suffix.lower() in UNREAD_PHOTO_SUFFIXES for f in skipped) else ""
   if not files:
-    raise DataError(f"--images {folder}: no image files found ({', '.join(IMAGE_SUFFIXES)}).{hint}")
+    def files_of(suffix, k):
+      return f"{k} {suffix} file{'s' * (k > 1)}" if suffix else f"{k} file{'s' * (k > 1)} without a suffix"
+    kinds = collections.Counter(f.suffix.lower() for f in skipped).most_common(5)
+    held = "; it holds " + ", ".join(files_of(*kind) for kind in kinds) if kinds else ""
+    raise DataError(f"--images {folder}: no image files found ({', '.join(IMAGE_SUFFIXES)}){held}.{hint}")
   if skipped:
     warnings.warn(f"--images {folder}: {len(skipped)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} "
                   f"images left out: {', '.join(map(str, skipped[:3]))}{', ...' if len(skipped) > 3 else ''}.{hint}")

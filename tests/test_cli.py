@@ -366,8 +366,16 @@ def test_jpegs_by_windows_names_avif_and_netpbm_are_read_and_heic_photos_get_the
   assert np.abs(x[0].astype(int) - image).max() <= 16 and np.abs(x[-1].astype(int) - image).max() <= 16
   (tmp_path / "phone").mkdir()
   (tmp_path / "phone" / "IMG_0002.heic").write_bytes(b"\0\0\0\x18ftypheic")
-  with pytest.raises(DataError, match=r"no image files found .*\. HEIC / HEIF photos \(an iPhone's default\)"):
+  with pytest.raises(DataError, match=r"no image files found .*; it holds 1 \.heic file\. HEIC / HEIF photos "
+                     r"\(an iPhone's default\)"):
     _load_images(tmp_path / "phone")
+  (tmp_path / "gifs").mkdir()  # what a folder holds is named where none of it is read
+  for i in range(3):
+    Image.fromarray(image).save(tmp_path / "gifs" / f"{i}.gif")
+  (tmp_path / "gifs" / "notes").write_text("taken in May")
+  with pytest.raises(DataError, match=r"no image files found \(\.jpg, .*, \.ppm\); it holds 3 \.gif files, "
+                     r"1 file without a suffix\.$"):
+    _load_images(tmp_path / "gifs")
 
 
 def test_large_images_on_cpu_are_warned_of_before_a_representation_is_learned(tmp_path):
@@ -445,7 +453,11 @@ def test_images_of_mixed_sizes_and_unreadable(tmp_path, capsys):
   _write_images(tmp_path / "broken", [("a", 16)] * 10)
   (tmp_path / "broken" / "a" / "x.png").write_bytes(b"garbage")
   assert cli.main(["detect", "--images", str(tmp_path / "broken"), "--out", str(tmp_path / "b.csv")]) == 2
-  assert "x.png: not a readable image" in capsys.readouterr().err
+  # Pillow's own words name an in-memory buffer ("<_io.BytesIO object at 0x...>"), not what is wrong.
+  assert "x.png: not an image: its bytes are in no format Pillow reads" in capsys.readouterr().err
+  (tmp_path / "broken" / "a" / "x.png").write_bytes(b"")
+  assert cli.main(["detect", "--images", str(tmp_path / "broken"), "--out", str(tmp_path / "b.csv")]) == 2
+  assert "x.png: empty (0 bytes). Remove or replace the file." in capsys.readouterr().err
   assert not (tmp_path / "m.csv").exists() and not (tmp_path / "b.csv").exists()
   _write_images(tmp_path / "few", [("a", 16)] * 6)
   assert cli.main(["detect", "--images", str(tmp_path / "few"), "--out", str(tmp_path / "f.csv")]) == 2

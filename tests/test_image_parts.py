@@ -190,7 +190,7 @@ def test_mixed_sizes_and_unreadable_images_are_clear_errors(tmp_path):
     image_data.read_image_folder(root, "train")
   bad = write_folder(tmp_path / "bad")
   (bad / "train" / "cat" / "9.png").write_bytes(b"not an image")
-  with pytest.raises(DataError, match="9.png: not a readable image"):
+  with pytest.raises(DataError, match="9.png: not an image: its bytes are in no format Pillow reads"):
     image_data.read_image_folder(bad, "train")
   with pytest.raises(DataError, match="no such image folder"):
     image_data.read_image_folder(tmp_path / "nowhere", "train")

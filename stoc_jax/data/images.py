@@ -56,7 +56,10 @@ def _decode(data: bytes, name: str, min_side: int = 0):
     else:
       img = img.convert("RGB") if img.mode not in ("L", "RGB") else img
       arr = np.asarray(img, np.uint8)
-  except (UnidentifiedImageError, OSError) as e:
+  except UnidentifiedImageError:  # Pillow's own message names an in-memory buffer, not the file
+    what = "empty (0 bytes)" if not data else "not an image: its bytes are in no format Pillow reads"
+    raise DataError(f"{name}: {what}. Remove or replace the file.") from None
+  except OSError as e:
     raise DataError(f"{name}: not a readable image ({e}). Remove or replace the file.") from None
   return arr[..., None] if arr.ndim == 2 else arr
 
