@@ -44,14 +44,15 @@ def _contamination(value: str):
   return v
 
 
-def _whole_number(low: int, wording: str | None = None):
-  """An argparse type: a whole number of at least `low` (`wording` says so in the error)."""
+def _whole_number(low: int, wording: str | None = None, high: int | None = None):
+  """An argparse type: a whole number of at least `low`, and at most `high` when given (`wording`
+  says so in the error)."""
   def parse(value: str) -> int:
     try:
       v = int(value)
     except ValueError:
       v = low - 1
-    if v < low:
+    if v < low or (high is not None and v > high):
       raise argparse.ArgumentTypeError(f"takes {wording or f'a whole number >= {low}'}, not {value!r}")
     return v
   return parse
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "failing: a numeric column's with its median, a text column's with its most frequent value; "
                       "a saved model fills the rows it scores with the fitted table's")
   d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
-  d.add_argument("--seed", type=_whole_number(0), default=0)
+  d.add_argument("--seed", type=_whole_number(0, "a whole number from 0 to 4294967295", 2**32 - 1), default=0)
   d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
   d.add_argument("--workdir", help="a folder (or gs:// URL) for checkpoints of the learned representation's "
                  "training (images, --representation goad): the same command with it again resumes an "

@@ -228,10 +228,10 @@ def _resolve_contamination(contamination):
 
 
 def check_random_state(value) -> None:
-  """The detectors' seed: a non-negative integer (NumPy's own error for -1 says only "expected
-  non-negative integer")."""
-  if not isinstance(value, numbers.Integral) or value < 0:
-    raise ValueError(f"random_state must be a non-negative integer (the seed); got {value!r}.")
+  """The detectors' seed: an integer in [0, 2**32 - 1] (NumPy's own error for -1 says only "expected
+  non-negative integer", and scikit-learn's IsolationForest refuses a larger seed in its own words)."""
+  if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 0 <= value < 2**32:
+    raise ValueError(f"random_state must be an integer from 0 to 2**32 - 1 (the seed); got {value!r}.")
 
 
 def features_as_given(X):
@@ -418,8 +418,10 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
         if not isinstance(value, numbers.Real) or not value > 0:
           raise ValueError(f"{name} must be a positive number; got {value!r}.")
     if self.gamma_factor is not None and (not isinstance(self.gamma_factor, numbers.Real)
-                                          or not self.gamma_factor > 0):
+                                          or not 0 < self.gamma_factor < np.inf):
       raise ValueError(f"gamma_factor must be a positive number or None; got {self.gamma_factor!r}.")
+    if not isinstance(self.refine, (bool, np.bool_)):  # "no" or None would read as True or False unsaid
+      raise ValueError(f"refine must be True or False; got {self.refine!r}.")
     contamination = _resolve_contamination(self.contamination)
     gamma = self.gamma
     if gamma is None:

@@ -398,7 +398,7 @@ def test_resnet18_is_the_larger_option(tiny_cifar, tmp_path):
     ({"train_steps": 0}, "train_steps must be a positive integer; got 0"),
     ({"batch_size": 0}, "batch_size must be a positive integer; got 0"),
     ({"learning_rate": -1}, "learning_rate must be a positive number; got -1"),
-    ({"random_state": -1}, r"random_state must be a non-negative integer \(the seed\); got -1"),
+    ({"random_state": -1}, r"random_state must be an integer from 0 to 2\*\*32 - 1 \(the seed\); got -1"),
     ({"refine": "yes"}, r"refine must be None \(refine when there is no X_oe\), True or False; got 'yes'"),
 ])
 def test_bad_detector_parameters_are_refused_before_training(kwargs, match):
