@@ -27,7 +27,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from stoc_jax import augment, autoencoder, dec, lenet, occ, odin, resnet, sharding
+from stoc_jax import augment, autoencoder, configs, dec, lenet, occ, odin, resnet, sharding
 from stoc_jax.image_learner import BatchSampler, epoch_steps, map_batches, run_steps
 
 STAGES = ("autoencoder", "dec", "classifier")
@@ -176,6 +176,9 @@ class CLADLearner:
     self.stages = stage_steps(total, c.stage_fractions)
     if c.num_clusters < 2:
       raise ValueError(f"num_clusters must be >= 2; got {c.num_clusters}.")
+    configs.check_positive(c, "hidden_dim", integer=True)
+    if c.classifier.arch == "resnet18":
+      configs.check_positive(c, "classifier.width")
     ae, cls = self._modules(jax.random.fold_in(key, 0))
     self.ae_def, ae_params = nnx.split(ae, nnx.Param)
     self.cls_def, cls_params, cls_stats = nnx.split(cls, nnx.Param, nnx.BatchStat)

@@ -6,6 +6,7 @@ documented where it is set.
 """
 
 import ast
+import numbers
 
 import ml_collections
 from ml_collections import config_dict
@@ -18,6 +19,19 @@ def check_variant(variant: str, known=()) -> str:
     raise ValueError(f"unknown config variant {variant!r}: this config's variants are {listed} "
                      "(or no variant for the default).")
   return variant
+
+
+def check_positive(config, *fields, integer: bool = False) -> None:
+  """A one-line error naming the first of `fields` ("model.width", dotted as on the command line) that
+  is not a positive number (an integer with `integer`): a size of 0 otherwise fails deep in JAX, or
+  trains a network of no channels without a word."""
+  kind = numbers.Integral if integer else numbers.Real
+  for field in fields:
+    value = config
+    for part in field.split("."):
+      value = value[part]
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+      raise ValueError(f"{field} must be a positive {'integer' if integer else 'number'}, got {value!r}.")
 
 
 def parse_overrides(pairs) -> dict:

@@ -22,7 +22,7 @@ import time
 
 import jax
 
-from stoc_jax import image_learner, loop, occ, refine
+from stoc_jax import configs, image_learner, loop, occ, refine
 from stoc_jax.sharding import check_batch_size, make_mesh
 from stoc_jax.data import images as image_data
 from stoc_jax.workdir import Workdir
@@ -36,6 +36,9 @@ def _check_config(config, n_train, mesh):
                      f"got {config.final_occ!r}.")
   if config.final_occ == "rotnet" and config.objective != "rotnet":
     raise ValueError("final_occ='rotnet' scores with the rotation classifier: set objective='rotnet'.")
+  configs.check_positive(config, "model.width")
+  if "contrastive" in config.objective:  # the loss divides by it
+    configs.check_positive(config, "temperature")
   check_batch_size(config.batch_size, n_train, mesh)
 
 

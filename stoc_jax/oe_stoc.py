@@ -18,7 +18,7 @@ import time
 
 import jax
 
-from stoc_jax import loop, oe_learner, oe_objectives, refine
+from stoc_jax import configs, loop, oe_learner, oe_objectives, refine
 from stoc_jax.data import images as image_data
 from stoc_jax.data import outlier_exposure
 from stoc_jax.sharding import check_batch_size, make_mesh
@@ -30,6 +30,9 @@ def _check_config(config, n_train, mesh):
     raise ValueError(f"unknown objective {config.objective!r}; choose one of {oe_objectives.OBJECTIVES}.")
   check_batch_size(config.batch_size, n_train, mesh)
   check_batch_size(config.oe.batch_size, None, mesh, "oe.batch_size")  # a smaller OE pool is drawn with replacement
+  if config.model.arch == "resnet18":
+    configs.check_positive(config, "model.width")
+    configs.check_positive(config, "model.out_dim", integer=True)
 
 
 def oe_source(config, split) -> str:

@@ -22,7 +22,7 @@ import time
 import jax
 import numpy as np
 
-from stoc_jax import goad, loop, occ, refine
+from stoc_jax import configs, goad, loop, occ, refine
 from stoc_jax.column_scaling import standardize
 from stoc_jax.data import split as split_lib
 from stoc_jax.data import tabular
@@ -98,6 +98,10 @@ def _check_config(config):
     raise ValueError(f"goad.score_aggregate must be one of {goad.AGGREGATES}.")
   if config.representation == "goad" and config.goad.optimizer not in goad.OPTIMIZERS:
     raise ValueError(f"goad.optimizer must be one of {goad.OPTIMIZERS}, got {config.goad.optimizer!r}.")
+  if config.representation == "goad":
+    configs.check_positive(config, "goad.num_transforms", "goad.proj_dim", "goad.hidden", "goad.depth",
+                           "goad.batch_size", integer=True)
+    configs.check_positive(config, "goad.learning_rate")
   if config.refine.num_representations < 1 or (
       config.refine.num_representations > 1 and (config.representation != "goad" or config.final_occ != "gde")):
     raise ValueError("refine.num_representations must be >= 1, and above 1 it needs representation='goad' "

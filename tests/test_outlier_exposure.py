@@ -264,6 +264,9 @@ def test_bad_configs(tiny_cifar, tmp_path):
   with pytest.raises(ValueError, match="share"):
     oe_stoc.train_and_evaluate(tiny("cifar10_oe", tiny_cifar, test_anomaly_classes=(1, 2),
                                     **{"oe.classes": (2, 3)}), tmp_path / "d")
+  with pytest.raises(ValueError, match="model.width must be a positive number, got 0.0"):  # it trained, no channels
+    oe_stoc.train_and_evaluate(tiny("cifar10_oe", tiny_cifar, **{"model.arch": "resnet18", "model.width": 0.0}),
+                               tmp_path / "e")
 
 
 def test_detector_fits_scores_and_pickles():

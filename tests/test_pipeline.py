@@ -233,6 +233,18 @@ def test_bad_config_values_are_clear_errors(tmp_path):
   with pytest.raises(ValueError, match="per-projection GDEs"):
     tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="goad", final_occ="kde"),
                                     tmp_path)
+  # Sizes of 0 failed deep in JAX (a traceback) or as a ZeroDivisionError; a negative rate trained to NaN.
+  for field, value, match in (("goad.batch_size", 0, "goad.batch_size must be a positive integer, got 0"),
+                              ("goad.num_transforms", 0, "goad.num_transforms must be a positive integer"),
+                              ("goad.proj_dim", 0, "goad.proj_dim must be a positive integer"),
+                              ("goad.depth", 0, "goad.depth must be a positive integer"),
+                              ("goad.learning_rate", -1.0, "goad.learning_rate must be a positive number, got -1.0")):
+    with pytest.raises(ValueError, match=match):
+      tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", representation="goad", **{field: value}), tmp_path)
+  # It was read as a ratio of anomalies ("anomaly_ratio 0.0000 needs 139 of the 93 anomalies").
+  with pytest.raises(ValueError, match=r"train_normal_fraction must lie in \(0, 1\), the share of the normal rows "
+                     r"that trains \(the rest test\); got 1.5"):
+    tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc", **{"split.train_normal_fraction": 1.5}), tmp_path)
 
 
 def test_runner_command_line(tmp_path):
@@ -342,6 +354,26 @@ def test_config_values_that_trained_silently_or_late_are_refused_up_front():
   image.train_steps = -5
   with pytest.raises(ValueError, match="train_steps and train_epochs must be >= 0 .*got train_steps=-5"):
     epoch_steps(image, 100)
+  # A ResNet of width 0 (no channels) trained and reported an AUC; a temperature of 0 trained to NaN; a
+  # negative image count sliced images off the end.
+  from stoc_jax import image_stoc
+  from stoc_jax.data.images import limit_split
+  from stoc_jax.sharding import make_mesh
+  for field, value, match in (("model.width", 0.0, "model.width must be a positive number, got 0.0"),
+                              ("temperature", 0.0, "temperature must be a positive number, got 0.0")):
+    bad = configs.image_defaults()
+    bad.update_from_flattened_dict({field: value})
+    with pytest.raises(ValueError, match=match):
+      image_stoc._check_config(bad, 64, make_mesh(1))
+  with pytest.raises(ValueError, match="max_train_images must be 0 \\(all\\) or a positive count; got -5"):
+    limit_split(None, -5, 0, 0)
+  import jax
+  import numpy as np
+  from stoc_jax.clad_learner import CLADLearner
+  clad = configs.clad_defaults()
+  clad.hidden_dim = 0
+  with pytest.raises(ValueError, match="hidden_dim must be a positive integer, got 0"):
+    CLADLearner(clad, (8, 8, 1), make_mesh(1)).init(jax.random.key(0), np.zeros((16, 8, 8, 1), np.uint8))
 
 
 def test_a_missing_data_file_names_the_paths_tried_and_where_to_get_it(tmp_path):

@@ -297,6 +297,9 @@ def configured_split(config) -> OneVsRest:
 
 def limit_split(split, max_train_images: int, max_test_images: int, seed: int):
   """The first max_train_images training images and max_test_images test images drawn by seed (0: all)."""
+  for name, value in (("max_train_images", max_train_images), ("max_test_images", max_test_images)):
+    if value < 0:  # a negative count would slice images off the end
+      raise ValueError(f"{name} must be 0 (all) or a positive count; got {value}.")
   if max_train_images:
     split = split._replace(x_train=split.x_train[:max_train_images], y_train=split.y_train[:max_train_images],
                            train_classes=split.train_classes[:max_train_images])

@@ -40,6 +40,9 @@ def contamination_split(x, y, anomaly_ratio: float, seed: int = 0,
   if x.shape[0] != y.shape[0]:
     raise ValueError(f"X has {x.shape[0]} rows but y has {y.shape[0]}.")
   check_anomaly_ratio(anomaly_ratio)
+  if not 0.0 < train_normal_fraction < 1.0:
+    raise ValueError(f"train_normal_fraction must lie in (0, 1), the share of the normal rows that trains (the "
+                     f"rest test); got {train_normal_fraction}.")
   normals, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
   if max_anomaly_ratio is None:
     max_anomaly_ratio = min(len(anomalies) / len(y), 0.10)
