@@ -5,7 +5,8 @@
 
 The workdir, a local folder or a bucket URL (gs://bucket/run, with gcsfs), receives
 config.json, metrics.jsonl, results.json and checkpoints; rerunning with the same workdir
-and config resumes where the run stopped (a workdir holding another config's run is refused).
+and config resumes where the run stopped (a workdir holding another config's run, or a run on other
+training data, is refused).
 
 Several hosts (or processes): add --jax_distributed on every process. The coordinator,
 the number of processes and this process's index are detected on Cloud TPU and SLURM;

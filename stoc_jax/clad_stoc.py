@@ -24,9 +24,9 @@ from stoc_jax.workdir import Workdir
 def train_and_evaluate(config, workdir) -> dict:
   start = time.time()
   wd = Workdir(workdir)
-  wd.write_config(config)
   normal = image_data.normal_classes_of(config)
   split = image_data.configured_split(config)
+  wd.write_config(config, training_data={"x_train": split.x_train})
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)
   check_batch_size(config.batch_size, n, mesh)

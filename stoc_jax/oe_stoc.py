@@ -60,8 +60,9 @@ def prepare(config):
 def train_and_evaluate(config, workdir) -> dict:
   start = time.time()
   wd = Workdir(workdir)
-  wd.write_config(config)
   split = prepare(config)
+  wd.write_config(config, training_data={"x_train": split.x_train} | (
+      {} if split.x_oe is None else {"x_oe": split.x_oe}))
   source = oe_source(config, split)
   mesh = make_mesh(config.num_devices or None)
   n = len(split.x_train)

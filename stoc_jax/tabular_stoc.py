@@ -128,8 +128,8 @@ def train_and_evaluate(config, workdir) -> dict:
   _check_config(config)
   start = time.time()
   wd = Workdir(workdir)
-  wd.write_config(config)
   data = load_split(config)
+  wd.write_config(config, training_data={"x_train": data.x_train})
   gamma = refine.resolve_gamma(config.refine.gamma, config.anomaly_ratio)
   key = jax.random.key(config.seed)
   scaling_round = None

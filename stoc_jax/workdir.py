@@ -127,6 +127,10 @@ def _check_filesystem(url: str) -> None:
                      "or give a local folder.")
 
 
+# The key of config.json under which an experiment's run records the data it trains on.
+TRAINING_DATA = "training_data"
+
+
 class Workdir:
   """The run's folder: JSON outputs from process 0 and an Orbax CheckpointManager."""
 
@@ -140,19 +144,29 @@ class Workdir:
         options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
                                              enable_async_checkpointing=False))
 
-  def write_config(self, config) -> None:
+  def write_config(self, config, training_data: dict | None = None) -> None:
     """Writes config.json; a workdir that already holds another config's run is refused, so a
-    rerun resumes only the run it started and never mixes two configs."""
+    rerun resumes only the run it started and never mixes two configs. `training_data` (name ->
+    array, what the run trains on) adds their `fingerprints` under TRAINING_DATA: a rerun on other
+    data (a CSV edited since, another download) is refused too, where it resumed the checkpoints of
+    the first data and took its refinement's mask for rows of the second."""
     new = _jsonable(config.to_dict())
+    if training_data is not None:
+      new[TRAINING_DATA] = fingerprints(training_data)
     path = self.path / "config.json"
     holds_a_run = self._holds_a_run()  # asked by every process alike: the checkpoint library may sync them
     if path.exists() and holds_a_run:
-      differ = _differences(json.loads(path.read_text()), new)
+      old = json.loads(path.read_text())
+      if TRAINING_DATA in new:  # a run recorded before its data was is resumed as it was
+        old.setdefault(TRAINING_DATA, new[TRAINING_DATA])
+      differ = _differences(old, new)
       if differ:
         shown = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in differ[:5])
         more = f" and {len(differ) - 5} more" if len(differ) > 5 else ""
-        raise ValueError(f"{self.path} holds a run of another config ({shown}{more}); pass a new "
-                         "--workdir, or delete that folder to start over.")
+        other = ("other training data (has the data file changed?)"
+                 if all(k.startswith(TRAINING_DATA + ".") for k, _, _ in differ) else "another config")
+        raise ValueError(f"{self.path} holds a run of {other} ({shown}{more}); pass a new --workdir, or "
+                         "delete that folder to start over.")
     if is_main_process():
       write_json_atomic(path, new)
 
@@ -212,6 +226,16 @@ class Workdir:
     self._checkpoints.close()
 
 
+def fingerprints(arrays: dict) -> dict:
+  """Each array's shape and SHA-256 ("x_train_shape", "x_train_sha256"; `arrays`: name -> array)."""
+  out = {}
+  for name, array in arrays.items():
+    array = np.ascontiguousarray(array)
+    out[f"{name}_shape"] = list(array.shape)
+    out[f"{name}_sha256"] = hashlib.sha256(array.tobytes()).hexdigest()
+  return out
+
+
 @contextlib.contextmanager
 def open_for_fit(path, config, arrays: dict, random_state: int, gamma):
   """An estimator's workdir (`STOCDetector`, `OEDetector`) for the block, closed after it, or None
@@ -222,12 +246,7 @@ def open_for_fit(path, config, arrays: dict, random_state: int, gamma):
     yield None
     return
   record = config.copy_and_resolve_references()
-  fit = {"random_state": int(random_state), "gamma": gamma}
-  for name, array in arrays.items():
-    array = np.ascontiguousarray(array)
-    fit[f"{name}_shape"] = list(array.shape)
-    fit[f"{name}_sha256"] = hashlib.sha256(array.tobytes()).hexdigest()
-  record.fit = ml_collections.ConfigDict(fit)
+  record.fit = ml_collections.ConfigDict({"random_state": int(random_state), "gamma": gamma, **fingerprints(arrays)})
   workdir = Workdir(path)
   try:  # closed also when the config is refused
     workdir.write_config(record)

@@ -278,6 +278,36 @@ def test_otsu_gamma_without_refinement_still_reports_a_label_free_f1(tmp_path):
   assert 0.0 < res["gamma"] <= 0.5 and 0.0 <= res["f1"] <= 100.0
 
 
+def test_a_workdir_of_other_training_data_is_refused(tmp_path):
+  """The same config on a data file edited since: it resumed the first data's checkpoints and took
+  its refinement's mask for the new rows."""
+  import numpy as np
+  from sklearn.datasets import load_breast_cancer
+  frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "benign"})
+  frame["label"] = 1 - frame.pop("benign")
+  table = tmp_path / "patients.csv"
+  frame.to_csv(table, index=False)
+  config = tiny("breast_cancer_stoc", dataset="csv", data_path=str(table), label_column="label",
+                anomaly_ratio=0.05)
+  first = tabular_stoc.train_and_evaluate(config, tmp_path / "run")
+  recorded = json.loads((tmp_path / "run" / "config.json").read_text())["training_data"]
+  assert recorded["x_train_shape"] == [first["num_train"], 30] and len(recorded["x_train_sha256"]) == 64
+  assert tabular_stoc.train_and_evaluate(config, tmp_path / "run")["auc"] == first["auc"]  # resumed
+  frame.iloc[::7, 0] *= np.float64(1.01)  # a few values edited
+  frame.to_csv(table, index=False)
+  with pytest.raises(ValueError, match=r"holds a run of other training data \(has the data file changed\?\) "
+                     r"\(training_data.x_train_sha256: '[0-9a-f]{64}' there, '[0-9a-f]{64}' now\); pass a new "
+                     r"--workdir"):
+    tabular_stoc.train_and_evaluate(config, tmp_path / "run")
+  # A run recorded before its data was is resumed as it was.
+  legacy = tmp_path / "legacy"
+  tabular_stoc.train_and_evaluate(config, legacy)
+  record = json.loads((legacy / "config.json").read_text())
+  del record["training_data"]
+  (legacy / "config.json").write_text(json.dumps(record))
+  tabular_stoc.train_and_evaluate(config, legacy)
+
+
 def test_a_workdir_of_another_config_is_refused_naming_the_keys(tmp_path):
   tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc"), tmp_path)
   tabular_stoc.train_and_evaluate(tiny("breast_cancer_stoc"), tmp_path)  # the same config resumes
