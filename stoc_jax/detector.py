@@ -435,7 +435,13 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
         X = X[..., None]
       if X.ndim != 4:
         raise ValueError(f"representation={self.representation!r} takes images (N, H, W, C); got shape {X.shape}.")
-      return _as_uint8_images(X)
+      X = _as_uint8_images(X)
+      if fitting:
+        self.image_shape_ = X.shape[1:]
+      elif X.shape[1:] != getattr(self, "image_shape_", X.shape[1:]):  # a ResNet would score them regardless
+        raise ValueError(f"images are {X.shape[1:]}; this detector was fitted on {self.image_shape_}. Resize "
+                         "them to the fitted size first.")
+      return X
     if callable(self.representation):
       return X
     _check_frame(X)

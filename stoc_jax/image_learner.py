@@ -25,6 +25,8 @@ from flax import nnx
 from stoc_jax import augment, objectives, occ, resnet, sharding
 
 OBJECTIVES = ("contrastive", "da_contrastive", "rotation", "rotnet", "dae")
+# The objectives that rotate images by 90 degrees (objectives.rotate_batch), which keeps only a square's shape.
+SQUARE_OBJECTIVES = ("da_contrastive", "rotation", "rotnet")
 
 
 class TrainState(NamedTuple):
@@ -232,6 +234,12 @@ class ImageLearner:
   def __init__(self, config, image_shape, mesh):
     if config.objective not in OBJECTIVES:
       raise ValueError(f"unknown objective {config.objective!r}; choose one of {OBJECTIVES}.")
+    height, width = tuple(image_shape)[:2]
+    if config.objective in SQUARE_OBJECTIVES and height != width:
+      raise ValueError(f"objective {config.objective!r} rotates images by 90 degrees, which needs square images; "
+                       f"these are {height} x {width} (height x width). Resize them to a square (image_size=N; "
+                       "--image-size N on the command line), or learn a contrastive representation "
+                       "(objective or representation 'contrastive').")
     self.config, self.image_shape, self.mesh = config, tuple(image_shape), mesh
     self.name, self.batch_size = config.objective, config.batch_size
     self.final_occs = occ.FINAL_OCCS + (("rotnet",) if config.objective == "rotnet" else ())

@@ -437,6 +437,15 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
     fit(x.astype(np.float32))  # 0-255 as floats: refused, not cast
   with pytest.raises(ValueError, match="images hold NaN or infinite values"):
     STOCDetector(representation="rotation").fit(np.full((20, 8, 8, 3), np.nan, np.float32))
+  # Images of another size than the fit's: the ResNet scored them regardless.
+  det = fit(x)
+  with pytest.raises(ValueError, match=r"images are \(12, 12, 1\); this detector was fitted on \(16, 16, 1\)"):
+    det.decision_function(x[:, :12, :12])
+  # Photos are rarely square: rotating them by 90 degrees failed in jnp.concatenate's words.
+  with pytest.raises(ValueError, match=r"objective 'rotation' rotates images by 90 degrees, which needs square "
+                     r"images; these are 16 x 12 \(height x width\)\. Resize them to a square"):
+    STOCDetector(representation="rotation", train_steps=2).fit(x[:, :, :12])
+  assert fit(x[:, :, :12]).decision_scores_.shape == (48,)  # contrastive learning takes them as they are
 
 
 def test_a_second_contrastive_fit_compiles_nothing():

@@ -293,8 +293,10 @@ def test_detector_fits_scores_and_pickles():
   np.testing.assert_allclose(again.decision_function(test_anomaly), scores[-40:], rtol=1e-5)
   with pytest.raises(ValueError, match="needs outlier exposure"):
     OEDetector(refine=False).fit(normal)
-  with pytest.raises(DataError, match="normal images are 8x8x1"):
+  with pytest.raises(DataError, match="normal images are 8x8x1; resize them, or set image_size=8 to resize both"):
     OEDetector().fit(normal, X_oe=np.zeros((4, 16, 16), np.uint8))
+  with pytest.raises(DataError, match=r"are 8x8x3 but the normal images are 8x8x1; give them 1 channel\(s\) \(grey\)"):
+    OEDetector().fit(normal, X_oe=np.zeros((4, 8, 8, 3), np.uint8))  # resizing does not mend channels
   self_oe = OEDetector(train_steps=16, batch_size=32).fit(np.concatenate([normal[:100], test_anomaly[:10]]))
   assert not self_oe.refined_mask_.all()  # no OE: refinement ran and its rejects were the OE
 

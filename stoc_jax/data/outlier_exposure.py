@@ -129,8 +129,11 @@ def fit_to(x_oe: np.ndarray, image_shape, where: str, image_size: int = 0) -> np
   if x_oe.shape[-1] == 1 and c == 3:
     x_oe = np.repeat(x_oe, 3, axis=-1)
   if x_oe.shape[1:] != (h, w, c):
+    # Resizing mends the height and width, not the channels: say what does.
+    fix = (f"resize them, or set image_size={h} to resize both" if x_oe.shape[-1] == c else
+           f"give them {c} channel(s) ({'grey' if c == 1 else 'colour'}) as the normal images have")
     raise DataError(f"{where}: outlier-exposure images are {x_oe.shape[1]}x{x_oe.shape[2]}x{x_oe.shape[3]} but "
-                    f"the normal images are {h}x{w}x{c}; resize them, or set image_size={h} to resize both.")
+                    f"the normal images are {h}x{w}x{c}; {fix}.")
   return x_oe
 
 
