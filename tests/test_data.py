@@ -142,6 +142,34 @@ def test_npy_table(tmp_path):
   assert x.shape == (10, 2) and y.sum() == 5
 
 
+def test_numpy_files_that_are_not_what_their_suffix_says_are_named_in_one_line(tmp_path):
+  """NumPy's own words for a text file under .npy speak of pickles and allow_pickle (which would run code
+  from the file); an archive under .npy, or one array under .npz, failed as a context manager or a key."""
+  from stoc_jax.data.images import load_npz
+  from stoc_jax.data.outlier_exposure import read_oe_array
+  (tmp_path / "table.npy").write_text("a,b\n1,2\n3,4\n")
+  np.savez(tmp_path / "archive.npz", X=np.zeros((3, 2)))
+  (tmp_path / "archive.npz").rename(tmp_path / "archive.npy")
+  np.save(tmp_path / "array.npy", np.zeros((4, 8, 8), np.uint8))
+  (tmp_path / "array.npy").rename(tmp_path / "array.npz")
+  np.savez(tmp_path / "objects.npz", X=np.array([{"a": 1}] * 3, dtype=object))
+  np.save(tmp_path / "cut.npy", np.zeros((100, 3)))
+  (tmp_path / "cut.npy").write_bytes((tmp_path / "cut.npy").read_bytes()[:200])
+  cases = [(table_file.load_table, "table.npy", r"table\.npy is not a NumPy file: it holds text \(a CSV\? name it "
+                                                r"\.csv\); write it with np\.save or np\.savez\.$"),
+           (table_file.load_table, "archive.npy", r"archive\.npy is an \.npz archive of arrays \['X'\]; name it \.npz"),
+           (table_file.load_table, "array.npz", r"array\.npz is one array \(an \.npy file\); name it \.npy"),
+           (table_file.load_table, "objects.npz", r"objects\.npz holds object arrays, which are not read"),
+           (table_file.load_table, "cut.npy", r"cut\.npy is not a NumPy file, or is cut short"),
+           (load_npz, "array.npz", r"array\.npz is one array \(an \.npy file\); give an \.npz of x_train"),
+           (load_npz, "table.npy", r"table\.npy is not a NumPy file: it holds text"),
+           (read_oe_array, "objects.npz", r"objects\.npz holds object arrays")]
+  for read, name, match in cases:
+    with pytest.raises(DataError, match=match):
+      read(tmp_path / name)
+  assert read_oe_array(tmp_path / "array.npz").shape == (4, 8, 8, 1)  # one array is the OE images, whatever its suffix
+
+
 @pytest.mark.parametrize("content,match", [
     ("", "empty"),
     ("a,b\n", "no data rows"),

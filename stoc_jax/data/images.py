@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stoc_jax.contamination import check_anomaly_ratio
-from stoc_jax.data import DataError
+from stoc_jax.data import DataError, read_numpy
 
 # JPEG also under the names Windows gives images saved from a browser (.jfif) and older tools (.jpe);
 # PGM / PPM as face and vision data sets keep them.
@@ -190,11 +190,13 @@ def load_npz(path) -> ImageData:
   path = Path(os.path.expanduser(str(path)))
   if not path.exists():
     raise DataError(f"no such file: {path}")
-  with np.load(path) as d:
-    missing = {"x_train", "y_train", "x_test", "y_test"} - set(d.files)
-    if missing:
-      raise DataError(f"{path}: missing arrays {sorted(missing)}; found {d.files}.")
-    arrays = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+  d = read_numpy(path)
+  if not isinstance(d, dict):
+    raise DataError(f"{path} is one array (an .npy file); give an .npz of x_train, y_train, x_test and y_test.")
+  missing = {"x_train", "y_train", "x_test", "y_test"} - set(d)
+  if missing:
+    raise DataError(f"{path}: missing arrays {sorted(missing)}; found {sorted(d)}.")
+  arrays = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
   x_tr, y_tr, x_te, y_te = arrays
   if x_tr.ndim == 3:
     x_tr, x_te = x_tr[..., None], x_te[..., None]

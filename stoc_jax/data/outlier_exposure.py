@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stoc_jax.data import images as image_data
-from stoc_jax.data import DataError
+from stoc_jax.data import DataError, read_numpy
 
 SOURCES = ("classes", "folder", "npz", "none")
 
@@ -96,13 +96,13 @@ def read_oe_array(path) -> np.ndarray:
   p = Path(os.path.expanduser(str(path)))
   if not p.is_file():
     raise DataError(f"no such outlier-exposure file: {p}. Set oe.path to an .npz or .npy of images.")
-  if p.suffix == ".npy":
-    x = np.load(p)
+  d = read_numpy(p)
+  if isinstance(d, dict):
+    if "x" not in d and len(d) != 1:
+      raise DataError(f"{p}: name the OE images 'x' (found arrays {sorted(d)}).")
+    x = d["x" if "x" in d else next(iter(d))]
   else:
-    with np.load(p) as d:
-      if "x" not in d.files and len(d.files) != 1:
-        raise DataError(f"{p}: name the OE images 'x' (found arrays {d.files}).")
-      x = d["x" if "x" in d.files else d.files[0]]
+    x = d
   return as_images(x, str(p))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from stoc_jax.column_scaling import MAX_ABS_VALUE
-from stoc_jax.data import DataError
+from stoc_jax.data import DataError, read_numpy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,15 +106,19 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
   if fill_missing:
     raise DataError(f"{path}: filling missing values needs a CSV with a header row; fill them in the array.")
   y = None
+  loaded = read_numpy(path)
   if path.suffix == ".npy":
-    arr = np.load(path, allow_pickle=False)
+    if isinstance(loaded, dict):
+      raise DataError(f"{path} is an .npz archive of arrays {sorted(loaded)}; name it .npz.")
+    arr = loaded
   else:
-    with np.load(path, allow_pickle=False) as d:
-      if "X" not in d:
-        raise DataError(f"{path}: an .npz needs an array named X (and optionally y); found {d.files}.")
-      arr = d["X"]
-      if "y" in d and label_column is None:
-        y = np.asarray(d["y"]).astype(np.int64).ravel()
+    if not isinstance(loaded, dict):
+      raise DataError(f"{path} is one array (an .npy file); name it .npy.")
+    if "X" not in loaded:
+      raise DataError(f"{path}: an .npz needs an array named X (and optionally y); found {sorted(loaded)}.")
+    arr = loaded["X"]
+    if "y" in loaded and label_column is None:
+      y = np.asarray(loaded["y"]).astype(np.int64).ravel()
   if arr.ndim != 2:
     fixed = path.with_name(f"{path.stem}_{'column' if arr.ndim == 1 else 'flat'}.npy")
     fix = (f"python -c \"import numpy as np; X = np.load('{path}'); "
