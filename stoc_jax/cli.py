@@ -58,6 +58,14 @@ def _whole_number(low: int, wording: str | None = None, high: int | None = None)
   return parse
 
 
+def _path(value: str) -> str:
+  """An argparse type: a path, refused when empty (an unset shell variable), which an output flag read
+  as "not given" and --out failed on in pathlib's words."""
+  if not value.strip():
+    raise argparse.ArgumentTypeError(f"takes a path, not {value!r}")
+  return value
+
+
 _image_size = _whole_number(8, "a whole number of pixels, 8 or more")  # the ResNet-18 halves the size three times
 
 
@@ -67,13 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument("--version", action="version", version=f"stoc-jax {__version__}")
   sub = p.add_subparsers(dest="command", required=True)
   d = sub.add_parser("detect", help="score a table (CSV, .npy, .npz) or a folder of images")
-  d.add_argument("table", nargs="?", help="CSV with a header row (delimiter , ; tab or |; decimal commas "
+  d.add_argument("table", nargs="?", type=_path, help="CSV with a header row (delimiter , ; tab or |; decimal commas "
                  "in files not delimited by commas; also .gz, .bz2, .xz or a .zip of one), or .npy / .npz")
-  d.add_argument("--images", help="a folder of JPEG, PNG, BMP, TIFF, WebP, AVIF or PGM / PPM images (searched recursively); "
+  d.add_argument("--images", type=_path, help="a folder of JPEG, PNG, BMP, TIFF, WebP, AVIF or PGM / PPM images (searched recursively); "
                  "sub-folders named normal and anomaly, or good, normal or ok beside others (the anomalies), in any "
                  "case, are read as labels; "
                  "MVTec AD's ground_truth/ masks are left out")
-  d.add_argument("--out", required=True, help="the scores file to write (CSV)")
+  d.add_argument("--out", required=True, type=_path, help="the scores file to write (CSV)")
   d.add_argument("--label-column", help="a 0/1 (or yes/no, normal/anomaly, or e.g. benign/malignant) column, "
                  "1 = anomaly, used only to evaluate")
   d.add_argument("--ignore-columns", default="", help="comma-separated CSV columns to leave out (identifiers, "
@@ -112,17 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
                  help="fill missing values (empty cells, NA, and marks such as ? among numbers) instead of "
                       "failing: a numeric column's with its median, a text column's with its most frequent value; "
                       "a saved model fills the rows it scores with the fitted table's")
-  d.add_argument("--report", help="report folder (default: next to --out, named <out>_report)")
+  d.add_argument("--report", type=_path, help="report folder (default: next to --out, named <out>_report)")
   d.add_argument("--seed", type=_whole_number(0, "a whole number from 0 to 4294967295", 2**32 - 1), default=0)
-  d.add_argument("--save-model", help="also save the fitted detector to this file, for `stoc-jax score`")
-  d.add_argument("--workdir", help="a folder (or gs:// URL) for checkpoints of the learned representation's "
+  d.add_argument("--save-model", type=_path, help="also save the fitted detector to this file, for `stoc-jax score`")
+  d.add_argument("--workdir", type=_path, help="a folder (or gs:// URL) for checkpoints of the learned representation's "
                  "training (images, --representation goad): the same command with it again resumes an "
                  "interrupted fit")
   sc = sub.add_parser("score", help="score new rows or images with a detector saved by detect --save-model")
-  sc.add_argument("table", nargs="?", help="CSV with the fitted table's columns, or .npy / .npz")
-  sc.add_argument("--images", help="a folder of images of the fitted size")
-  sc.add_argument("--model", required=True, help="the file written by detect --save-model")
-  sc.add_argument("--out", required=True, help="the scores file to write (CSV)")
+  sc.add_argument("table", nargs="?", type=_path, help="CSV with the fitted table's columns, or .npy / .npz")
+  sc.add_argument("--images", type=_path, help="a folder of images of the fitted size")
+  sc.add_argument("--model", required=True, type=_path, help="the file written by detect --save-model")
+  sc.add_argument("--out", required=True, type=_path, help="the scores file to write (CSV)")
   sc.add_argument("--label-column", help="a 0/1 column (1 = anomaly) used only to evaluate")
   return p
 

@@ -1240,6 +1240,18 @@ def test_counts_are_checked_under_their_option_names(table, tmp_path, capsys, op
   assert not (tmp_path / "s.csv").exists()
 
 
+@pytest.mark.parametrize("flag", ["--out", "--report", "--save-model", "--workdir", "table"])
+def test_an_empty_path_is_refused_under_its_option_name(table, tmp_path, capsys, flag):
+  """An unset shell variable ("--report $DIR"): --report and --save-model read it as not given, and --out
+  failed with "PosixPath('.') has an empty name"."""
+  args = {"table": str(table), "--out": str(tmp_path / "s.csv"), flag: ""}
+  with pytest.raises(SystemExit) as e:
+    cli.main(["detect", args.pop("table")] + [part for item in args.items() for part in item])
+  assert e.value.code == 2
+  assert f"argument {flag}: takes a path, not ''" in capsys.readouterr().err
+  assert not (tmp_path / "s.csv").exists()
+
+
 def test_no_output_overwrites_an_input_or_deletes_a_folder_of_other_files(table, tmp_path, capsys):
   """Checked before the fit: the scores, the refined rows, the report and the model file each spare
   the input table, the model file and every file a --report folder holds besides an earlier report."""
