@@ -94,9 +94,17 @@ def parse_flags(argv):
   if spec and not os.path.isfile(spec.partition(":")[0]):
     sys.exit(f"run.py: error: {_flag_error(None, argv[1:])}")
   try:
-    return flags.FLAGS(argv)
+    parsed = flags.FLAGS(argv)
   except Exception as e:  # noqa: BLE001 (flag, config-file and override errors alike)
     sys.exit(f"run.py: error: {_flag_error(e, argv[1:])}")
+  # An unset shell variable: an empty workdir wrote the run into the current folder, and an empty
+  # config failed in ml_collections' words when first read.
+  if not _WORKDIR.value.strip():
+    sys.exit("run.py: error: --workdir is empty; give a folder for the run's outputs (a new one is made).")
+  if not config_flags.get_config_filename(flags.FLAGS["config"]).strip():
+    sys.exit("run.py: error: --config is empty; give a config file, e.g. "
+             "--config=experiments/configs/thyroid_stoc.py.")
+  return parsed
 
 
 def main(argv):

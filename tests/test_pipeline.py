@@ -349,6 +349,24 @@ def test_command_line_mistakes_get_one_line(args, expected, tmp_path):
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("args,expected", [
+    (["--config=CONFIG", "--workdir="], "--workdir is empty; give a folder"),
+    (["--config=CONFIG", "--workdir", " "], "--workdir is empty"),
+    (["--config=", "--workdir=out"], "--config is empty; give a config file, e.g. --config=experiments/configs/"),
+])
+def test_an_empty_flag_is_refused_in_one_line(args, expected, tmp_path):
+  """An unset shell variable: an empty --workdir ran and wrote the run into the current folder, and an
+  empty --config failed in ml_collections' words."""
+  config = str(ROOT / "experiments" / "configs" / "breast_cancer_stoc.py")
+  args = [a.replace("CONFIG", config) for a in args]
+  out = subprocess.run([sys.executable, str(ROOT / "experiments" / "run.py"), *args], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=100)
+  lines = [l for l in out.stderr.splitlines() if l.strip()]
+  assert out.returncode != 0 and len(lines) == 1 and expected in lines[0], out.stderr
+  assert not any(tmp_path.iterdir())  # nothing written where it ran
+
+
+@pytest.mark.timeout(120)
 def test_a_bad_config_value_stops_the_runner_with_one_line_not_a_traceback(tmp_path):
   out = subprocess.run([sys.executable, "experiments/run.py", "--config=experiments/configs/breast_cancer_stoc.py",
                         "--config.anomaly_ratio=5", f"--workdir={tmp_path}"], cwd=ROOT,
