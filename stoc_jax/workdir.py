@@ -78,6 +78,8 @@ def is_url(path) -> bool:
 
 def workdir_path(path) -> epath.Path:
   """A workdir as given: a URL kept as it is, a local path made absolute (`~` expanded)."""
+  if not str(path).strip():  # made absolute, it would be the current folder
+    raise ValueError(f"workdir must be a folder or a bucket URL; got {str(path)!r}.")
   if is_url(path):
     _check_filesystem(str(path))
     return epath.Path(str(path))

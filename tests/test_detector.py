@@ -784,3 +784,6 @@ def test_a_workdir_holds_one_fit_and_a_table_fit_refuses_one(tmp_path):
                  workdir=str(tmp_path / "w")).fit(x)
   with pytest.raises(ValueError, match="workdir checkpoints a learned representation's training"):
     STOCDetector(workdir=str(tmp_path / "t")).fit(np.random.default_rng(0).normal(size=(50, 3)))
+  # An empty path, made absolute, was the current folder: the fit wrote its checkpoints there.
+  with pytest.raises(ValueError, match=r"workdir must be a folder or a bucket URL; got ''"):
+    STOCDetector(representation="rotation", train_steps=4, contamination=0.1, workdir="").fit(x)
