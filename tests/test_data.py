@@ -142,6 +142,14 @@ def test_npy_table(tmp_path):
   assert x.shape == (10, 2) and y.sum() == 5
 
 
+def test_a_folder_or_an_unreadable_file_given_as_a_table_is_named(tmp_path):
+  """A folder failed as "is not a readable  file: [Errno 21] Is a directory"."""
+  with pytest.raises(DataError, match=r"is a folder; give a table file \(CSV, \.npy or \.npz\), or --images "):
+    table_file.load_table(tmp_path)
+  # A file without a suffix that cannot be read (the tests run as root, which reads any file).
+  assert str(table_file._unreadable("locked", PermissionError("denied"))) == "locked is not a readable file: denied"
+
+
 def test_numpy_files_that_are_not_what_their_suffix_says_are_named_in_one_line(tmp_path):
   """NumPy's own words for a text file under .npy speak of pickles and allow_pickle (which would run code
   from the file); an archive under .npy, or one array under .npz, failed as a context manager or a key."""

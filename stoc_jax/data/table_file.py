@@ -92,6 +92,9 @@ def load_table(path, label_column: str | int | None = None, drop_constant: bool 
   path = Path(os.path.expanduser(str(path)))
   if not path.exists():
     raise DataError(f"no such file: {path}")
+  if path.is_dir():  # read as a file, it failed in the words of a compressed file's error
+    raise DataError(f"{path} is a folder; give a table file (CSV, .npy or .npz), or --images {path} for a folder "
+                    "of images.")
   if path.stat().st_size == 0:
     raise DataError(f"{path} is empty.")
   reader = OTHER_FORMATS.get(path.suffix.lower())
@@ -226,7 +229,8 @@ def _open_bytes(path):
 
 def _unreadable(path, error) -> DataError:
   """A compressed file that is not what its suffix says."""
-  return DataError(f"{path} is not a readable {Path(path).suffix.lower()} file: {error}")
+  suffix = Path(path).suffix.lower()
+  return DataError(f"{path} is not a readable {suffix + ' ' if suffix else ''}file: {error}")
 
 
 def _cut_short(path, error) -> DataError:
