@@ -1008,6 +1008,10 @@ def test_spaces_around_names_and_values_of_a_hand_written_csv_are_dropped(tmp_pa
     ("a;b\n1,2\n3,4\n5,6\n", r"header holds ';'"),
     ("a,b\n1,2\n3,1e308\n5,6\n", r"values too large .* at row 2 column 'b'"),
     ("a,b\n1,2\n3,1e309\n5,6\n", r"NaN or infinite values .* at row 2 column 'b'"),
+    # A table edited in two locales: read as text, the column was one-hot encoded, a column per value.
+    ('a,b\n1.5,2\n"2,5",3\n3.5,4\n4,5\n', r"column 'a' writes numbers with a decimal point \('1\.5' in data row 1\) "
+     r"and with a decimal comma \('2,5' in data row 2\); write them all one way"),
+    ("a;b\n1,5;2\n2.5;3\n3,25;4\n", r"decimal point \('2\.5' in data row 2\) and with a decimal comma \('1,5' in"),
     # Rows longer than the header: pandas would read the extra fields as an index and shift the columns.
     ("a,b\n0,1,2\n1,3,4\n2,5,6\n", r"rows hold more fields than its first line has column names; the first"),
     ("# exported by a sensor\na,b\n1,2\n3,4\n", r"first line looks like a comment"),

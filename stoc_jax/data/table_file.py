@@ -367,6 +367,29 @@ def _refuse_note_lines(df, path):
                     f"Delete {'it' if notes == 1 else 'them'} from the file and run again.")
 
 
+# A number with a decimal point; one with a decimal comma that no thousands separator writes (not three
+# digits after it); a whole number.
+POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+COMMA_DECIMAL = re.compile(r"[+-]?\d*,(?:\d{1,2}|\d{4,})")
+WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
+def _refuse_mixed_decimals(df, path):
+  """A text column of numbers written with a decimal point in some rows and a decimal comma in others
+  (a table edited in two locales): read as text, it became one-hot categories, or was refused as
+  identifiers."""
+  import pandas as pd
+  for c in df.columns:
+    if pd.api.types.is_numeric_dtype(df[c]):
+      continue
+    text = df[c].dropna().astype(str).str.strip()
+    point, comma = text.str.fullmatch(POINT_DECIMAL), text.str.fullmatch(COMMA_DECIMAL)
+    if point.any() and comma.any() and (point | comma | text.str.fullmatch(WHOLE_NUMBER)).all():
+      example = lambda rows: f"{text[rows].iloc[0]!r} in data row {text[rows].index[0] + 1}"
+      raise DataError(f"{path}: column {str(c)!r} writes numbers with a decimal point ({example(point)}) and with "
+                      f"a decimal comma ({example(comma)}); write them all one way to have it read as numbers.")
+
+
 def _refuse_summary_row(df, path):
   """A first or last row that holds the sums of the other rows, as spreadsheets export a "Total"
   row, refused: it is no record, and as the largest value of every column it stretches the columns'
@@ -682,6 +705,7 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
   _refuse_repeated_header(df, path)
   _refuse_header_lines(df, path, sep)
   _refuse_note_lines(df, path)
+  _refuse_mixed_decimals(df, path)
   if repeated:
     which = ", ".join(f"{name!r} (columns {', '.join(map(str, at))})" for name, at in list(repeated.items())[:5])
     raise DataError(f"{path}: column names repeat: {which}; give each column a name of its own.")
