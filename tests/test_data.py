@@ -489,4 +489,4 @@ def test_generated_csvs_load_as_finite_numbers_or_fail_with_a_data_error(tmp_pat
       continue
     loaded += 1
     assert x.dtype == np.float64 and x.ndim == 2 and np.isfinite(x).all(), (case, text)
-  assert loaded > 30, loaded  # the generated tables are not all refused (60 of 400 load)
+  assert loaded > 30, loaded  # the generated tables are not all refused (58 of 400 load)
