@@ -119,6 +119,14 @@ def _counted_repeats(X) -> dict:
   return counts
 
 
+def check_image_shape(images, fitted_shape) -> None:
+  """Images to score in the (H, W, C) a detector was fitted on: a ResNet would score another size
+  regardless."""
+  if images.shape[1:] != tuple(fitted_shape):
+    raise ValueError(f"images are {images.shape[1:]}; this detector was fitted on {tuple(fitted_shape)}. Resize "
+                     "them to the fitted size first.")
+
+
 def _as_uint8_images(X) -> np.ndarray:
   """Images as uint8: uint8 as they are, floats in [0, 1] scaled by 255; other ranges refused."""
   if X.dtype == np.uint8:
@@ -438,9 +446,8 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
       X = _as_uint8_images(X)
       if fitting:
         self.image_shape_ = X.shape[1:]
-      elif X.shape[1:] != getattr(self, "image_shape_", X.shape[1:]):  # a ResNet would score them regardless
-        raise ValueError(f"images are {X.shape[1:]}; this detector was fitted on {self.image_shape_}. Resize "
-                         "them to the fitted size first.")
+      elif hasattr(self, "image_shape_"):  # not in a detector pickled before it was recorded
+        check_image_shape(X, self.image_shape_)
       return X
     if callable(self.representation):
       return X

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
 from stoc_jax.contamination import percent_hint
-from stoc_jax.detector import CHECKPOINT_STEPS, _as_uint8_images, check_random_state
+from stoc_jax.detector import CHECKPOINT_STEPS, _as_uint8_images, check_image_shape, check_random_state
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
 from stoc_jax.workdir import open_for_fit
@@ -127,8 +127,7 @@ class OEDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
     """The objective's anomaly score: higher = more anomalous."""
     check_is_fitted(self, "threshold_")
     X = _images(X)
-    if X.shape[1:] != self.image_shape_:
-      raise ValueError(f"images are {X.shape[1:]}; this detector was fitted on {self.image_shape_}.")
+    check_image_shape(X, self.image_shape_)
     return self._model.score(X)
 
   def decision_function(self, X):
