@@ -122,9 +122,11 @@ def _counted_repeats(X) -> dict:
 def check_image_shape(images, fitted_shape) -> None:
   """Images to score in the (H, W, C) a detector was fitted on: a ResNet would score another size
   regardless."""
-  if images.shape[1:] != tuple(fitted_shape):
-    raise ValueError(f"images are {images.shape[1:]}; this detector was fitted on {tuple(fitted_shape)}. Resize "
-                     "them to the fitted size first.")
+  fitted_shape = tuple(fitted_shape)
+  if images.shape[1:] != fitted_shape:
+    fix = ("Resize them to the fitted size first" if images.shape[-1] == fitted_shape[-1] else
+           f"Give them {fitted_shape[-1]} channel(s), as the fitted images have")  # resizing keeps the channels
+    raise ValueError(f"images are {images.shape[1:]}; this detector was fitted on {fitted_shape}. {fix}.")
 
 
 def _as_uint8_images(X) -> np.ndarray:

@@ -441,6 +441,8 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
   det = fit(x)
   with pytest.raises(ValueError, match=r"images are \(12, 12, 1\); this detector was fitted on \(16, 16, 1\)"):
     det.decision_function(x[:, :12, :12])
+  with pytest.raises(ValueError, match=r"fitted on \(16, 16, 1\)\. Give them 1 channel\(s\), as the fitted images have"):
+    det.decision_function(np.repeat(x, 3, axis=-1))  # resizing would not mend the channels
   # Photos are rarely square: rotating them by 90 degrees failed in jnp.concatenate's words.
   with pytest.raises(ValueError, match=r"objective 'rotation' rotates images by 90 degrees, which needs square "
                      r"images; these are 16 x 12 \(height x width\)\. Resize them to a square"):
