@@ -205,8 +205,13 @@ def _check_ndim(X):
       raise ValueError(f"X's rows differ in length ({sorted({len(r) for r in rows if hasattr(r, '__len__')})[:5]} "
                        "values); give every row the same columns.")
     ndim = rows.ndim
+  elif X is None or isinstance(X, (str, bytes, numbers.Number)):
+    ndim = 0
   else:
     ndim = getattr(X, "ndim", 2)  # anything else: scikit-learn's checks say what is wrong
+  if ndim == 0:  # scikit-learn's own error reads None as "array=nan" and a string as a failed float
+    raise ValueError(f"X must be 2-D, (n_samples, n_features); got a single value, {type(X).__name__} {str(X)[:40]!r}: "
+                     "give rows of columns (an array, a list of rows or a DataFrame).")
   if ndim == 1:
     raise ValueError(f"X must be 2-D, (n_samples, n_features); got a 1-D array of {len(X)} values. "
                      "Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one sample.")

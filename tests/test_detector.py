@@ -650,6 +650,12 @@ def test_one_dimensional_and_image_shaped_input_is_refused_in_one_line():
   det = STOCDetector().fit(contaminated(n=100)[0])
   with pytest.raises(ValueError, match=r"X\.reshape\(1, -1\) for one sample"):
     det.decision_function(np.zeros(5))
+  # A single value: scikit-learn's own error read None as "array=nan" and a file name as a failed float.
+  for single in (None, "scores.csv", 3.0, np.array(3.0)):
+    with pytest.raises(ValueError, match=r"^X must be 2-D.*got a single value, \w+ '[^']*': give rows of columns[^\n]*$"):
+      STOCDetector().fit(single)
+    with pytest.raises(ValueError, match=r"got a single value"):
+      det.decision_function(single)
 
 
 def test_refine_dataset_is_the_detectors_refinement_and_keeps_clean_rows():
