@@ -129,6 +129,20 @@ def check_image_shape(images, fitted_shape) -> None:
     raise ValueError(f"images are {images.shape[1:]}; this detector was fitted on {fitted_shape}. {fix}.")
 
 
+def image_stack(images, name="X") -> np.ndarray:
+  """Images given as an array, or as a list of arrays, stacked; a list of images of several sizes
+  refused with the sizes and the first image of another size (NumPy's own error names neither)."""
+  if isinstance(images, (list, tuple)) and images:
+    shapes = [np.shape(im) for im in images]
+    if len(set(shapes)) > 1:
+      first = next(i for i, s in enumerate(shapes) if s != shapes[0])
+      sizes = ", ".join(f"{shapes.count(s)} of {s}" for s in sorted(set(shapes), key=shapes.index)[:4])
+      raise ValueError(f"{name} holds images of several shapes ({sizes}; image {first} is the first that differs "
+                       "from image 0); resize them to one size first, as `stoc-jax detect --images DIR --image-size "
+                       "N` does.")
+  return np.asarray(images)
+
+
 def _as_uint8_images(X) -> np.ndarray:
   """Images as uint8: uint8 as they are, floats in [0, 1] scaled by 255; other ranges refused."""
   if X.dtype == np.uint8:
@@ -445,7 +459,7 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
 
   def _check_X(self, X, fitting=False):
     if self._on_images():
-      X = np.asarray(X)
+      X = image_stack(X)
       if X.ndim == 3:
         X = X[..., None]
       if X.ndim != 4:

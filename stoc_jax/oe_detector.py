@@ -26,14 +26,14 @@ from sklearn.utils.validation import check_is_fitted
 from stoc_jax import configs, lenet, loop, oe_learner, oe_objectives
 from stoc_jax.data import outlier_exposure
 from stoc_jax.contamination import percent_hint
-from stoc_jax.detector import CHECKPOINT_STEPS, _as_uint8_images, check_image_shape, check_random_state
+from stoc_jax.detector import CHECKPOINT_STEPS, _as_uint8_images, check_image_shape, check_random_state, image_stack
 from stoc_jax.outlier_probability import OutlierProbabilityMixin
 from stoc_jax.sharding import make_mesh
 from stoc_jax.workdir import open_for_fit
 
 
 def _images(X, name="X"):
-  X = np.asarray(X)
+  X = image_stack(X, name)
   if X.ndim == 3:
     X = X[..., None]
   if X.ndim != 4 or len(X) < 2:

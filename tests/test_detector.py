@@ -443,6 +443,13 @@ def test_float_images_in_unit_range_equal_their_uint8_pixels():
     det.decision_function(x[:, :12, :12])
   with pytest.raises(ValueError, match=r"fitted on \(16, 16, 1\)\. Give them 1 channel\(s\), as the fitted images have"):
     det.decision_function(np.repeat(x, 3, axis=-1))  # resizing would not mend the channels
+  # A list of images of several sizes, as photos read one by one are: NumPy's error named no image.
+  photos = list(x[:5]) + [x[5, :12, :12]] + list(x[6:10])
+  with pytest.raises(ValueError, match=r"^X holds images of several shapes \(9 of \(16, 16, 1\), 1 of \(12, 12, 1\); "
+                     r"image 5 is the first that differs from image 0\); resize them to one size first[^\n]*$"):
+    STOCDetector(representation="rotation", train_steps=2).fit(photos)
+  with pytest.raises(ValueError, match=r"^X holds images of several shapes"):
+    det.decision_function(photos)
   # Photos are rarely square: rotating them by 90 degrees failed in jnp.concatenate's words.
   with pytest.raises(ValueError, match=r"objective 'rotation' rotates images by 90 degrees, which needs square "
                      r"images; these are 16 x 12 \(height x width\)\. Resize them to a square"):

@@ -297,6 +297,8 @@ def test_detector_fits_scores_and_pickles():
     OEDetector().fit(normal, X_oe=np.zeros((4, 16, 16), np.uint8))
   with pytest.raises(DataError, match=r"are 8x8x3 but the normal images are 8x8x1; give them 1 channel\(s\) \(grey\)"):
     OEDetector().fit(normal, X_oe=np.zeros((4, 8, 8, 3), np.uint8))  # resizing does not mend channels
+  with pytest.raises(ValueError, match=r"^X_oe holds images of several shapes \(1 of \(8, 8\), 1 of \(16, 16\); image 1"):
+    OEDetector().fit(normal, X_oe=[oe[0], np.zeros((16, 16), np.uint8)])  # NumPy's error named neither
   self_oe = OEDetector(train_steps=16, batch_size=32).fit(np.concatenate([normal[:100], test_anomaly[:10]]))
   assert not self_oe.refined_mask_.all()  # no OE: refinement ran and its rejects were the OE
 
