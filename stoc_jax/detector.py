@@ -606,9 +606,20 @@ class STOCDetector(OutlierProbabilityMixin, OutlierMixin, BaseEstimator):
   def _input_features(self, X, fitting=False):
     """What the learner takes: scaled columns, the callable's features, or uint8 images."""
     if callable(self.representation):
-      feats = np.asarray(self.representation(X), np.float32)
-      if feats.ndim != 2 or not np.isfinite(feats).all():
-        raise ValueError("the representation callable must return finite (N, D) features.")
+      features = self.representation(X)
+      with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below with their rows
+        feats = np.asarray(features, np.float32)
+      if feats.ndim != 2:
+        raise ValueError(f"the representation callable must return (N, D) features, a row per input; it returned "
+                         f"shape {feats.shape}.")
+      if hasattr(X, "__len__") and len(feats) != len(X):  # scores would be of other rows than X's
+        raise ValueError(f"the representation callable returned {len(feats)} rows of features for {len(X)} inputs; "
+                         "it must return a row per input, in their order.")
+      bad = ~np.isfinite(feats).all(axis=1)
+      if bad.any():
+        raise ValueError(f"the representation callable returned NaN or infinite features in {int(bad.sum())} rows "
+                         f"(first: {np.flatnonzero(bad)[:5].tolist()}); features are read as float32, so values "
+                         "beyond 3.4e38 are infinite too.")
       if fitting:
         self.feature_dim_ = feats.shape[1]
       elif feats.shape[1] != getattr(self, "feature_dim_", feats.shape[1]):

@@ -345,6 +345,25 @@ def test_goad_and_callable_representations():
   np.testing.assert_allclose(feats.decision_function(x), gaussian.decision_function(x), rtol=1e-6)
 
 
+def test_a_representation_callable_that_returns_other_rows_or_non_finite_features_is_named():
+  x, _ = contaminated(n=100)
+  embed = lambda a: np.asarray(a)[:, :3]  # noqa: E731
+  # One row short (an embedding that drops a row it cannot read): the scores were of other rows than X's.
+  with pytest.raises(ValueError, match=r"^the representation callable returned 99 rows of features for 100 inputs"):
+    STOCDetector(representation=lambda a: embed(a)[1:]).fit(x)
+  det = STOCDetector(representation=embed).fit(x)
+  det.representation = lambda a: embed(a)[:-1]
+  with pytest.raises(ValueError, match=r"returned 6 rows of features for 7 inputs"):
+    det.decision_function(x[:7])
+  with pytest.raises(ValueError, match=r"must return \(N, D\) features, a row per input; it returned shape \(100,\)"):
+    STOCDetector(representation=lambda a: embed(a)[:, 0]).fit(x)
+  # Overflow in float32 reads as infinite: said, with the rows.
+  with pytest.raises(ValueError, match=r"NaN or infinite features in 100 rows \(first: \[0, 1, 2, 3, 4\]\).*3\.4e38"):
+    STOCDetector(representation=lambda a: embed(a) * 1e300).fit(x)
+  with pytest.raises(ValueError, match=r"NaN or infinite features in 1 rows \(first: \[3\]\)"):
+    STOCDetector(representation=lambda a: np.where(np.arange(len(a))[:, None] == 3, np.nan, embed(a))).fit(x)
+
+
 def test_robust_scaling_uses_median_and_iqr():
   rng = np.random.default_rng(0)
   normals = np.column_stack([rng.normal(size=500), rng.lognormal(size=500) * 0.01])
