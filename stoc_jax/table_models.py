@@ -203,9 +203,23 @@ class ExternalModel:
 
   def score(self, X):
     X = np.asarray(X, np.float64)
-    if hasattr(self.fitted_, "score_samples"):
-      return -np.asarray(self.fitted_.score_samples(X), np.float64)
-    return np.asarray(self.fitted_.decision_function(X), np.float64)
+    method = "score_samples" if hasattr(self.fitted_, "score_samples") else "decision_function"
+    scores = getattr(self.fitted_, method)(X)
+    where = f"{type(self.fitted_).__name__}.{method}"
+    try:
+      scores = np.asarray(scores, np.float64)
+    except (TypeError, ValueError):
+      raise ValueError(f"{where} returned scores that are not numbers ({np.asarray(scores).dtype}).") from None
+    if scores.shape not in ((len(X),), (len(X), 1)):  # numpy's broadcasting errors named no model
+      raise ValueError(f"{where} returned scores of shape {scores.shape} for {len(X)} rows; a one-class model "
+                       "gives one score per row.")
+    scores = scores.reshape(len(X))
+    bad = ~np.isfinite(scores)
+    if bad.any():  # an infinite score has no quantile: the threshold would be NaN
+      raise ValueError(f"{where} returned NaN or infinite scores for {int(bad.sum())} of the {len(X)} rows it "
+                       "scored; a density of 0 (a kernel of bounded support, such as "
+                       "KernelDensity's 'tophat') reads as infinite: use a model whose scores are finite.")
+    return -scores if method == "score_samples" else scores
 
 
 class RankEnsemble:

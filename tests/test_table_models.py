@@ -161,6 +161,40 @@ def test_detector_objects_are_duck_typed():
     table_models.make_model([])
 
 
+class ScoresOf(PyODStyle):
+  """A PyOD-style detector whose decision_function returns what `scores(distances)` makes of its distances."""
+
+  def __init__(self, scores):
+    super().__init__()
+    self.scores = scores
+
+  def decision_function(self, X):
+    return self.scores(super().decision_function(X))
+
+
+def test_an_object_whose_scores_are_not_one_finite_number_per_row_is_named():
+  from sklearn.neighbors import KernelDensity
+
+  from stoc_jax import STOCDetector
+  x = table()
+  fit = lambda scores: table_models.make_model(ScoresOf(scores)).fit(x[:200])  # noqa: E731
+  # Each failed in NumPy's words, naming no model, or (NaN) fitted and left a NaN threshold.
+  with pytest.raises(ValueError, match=r"^ScoresOf\.decision_function returned scores of shape \(199,\) for 200 rows"):
+    fit(lambda d: d[1:])
+  with pytest.raises(ValueError, match=r"shape \(200, 2\) for 200 rows; a one-class model gives one score per row"):
+    fit(lambda d: np.c_[d, d])
+  with pytest.raises(ValueError, match=r"returned scores that are not numbers \(<U1\)"):
+    fit(lambda d: np.array(["a"] * len(d)))
+  with pytest.raises(ValueError, match=r"NaN or infinite scores for 3 of the 200 rows it scored"):
+    fit(lambda d: np.where(np.arange(len(d)) < 3, np.nan, d))
+  column = fit(lambda d: d[:, None])  # a column of scores (a Keras model's) is read as one per row
+  np.testing.assert_allclose(column.score(x[200:]), fit(lambda d: d).score(x[200:]))
+  # scikit-learn's own density of bounded support: 0 outside it, -inf as a log density.
+  for where in ("occ", "refine_occ"):
+    with pytest.raises(ValueError, match=r"^KernelDensity\.score_samples returned NaN or infinite scores.*'tophat'"):
+      STOCDetector(**{where: KernelDensity(kernel="tophat", bandwidth=0.5)}).fit(x)
+
+
 def test_rank_ensemble_is_the_mean_of_rank_normalised_scores():
   x = table()
   ens = table_models.make_model(["gde", "knn"]).fit(x[:200])
