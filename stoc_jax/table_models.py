@@ -185,10 +185,15 @@ class ExternalModel:
   PyOD's (`decision_function`, higher = more anomalous). A fresh clone is fitted each time."""
 
   def __init__(self, estimator):
+    if isinstance(estimator, type):  # fitting the class itself failed deep in scikit-learn
+      raise TypeError(f"got the class {estimator.__name__}, not a model: give an instance, {estimator.__name__}().")
     if not hasattr(estimator, "fit") or not (hasattr(estimator, "score_samples")
                                              or hasattr(estimator, "decision_function")):
-      raise TypeError(f"{type(estimator).__name__} is not a one-class model: it needs fit() and "
-                      "score_samples() (scikit-learn) or decision_function() (PyOD).")
+      name = type(estimator).__name__
+      # scikit-learn's LocalOutlierFactor scores only the rows it was fitted on unless novelty=True
+      novelty = f" Give {name}(novelty=True), which scores new rows." if getattr(estimator, "novelty", None) is False else ""
+      raise TypeError(f"{name} is not a one-class model: it needs fit() and score_samples() (scikit-learn) or "
+                      f"decision_function() (PyOD).{novelty}")
     self.estimator = estimator
 
   def fit(self, X):
@@ -279,7 +284,9 @@ def make_model(spec, random_state: int = 0, n_neighbors: int = 5, knn_max_rows: 
                 "iforest": lambda: IsolationForestModel(random_state),
                 "ocsvm": lambda: OCSVMModel("rbf"), "ocsvm_linear": lambda: OCSVMModel("linear")}
     if spec not in builders:
-      raise ValueError(f"unknown one-class model {spec!r}; choose one of {', '.join(NAMES)}, a list of "
+      near = spec.strip().lower()
+      hint = f" (did you mean {near!r}?)" if near in builders else ""
+      raise ValueError(f"unknown one-class model {spec!r}{hint}; choose one of {', '.join(NAMES)}, a list of "
                        "them, or an object with fit() and score_samples() / decision_function().")
     return builders[spec]()
   return ExternalModel(spec)

@@ -155,8 +155,16 @@ def test_detector_objects_are_duck_typed():
   assert not hasattr(prototype, "nn_")  # each fit works on a copy
   with pytest.raises(TypeError, match="not a one-class model"):
     table_models.make_model(object())
-  with pytest.raises(ValueError, match="unknown one-class model 'knnn'"):
+  with pytest.raises(ValueError, match="unknown one-class model 'knnn'; choose one of"):
     table_models.make_model("knnn")
+  # Three slips a user makes, each of which failed in scikit-learn's words or without a way out:
+  with pytest.raises(TypeError, match=r"^got the class LocalOutlierFactor, not a model: give an instance, "
+                     r"LocalOutlierFactor\(\)\.$"):
+    table_models.make_model(LocalOutlierFactor)  # failed as "'numpy.ndarray' object has no attribute ..."
+  with pytest.raises(TypeError, match=r"Give LocalOutlierFactor\(novelty=True\), which scores new rows\.$"):
+    table_models.make_model(LocalOutlierFactor())
+  with pytest.raises(ValueError, match=r"unknown one-class model 'IForest' \(did you mean 'iforest'\?\)"):
+    table_models.make_model("IForest")  # PyOD's name
   with pytest.raises(ValueError, match="at least one model"):
     table_models.make_model([])
 
