@@ -78,6 +78,8 @@ def is_url(path) -> bool:
 
 def workdir_path(path) -> epath.Path:
   """A workdir as given: a URL kept as it is, a local path made absolute (`~` expanded)."""
+  if not isinstance(path, (str, os.PathLike)):  # str() of a number would name a folder in the current one
+    raise ValueError(f"workdir must be a folder or a bucket URL; got {type(path).__name__} {path!r}.")
   if not str(path).strip():  # made absolute, it would be the current folder
     raise ValueError(f"workdir must be a folder or a bucket URL; got {str(path)!r}.")
   if is_url(path):
@@ -138,7 +140,12 @@ class Workdir:
 
   def __init__(self, path, max_to_keep: int = 2):
     self.path = workdir_path(path)
-    self.path.mkdir(parents=True, exist_ok=True)
+    try:
+      self.path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # said by the OS as "[Errno 17] File exists"
+      file = next(p for p in (self.path, *self.path.parents) if p.exists() and not p.is_dir())
+      raise ValueError(f"workdir {self.path}: {file} is a file; give a folder (a new one, or one of an earlier "
+                       "run to resume).") from None
     self._checkpoints = ocp.CheckpointManager(
         self.path / "checkpoints",
         # Synchronous saves: every save is waited for anyway, and no background thread may run

@@ -821,3 +821,11 @@ def test_a_workdir_holds_one_fit_and_a_table_fit_refuses_one(tmp_path):
   # An empty path, made absolute, was the current folder: the fit wrote its checkpoints there.
   with pytest.raises(ValueError, match=r"workdir must be a folder or a bucket URL; got ''"):
     STOCDetector(representation="rotation", train_steps=4, contamination=0.1, workdir="").fit(x)
+  # A number became a folder of that name in the current one; a file failed as "[Errno 17] File exists".
+  with pytest.raises(ValueError, match=r"workdir must be a folder or a bucket URL; got int 5\."):
+    STOCDetector(representation="rotation", train_steps=4, contamination=0.1, workdir=5).fit(x)
+  (tmp_path / "notes.txt").write_text("a file")
+  for inside in ("", "/run"):
+    with pytest.raises(ValueError, match=rf"notes\.txt{inside}: \S*notes\.txt is a file; give a folder"):
+      STOCDetector(representation="rotation", train_steps=4, contamination=0.1,
+                   workdir=str(tmp_path / "notes.txt") + inside).fit(x)
