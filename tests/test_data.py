@@ -116,8 +116,14 @@ def test_new_rows_are_encoded_as_the_fitted_table(tmp_path):
   assert table_file.load_table(one, schema=schema)[0].shape == (1, 5)
   lacking = tmp_path / "lacking.csv"
   lacking.write_text("a,color\n1,red\n")
-  with pytest.raises(DataError, match=r"columns this table lacks: \['b'\]"):
+  with pytest.raises(DataError, match=r"columns this table lacks: \['b'\]\.$"):
     table_file.load_table(lacking, schema=schema)
+  # A column renamed in case or separators, as a spreadsheet export does, is named beside the one it stands for.
+  renamed = tmp_path / "renamed.csv"
+  renamed.write_text("A,b_,Color\n1,2,red\n")
+  with pytest.raises(DataError, match=r"lacks: \['a', 'b', 'color'\]; this table has 'A' for 'a', 'b_' for 'b', "
+                     r"'Color' for 'color': rename them as fitted\.$"):
+    table_file.load_table(renamed, schema=schema)
   texty = tmp_path / "texty.csv"
   texty.write_text("a,b,color\nx,1,red\n")
   with pytest.raises(DataError, match=r"\['a'\] hold text"):

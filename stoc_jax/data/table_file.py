@@ -725,7 +725,13 @@ def _load_csv(path, label_column, drop_constant, schema, ignore_columns=(), fill
         df[c] = value
     missing_columns = [c for c in schema.columns if c not in df.columns]
     if missing_columns:
-      raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}.")
+      # A column renamed in case, spacing or separators ("Mean_Radius" for "mean radius") is the likeliest cause.
+      key = lambda c: " ".join(str(c).replace("_", " ").replace("-", " ").split()).lower()  # noqa: E731
+      here = {key(c): c for c in df.columns if c not in schema.columns}
+      renamed = [(c, here[key(c)]) for c in missing_columns if key(c) in here]
+      hint = ("; this table has " + ", ".join(f"{now!r} for {c!r}" for c, now in renamed[:5])
+              + ": rename them as fitted") if renamed else ""
+      raise DataError(f"{path}: the model was fitted on columns this table lacks: {missing_columns[:10]}{hint}.")
     other = [(c, u, units[c]) for c, u in schema.units if c in units and units[c].lower() != u.lower()]
     if other:
       which = "; ".join(f"{str(c)!r} in {u} then, {now} here" for c, u, now in other[:5])
