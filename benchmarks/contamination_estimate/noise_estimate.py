@@ -1,7 +1,7 @@
 """The contamination estimate on clean tables: Gaussian noise of every size, and clean columns
 that are skewed, heavy-tailed or counts, 20 seeds each.
 
-  python benchmarks/contamination_estimate/noise_estimate.py > benchmarks/contamination_estimate/noise_estimate.md   # 15 s
+  python benchmarks/contamination_estimate/noise_estimate.py > benchmarks/contamination_estimate/noise_estimate.md   # 46 s on 2 cores
 
 A clean table should be estimated clean: each cell gives how many of the 20 seeds put the estimate
 (`stoc_jax.contamination.estimate_contamination`, as STOCDetector calls it) above 1 %, and the
