@@ -149,14 +149,15 @@ ANNOUNCE_ROWS = 20_000
 CPU_IMAGE_SIDE = 64
 
 
-def _warn_of_large_images(name, width, height):
-  """Before a folder is read at full size: on CPU, images larger than CPU_IMAGE_SIDE."""
+def _warn_of_large_images(name, width, height, resized=False):
+  """Before a folder is read, at full size or `resized` by --image-size: on CPU, images larger than
+  CPU_IMAGE_SIDE."""
   import jax
   if jax.default_backend() != "cpu":
     return
   if max(width, height) > CPU_IMAGE_SIDE:
-    warnings.warn(f"{name} is {width} x {height} pixels: learning a representation of such images "
-                  f"on CPU takes hours (at 64 x 64, 11 min on 2 cores); pass --image-size 32 or 64 to resize "
+    warnings.warn(f"{name} {'makes images of' if resized else 'is'} {width} x {height} pixels: learning a "
+                  f"representation of such images on CPU takes hours (at 64 x 64, 11 min on 2 cores); pass --image-size 32 or 64 to resize "
                   "them as they are read, or run on a GPU (requirements-gpu.txt).")
 
 
@@ -170,16 +171,18 @@ def _available_memory() -> int | None:
     return None
 
 
-def _refuse_pixels_beyond_memory(folder, count, width, height):
-  """Before a folder is read at full size: its `count` images of width x height must fit in half the
-  free memory, or the process is killed mid-read (300 phone photos of 4032 x 3024 are 11 GB)."""
+def _refuse_pixels_beyond_memory(folder, count, width, height, resized=False):
+  """Before a folder is read, at full size or `resized` by --image-size: its `count` images of width x
+  height must fit in half the free memory, or the process is killed mid-read (300 phone photos of
+  4032 x 3024 are 11 GB)."""
   from stoc_jax.data import DataError
   needed, free = count * width * height * 3, _available_memory()
   if free is not None and needed > free / 2:
+    fix = ("pass a smaller --image-size, 64 (or up to 224 on a GPU)" if resized else
+           "pass --image-size 64 (or up to 224 on a GPU) to resize each as it is read")
     raise DataError(f"--images {folder}: {count} images of {width} x {height} pixels take "
                     f"{needed / 2**30:.1f} GiB as pixels, more than half the memory free here "
-                    f"({free / 2**30:.1f} GiB); pass --image-size 64 (or up to 224 on a GPU) to resize each "
-                    "as it is read.")
+                    f"({free / 2**30:.1f} GiB); {fix}.")
 
 
 MASK_FOLDER = "ground_truth"
@@ -216,7 +219,11 @@ def _load_images(folder, image_size=None, learned=False):
     warnings.warn(f"--images {folder}: {len(skipped)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} "
                   f"images left out: {', '.join(map(str, skipped[:3]))}{', ...' if len(skipped) > 3 else ''}.{hint}")
 
-  if not image_size:  # read at full size: the first image's header speaks for the folder
+  if image_size:  # resized as read: --image-size 100000 was read until the process was killed
+    if learned:
+      _warn_of_large_images(f"--image-size {image_size}", image_size, image_size, resized=True)
+    _refuse_pixels_beyond_memory(folder, len(files), image_size, image_size, resized=True)
+  else:  # read at full size: the first image's header speaks for the folder
     from PIL import Image
     with Image.open(files[0]) as first:
       width, height = first.size

@@ -390,6 +390,8 @@ def test_large_images_on_cpu_are_warned_of_before_a_representation_is_learned(tm
     warnings.simplefilter("error")  # resized as read, or pixels as features: no warning
     assert _load_images(tmp_path / "photos", 32, learned=True)[0].shape == (3, 32, 32, 3)
     _load_images(tmp_path / "photos", learned=False)
+  with pytest.warns(UserWarning, match=r"--image-size 128 makes images of 128 x 128 pixels: .* on CPU takes hours"):
+    _load_images(tmp_path / "photos", 128, learned=True)  # resized up: as slow to learn as photos that size
 
 
 def test_a_folder_whose_pixels_exceed_the_free_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
@@ -404,6 +406,10 @@ def test_a_folder_whose_pixels_exceed_the_free_memory_is_refused_before_it_is_re
                      r"the memory free here .*--image-size 64"):
     cli_module._load_images(tmp_path / "photos")
   assert cli_module._load_images(tmp_path / "photos", 32)[0].shape == (3, 32, 32, 3)  # resized as read
+  # Resized to a size larger than memory holds: read until the process was killed.
+  with pytest.raises(DataError, match=r"3 images of 128 x 128 pixels take 0\.0 GiB .*; pass a smaller "
+                     r"--image-size, 64 \(or up to 224 on a GPU\)\.$"):
+    cli_module._load_images(tmp_path / "photos", 128)
   monkeypatch.setattr(cli_module, "_available_memory", lambda: None)  # unknown: read
   assert cli_module._load_images(tmp_path / "photos")[0].shape == (3, 80, 96, 3)
 
