@@ -157,8 +157,8 @@ def _warn_of_large_images(name, width, height, resized=False):
     return
   if max(width, height) > CPU_IMAGE_SIDE:
     warnings.warn(f"{name} {'makes images of' if resized else 'is'} {width} x {height} pixels: learning a "
-                  f"representation of such images on CPU takes hours (at 64 x 64, 11 min on 2 cores); pass --image-size 32 or 64 to resize "
-                  "them as they are read, or run on a GPU (requirements-gpu.txt).")
+                  "representation of such images on CPU takes hours (at 64 x 64, 11 min on 2 cores); pass "
+                  "--image-size 32 or 64 to resize them as they are read, or run on a GPU (requirements-gpu.txt).")
 
 
 def _available_memory() -> int | None:

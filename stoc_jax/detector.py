@@ -224,8 +224,8 @@ def _check_ndim(X):
   else:
     ndim = getattr(X, "ndim", 2)  # anything else: scikit-learn's checks say what is wrong
   if ndim == 0:  # scikit-learn's own error reads None as "array=nan" and a string as a failed float
-    raise ValueError(f"X must be 2-D, (n_samples, n_features); got a single value, {type(X).__name__} {str(X)[:40]!r}: "
-                     "give rows of columns (an array, a list of rows or a DataFrame).")
+    raise ValueError(f"X must be 2-D, (n_samples, n_features); got a single value, {type(X).__name__} "
+                     f"{str(X)[:40]!r}: give rows of columns (an array, a list of rows or a DataFrame).")
   if ndim == 1:
     raise ValueError(f"X must be 2-D, (n_samples, n_features); got a 1-D array of {len(X)} values. "
                      "Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one sample.")

@@ -191,7 +191,8 @@ class ExternalModel:
                                              or hasattr(estimator, "decision_function")):
       name = type(estimator).__name__
       # scikit-learn's LocalOutlierFactor scores only the rows it was fitted on unless novelty=True
-      novelty = f" Give {name}(novelty=True), which scores new rows." if getattr(estimator, "novelty", None) is False else ""
+      novelty = (f" Give {name}(novelty=True), which scores new rows."
+                 if getattr(estimator, "novelty", None) is False else "")
       raise TypeError(f"{name} is not a one-class model: it needs fit() and score_samples() (scikit-learn) or "
                       f"decision_function() (PyOD).{novelty}")
     self.estimator = estimator

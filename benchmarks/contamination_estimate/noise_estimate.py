@@ -55,8 +55,10 @@ def main():
            "2 Gaussian and 2 uniform": lambda rng, n: np.c_[rng.normal(size=(n, 2)), rng.uniform(size=(n, 2))],
            # Clean rows of several operating modes (machines, shifts, product types): Gaussian groups
            # whose centres lie 6 SDs apart in every column.
-           "two groups of rows, half each": lambda rng, n: rng.normal(size=(n, 4)) + 6.0 * (np.arange(n) % 2)[:, None],
-           "three groups of rows, a third each": lambda rng, n: rng.normal(size=(n, 4)) + 6.0 * (np.arange(n) % 3)[:, None]}
+           "two groups of rows, half each": lambda rng, n: rng.normal(size=(n, 4))
+               + 6.0 * (np.arange(n) % 2)[:, None],
+           "three groups of rows, a third each": lambda rng, n: rng.normal(size=(n, 4))
+               + 6.0 * (np.arange(n) % 3)[:, None]}
   print("\nOn clean columns of other shapes, 4 unless the row says 2: seeds of 20 above 1 %, and the range of the estimate:\n")
   print("| columns | 300 rows | 2,000 rows |\n|---|---|---|")
   for kind, make in kinds.items():
