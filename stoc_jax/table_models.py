@@ -215,7 +215,9 @@ class ExternalModel:
     try:
       scores = np.asarray(scores, np.float64)
     except (TypeError, ValueError):
-      raise ValueError(f"{where} returned scores that are not numbers ({np.asarray(scores).dtype}).") from None
+      # Not np.asarray(scores) again: a ragged list, which it cannot stack, would fail inside this handler.
+      what = getattr(scores, "dtype", type(scores).__name__)
+      raise ValueError(f"{where} returned scores that are not numbers ({what}).") from None
     if scores.shape not in ((len(X),), (len(X), 1)):  # numpy's broadcasting errors named no model
       raise ValueError(f"{where} returned scores of shape {scores.shape} for {len(X)} rows; a one-class model "
                        "gives one score per row.")

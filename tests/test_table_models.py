@@ -193,6 +193,8 @@ def test_an_object_whose_scores_are_not_one_finite_number_per_row_is_named():
     fit(lambda d: np.c_[d, d])
   with pytest.raises(ValueError, match=r"returned scores that are not numbers \(<U1\)"):
     fit(lambda d: np.array(["a"] * len(d)))
+  with pytest.raises(ValueError, match=r"returned scores that are not numbers \(list\)\.$"):
+    fit(lambda d: [[1.0, 2.0]] + [[v] for v in d[1:]])  # ragged: NumPy cannot stack it
   with pytest.raises(ValueError, match=r"NaN or infinite scores for 3 of the 200 rows it scored"):
     fit(lambda d: np.where(np.arange(len(d)) < 3, np.nan, d))
   column = fit(lambda d: d[:, None])  # a column of scores (a Keras model's) is read as one per row
