@@ -438,10 +438,10 @@ def test_pythresh_rules_that_flag_noise_are_shown_but_never_chosen_and_the_gated
   rows = []
   for seed in range(2):
     rows.append({"table": "noise_300x8", "suite": "noise", "seed": seed, "true": 0.0, "library": 0.0,
-                 **{rule: 0.5 for rule in probe.RULES}, "mtt": 0.03, "gesd": 0.0})
+                 **{rule: 0.5 for rule in probe.CANDIDATES}, "mtt": 0.03, "gesd": 0.0})
     for t, true, library in (("a", 0.04, 0.05), ("b", 0.05, 0.06), ("c", 0.06, 0.0), ("d", 0.08, 0.0)):
       rows.append({"table": t, "suite": "keel", "seed": seed, "true": true, "library": library,
-                   **{rule: 0.5 for rule in probe.RULES}, "mtt": true, "gesd": true / 4})
+                   **{rule: 0.5 for rule in probe.CANDIDATES}, "mtt": true, "gesd": true / 4})
   probe.report(rows)
   out = capsys.readouterr().out
   # MTT is within 2x on all four tables, two more than the library, but puts 3 % of noise above its cut.
