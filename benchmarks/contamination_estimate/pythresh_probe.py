@@ -142,7 +142,7 @@ def report(rows):
     print(f"| {k} | {100 * noise[k]:.1f} % | {sum(hit[k])} | {own_hits} | {versus} | {rho:.2f} | "
           f"{sum(e == 0 for e in estimate)} | {100 * np.median(estimate):.1f} % |")
   names = [k for k in shown if noise[k] <= CLEAN and k != "gated_mtt"]
-  # contamination_probe.py's leave-one-table-out choice, among the rules declared before the rows were read
+  # contamination_probe.py's leave-one-table-out choice; not among gated_mtt, which reads the library's own verdict
   held = []
   for t in tables:
     best = max(names, key=lambda k: (sum(within_2x(mean[(u, k)], mean[(u, "true")]) for u in tables if u != t), k))
