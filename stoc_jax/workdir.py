@@ -142,9 +142,16 @@ class Workdir:
     self.path = workdir_path(path)
     try:
       self.path.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):  # said by the OS as "[Errno 17] File exists"
-      file = next(p for p in (self.path, *self.path.parents) if p.exists() and not p.is_dir())
-      raise ValueError(f"workdir {self.path}: {file} is a file; give a folder (a new one, or one of an earlier "
+    # Said by the OS as "[Errno 17] File exists", or, below a link to nothing, "No such file or directory".
+    except (FileExistsError, NotADirectoryError, FileNotFoundError):
+      chain = (self.path, *self.path.parents)
+      file = next((p for p in chain if p.exists() and not p.is_dir()), None)
+      # A link to a path that does not exist: exists() reads it as absent, mkdir as taken.
+      link = next((p for p in chain if os.path.islink(p) and not p.exists()), None)
+      if file is None and link is None:  # another cause (a bucket that does not exist): its own words
+        raise
+      blocked = f"{file} is a file" if file is not None else f"{link} is a link to nothing"
+      raise ValueError(f"workdir {self.path}: {blocked}; give a folder (a new one, or one of an earlier "
                        "run to resume).") from None
     self._checkpoints = ocp.CheckpointManager(
         self.path / "checkpoints",

@@ -829,3 +829,9 @@ def test_a_workdir_holds_one_fit_and_a_table_fit_refuses_one(tmp_path):
     with pytest.raises(ValueError, match=rf"notes\.txt{inside}: \S*notes\.txt is a file; give a folder"):
       STOCDetector(representation="rotation", train_steps=4, contamination=0.1,
                    workdir=str(tmp_path / "notes.txt") + inside).fit(x)
+  # A link to nothing: exists() reads it as absent, so the search for the file above found none.
+  (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+  for inside in ("", "/run"):
+    with pytest.raises(ValueError, match=rf"gone{inside}: \S*gone is a link to nothing; give a folder"):
+      STOCDetector(representation="rotation", train_steps=4, contamination=0.1,
+                   workdir=str(tmp_path / "gone") + inside).fit(x)
