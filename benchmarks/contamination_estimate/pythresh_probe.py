@@ -41,13 +41,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import numpy as np  # noqa: E402
 
-from benchmarks.contamination_estimate.contamination_probe import table_means, within_2x  # noqa: E402
+from benchmarks.contamination_estimate.contamination_probe import (held_out_choices, noise_tables,  # noqa: E402
+                                                                   table_means, within_2x)
 from benchmarks.tables.run_tables import TABLE_SUITES, SUITES, split  # noqa: E402
 from stoc_jax import contamination  # noqa: E402
 
 RULES = ("aucp", "boot", "chau", "clf", "comb", "decomp", "dsn", "eb", "fgd", "filter", "fwfm", "gesd", "hist",
          "iqr", "karch", "mad", "mcst", "mixmod", "moll", "mtt", "ocsvm", "qmcd", "regr", "wind", "yj", "zscore")
-NOISE = ((300, 8), (1000, 8), (2000, 20), (200, 3))  # contamination_probe.py's
 CLEAN, NEAR_CLEAN = 0.01, 0.05  # the most an estimate may read on any noise table: to be chosen, to be shown
 # MTT's significance level, below its default 0.01: does a stricter test keep noise clean and the tables?
 MTT_ALPHAS = (0.003, 0.001, 0.0001)
@@ -86,11 +86,9 @@ def estimates(x, seed, rules=CANDIDATES):
 def write_rows(args):
   with open(args.out, "w") as f:
     noise = []
-    for n, d in NOISE:
-      for seed in range(args.seeds):
-        x = np.random.default_rng(seed).normal(size=(n, d))
-        noise.append({"table": f"noise_{n}x{d}", "suite": "noise", "seed": seed, "true": 0.0, **estimates(x, seed)})
-        f.write(json.dumps(noise[-1]) + "\n")
+    for table, seed, x in noise_tables(args.seeds):
+      noise.append({"table": table, "suite": "noise", "seed": seed, "true": 0.0, **estimates(x, seed)})
+      f.write(json.dumps(noise[-1]) + "\n")
     near_clean = tuple(k for k in CANDIDATES if max(r[k] for r in noise) <= NEAR_CLEAN)
     print("at most 5 % on noise:", ", ".join(near_clean), file=sys.stderr, flush=True)
     for suite in TABLE_SUITES:
@@ -142,11 +140,8 @@ def report(rows):
     print(f"| {k} | {100 * noise[k]:.1f} % | {sum(hit[k])} | {own_hits} | {versus} | {rho:.2f} | "
           f"{sum(e == 0 for e in estimate)} | {100 * np.median(estimate):.1f} % |")
   names = [k for k in shown if noise[k] <= CLEAN and k != "gated_mtt"]
-  # contamination_probe.py's leave-one-table-out choice; not among gated_mtt, which reads the library's own verdict
-  held = []
-  for t in tables:
-    best = max(names, key=lambda k: (sum(within_2x(mean[(u, k)], mean[(u, "true")]) for u in tables if u != t), k))
-    held.append((t, best, mean[(t, best)], mean[(t, "true")]))
+  # Not among gated_mtt, which reads the library's own verdict.
+  held = held_out_choices(tables, mean, names)
   chosen = sorted({k for _, k, _, _ in held})
   print(f"\nleave-one-table-out among the rules at most {100 * CLEAN:g} % on noise and the library: chose "
         f"{', '.join(chosen)}; held out, {sum(within_2x(e, t) for _, _, e, t in held)} of {len(held)} tables within 2x")
