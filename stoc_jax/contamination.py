@@ -13,8 +13,12 @@ must agree that there is contamination:
   the score, or 0 when one component fits better by BIC.
 
 The estimate is their geometric mean, so it is 0 when either finds nothing: on Gaussian
-noise it flags no row, where Otsu's cut flags a quarter. benchmarks/tables/ compares
-it with the other candidates on every table.
+noise it flags no row, where Otsu's cut flags a quarter. Anomalies are the fewer rows, so
+an upper component that holds most of them is not their share but the bulk of a skewed
+score, its lower part read as a second component (on one Gaussian column of 300 rows, 5
+seeds of 20 put 60-86 % of the rows there, and the geometric mean said 3-11 %); there
+the tail count alone is the estimate. benchmarks/tables/ compares it with the other
+candidates on every table.
 
 Columns with only two values (0/1 flags, one-hot codes of a categorical column) are left
 out of the estimate, not of the models: such a column adds a two-valued term to every
@@ -190,8 +194,10 @@ def log_symmetrized_columns(x) -> np.ndarray:
 
 def fraction_of_scores(z) -> float:
   """The estimate from each row's score z: the geometric mean of the tail count and the upper
-  component's weight, at most 0.5."""
-  return float(min(np.sqrt(tail_fraction(z) * mixture_fraction(z)), 0.5))
+  component's weight, at most 0.5. Where the upper component holds most rows it is the bulk of a
+  skewed score, not the anomalies, and the tail count alone is the estimate."""
+  tail, upper = tail_fraction(z), mixture_fraction(z)
+  return float(min(tail if upper > 0.5 else np.sqrt(tail * upper), 0.5))
 
 
 def leading_components(x, count: int) -> np.ndarray:
