@@ -550,7 +550,7 @@ def detect(args) -> dict:
 def _estimate_on_logs(x, names, det):
   """(the names of the table's positive, right-skewed columns, the contamination estimate with their
   logs) where that at least halves the detector's estimate; else None. Clean amounts and durations
-  read as contaminated (13-25 % on four lognormal columns), their logs as clean."""
+  read as contaminated (17-25 % on four lognormal columns), their logs as clean."""
   from stoc_jax import column_scaling, contamination
   columns = contamination.log_symmetrized_columns(x)
   if not columns.any() or det.contamination_ <= contamination.MIN_CONTAMINATION:

@@ -37,8 +37,8 @@ away on each of 8 columns. Anomalies far out on one column of many are missed to
 deviation in one column is a small part of a distance over all of them (on 8 or 16
 Gaussian columns with 2-10 % such rows, the estimate is mostly 0; benchmarks/contamination_estimate/,
 "Planted anomalies"). And it fits Gaussians: clean columns of other shapes read as contaminated,
-13-25 % on lognormal or exponential columns, 6-21 % on counts of rare events (Poisson, mean
-0.5), up to 5.5 % on a few seeds of uniform ratings (benchmarks/contamination_estimate/noise_estimate.md).
+7-25 % on lognormal or exponential columns, 4-16 % on counts of rare events (Poisson, mean
+0.5), up to 4 % on a few seeds of uniform ratings (benchmarks/contamination_estimate/noise_estimate.md).
 Give the contamination when you know it.
 
 Images have learned features, 512 of them for a few hundred images: there the estimate reads
@@ -184,7 +184,7 @@ def quartile_skewness(x) -> np.ndarray:
 def log_symmetrized_columns(x) -> np.ndarray:
   """A mask of the columns of `x` whose values are all positive and whose bulk their log makes more
   symmetric (`quartile_skewness` nearer 0): amounts, durations, sizes. The estimate's Gaussians read
-  the long right tail of such a clean column as anomalies (13-25 % on four lognormal or exponential
+  the long right tail of such a clean column as anomalies (7-25 % on four lognormal or exponential
   columns), and its log as none (benchmarks/contamination_estimate/noise_estimate.md)."""
   x = np.asarray(x, np.float64)
   positive = (x > 0).all(axis=0)
