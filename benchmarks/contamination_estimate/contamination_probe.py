@@ -69,8 +69,14 @@ from stoc_jax import contamination, occ, refine, table_models  # noqa: E402
 CUTS = tuple(float(c) for c in np.arange(1.5, 5.01, 0.25))
 
 
+def standardized(x):
+  """Each column of `x` to mean 0 and SD 1 (a constant column centred only): the scale every estimate
+  here reads."""
+  return (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+
+
 def estimates(x, seed, k=5):
-  x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+  x = standardized(x)
   x = contamination.columns_for_estimate(x)  # as the library: every candidate on the same columns
   z = contamination.member_z(x, k, seed)
   mean_z = z.mean(0)

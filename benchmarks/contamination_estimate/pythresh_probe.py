@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 
 from benchmarks.contamination_estimate.contamination_probe import (held_out_choices, noise_tables,  # noqa: E402
-                                                                   table_means, within_2x)
+                                                                   standardized, table_means, within_2x)
 from benchmarks.tables.run_tables import TABLE_SUITES, SUITES, split  # noqa: E402
 from stoc_jax import contamination  # noqa: E402
 
@@ -78,8 +78,7 @@ def rule_estimates(scores, seed, rules):
 
 
 def estimates(x, seed, rules=CANDIDATES):
-  x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)  # as contamination_probe.py
-  scores = contamination.estimate_scores(x, 5, seed)
+  scores = contamination.estimate_scores(standardized(x), 5, seed)
   return {"library": contamination.fraction_of_scores(scores), **rule_estimates(scores, seed, rules)}
 
 
