@@ -48,6 +48,33 @@ def test_mvtec_features_rows_pair_methods_on_one_test_set(tmp_path):
   assert rows["gde_oracle"]["auc"] > 95.0
 
 
+def test_image_contamination_report_counts_sets_within_2x_and_pairs_the_representations_by_set():
+  sys.path.insert(0, str(ROOT / "benchmarks" / "images"))
+  import auto_contamination
+
+  def row(digit, true, reading, train_auc):
+    return {"digit": digit, "true": true, "otsu": reading, "estimate_on_all_features": reading,
+            "contamination_": reading, "train_auc": train_auc if true else None}
+
+  # Digit 0: a clean set and a 10 % set; contrastive reads 25 % (2.5x: not within 2x), rotation 6 %.
+  contrastive = [row(0, 0.0, 0.04, None), row(0, 0.1, 0.25, 80.0)]
+  rotation = [row(0, 0.0, 0.02, None), row(0, 0.1, 0.06, 90.0)]
+  assert auto_contamination.within_2x(contrastive, "contamination_") == 0
+  assert auto_contamination.within_2x(rotation, "contamination_") == 1
+  # Wilcoxon needs pairs: seven digits at 5 %, rotation ahead on all but digit 9.
+  contrastive.append(row(3, 0.0, 0.1, None))
+  rotation.append(row(3, 0.0, 0.0, None))
+  for d in range(3, 10):
+    contrastive.append(row(d, 0.05, 0.05, 85.0))
+    rotation.append(row(d, 0.05, 0.2, 80.0 if d == 9 else 90.0 + d))
+  rotation_300 = [dict(r, train_auc=r["train_auc"] and r["train_auc"] - d / 10) for d, r in enumerate(rotation)]
+  text = auto_contamination.report(contrastive, rotation, rotation_300)
+  assert "| 0-2 | 0 / 0 / 0 of 1 | 4.0 / 4.0 / 4.0 % | 90.0 / 80.0 (1 of 1) | 1 / 0 of 1 | 2.0 / 4.0 % |" in text
+  assert "| 3-9 | 7 / 7 / 7 of 7 | 10.0 / 10.0 / 10.0 % | " in text
+  assert "(6 of 7; p = " in text and "| 0 / 7 of 7 |" in text
+  assert "higher on 0 of 8" in text and "within 2x on 1 of 8" in text
+
+
 def test_tables_held_out_as_a_group_are_judged_by_a_choice_made_without_any_of_them():
   sys.path.insert(0, str(ROOT / "benchmarks" / "tables"))
   import report

@@ -23,7 +23,11 @@ which compares the two representations.
 
 Otsu's fraction is not the images' `contamination_` by a rule fixed after digits 0-2 ran and before
 digits 3-9 did: the estimate on the features replaces it if, on digits 3-9, it is within 2x of the
-truth on more of the 14 contaminated sets and its mean on the 7 clean sets is no higher. It was.
+truth on more of the 14 contaminated sets and its mean on the 7 clean sets is no higher. It was, on
+the runs of 2026-12-05; the runs of 2026-12-07 trained other representations (RESULTS.md, section 4).
+
+  python benchmarks/images/auto_contamination.py --report benchmarks/images/auto_contamination{,_3to9}.jsonl \
+      benchmarks/images/auto_contamination_rotation{,_300}.jsonl   # section 4's readings of the rows
 """
 
 import argparse
@@ -49,6 +53,43 @@ def images(digit, fraction, seed):
   return np.concatenate([normal, others[picked]]), np.r_[np.zeros(len(normal)), np.ones(n_anomalies)]
 
 
+def within_2x(rows, key) -> int:
+  """How many of the contaminated sets `key` reads within 2x of their true fraction."""
+  return sum(0.5 <= r[key] / r["true"] <= 2 for r in rows if r["true"] > 0)
+
+
+def report(contrastive_rows, rotation_rows, rotation_300_rows) -> str:
+  """Markdown: section 4's readings of the row files (contrastive: digits 0-2 and 3-9 together;
+  rotation at the default steps and at 300), by digits 0-2, 3-9 and all ten."""
+  from scipy.stats import wilcoxon
+  contaminated = lambda rows: [r for r in rows if r["true"] > 0]
+  clean_mean = lambda rows, key: 100 * np.mean([r[key] for r in rows if r["true"] == 0])
+  auc = lambda rows: [r["train_auc"] for r in contaminated(rows)]
+  lines = ["| digits | within 2x, Otsu / every feature / contamination_ (contrastive) | mean on the clean sets, same |"
+           " training AUC, rotation / contrastive (sets won by rotation; Wilcoxon p) | contamination_ within 2x, "
+           "rotation / contrastive | mean contamination_ on the clean sets, rotation / contrastive |",
+           "|---|---|---|---|---|---|"]
+  for name, digits in (("0-2", range(3)), ("3-9", range(3, 10)), ("all 10", range(10))):
+    con = [r for r in contrastive_rows if r["digit"] in digits]
+    rot = [r for r in rotation_rows if r["digit"] in digits]
+    keys = ("otsu", "estimate_on_all_features", "contamination_")
+    won = sum(a > b for a, b in zip(auc(rot), auc(con)))
+    p = f"; p = {wilcoxon(auc(rot), auc(con)).pvalue:.2g}" if len(auc(rot)) > 6 else ""
+    lines.append(f"| {name} | {' / '.join(str(within_2x(con, k)) for k in keys)} of {len(contaminated(con))} | "
+                 f"{' / '.join(f'{clean_mean(con, k):.1f}' for k in keys)} % | "
+                 f"{np.mean(auc(rot)):.1f} / {np.mean(auc(con)):.1f} ({won} of {len(auc(rot))}{p}) | "
+                 f"{within_2x(rot, 'contamination_')} / {within_2x(con, 'contamination_')} "
+                 f"of {len(contaminated(rot))} | "
+                 f"{clean_mean(rot, 'contamination_'):.1f} / {clean_mean(con, 'contamination_'):.1f} % |")
+  short, full = auc(rotation_300_rows), auc(rotation_rows)
+  lines += ["", f"Rotation at {rotation_300_rows[0].get('train_steps', 300)} steps: training AUC {np.mean(short):.1f} "
+            f"against {np.mean(full):.1f} (higher on {sum(a > b for a, b in zip(short, full))} of {len(short)}; "
+            f"Wilcoxon p = {wilcoxon(short, full).pvalue:.2g}), contamination_ within 2x on "
+            f"{within_2x(rotation_300_rows, 'contamination_')} of {len(short)}, "
+            f"{clean_mean(rotation_300_rows, 'contamination_'):.1f} % on the clean sets on average."]
+  return "\n".join(lines)
+
+
 def main():
   from stoc_jax import STOCDetector, metrics
   from stoc_jax import column_scaling, contamination
@@ -58,7 +99,14 @@ def main():
   ap.add_argument("--fractions", default="0,0.05,0.1")
   ap.add_argument("--representation", default="contrastive", choices=("contrastive", "rotation"))
   ap.add_argument("--train_steps", type=int, default=None, help="default: STOCDetector's")
+  ap.add_argument("--report", nargs=4, metavar=("CONTRASTIVE_0TO2", "CONTRASTIVE_3TO9", "ROTATION", "ROTATION_300"),
+                  help="print section 4's readings of these row files, and run nothing")
   args = ap.parse_args()
+  if args.report:
+    load = lambda path: [json.loads(line) for line in open(path)]
+    c02, c39, rot, rot300 = map(load, args.report)
+    print(report(c02 + c39, rot, rot300))
+    return
   warnings.filterwarnings("ignore")
   rows = []
   with open(args.out, "w") as f:
@@ -84,7 +132,7 @@ def main():
     print(f"| {r['digit']} | {r['images']} | {100 * r['true']:.1f} % | {100 * r['otsu']:.1f} % | "
           f"{100 * r['contamination_']:.1f} % | {100 * r['estimate_on_all_features']:.1f} % | "
           f"{100 * r['flagged']:.1f} % |")
-  within = lambda key: sum(0.5 <= r[key] / r["true"] <= 2 for r in rows if r["true"] > 0)
+  within = lambda key: within_2x(rows, key)
   clean = [r for r in rows if r["true"] == 0]
   keys = {"otsu": "Otsu", "contamination_": "contamination_", "estimate_on_all_features": "on all features"}
   print(f"\nwithin 2x on {sum(r['true'] > 0 for r in rows)} contaminated sets: "
