@@ -7,7 +7,7 @@ rotation`, the default, or `contrastive`) at the command line's defaults, on the
   python benchmarks/images/pixel_baselines.py --data_dir=../shared/data/images \
       --out=benchmarks/images/pixel_baselines.jsonl          # 2 min on 2 cores
   python benchmarks/images/pixel_baselines.py --detectors=stoc_contrastive,stoc_rotation \
-      --out=benchmarks/images/pixel_baselines.jsonl          # 32 min: about 70 s and 135 s a fit
+      --out=benchmarks/images/pixel_baselines.jsonl          # 32 to 77 min: 70-140 s and 135-370 s a fit
   python benchmarks/images/pixel_baselines.py --detectors=stoc_contrastive_given,stoc_rotation_given \
       --seeds=1 --out=benchmarks/images/pixel_baselines.jsonl          # 11 min
   python benchmarks/images/pixel_baselines.py --report benchmarks/images/pixel_baselines.jsonl \
