@@ -62,24 +62,24 @@ def report(contrastive_rows, rotation_rows, rotation_300_rows) -> str:
   """Markdown: section 4's readings of the row files (contrastive: digits 0-2 and 3-9 together;
   rotation at the default steps and at 300), by digits 0-2, 3-9 and all ten."""
   from scipy.stats import wilcoxon
-  contaminated = lambda rows: [r for r in rows if r["true"] > 0]
   clean_mean = lambda rows, key: 100 * np.mean([r[key] for r in rows if r["true"] == 0])
-  auc = lambda rows: [r["train_auc"] for r in contaminated(rows)]
+  auc = lambda rows: [r["train_auc"] for r in rows if r["true"] > 0]  # the contaminated sets
   lines = ["| digits | within 2x, Otsu / every feature / contamination_ (contrastive) | mean on the clean sets, same |"
            " training AUC, rotation / contrastive (sets won by rotation; Wilcoxon p) | contamination_ within 2x, "
            "rotation / contrastive | mean contamination_ on the clean sets, rotation / contrastive |",
            "|---|---|---|---|---|---|"]
+  keys = ("otsu", "estimate_on_all_features", "contamination_")
   for name, digits in (("0-2", range(3)), ("3-9", range(3, 10)), ("all 10", range(10))):
     con = [r for r in contrastive_rows if r["digit"] in digits]
     rot = [r for r in rotation_rows if r["digit"] in digits]
-    keys = ("otsu", "estimate_on_all_features", "contamination_")
-    won = sum(a > b for a, b in zip(auc(rot), auc(con)))
-    p = f"; p = {wilcoxon(auc(rot), auc(con)).pvalue:.2g}" if len(auc(rot)) > 6 else ""
-    lines.append(f"| {name} | {' / '.join(str(within_2x(con, k)) for k in keys)} of {len(contaminated(con))} | "
+    rot_auc, con_auc = auc(rot), auc(con)  # the same sets in the same order: paired by position
+    won = sum(a > b for a, b in zip(rot_auc, con_auc))
+    p = f"; p = {wilcoxon(rot_auc, con_auc).pvalue:.2g}" if len(rot_auc) > 6 else ""
+    lines.append(f"| {name} | {' / '.join(str(within_2x(con, k)) for k in keys)} of {len(con_auc)} | "
                  f"{' / '.join(f'{clean_mean(con, k):.1f}' for k in keys)} % | "
-                 f"{np.mean(auc(rot)):.1f} / {np.mean(auc(con)):.1f} ({won} of {len(auc(rot))}{p}) | "
+                 f"{np.mean(rot_auc):.1f} / {np.mean(con_auc):.1f} ({won} of {len(rot_auc)}{p}) | "
                  f"{within_2x(rot, 'contamination_')} / {within_2x(con, 'contamination_')} "
-                 f"of {len(contaminated(rot))} | "
+                 f"of {len(rot_auc)} | "
                  f"{clean_mean(rot, 'contamination_'):.1f} / {clean_mean(con, 'contamination_'):.1f} % |")
   short, full = auc(rotation_300_rows), auc(rotation_rows)
   lines += ["", f"Rotation at {rotation_300_rows[0].get('train_steps', 300)} steps: training AUC {np.mean(short):.1f} "
